@@ -1,0 +1,212 @@
+"""Customer churn indicators per period (the start-set method, DOMAIN.md sections 2-3).
+
+For a period ``[ps, pe)`` and spells ``[start, end)``:
+
+- start_customers: spells active at the period start, ``start < ps <= end`` (or end missing);
+- new: spells starting in the period, ``ps <= start < pe`` (first spells and returns alike);
+- new_and_lost: new spells that also end in the period (reported apart, outside the rate);
+- churned: spells of the starting set ending in the period, ``start < ps <= end < pe``;
+- end_customers: spells active at the next period's start;
+  ``end = start + new - new_and_lost - churned``;
+- churn_rate = churned / start_customers, with a 95% Wilson score interval;
+  retention_rate = 1 - churn_rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from churnreport.periods import complete_periods, period_label
+
+PERIOD_COLUMNS = [
+    "period", "period_start", "period_end", "start_customers", "new", "new_and_lost",
+    "churned", "end_customers", "churn_rate", "ci_low", "ci_high", "retention_rate",
+]
+
+
+def wilson_interval(
+    successes: np.ndarray | int, trials: np.ndarray | int, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion.
+
+    Parameters
+    ----------
+    successes, trials : int or array of int
+        Events (e.g. churned customers) and trials (customers at risk).
+    confidence : float
+        Two-sided confidence level.
+
+    Returns
+    -------
+    (low, high) : arrays of float
+        NaN where ``trials`` is 0.
+
+    Examples
+    --------
+    10 churned out of 100 (z = 1.96): centre (0.1 + 1.92/100) / 1.0384 = 0.11480,
+    half-width 1.96 * sqrt(0.0009 + 0.000096) / 1.0384 = 0.05957:
+
+    >>> lo, hi = wilson_interval(10, 100)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.0552, 0.1744)
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    z = norm.ppf(0.5 + confidence / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+        low = np.clip(centre - half, 0.0, 1.0)
+        high = np.clip(centre + half, 0.0, 1.0)
+    low = np.where(n > 0, low, np.nan)
+    high = np.where(n > 0, high, np.nan)
+    return low, high
+
+
+def period_table(
+    spells: pd.DataFrame,
+    period: str,
+    as_of: dt.date,
+    first_day: dt.date | None = None,
+) -> pd.DataFrame:
+    """Customer counts and churn rate per complete period up to ``as_of``.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        customer_id, spell_start, spell_end (missing = active), as built by the data layer.
+    period : {"month", "quarter", "year"}
+    as_of : date
+        The report date; the last row is the last period complete on it.
+    first_day : date, optional
+        First period to show; default the period of the earliest spell start.
+
+    Returns
+    -------
+    DataFrame
+        One row per period with the columns of :data:`PERIOD_COLUMNS`.
+    """
+    starts = np.sort(spells["spell_start"].to_numpy(dtype="datetime64[ns]"))
+    ends_all = spells["spell_end"].to_numpy(dtype="datetime64[ns]")
+    ends = np.sort(ends_all[~np.isnat(ends_all)])
+    first = first_day or pd.Timestamp(starts.min()).date()
+    periods = complete_periods(first, as_of, period)
+    ps = periods.start_time.normalize().to_numpy(dtype="datetime64[ns]")
+    pe = (periods + 1).start_time.normalize().to_numpy(dtype="datetime64[ns]")
+
+    def before(sorted_values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        return np.searchsorted(sorted_values, bounds, side="left")
+
+    start_customers = before(starts, ps) - before(ends, ps)
+    end_customers = before(starts, pe) - before(ends, pe)
+    new = before(starts, pe) - before(starts, ps)
+    ended_in = before(ends, pe) - before(ends, ps)
+
+    # new_and_lost: spells whose start and end fall in the same period
+    has_end = ~np.isnat(ends_all)
+    s_idx = _period_index(spells["spell_start"].to_numpy(dtype="datetime64[ns]")[has_end], ps, pe)
+    e_idx = _period_index(ends_all[has_end], ps, pe)
+    same = (s_idx == e_idx) & (s_idx >= 0)
+    new_and_lost = np.bincount(s_idx[same], minlength=len(periods))
+    churned = ended_in - new_and_lost
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(start_customers > 0, churned / start_customers, np.nan)
+    low, high = wilson_interval(churned, start_customers)
+    return pd.DataFrame(
+        {
+            "period": [period_label(p) for p in periods],
+            "period_start": pd.to_datetime(ps).date,
+            "period_end": (pd.to_datetime(pe) - pd.Timedelta(days=1)).date,
+            "start_customers": start_customers.astype(int),
+            "new": new.astype(int),
+            "new_and_lost": new_and_lost.astype(int),
+            "churned": churned.astype(int),
+            "end_customers": end_customers.astype(int),
+            "churn_rate": rate,
+            "ci_low": low,
+            "ci_high": high,
+            "retention_rate": 1 - rate,
+        },
+        columns=PERIOD_COLUMNS,
+    )
+
+
+def _period_index(days: np.ndarray, ps: np.ndarray, pe: np.ndarray) -> np.ndarray:
+    """Index of the period containing each day, -1 outside all periods."""
+    idx = np.searchsorted(ps, days, side="right") - 1
+    inside = (idx >= 0) & (days < pe[np.clip(idx, 0, len(pe) - 1)])
+    return np.where(inside, idx, -1)
+
+
+@dataclass(frozen=True)
+class OverallChurn:
+    """Headline churn of the report period.
+
+    Attributes
+    ----------
+    period : str
+        Report period label (or ``snapshot <as_of>`` for snapshot data).
+    customers : int
+        Customers at risk: active at the period start, or all customers of a snapshot.
+    churned : int
+        Churned among them.
+    churn_rate, ci_low, ci_high, retention_rate : float
+        Rate with its 95% Wilson interval, and 1 - rate.
+    basis : str
+        ``start_set`` or ``snapshot``.
+    """
+
+    period: str
+    customers: int
+    churned: int
+    churn_rate: float
+    ci_low: float
+    ci_high: float
+    retention_rate: float
+    basis: str
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (metrics.json ``overall``)."""
+        return asdict(self)
+
+
+def overall_churn(
+    periods: pd.DataFrame, customers: pd.DataFrame | None = None, *, snapshot: bool = False,
+    as_of: dt.date | None = None,
+) -> OverallChurn:
+    """Headline churn for the report period.
+
+    Parameters
+    ----------
+    periods : DataFrame
+        Output of :func:`period_table`; its last row is the report period.
+    customers : DataFrame, optional
+        The customer table; needed for snapshot data.
+    snapshot : bool
+        Snapshot convention: churned / all customers in the export.
+    as_of : date, optional
+        Export date, used in the snapshot label.
+
+    Returns
+    -------
+    OverallChurn
+    """
+    if snapshot:
+        n = len(customers)
+        k = int(customers["churned"].sum())
+        label = f"snapshot {as_of}" if as_of else "snapshot"
+        basis = "snapshot"
+    else:
+        last = periods.iloc[-1]
+        n, k, label, basis = int(last["start_customers"]), int(last["churned"]), last["period"], "start_set"
+    rate = k / n if n else float("nan")
+    low, high = wilson_interval(k, n)
+    return OverallChurn(label, n, k, rate, float(low), float(high), 1 - rate, basis)

@@ -1,0 +1,175 @@
+"""The one configuration object: :class:`ReportConfig`, loaded from YAML.
+
+Every option travels through this model. Relative source paths resolve against the directory of
+the config file, so a config can be moved together with its data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from churnreport.errors import ConfigError
+
+TABLES = ("customers", "subscriptions", "transactions", "tickets", "staff")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Strict):
+    """Where one canonical table comes from and how its columns and values map.
+
+    Attributes
+    ----------
+    path : Path
+        CSV, XLSX or Parquet file; relative paths resolve against the config file.
+    sheet : int or str
+        XLSX sheet (index or name).
+    header_row : int
+        0-based row that holds the header (rows above it are skipped).
+    encoding : str or None
+        Force a text encoding for CSV; by default UTF-8 (with or without BOM) then GB18030.
+    date_format : str or None
+        ``strftime`` format of the date columns when they are not ISO 8601.
+    columns : dict
+        Canonical column name -> source column name.
+    values : dict
+        Canonical column name -> {raw value -> canonical value}.
+    """
+
+    path: Path
+    sheet: int | str = 0
+    header_row: int = Field(0, ge=0)
+    encoding: str | None = None
+    date_format: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _stringify_raw_values(cls, v: Any) -> Any:
+        # YAML turns unquoted Yes/No into booleans; raw values are compared as text.
+        if isinstance(v, dict):
+            return {
+                col: {_raw_key(k): val for k, val in (m or {}).items()} for col, m in v.items()
+            }
+        return v
+
+
+def _raw_key(k: Any) -> str:
+    if isinstance(k, bool):
+        return "Yes" if k else "No"
+    return str(k).strip()
+
+
+class ChurnConfig(_Strict):
+    """How "churned" is defined (DOMAIN.md section 2)."""
+
+    definition: Literal["contract", "inactivity", "snapshot"] = "contract"
+    inactivity_days: int = Field(90, gt=0)
+    reactivation_gap_days: int = Field(0, ge=0)
+
+
+class ReportConfig(_Strict):
+    """Everything a run needs. See README "Configuration" for each key."""
+
+    name: str = Field("report", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    as_of: dt.date | None = None
+    period: Literal["month", "quarter", "year"] = "month"
+    language: Literal["en", "zh"] = "en"
+    company: str = "Example Co."
+    currency: str = "CNY"
+    margin: float = Field(0.10, ge=0, le=1)
+    churn: ChurnConfig = Field(default_factory=ChurnConfig)
+    sources: dict[str, SourceConfig]
+    segments: list[str] = Field(default_factory=list)
+    max_excluded_share: float = Field(
+        0.2, ge=0, le=1, description="stop when more than this share of a table's rows is excluded"
+    )
+    cell_timeout_seconds: int = Field(600, gt=0)
+    output_dir: Path = Path("reports")
+    config_path: Path | None = Field(None, exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _known_tables(cls, v: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        unknown = sorted(set(v) - set(TABLES))
+        if unknown:
+            raise ValueError(f"unknown source table(s) {unknown}; known: {list(TABLES)}")
+        if "customers" not in v and "transactions" not in v:
+            raise ValueError("a 'customers' source is required (or 'transactions' for inactivity)")
+        return v
+
+    @model_validator(mode="after")
+    def _definition_needs(self) -> ReportConfig:
+        if self.churn.definition == "inactivity" and "transactions" not in self.sources:
+            raise ValueError("churn.definition 'inactivity' needs a 'transactions' source")
+        if self.churn.definition == "snapshot" and self.as_of is None:
+            raise ValueError(
+                "churn.definition 'snapshot' needs 'as_of' (the export date of the snapshot)"
+            )
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """Directory that relative paths resolve against."""
+        return self.config_path.parent if self.config_path else Path.cwd()
+
+    def source_path(self, table: str) -> Path:
+        """Absolute path of a source table's file."""
+        p = self.sources[table].path
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def resolved_output_dir(self) -> Path:
+        """Absolute output directory (relative to the config file)."""
+        p = self.output_dir
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+
+def load_config(path: str | Path, **overrides: Any) -> ReportConfig:
+    """Load a :class:`ReportConfig` from YAML and apply overrides.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file.
+    **overrides
+        Top-level keys to replace (``None`` and ``""`` values are ignored), e.g. ``as_of``,
+        ``language``, ``output_dir``.
+
+    Returns
+    -------
+    ReportConfig
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, is not YAML, or does not validate.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    for key, value in overrides.items():
+        if value is not None and value != "":
+            raw[key] = value
+    try:
+        cfg = ReportConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+        ]
+        raise ConfigError(f"{path}: invalid config\n" + "\n".join(lines)) from None
+    cfg.config_path = path
+    return cfg

@@ -1,0 +1,387 @@
+"""The canonical data contract: column specs, mapping, typing and validation.
+
+A source table is mapped (renamed, values translated) onto a canonical table, then each column
+is typed by its spec. Unambiguous repairs (placeholder tokens such as ``?`` read as missing) are
+counted; rows missing a required value are excluded and counted; anything ambiguous (a date that
+does not parse, a duplicate id, a value that is neither yes nor no) stops the run with an
+:class:`~churnreport.errors.InputError` naming file, column and example rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from churnreport.config import SourceConfig
+from churnreport.data.quality import DataQuality, Issue, TableQuality
+from churnreport.data.sources import RawTable
+from churnreport.errors import InputError
+
+#: Text read as a missing value (besides empty cells). Case-sensitive, after stripping spaces.
+MISSING_TOKENS = frozenset({"?", "NA", "N/A", "n/a", "#N/A", "null", "NULL", "NaN", "nan"})
+TRUE_TOKENS = frozenset({"true", "yes", "y", "t", "1", "1.0", "是", "流失", "已流失"})
+FALSE_TOKENS = frozenset({"false", "no", "n", "f", "0", "0.0", "否", "未流失", "在网"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """Spec of one canonical column.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name (DESIGN.md data contract).
+    kind : str
+        ``id``, ``text``, ``date``, ``number`` or ``bool``.
+    """
+
+    name: str
+    kind: str
+
+
+CONTRACT: dict[str, dict[str, Column]] = {
+    table: {c.name: c for c in cols}
+    for table, cols in {
+        "customers": [
+            Column("customer_id", "id"),
+            Column("start_date", "date"),
+            Column("end_date", "date"),
+            Column("tenure_months", "number"),
+            Column("churned", "bool"),
+            Column("churn_reason", "text"),
+            Column("churn_type", "text"),
+            Column("customer_type", "text"),
+            Column("age", "number"),
+            Column("gender", "text"),
+            Column("region", "text"),
+            Column("channel", "text"),
+            Column("plan", "text"),
+            Column("account_manager", "text"),
+            Column("referred_by", "text"),
+            Column("monthly_revenue", "number"),
+        ],
+        "subscriptions": [
+            Column("customer_id", "id"),
+            Column("start_date", "date"),
+            Column("end_date", "date"),
+            Column("mrr", "number"),
+        ],
+        "transactions": [
+            Column("customer_id", "id"),
+            Column("date", "date"),
+            Column("amount", "number"),
+        ],
+        "tickets": [
+            Column("customer_id", "id"),
+            Column("opened_at", "date"),
+            Column("category", "text"),
+            Column("first_response_hours", "number"),
+            Column("resolved", "bool"),
+            Column("satisfaction", "number"),
+        ],
+        "staff": [
+            Column("account_manager", "text"),
+            Column("left_date", "date"),
+        ],
+    }.items()
+}
+
+
+def required_columns(table: str, definition: str, tables: set[str]) -> list[str]:
+    """Canonical columns that must be present in ``table`` for a churn definition.
+
+    Parameters
+    ----------
+    table : str
+        Canonical table name.
+    definition : str
+        ``contract``, ``inactivity`` or ``snapshot``.
+    tables : set of str
+        The tables configured (spells come from ``subscriptions`` when it is given).
+
+    Returns
+    -------
+    list of str
+    """
+    if table == "customers":
+        if definition == "snapshot":
+            return ["customer_id", "tenure_months", "churned"]
+        if definition == "contract" and "subscriptions" not in tables:
+            return ["customer_id", "start_date"]
+        return ["customer_id"]
+    return {
+        "subscriptions": ["customer_id", "start_date"],
+        "transactions": ["customer_id", "date"],
+        "tickets": ["customer_id", "opened_at"],
+        "staff": ["account_manager", "left_date"],
+    }[table]
+
+
+def conform(
+    raw: RawTable,
+    table: str,
+    source: SourceConfig,
+    required: list[str],
+    quality: DataQuality,
+    *,
+    max_excluded_share: float = 0.2,
+) -> pd.DataFrame:
+    """Map a raw source table onto its canonical table, type it and validate it.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The table as read.
+    table : str
+        Canonical table name (a key of :data:`CONTRACT`).
+    source : SourceConfig
+        Column and value mapping.
+    required : list of str
+        Canonical columns that must exist and be non-missing (rows missing one are excluded).
+    quality : DataQuality
+        Receives the row accounting and every repair or exclusion.
+    max_excluded_share : float
+        Stop when more than this share of rows would be excluded.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical columns first (those present), then the source's other columns as extra
+        attributes. The index keeps the source row numbers.
+
+    Raises
+    ------
+    InputError
+        Missing mapped column, unparsable value, duplicate ids, end before start, too many
+        excluded rows.
+    """
+    spec = CONTRACT[table]
+    frame = raw.frame
+    path = raw.path
+    tq = TableQuality(table, str(path), rows_read=len(frame), encoding=raw.encoding)
+    quality.tables[table] = tq
+    if raw.dropped_empty_columns:
+        quality.add(
+            Issue(table, None, "note", "empty_column_dropped", len(raw.dropped_empty_columns),
+                  detail=f"entirely empty unnamed columns ignored: {raw.dropped_empty_columns}")
+        )
+
+    unknown = sorted(set(source.columns) - set(spec))
+    if unknown:
+        raise InputError(
+            path, f"config maps unknown canonical column(s) {unknown} for table '{table}'",
+            hint=f"canonical columns are {list(spec)}; other columns are kept as they are",
+        )
+    mapping = dict(source.columns)
+    for name in spec:  # a source column already named canonically maps to itself
+        if name not in mapping and name in frame.columns and name not in mapping.values():
+            mapping[name] = name
+    missing_cols = [src for src in mapping.values() if src not in frame.columns]
+    if missing_cols:
+        raise InputError(
+            path, f"mapped column(s) not found: {missing_cols}",
+            column=missing_cols[0], hint=f"the file's columns are {list(frame.columns)}",
+        )
+    absent = [c for c in required if c not in mapping]
+    if absent:
+        raise InputError(
+            path, f"required column(s) {absent} for table '{table}' are not mapped",
+            column=absent[0],
+            hint=f"add them under sources.{table}.columns; the file's columns are "
+            f"{list(frame.columns)}",
+        )
+    unknown_values = sorted(set(source.values) - set(mapping))
+    if unknown_values:
+        raise InputError(path, f"value mapping given for unmapped column(s) {unknown_values}")
+
+    out = pd.DataFrame(index=frame.index)
+    for canon, src in mapping.items():
+        col = spec[canon]
+        values = _clean_text(frame[src], table, canon, quality)
+        if canon in source.values:
+            values = _map_values(values, source.values[canon])
+        out[canon] = _typed(values, col.kind, path, src, source.date_format)
+
+    extras = [c for c in frame.columns if c not in mapping.values()]
+    clash = [c for c in extras if c in out.columns]
+    if clash:
+        raise InputError(
+            path, f"column(s) {clash} would clash with canonical columns mapped from others",
+            column=clash[0], hint="rename them in the file or map them explicitly",
+        )
+    for c in extras:
+        out[c] = _extra(_clean_text(frame[c], table, c, quality, count=False))
+
+    keep = pd.Series(True, index=out.index)
+    for canon in required:
+        miss = out[canon].isna() & keep
+        if miss.any():
+            quality.add(
+                Issue(table, canon, "excluded", "missing_required_value", int(miss.sum()),
+                      _examples(frame.loc[miss, mapping[canon]]),
+                      f"rows without {canon} ({mapping[canon]}) cannot be analysed"))
+            keep &= ~miss
+    excluded = int((~keep).sum())
+    if len(out) and excluded / len(out) > max_excluded_share:
+        first = next(i for i in quality.issues[::-1] if i.table == table)
+        raise InputError(
+            path,
+            f"{excluded} of {len(out)} rows ({excluded / len(out):.0%}) lack a required value; "
+            f"more than max_excluded_share={max_excluded_share:.0%}",
+            column=mapping.get(first.column or "", first.column), rows=first.examples,
+            hint="fix the source or map the right column",
+        )
+    out = out[keep]
+
+    if "customer_id" in out.columns and table == "customers":
+        dup = out["customer_id"].duplicated(keep=False)
+        if dup.any():
+            raise InputError(
+                path, f"{int(out['customer_id'][dup].nunique())} customer ids appear more than once "
+                "(one row per customer expected)",
+                column=mapping["customer_id"], rows=_examples(frame.loc[dup[dup].index, mapping["customer_id"]]),
+                hint="several rows per customer (subscriptions) belong in a 'subscriptions' source",
+            )
+    if "start_date" in out.columns and "end_date" in out.columns:
+        bad = out["end_date"].notna() & out["start_date"].notna() & (out["end_date"] < out["start_date"])
+        if bad.any():
+            ex = [(r, f"start {out.at[r, 'start_date'].date()} end {out.at[r, 'end_date'].date()}")
+                  for r in bad[bad].index[:5]]
+            raise InputError(path, f"{int(bad.sum())} rows end before they start",
+                             column=mapping["end_date"], rows=ex)
+    if "tenure_months" in out.columns:
+        neg = out["tenure_months"] < 0
+        if neg.any():
+            raise InputError(path, f"{int(neg.sum())} rows have a negative tenure",
+                             column=mapping["tenure_months"],
+                             rows=_examples(frame.loc[neg[neg].index, mapping["tenure_months"]]))
+    tq.rows_kept = len(out)
+    return out
+
+
+def _clean_text(s: pd.Series, table: str, column: str, quality: DataQuality,
+                count: bool = True) -> pd.Series:
+    """Strip text, turn blanks and placeholder tokens into missing values (counted)."""
+    if s.dtype != object:
+        return s
+    is_str = s.map(lambda v: isinstance(v, str))
+    stripped = s.where(~is_str, s[is_str].str.strip() if is_str.any() else s)
+    token = stripped.isin(MISSING_TOKENS) & is_str
+    if count and token.any():
+        quality.add(Issue(table, column, "repaired", "missing_token", int(token.sum()),
+                          _examples(s[token]), "placeholder text read as a missing value"))
+    blank = is_str & (stripped == "")
+    return stripped.mask(token | blank)
+
+
+def _map_values(s: pd.Series, mapping: dict) -> pd.Series:
+    keys = s.map(lambda v: _key(v) if v is not None and not _isna(v) else None)
+    mapped = keys.map(lambda k: mapping.get(k, _UNMAPPED) if k is not None else _UNMAPPED)
+    return s.where(mapped.map(lambda v: v is _UNMAPPED), mapped).astype(object)
+
+
+_UNMAPPED = object()
+
+
+def _key(v: object) -> str:
+    if isinstance(v, bool):
+        return "Yes" if v else "No"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _isna(v: object) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _typed(s: pd.Series, kind: str, path, src: str, date_format: str | None) -> pd.Series:
+    if kind == "id":
+        return s.map(lambda v: None if _isna(v) else _key(v)).astype("string")
+    if kind == "text":
+        return s.map(lambda v: None if _isna(v) else str(v)).astype("string")
+    if kind == "number":
+        num = pd.to_numeric(s, errors="coerce")
+        bad = num.isna() & s.notna()
+        if bad.any():
+            raise InputError(path, f"{int(bad.sum())} values are not numbers", column=src,
+                             rows=_examples(s[bad]),
+                             hint="use a plain number with '.' as decimal point")
+        return num.astype(float)
+    if kind == "date":
+        return _parse_dates(s, path, src, date_format)
+    if kind == "bool":
+        return _parse_bool(s, path, src)
+    raise ValueError(kind)
+
+
+def _parse_dates(s: pd.Series, path, src: str, date_format: str | None) -> pd.Series:
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    present = s.notna()
+    is_dt = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp, np.datetime64)))
+    if is_dt.any():
+        out[is_dt] = pd.to_datetime(s[is_dt]).dt.normalize()
+    text = present & ~is_dt
+    if text.any():
+        fmt = date_format or "ISO8601"
+        parsed = pd.to_datetime(s[text].astype(str), format=fmt, errors="coerce")
+        bad = parsed.isna()
+        if bad.any():
+            raise InputError(
+                path, f"{int(bad.sum())} values are not dates in format {fmt}", column=src,
+                rows=_examples(s[text][bad]),
+                hint="set sources.<table>.date_format (e.g. '%d/%m/%Y') for non-ISO dates",
+            )
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_localize(None)
+        out[text] = parsed.dt.normalize()
+    return out
+
+
+def _parse_bool(s: pd.Series, path, src: str) -> pd.Series:
+    def conv(v):
+        if _isna(v):
+            return pd.NA
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        k = _key(v).lower()
+        if k in TRUE_TOKENS:
+            return True
+        if k in FALSE_TOKENS:
+            return False
+        return _UNMAPPED
+
+    res = s.map(conv)
+    bad = res.map(lambda v: v is _UNMAPPED)
+    if bad.any():
+        raise InputError(
+            path, f"{int(bad.sum())} values are neither yes nor no", column=src,
+            rows=_examples(s[bad]),
+            hint="map them under sources.<table>.values, e.g. {churned: {'Left': true}}",
+        )
+    return res.astype("boolean")
+
+
+def _extra(s: pd.Series) -> pd.Series:
+    """Type an extra (unmapped) column: numeric when every present value is a number."""
+    if s.dtype != object:
+        return s
+    present = s.dropna()
+    if present.empty:
+        return s
+    if present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+        return s.astype("boolean")
+    num = pd.to_numeric(present, errors="coerce")
+    if num.notna().all():
+        return pd.to_numeric(s, errors="coerce")
+    return s.map(lambda v: None if _isna(v) else str(v)).astype("string")
+
+
+def _examples(s: pd.Series) -> list[tuple[int, object]]:
+    return [(int(r), v) for r, v in s.head(5).items()]

@@ -1,0 +1,168 @@
+"""From a config to a validated :class:`Dataset`: read, map, validate, derive spells."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from churnreport.config import ReportConfig
+from churnreport.data.contract import conform, required_columns
+from churnreport.data.prepare import (
+    censor_at,
+    customer_table,
+    spells_from_intervals,
+    spells_from_purchases,
+    spells_from_snapshot,
+)
+from churnreport.data.quality import DataQuality
+from churnreport.data.sources import read_source
+from churnreport.errors import InputError
+from churnreport.periods import last_complete_period_end
+
+TABLE_FILES = ("customers", "spells", "subscriptions", "transactions", "tickets", "staff")
+
+
+@dataclass
+class Dataset:
+    """The canonical tables of one run.
+
+    Attributes
+    ----------
+    customers : DataFrame
+        One row per customer: customer_id, start_date, end_date (missing = active on as_of),
+        churned, spells, then the mapped attributes and extra source columns.
+    spells : DataFrame
+        customer_id, spell_start, spell_end (missing = active), spell_no.
+    as_of : date
+        The report date.
+    definition : str
+        Churn definition used (contract, inactivity, snapshot).
+    quality : DataQuality
+        Row accounting and issues.
+    tables : dict
+        Other canonical tables present (subscriptions, transactions, tickets, staff).
+    inputs : dict
+        Source table -> {path, sha256, bytes}.
+    """
+
+    customers: pd.DataFrame
+    spells: pd.DataFrame
+    as_of: dt.date
+    definition: str
+    quality: DataQuality
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    inputs: dict[str, dict] = field(default_factory=dict)
+
+
+def load_dataset(config: ReportConfig) -> Dataset:
+    """Read every configured source and build the canonical tables.
+
+    Parameters
+    ----------
+    config : ReportConfig
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    InputError
+        Any input problem that cannot be repaired unambiguously (see data.contract).
+    """
+    quality = DataQuality()
+    definition = config.churn.definition
+    configured = set(config.sources)
+    tables: dict[str, pd.DataFrame] = {}
+    inputs: dict[str, dict] = {}
+    for table, source in config.sources.items():
+        path = config.source_path(table)
+        raw = read_source(path, sheet=source.sheet, header_row=source.header_row,
+                          encoding=source.encoding)
+        inputs[table] = {"path": str(path), "sha256": _sha256(path), "bytes": path.stat().st_size}
+        tables[table] = conform(
+            raw, table, source, required_columns(table, definition, configured), quality,
+            max_excluded_share=config.max_excluded_share,
+        )
+    customers_src = tables.pop("customers", None)
+
+    if definition == "snapshot":
+        as_of = config.as_of
+        spells = spells_from_snapshot(customers_src, as_of)
+    else:
+        if definition == "inactivity":
+            spells = spells_from_purchases(tables["transactions"], config.churn.inactivity_days)
+            source_for_dates = tables["transactions"]["date"]
+        elif "subscriptions" in tables:
+            subs = tables["subscriptions"]
+            spells = spells_from_intervals(subs, config.churn.reactivation_gap_days)
+            source_for_dates = pd.concat([subs["start_date"], subs["end_date"]])
+        else:
+            spells = spells_from_intervals(customers_src, config.churn.reactivation_gap_days)
+            source_for_dates = pd.concat([customers_src["start_date"], customers_src["end_date"]])
+        as_of = config.as_of or _default_as_of(source_for_dates, config.period)
+        spells = censor_at(spells, as_of, quality)
+    if spells.empty:
+        src = config.source_path("customers" if customers_src is not None else "transactions")
+        raise InputError(src, f"no customer was active on or before the report date {as_of}")
+    customers = customer_table(customers_src, spells, quality)
+    if customers_src is not None:
+        tq = quality.tables["customers"]
+        tq.rows_kept = tq.rows_read - quality.excluded("customers")
+    return Dataset(customers, spells, as_of, definition, quality, tables, inputs)
+
+
+def _default_as_of(dates: pd.Series, period: str) -> dt.date:
+    """End of the last complete period in the data (dates after today are ignored)."""
+    today = pd.Timestamp(dt.date.today())
+    dates = dates.dropna()
+    dates = dates[dates <= today]
+    if dates.empty:
+        return last_complete_period_end(today, period)
+    return last_complete_period_end(dates.max(), period)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_tables(ds: Dataset, directory: Path) -> None:
+    """Write the dataset to ``directory`` as Parquet (the runner's cache for notebooks)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ds.customers.to_parquet(directory / "customers.parquet")
+    ds.spells.to_parquet(directory / "spells.parquet")
+    for name, frame in ds.tables.items():
+        frame.to_parquet(directory / f"{name}.parquet")
+    meta = {"as_of": ds.as_of.isoformat(), "definition": ds.definition, "inputs": ds.inputs,
+            "quality": ds.quality.to_dict()}
+    (directory / "dataset.json").write_text(json.dumps(meta, indent=1, default=str))
+
+
+def read_tables(directory: Path) -> Dataset:
+    """Inverse of :func:`save_tables`."""
+    meta = json.loads((directory / "dataset.json").read_text())
+    tables = {
+        p.stem: pd.read_parquet(p)
+        for p in sorted(directory.glob("*.parquet"))
+        if p.stem not in ("customers", "spells")
+    }
+    return Dataset(
+        customers=pd.read_parquet(directory / "customers.parquet"),
+        spells=pd.read_parquet(directory / "spells.parquet"),
+        as_of=dt.date.fromisoformat(meta["as_of"]),
+        definition=meta["definition"],
+        quality=DataQuality.from_dict(meta["quality"]),
+        tables=tables,
+        inputs=meta["inputs"],
+    )
+
+

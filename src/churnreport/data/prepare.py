@@ -1,0 +1,196 @@
+"""Derive the canonical customer table and activity spells for the three input shapes.
+
+A *spell* is one uninterrupted stretch of being a customer, the half-open day range
+``[spell_start, spell_end)``: the customer is active on ``spell_start`` and no longer on
+``spell_end`` (the churn date). ``spell_end`` is missing while the spell is still active at
+``as_of``. Every churn count in the analysis layer is computed from spells.
+
+- contract: one spell per customer from start_date / end_date, or spells merged from several
+  subscription rows (overlapping ones, or ones closer than ``reactivation_gap_days``, join).
+- inactivity: a customer is active on day D when it bought in (D - window, D]; a spell ends
+  ``window`` days after its last purchase; a purchase after that starts a new spell.
+- snapshot: start = as_of - tenure_months; churned customers end on ``as_of``, so they count
+  as churned in the report period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from churnreport.data.quality import DataQuality, Issue
+
+SPELL_COLUMNS = ["customer_id", "spell_start", "spell_end", "spell_no"]
+_FAR = pd.Timestamp("2262-01-01")
+
+
+def spells_from_intervals(
+    intervals: pd.DataFrame, gap_days: int = 0
+) -> pd.DataFrame:
+    """Merge per-customer intervals into spells.
+
+    Parameters
+    ----------
+    intervals : DataFrame
+        Columns customer_id, start_date, end_date (missing end = still active).
+    gap_days : int
+        Intervals whose start is at most this many days after the previous end join it.
+
+    Returns
+    -------
+    DataFrame
+        customer_id, spell_start, spell_end, spell_no (1-based per customer).
+
+    Examples
+    --------
+    >>> iv = pd.DataFrame({"customer_id": ["a", "a"],
+    ...     "start_date": pd.to_datetime(["2024-01-01", "2024-01-20"]),
+    ...     "end_date": pd.to_datetime(["2024-02-01", "2024-03-01"])})
+    >>> spells_from_intervals(iv)[["spell_start", "spell_end"]].astype(str).values.tolist()
+    [['2024-01-01', '2024-03-01']]
+    """
+    iv = intervals[["customer_id", "start_date", "end_date"]].copy()
+    iv["end_date"] = iv["end_date"].fillna(_FAR)
+    iv = iv.sort_values(["customer_id", "start_date", "end_date"], kind="stable")
+    reach = iv.groupby("customer_id", sort=False)["end_date"].cummax()
+    prev_reach = reach.groupby(iv["customer_id"], sort=False).shift()
+    new_spell = prev_reach.isna() | (iv["start_date"] > prev_reach + pd.Timedelta(days=gap_days))
+    spell_key = new_spell.cumsum()
+    out = (
+        iv.assign(_k=spell_key.values)
+        .groupby("_k", sort=False)
+        .agg(customer_id=("customer_id", "first"), spell_start=("start_date", "min"),
+             spell_end=("end_date", "max"))
+        .reset_index(drop=True)
+    )
+    out["spell_end"] = out["spell_end"].where(out["spell_end"] < _FAR)
+    out["spell_no"] = out.groupby("customer_id", sort=False).cumcount() + 1
+    return out[SPELL_COLUMNS]
+
+
+def spells_from_purchases(transactions: pd.DataFrame, window_days: int) -> pd.DataFrame:
+    """Spells of purchase-based customers (the inactivity definition).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Columns customer_id, date.
+    window_days : int
+        Inactivity window N: a customer with no purchase for N days has churned.
+
+    Returns
+    -------
+    DataFrame
+        customer_id, spell_start (first purchase), spell_end (last purchase + N days; the
+        caller censors ends after as_of), spell_no.
+
+    Examples
+    --------
+    Purchases on Jan 1 and Jan 20 with a 30-day window form one spell ending Feb 19; a purchase
+    on Mar 1 (after the lapse) starts spell 2:
+
+    >>> tx = pd.DataFrame({"customer_id": ["a"] * 3,
+    ...     "date": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-03-01"])})
+    >>> spells_from_purchases(tx, 30)[["spell_start", "spell_end", "spell_no"]].astype(str).values.tolist()
+    [['2024-01-01', '2024-02-19', '1'], ['2024-03-01', '2024-03-31', '2']]
+    """
+    w = pd.Timedelta(days=window_days)
+    iv = pd.DataFrame(
+        {"customer_id": transactions["customer_id"].values,
+         "start_date": transactions["date"].values,
+         "end_date": (transactions["date"] + w).values}
+    )
+    # A purchase on the lapse day itself (gap == window) starts a new spell: gap_days = -1 makes
+    # "start > previous end - 1 day" false only for purchases strictly before the lapse day.
+    return spells_from_intervals(iv.drop_duplicates(), gap_days=-1)
+
+
+def spells_from_snapshot(customers: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Spells derived from tenure and churn flag as of the export date.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        Columns customer_id, tenure_months, churned.
+    as_of : date
+        The export date of the snapshot.
+
+    Returns
+    -------
+    DataFrame
+        One spell per customer: start = as_of - tenure_months (whole months, then the fraction
+        as 30.4375-day months), end = as_of for churned customers, missing otherwise.
+    """
+    as_of_ts = pd.Timestamp(as_of)
+    tenure = customers["tenure_months"].astype(float)
+    whole = np.floor(tenure).astype(int)
+    frac_days = ((tenure - whole) * 30.4375).round().astype(int)
+    start = pd.Series(
+        [as_of_ts - pd.DateOffset(months=int(m)) for m in whole.values], index=customers.index
+    ) - pd.to_timedelta(frac_days, unit="D")
+    end = pd.Series(pd.NaT, index=customers.index, dtype="datetime64[ns]")
+    end[customers["churned"].astype(bool).values] = as_of_ts
+    return pd.DataFrame(
+        {"customer_id": customers["customer_id"].values, "spell_start": start.values,
+         "spell_end": end.values, "spell_no": 1}
+    )
+
+
+def censor_at(spells: pd.DataFrame, as_of: dt.date, quality: DataQuality) -> pd.DataFrame:
+    """Drop spells starting after ``as_of`` and reopen those ending after it (counted).
+
+    A spell ending on ``as_of + 1`` or later was active through ``as_of``; what happens after
+    the report date is not known to the report.
+    """
+    cut = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    late = spells["spell_start"] >= cut
+    quality.add(Issue("spells", "spell_start", "excluded", "starts_after_as_of", int(late.sum()),
+                      detail=f"spells starting after the report date {as_of} are left out"))
+    spells = spells[~late].copy()
+    ends_later = spells["spell_end"] > cut
+    quality.add(Issue("spells", "spell_end", "note", "ends_after_as_of", int(ends_later.sum()),
+                      detail=f"spells ending after {as_of} count as active on the report date"))
+    spells.loc[ends_later, "spell_end"] = pd.NaT
+    return spells.reset_index(drop=True)
+
+
+def customer_table(
+    customers: pd.DataFrame | None, spells: pd.DataFrame, quality: DataQuality
+) -> pd.DataFrame:
+    """One row per customer: attributes plus start_date, end_date, churned, spells, derived
+    from the spells (first start, last end if the last spell ended).
+
+    Customers listed in the customers source with no spell are counted in the data-quality
+    record and kept out (they were never active in the data); spells of ids missing from the
+    customers source are kept with empty attributes and counted.
+    """
+    ordered = spells.sort_values(["customer_id", "spell_start"], kind="stable")
+    grouped = ordered.groupby("customer_id", sort=True)
+    last = ordered.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    derived = pd.DataFrame(
+        {
+            "start_date": grouped["spell_start"].min(),
+            "end_date": last["spell_end"],
+            "spells": grouped.size(),
+        }
+    )
+    derived["churned"] = derived["end_date"].notna()
+    derived.index.name = "customer_id"
+    derived = derived.reset_index()
+    if customers is None:
+        return derived
+    attrs = customers.drop(columns=[c for c in ("start_date", "end_date", "churned")
+                                    if c in customers.columns])
+    no_spell = ~attrs["customer_id"].isin(derived["customer_id"])
+    quality.add(Issue("customers", "customer_id", "excluded", "no_activity", int(no_spell.sum()),
+                      [(int(r), v) for r, v in attrs.loc[no_spell, "customer_id"].head(5).items()],
+                      "customers with no subscription or purchase up to the report date"))
+    orphan = ~derived["customer_id"].isin(attrs["customer_id"])
+    quality.add(Issue("customers", "customer_id", "note", "activity_without_customer_row",
+                      int(orphan.sum()),
+                      detail="ids with activity but no row in the customers source: kept, "
+                      "with empty attributes"))
+    out = derived.merge(attrs, on="customer_id", how="left")
+    return out

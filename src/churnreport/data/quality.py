@@ -1,0 +1,98 @@
+"""The DataQuality record: every row kept or excluded, with the reason."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Issue:
+    """One kind of problem found in one table.
+
+    Attributes
+    ----------
+    table : str
+        Canonical table name (customers, transactions, ...).
+    column : str or None
+        Canonical column concerned (None for whole-row problems).
+    action : str
+        ``excluded`` (rows removed), ``repaired`` (value set to missing or fixed) or ``note``.
+    reason : str
+        Short machine-stable code, e.g. ``missing_value``, ``missing_token``.
+    count : int
+        Number of rows affected.
+    examples : list
+        Up to five (row number, raw value) pairs.
+    detail : str
+        One human sentence.
+    """
+
+    table: str
+    column: str | None
+    action: str
+    reason: str
+    count: int
+    examples: list = field(default_factory=list)
+    detail: str = ""
+
+
+@dataclass
+class TableQuality:
+    """Row accounting of one table: ``rows_read = rows_kept + rows_excluded``."""
+
+    table: str
+    path: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    encoding: str | None = None
+
+    @property
+    def rows_excluded(self) -> int:
+        """Rows removed from the analysis."""
+        return self.rows_read - self.rows_kept
+
+
+@dataclass
+class DataQuality:
+    """Everything the data layer kept, excluded, repaired or noticed."""
+
+    tables: dict[str, TableQuality] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(self, issue: Issue) -> None:
+        """Record an issue (ignored when it affects no row)."""
+        if issue.count > 0:
+            self.issues.append(issue)
+
+    def excluded(self, table: str) -> int:
+        """Rows excluded from ``table``."""
+        return sum(i.count for i in self.issues if i.table == table and i.action == "excluded")
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (data_quality.json)."""
+        return {
+            "tables": [
+                {**asdict(t), "rows_excluded": t.rows_excluded} for t in self.tables.values()
+            ],
+            "issues": [
+                {**asdict(i), "examples": [[int(r), _jsonable(v)] for r, v in i.examples]}
+                for i in self.issues
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DataQuality:
+        """Inverse of :meth:`to_dict`."""
+        dq = cls()
+        for t in d.get("tables", []):
+            t = {k: v for k, v in t.items() if k != "rows_excluded"}
+            dq.tables[t["table"]] = TableQuality(**t)
+        for i in d.get("issues", []):
+            dq.issues.append(Issue(**{**i, "examples": [tuple(e) for e in i["examples"]]}))
+        return dq
+
+
+def _jsonable(v: object) -> object:
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    return str(v)

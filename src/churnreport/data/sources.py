@@ -1,0 +1,158 @@
+"""Read one source file (CSV, XLSX, Parquet) into a raw table, as unambiguously as possible.
+
+CSV text is decoded as UTF-8 (a BOM is removed) and, failing that, as GB18030 (a superset of
+GBK/GB2312, what Chinese Excel exports); any other encoding must be named in the config. Values
+are kept as text (CSV) or as the cell values (XLSX, Parquet); typing is the contract's job.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from churnreport.errors import InputError
+
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+FALLBACK_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+@dataclass
+class RawTable:
+    """A source table as read, before mapping.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The values, one column per source column. Its index holds the 1-based row number as a
+        spreadsheet shows it (header row included), for error messages.
+    path : Path
+        The file read.
+    encoding : str or None
+        The text encoding used (CSV only).
+    dropped_empty_columns : list of str
+        Columns that were entirely empty and unnamed, removed on reading.
+    """
+
+    frame: pd.DataFrame
+    path: Path
+    encoding: str | None = None
+    dropped_empty_columns: list[str] | None = None
+
+
+def read_source(
+    path: Path,
+    *,
+    sheet: int | str = 0,
+    header_row: int = 0,
+    encoding: str | None = None,
+) -> RawTable:
+    """Read a CSV, XLSX or Parquet file.
+
+    Parameters
+    ----------
+    path : Path
+        The file; its suffix selects the reader.
+    sheet : int or str
+        XLSX sheet index or name.
+    header_row : int
+        0-based row holding the header; rows above it are skipped.
+    encoding : str, optional
+        CSV text encoding; detected when not given (UTF-8 with or without BOM, then GB18030).
+
+    Returns
+    -------
+    RawTable
+
+    Raises
+    ------
+    InputError
+        File missing, empty, undecodable, unknown format or sheet.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise InputError(path, "the file is empty")
+    suffix = path.suffix.lower()
+    used_encoding = None
+    if suffix in CSV_SUFFIXES:
+        frame, used_encoding = _read_csv(path, header_row, encoding)
+    elif suffix in EXCEL_SUFFIXES:
+        frame = _read_excel(path, sheet, header_row)
+    elif suffix in PARQUET_SUFFIXES:
+        frame = pd.read_parquet(path)
+    else:
+        raise InputError(path, f"unknown file type '{suffix}'", hint="use .csv, .xlsx or .parquet")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    dropped = [
+        c for c in frame.columns if c.startswith("Unnamed:") and frame[c].isna().all()
+    ]
+    frame = frame.drop(columns=dropped)
+    if frame.empty:
+        raise InputError(path, "the file has a header but no data rows")
+    dupes = frame.columns[frame.columns.duplicated()].tolist()
+    if dupes:
+        raise InputError(path, f"duplicate column names in the header: {dupes}")
+    first_data_row = header_row + 2 if suffix not in PARQUET_SUFFIXES else 1
+    frame.index = pd.RangeIndex(first_data_row, first_data_row + len(frame), name="row")
+    return RawTable(frame, path, used_encoding, dropped)
+
+
+def _read_csv(path: Path, header_row: int, encoding: str | None) -> tuple[pd.DataFrame, str]:
+    data = path.read_bytes()
+    candidates = (encoding,) if encoding else FALLBACK_ENCODINGS
+    text = None
+    for enc in candidates:
+        try:
+            text = data.decode(enc)
+            used = enc
+            break
+        except (UnicodeDecodeError, LookupError) as exc:
+            last = exc
+    if text is None:
+        bad = getattr(last, "start", None)
+        line = data[:bad].count(b"\n") + 1 if bad is not None else None
+        raise InputError(
+            path,
+            f"text cannot be decoded as {' or '.join(candidates)}"
+            + (f" (first bad byte on line {line})" if line else ""),
+            hint="set sources.<table>.encoding to the file's encoding (e.g. latin-1, big5)",
+        )
+    if used == "utf-8-sig" and text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise InputError(path, "the file is empty")
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            skiprows=header_row,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=False,
+        )
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "the file is empty") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(path, f"not a well-formed CSV table: {exc}") from None
+    return frame, used
+
+
+def _read_excel(path: Path, sheet: int | str, header_row: int) -> pd.DataFrame:
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise InputError(path, f"not a readable .xlsx workbook ({exc.__class__.__name__})") from None
+    names = book.sheet_names
+    if isinstance(sheet, int) and not 0 <= sheet < len(names):
+        raise InputError(path, f"sheet index {sheet} does not exist; sheets are {names}")
+    if isinstance(sheet, str) and sheet not in names:
+        raise InputError(path, f"sheet '{sheet}' does not exist; sheets are {names}")
+    frame = book.parse(sheet, header=header_row, dtype=object)
+    return frame

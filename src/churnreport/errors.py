@@ -1,0 +1,69 @@
+"""Errors that stop a run with a clear message and a documented exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class ChurnReportError(Exception):
+    """Base class; ``exit_code`` is what the CLI returns."""
+
+    exit_code = 2
+
+
+class ConfigError(ChurnReportError):
+    """The configuration is missing or invalid (exit 2)."""
+
+
+class InputError(ChurnReportError):
+    """The input data cannot be used (exit 2).
+
+    The message names the file, the column and up to five example rows, so the user can find
+    and fix the problem without a debugger.
+
+    Parameters
+    ----------
+    path : Path or str
+        The source file.
+    problem : str
+        What is wrong, in one sentence.
+    column : str, optional
+        The source column concerned.
+    rows : sequence of (row number, value), optional
+        Examples; row numbers are 1-based as a spreadsheet shows them (header included).
+    hint : str, optional
+        How to fix it.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        problem: str,
+        column: str | None = None,
+        rows: Sequence[tuple[int, object]] = (),
+        hint: str | None = None,
+    ):
+        self.path = str(path)
+        self.problem = problem
+        self.column = column
+        self.rows = list(rows)[:5]
+        self.hint = hint
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = f"{self.path}"
+        if self.column is not None:
+            where += f", column '{self.column}'"
+        lines = [f"{where}: {self.problem}"]
+        for row, value in self.rows:
+            lines.append(f"  row {row}: {value!r}")
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class NotebookFailed(ChurnReportError):
+    """A notebook raised while executing (exit 1)."""
+
+    exit_code = 1

@@ -1,0 +1,58 @@
+"""Calendar periods (month, quarter, year) shared by every layer.
+
+A period is a half-open day range ``[start, next start)``; its ``end`` is the last day in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
+PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
+
+
+def to_period(day: dt.date | pd.Timestamp, period: str) -> pd.Period:
+    """The period containing ``day``."""
+    return pd.Timestamp(day).to_period(FREQ[period])
+
+
+def period_label(p: pd.Period) -> str:
+    """Stable text label: ``2024-06``, ``2024Q2`` or ``2024``."""
+    return str(p)
+
+
+def period_bounds(p: pd.Period) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First day of ``p`` and first day of the next period (half-open)."""
+    return p.start_time.normalize(), (p + 1).start_time.normalize()
+
+
+def last_complete_period_end(day: dt.date | pd.Timestamp, period: str) -> dt.date:
+    """End (last day) of the last period that is complete on ``day``.
+
+    Examples
+    --------
+    >>> last_complete_period_end(dt.date(2024, 6, 30), "month")
+    datetime.date(2024, 6, 30)
+    >>> last_complete_period_end(dt.date(2024, 6, 29), "month")
+    datetime.date(2024, 5, 31)
+    """
+    p = to_period(day, period)
+    end = p.end_time.normalize()
+    if pd.Timestamp(day).normalize() == end:
+        return end.date()
+    return (p - 1).end_time.normalize().date()
+
+
+def complete_periods(first_day, as_of, period: str) -> pd.PeriodIndex:
+    """Complete periods from the one containing ``first_day`` up to ``as_of`` inclusive.
+
+    The period containing ``as_of`` is included only when ``as_of`` is its last day.
+    """
+    last_end = last_complete_period_end(as_of, period)
+    first = to_period(first_day, period)
+    last = to_period(last_end, period)
+    if last < first:
+        return pd.period_range(last, last, freq=FREQ[period])
+    return pd.period_range(first, last, freq=FREQ[period])
