@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from churnreport.periods import complete_periods, period_label
+from churnreport.periods import complete_periods, period_label, to_period
 
 PERIOD_COLUMNS = [
     "period", "period_start", "period_end", "start_customers", "new", "new_and_lost",
@@ -153,7 +153,7 @@ class OverallChurn:
     Attributes
     ----------
     period : str
-        Report period label (or ``snapshot <as_of>`` for snapshot data).
+        Report period label.
     customers : int
         Customers at risk: active at the period start, or all customers of a snapshot.
     churned : int
@@ -179,8 +179,7 @@ class OverallChurn:
 
 
 def overall_churn(
-    periods: pd.DataFrame, customers: pd.DataFrame | None = None, *, snapshot: bool = False,
-    as_of: dt.date | None = None,
+    periods: pd.DataFrame, customers: pd.DataFrame | None = None, *, snapshot: bool = False
 ) -> OverallChurn:
     """Headline churn for the report period.
 
@@ -191,9 +190,8 @@ def overall_churn(
     customers : DataFrame, optional
         The customer table; needed for snapshot data.
     snapshot : bool
-        Snapshot convention: churned / all customers in the export.
-    as_of : date, optional
-        Export date, used in the snapshot label.
+        Snapshot convention: churned / all customers in the export; the period is the one
+        containing the export date.
 
     Returns
     -------
@@ -202,11 +200,58 @@ def overall_churn(
     if snapshot:
         n = len(customers)
         k = int(customers["churned"].sum())
-        label = f"snapshot {as_of}" if as_of else "snapshot"
-        basis = "snapshot"
+        label, basis = periods.iloc[-1]["period"], "snapshot"
     else:
         last = periods.iloc[-1]
         n, k, label, basis = int(last["start_customers"]), int(last["churned"]), last["period"], "start_set"
     rate = k / n if n else float("nan")
     low, high = wilson_interval(k, n)
     return OverallChurn(label, n, k, rate, float(low), float(high), 1 - rate, basis)
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """Customer indicators of a run.
+
+    Attributes
+    ----------
+    periods : DataFrame
+        :func:`period_table` output; for snapshot data only the snapshot's period, since a
+        snapshot holds no history of churn before its export date.
+    overall : OverallChurn
+        The report period's headline.
+    snapshot : bool
+        Whether the snapshot convention was used.
+    """
+
+    periods: pd.DataFrame
+    overall: OverallChurn
+    snapshot: bool
+
+
+def churn_indicators(
+    spells: pd.DataFrame, customers: pd.DataFrame, period: str, as_of: dt.date, definition: str
+) -> Indicators:
+    """Period table and headline churn for a churn definition.
+
+    Parameters
+    ----------
+    spells, customers : DataFrame
+        Canonical spells and customer table.
+    period : {"month", "quarter", "year"}
+    as_of : date
+        Report date.
+    definition : {"contract", "inactivity", "snapshot"}
+
+    Returns
+    -------
+    Indicators
+    """
+    snapshot = definition == "snapshot"
+    if snapshot:
+        # the export's own period, complete or not: nothing happens after the export date
+        end = to_period(as_of, period).end_time.normalize().date()
+        periods = period_table(spells, period, end, first_day=as_of)
+    else:
+        periods = period_table(spells, period, as_of)
+    return Indicators(periods, overall_churn(periods, customers, snapshot=snapshot), snapshot)

@@ -1,0 +1,1 @@
+"""Report layer: text and charts, notebook context, runner, export, publish."""

@@ -1,0 +1,46 @@
+"""Appendix blocks: the definitions and parameters a run used."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from html import escape
+
+from IPython.display import HTML
+
+from churnreport.config import ReportConfig
+from churnreport.report.tables import key_value_html
+from churnreport.report.text import Text
+
+
+def definitions_html(config: ReportConfig, as_of: dt.date, text: Text) -> HTML:
+    """The churn definition, formulas and period convention used, as a list."""
+    c = config.churn
+    items = [
+        text(f"def.{c.definition}", gap=c.reactivation_gap_days, days=c.inactivity_days,
+             as_of=text.date(as_of)),
+        text("def.churn_rate"),
+        text("def.retention"),
+        text("def.period", period=text(f"period.{config.period}"), as_of=text.date(as_of)),
+    ]
+    return HTML("<ul class=\"definitions\">" + "".join(f"<li>{escape(i)}</li>" for i in items)
+                + "</ul>")
+
+
+def parameters_html(config: ReportConfig, as_of: dt.date, text: Text) -> HTML:
+    """The parameters of the run (source files by name, not full path)."""
+    pairs = [
+        ("name", config.name),
+        ("as_of", as_of.isoformat()),
+        ("period", config.period),
+        ("language", config.language),
+        ("company", config.company),
+        ("currency", config.currency),
+        ("margin", f"{config.margin:g}"),
+        ("churn.definition", config.churn.definition),
+        ("churn.inactivity_days", str(config.churn.inactivity_days)),
+        ("churn.reactivation_gap_days", str(config.churn.reactivation_gap_days)),
+        ("segments", ", ".join(config.segments) or "–"),
+    ]
+    pairs += [(f"sources.{t}", s.path.name) for t, s in config.sources.items()]
+    return key_value_html(pairs, text)

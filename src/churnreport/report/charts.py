@@ -1,0 +1,156 @@
+"""Charts: one seaborn/matplotlib theme, CJK font fallback, and one function per chart.
+
+Chart functions take an analysis result and a :class:`~churnreport.report.text.Text` and
+return a matplotlib Figure; they compute nothing themselves.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import pandas as pd
+import seaborn as sns
+from matplotlib import font_manager
+
+from churnreport.report.text import Text
+
+CJK_FONTS = (
+    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC",
+    "Noto Serif CJK SC",
+)
+PALETTE = {"rate": "#1f4e79", "band": "#9dc3e6", "new": "#4c9a5f", "churned": "#c0504d",
+           "end": "#595959"}
+
+
+def find_cjk_font() -> str | None:
+    """Name of an installed font that covers Chinese, or None."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def apply_theme(language: str = "en") -> None:
+    """Set the report's chart theme (call once per notebook).
+
+    For Chinese a CJK font is put first in the fallback list; when none is installed a
+    warning names the Debian package to install (fonts-noto-cjk).
+    """
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
+    families = ["DejaVu Sans"]
+    cjk = find_cjk_font()
+    if cjk:
+        families = ["DejaVu Sans", cjk] if language == "en" else [cjk, "DejaVu Sans"]
+    elif language == "zh":
+        warnings.warn(
+            "no Chinese font found: charts would show boxes. Install one, e.g. "
+            "'apt-get install fonts-noto-cjk' (Debian/Ubuntu).", stacklevel=2)
+    plt.rcParams.update({
+        "font.family": "sans-serif",
+        "font.sans-serif": families + list(plt.rcParams["font.sans-serif"]),
+        "axes.unicode_minus": False,
+        "figure.figsize": (9, 3.8),
+        "figure.dpi": 100,
+        "savefig.dpi": 200,
+        "svg.fonttype": "path",
+        "axes.titleweight": "bold",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    })
+    _vector_inline_figures()
+
+
+def _vector_inline_figures() -> None:
+    """In a Jupyter kernel, show figures as SVG (sharp in HTML and PDF at any zoom)."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("svg")
+
+
+def _period_axis(ax, labels: list[str], text: Text) -> None:
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(range(0, len(labels), step))
+    ax.set_xticklabels([text.period(lbl) for lbl in labels[::step]], rotation=45, ha="right")
+
+
+def plot_churn_trend(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
+    """Churn rate per period with its 95% interval band.
+
+    Parameters
+    ----------
+    periods : DataFrame
+        Output of :func:`churnreport.analysis.period_table`.
+    text : Text
+        Report language.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        None when there are fewer than three periods (nothing to trend).
+    """
+    if len(periods) < 3:
+        return None
+    fig, ax = plt.subplots()
+    x = range(len(periods))
+    ax.fill_between(x, periods["ci_low"], periods["ci_high"], color=PALETTE["band"], alpha=0.6,
+                    linewidth=0, label=text("chart.ci_band"))
+    ax.plot(x, periods["churn_rate"], color=PALETTE["rate"], marker="o", markersize=3,
+            linewidth=1.8, label=text("chart.churn_rate"))
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel(text("chart.churn_rate"))
+    ax.set_title(text("indicators.trend"), loc="left", pad=22)
+    _period_axis(ax, list(periods["period"]), text)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
+              fontsize="small")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_customer_flows(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
+    """New customers (up) and churned customers (down) per period, with customers at end.
+
+    Parameters
+    ----------
+    periods : DataFrame
+        Output of :func:`churnreport.analysis.period_table`.
+    text : Text
+        Report language.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        None when there are fewer than three periods.
+    """
+    if len(periods) < 3:
+        return None
+    fig, ax = plt.subplots()
+    x = range(len(periods))
+    ax.bar(x, periods["new"], color=PALETTE["new"], label=text("chart.new"))
+    lost = periods["churned"] + periods["new_and_lost"]
+    ax.bar(x, -lost, color=PALETTE["churned"], label=text("chart.churned"))
+    ax.axhline(0, color="#333333", linewidth=0.8)
+    ax.set_ylabel(text("chart.customers"))
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
+    ax2 = ax.twinx()
+    ax2.plot(x, periods["end_customers"], color=PALETTE["end"], linewidth=1.5,
+             label=text("chart.end_customers"))
+    ax2.set_ylim(bottom=0)
+    ax2.grid(False)
+    ax2.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax2.set_ylabel(text("chart.end_customers"))
+    ax.set_title(text("indicators.flows"), loc="left", pad=22)
+    _period_axis(ax, list(periods["period"]), text)
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
+    ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False,
+              fontsize="small")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -1,0 +1,142 @@
+"""One run from config to published report: validate, execute, export, publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from churnreport.config import ReportConfig
+from churnreport.data import Dataset, load_dataset, save_tables
+from churnreport.errors import NotebookFailed
+from churnreport.report import publish as pub
+from churnreport.report.export import export_report
+from churnreport.report.runner import NOTEBOOKS_DIR, NotebookResult, execute_notebooks, report_notebooks
+from churnreport.report.text import Text
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A published run.
+
+    Attributes
+    ----------
+    run_dir : Path
+        reports/<as_of>_<name>/
+    metrics : dict
+        Contents of metrics.json.
+    """
+
+    run_dir: Path
+    metrics: dict
+
+
+def run_report(
+    config: ReportConfig,
+    *,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+    on_event: Callable[[str, object], None] | None = None,
+    pdf: bool = True,
+) -> RunResult:
+    """Run the whole report for a config and publish it atomically.
+
+    Parameters
+    ----------
+    config : ReportConfig
+        With any CLI overrides already applied.
+    notebooks_dir : Path
+        Where the report notebooks are.
+    on_event : callable, optional
+        Progress callback: ("loaded", Dataset), ("start", [names]), ("done", NotebookResult),
+        ("exported", None).
+    pdf : bool
+        Write report.pdf too.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    InputError, ConfigError
+        Before anything is written (exit 2).
+    NotebookFailed
+        A notebook failed; its executed copy is kept under <output>/_failed/<run id>/ (exit 1).
+    """
+    emit = on_event or (lambda *_: None)
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    data: Dataset = load_dataset(config)  # raises before any directory exists
+    timings["load_and_validate"] = time.perf_counter() - t0
+    emit("loaded", data)
+    notebooks = report_notebooks(notebooks_dir)
+    out_root = config.resolved_output_dir()
+    rid = pub.run_id(data.as_of.isoformat(), config.name)
+    staging = pub.staging_dir(out_root, rid)
+    try:
+        save_tables(data, staging / "prepared")
+        params = {
+            "config_path": str(config.config_path),
+            "as_of": data.as_of.isoformat(),
+            "language": config.language,
+            "prepared_dir": str(staging / "prepared"),
+            "output_dir": str(staging),
+        }
+        emit("start", [nb.name for nb in notebooks])
+        t1 = time.perf_counter()
+        results = execute_notebooks(
+            notebooks, staging / "notebooks", params, cell_timeout=config.cell_timeout_seconds,
+            on_done=lambda r: emit("done", r),
+        )
+        timings["execute"] = time.perf_counter() - t1
+        failed = [r for r in results if r.error]
+        if failed:
+            kept = pub.keep_failed(staging, out_root, rid)
+            lines = [f"{r.name}: {r.error}" for r in failed]
+            raise NotebookFailed(
+                "notebook(s) failed:\n  " + "\n  ".join(lines)
+                + f"\nexecuted notebooks kept in {kept}")
+        t2 = time.perf_counter()
+        text = Text(config.language)
+        title = f"{config.company} – {text('report.title')}"
+        outputs = export_report(
+            [r.output for r in results], staging, title=title, language=config.language,
+            pdf=pdf)
+        timings["export"] = time.perf_counter() - t2
+        emit("exported", outputs)
+        header = {
+            "run_id": rid, "as_of": data.as_of.isoformat(), "period": config.period,
+            "definition": data.definition, "language": config.language,
+            "company": config.company, "currency": config.currency,
+        }
+        metrics = pub.merge_metrics(staging, header)
+        pub.write_json(staging / "data_quality.json", data.quality.to_dict())
+        shutil.rmtree(staging / "prepared")
+        timings["total"] = time.perf_counter() - t0
+        pub.write_json(staging / "manifest.json", _manifest(config, data, rid, results, timings))
+        final = pub.publish(staging, out_root / rid)
+    except BaseException:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return RunResult(final, metrics)
+
+
+def _manifest(config: ReportConfig, data: Dataset, rid: str, results: list[NotebookResult],
+              timings: dict[str, float]) -> dict:
+    return {
+        "run_id": rid,
+        "status": "ok",
+        "created_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": pub.command_line(),
+        "config_path": str(config.config_path),
+        "parameters": config.model_dump(mode="json", exclude={"config_path"})
+        | {"as_of": data.as_of.isoformat()},
+        "inputs": data.inputs,
+        "notebooks": [{"name": r.name, "seconds": round(r.seconds, 2)} for r in results],
+        "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+        "packages": pub.package_versions(),
+    }

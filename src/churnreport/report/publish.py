@@ -1,0 +1,90 @@
+"""Publish a run: staging directory, metrics/manifest files, atomic rename into place."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("churnreport", "pandas", "numpy", "scipy", "matplotlib", "seaborn", "papermill",
+            "nbconvert", "nbclient", "ipykernel", "weasyprint", "pydantic", "pyarrow", "openpyxl")
+
+
+def run_id(as_of: str, name: str) -> str:
+    """Deterministic run id: ``<as_of>_<config name>``."""
+    return f"{as_of}_{name}"
+
+
+def staging_dir(output_dir: Path, rid: str) -> Path:
+    """A fresh hidden directory beside the final one (same file system, so rename is atomic)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / f".staging-{rid}-{os.getpid()}"
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir()
+    return path
+
+
+def merge_metrics(staging: Path, header: dict) -> dict:
+    """Combine the fragments notebooks recorded (staging/metrics/*.json) into metrics.json."""
+    metrics = dict(header)
+    frag_dir = staging / "metrics"
+    for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:
+        metrics[frag.stem] = json.loads(frag.read_text(encoding="utf-8"))
+    (staging / "metrics.json").write_text(
+        json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+    if frag_dir.is_dir():
+        shutil.rmtree(frag_dir)
+    return metrics
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape a report's numbers and looks."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write UTF-8 JSON, keeping Chinese readable."""
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def publish(staging: Path, final: Path) -> Path:
+    """Move a complete staging directory to ``final``, replacing an older run atomically.
+
+    The old run is renamed aside first, the new one renamed in, then the old one deleted; at
+    every instant ``final`` is either the complete old run or the complete new one.
+    """
+    old = final.with_name(f".old-{final.name}-{os.getpid()}")
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def keep_failed(staging: Path, output_dir: Path, rid: str) -> Path:
+    """Move the executed notebooks of a failed run to ``<output_dir>/_failed/<run id>/``."""
+    target = output_dir / "_failed" / rid
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = staging / "notebooks"
+    shutil.move(str(src), str(target)) if src.exists() else target.mkdir()
+    shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def command_line() -> str:
+    """The command that started this run."""
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])

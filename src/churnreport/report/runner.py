@@ -1,0 +1,128 @@
+"""Execute the report notebooks with papermill, in parallel up to the core count."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
+
+
+@dataclass(frozen=True)
+class NotebookResult:
+    """Outcome of one notebook execution.
+
+    Attributes
+    ----------
+    name : str
+        Notebook file name.
+    output : Path
+        The executed notebook (written even when a cell failed).
+    seconds : float
+        Wall time.
+    error : str or None
+        The failure, papermill's message (cell and exception), or None on success.
+    """
+
+    name: str
+    output: Path
+    seconds: float
+    error: str | None = None
+
+
+def report_notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The report notebooks in report order (file name order, e.g. 01_, 02_, 90_)."""
+    if not directory.is_dir():
+        raise FileNotFoundError(f"notebooks directory not found: {directory}")
+    return sorted(p for p in directory.glob("[0-9]*.ipynb"))
+
+
+def execute_one(
+    notebook: Path, output: Path, parameters: dict, cell_timeout: int, kernel_name: str
+) -> NotebookResult:
+    """Execute one notebook with papermill; never raises for a failing cell.
+
+    Parameters
+    ----------
+    notebook, output : Path
+        Input notebook and where the executed copy goes.
+    parameters : dict
+        Values injected after the ``parameters`` cell.
+    cell_timeout : int
+        Seconds a single cell may run.
+    kernel_name : str
+        Jupyter kernel.
+
+    Returns
+    -------
+    NotebookResult
+    """
+    import papermill as pm
+
+    t0 = time.perf_counter()
+    error = None
+    try:
+        pm.execute_notebook(
+            str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
+            cwd=str(notebook.parent), execution_timeout=cell_timeout, progress_bar=False,
+            log_output=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel death, timeout: papermill raises several kinds
+        error = f"{type(exc).__name__}: {exc}".strip()
+    return NotebookResult(notebook.name, output, time.perf_counter() - t0, error)
+
+
+def execute_notebooks(
+    notebooks: list[Path],
+    out_dir: Path,
+    parameters: dict,
+    *,
+    cell_timeout: int = 600,
+    kernel_name: str = "python3",
+    workers: int | None = None,
+    on_done: Callable[[NotebookResult], None] | None = None,
+) -> list[NotebookResult]:
+    """Execute notebooks in parallel processes.
+
+    Parameters
+    ----------
+    notebooks : list of Path
+        Notebooks to run.
+    out_dir : Path
+        Executed copies are written here under the same names.
+    parameters : dict
+        Injected into every notebook.
+    cell_timeout : int
+        Per-cell timeout in seconds.
+    kernel_name : str
+        Jupyter kernel name.
+    workers : int, optional
+        Parallel executions; default the core count.
+    on_done : callable, optional
+        Called with each result as it finishes (progress display).
+
+    Returns
+    -------
+    list of NotebookResult
+        In the order of ``notebooks``.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(notebooks)))
+    results: dict[str, NotebookResult] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [
+            pool.submit(execute_one, nb, out_dir / nb.name, parameters, cell_timeout, kernel_name)
+            for nb in notebooks
+        ]
+        for fut in as_completed(futures):
+            res = fut.result()
+            results[res.name] = res
+            if on_done:
+                on_done(res)
+    return [results[nb.name] for nb in notebooks]

@@ -1,0 +1,148 @@
+"""HTML blocks of the report: headings, KPI cards, formatted tables, notes.
+
+Every data value is HTML-escaped here, so names and reasons from the data cannot inject markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+import pandas as pd
+from IPython.display import HTML
+
+from churnreport.analysis.indicators import OverallChurn
+from churnreport.data.quality import DataQuality
+from churnreport.report.text import Text
+
+
+def heading(title: str, why: str | None = None, level: int = 2) -> HTML:
+    """A section heading with its one sentence of purpose."""
+    body = f"<h{level}>{escape(title)}</h{level}>"
+    if why:
+        body += f'<p class="why">{escape(why)}</p>'
+    return HTML(body)
+
+
+def note(message: str) -> HTML:
+    """A highlighted one-paragraph note."""
+    return HTML(f'<p class="note">{escape(message)}</p>')
+
+
+def kpi_cards(overall: OverallChurn, text: Text) -> HTML:
+    """Headline churn figures of the report period as cards."""
+    basis = text(f"kpi.basis.{overall.basis}", period=text.period(overall.period))
+    ci = text("kpi.ci", low=text.pct(overall.ci_low), high=text.pct(overall.ci_high))
+    cards = [
+        (text("kpi.churn_rate"), text.pct(overall.churn_rate), ci),
+        (text("kpi.retention_rate"), text.pct(overall.retention_rate), ""),
+        (text("kpi.churned"), text.int(overall.churned), ""),
+        (text("kpi.customers"), text.int(overall.customers), basis),
+    ]
+    inner = "".join(
+        f'<div class="kpi"><div class="kpi-label">{escape(label)}</div>'
+        f'<div class="kpi-value">{escape(value)}</div>'
+        f'<div class="kpi-sub">{escape(sub)}</div></div>'
+        for label, value, sub in cards
+    )
+    return HTML(f'<div class="kpis">{inner}</div>')
+
+
+def table(frame: pd.DataFrame, columns: dict[str, tuple[str, Callable[[object], str]]],
+          numeric: set[str] = frozenset()) -> HTML:
+    """A formatted, escaped HTML table.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The data.
+    columns : dict
+        Column -> (header, formatter); only these columns are shown, in this order.
+    numeric : set of str
+        Columns to right-align.
+    """
+    head = "".join(
+        f'<th class="{"num" if c in numeric else ""}">{escape(h)}</th>'
+        for c, (h, _) in columns.items()
+    )
+    rows = []
+    for _, r in frame.iterrows():
+        cells = "".join(
+            f'<td class="{"num" if c in numeric else ""}">{escape(fmt(r[c]))}</td>'
+            for c, (_, fmt) in columns.items()
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return HTML(f'<table class="report-table"><thead><tr>{head}</tr></thead>'
+                f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def period_table_html(periods: pd.DataFrame, text: Text) -> HTML:
+    """The per-period indicator table in the report language."""
+    frame = periods.assign(ci=list(zip(periods["ci_low"], periods["ci_high"], strict=True)))
+    cols = {
+        "period": (text("col.period"), text.period),
+        "start_customers": (text("col.start_customers"), text.int),
+        "new": (text("col.new"), text.int),
+        "new_and_lost": (text("col.new_and_lost"), text.int),
+        "churned": (text("col.churned"), text.int),
+        "end_customers": (text("col.end_customers"), text.int),
+        "churn_rate": (text("col.churn_rate"), text.pct),
+        "ci": (text("col.ci"),
+               lambda v: "–" if v[0] != v[0] else f"{text.pct(v[0])} – {text.pct(v[1])}"),
+        "retention_rate": (text("col.retention_rate"), text.pct),
+    }
+    return table(frame, cols, numeric=set(cols) - {"period"})
+
+
+def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
+    """Row accounting per table, then every issue with counts and examples."""
+    tables = pd.DataFrame(
+        [{"table": t.table, "file": t.path.rsplit("/", 1)[-1], "rows_read": t.rows_read,
+          "rows_kept": t.rows_kept, "rows_excluded": t.rows_excluded}
+         for t in quality.tables.values()]
+    )
+    out = table(tables, {
+        "table": (text("col.table"), str),
+        "file": (text("col.file"), str),
+        "rows_read": (text("col.rows_read"), text.int),
+        "rows_kept": (text("col.rows_kept"), text.int),
+        "rows_excluded": (text("col.rows_excluded"), text.int),
+    }, numeric={"rows_read", "rows_kept", "rows_excluded"}).data
+    if not quality.issues:
+        return HTML(out + note(text("appendix.quality.none")).data)
+    issues = pd.DataFrame([vars(i) for i in quality.issues])
+    out += heading(text("appendix.issues"), level=3).data
+    out += table(issues, {
+        "table": (text("col.table"), str),
+        "column": (text("col.column"), lambda v: "" if v is None else str(v)),
+        "action": (text("col.action"), lambda v: text(f"action.{v}")),
+        "detail": (text("col.reason"), str),
+        "count": (text("col.count"), text.int),
+        "examples": (text("col.examples"),
+                     lambda ex: "; ".join(f"{r}: {v}" for r, v in ex[:3])),
+    }, numeric={"count"}).data
+    return HTML(out)
+
+
+def key_value_html(pairs: list[tuple[str, str]], text: Text) -> HTML:
+    """A two-column parameter table."""
+    frame = pd.DataFrame(pairs, columns=["parameter", "value"])
+    return table(frame, {"parameter": (text("col.parameter"), str),
+                         "value": (text("col.value"), str)})
+
+
+def title_block(company: str, period: str, as_of, text: Text) -> HTML:
+    """Report title with company, report period and data date."""
+    return HTML(
+        f"<h1 class=\"report-title\">{escape(company)} – {escape(text('report.title'))}</h1>"
+        f"<p class=\"meta\">{escape(text('report.period', period=text.period(period), as_of=text.date(as_of)))}</p>"
+    )
+
+
+def indicator_notes(indicators, as_of, text: Text) -> HTML | None:
+    """Why a trend is missing: a snapshot has no history; under three periods is too short."""
+    if indicators.snapshot:
+        return note(text("indicators.snapshot_note", as_of=text.date(as_of)))
+    if len(indicators.periods) < 3:
+        return note(text("indicators.short_history"))
+    return None
