@@ -74,6 +74,8 @@ class ChurnConfig(_Strict):
     definition: Literal["contract", "inactivity", "snapshot"] = "contract"
     inactivity_days: int = Field(90, gt=0)
     reactivation_gap_days: int = Field(0, ge=0)
+    tenure_unit: Literal["months", "years"] = Field(
+        "months", description="unit of the mapped tenure_months column in snapshot exports")
 
 
 class ReportConfig(_Strict):

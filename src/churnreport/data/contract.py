@@ -384,4 +384,5 @@ def _extra(s: pd.Series) -> pd.Series:
 
 
 def _examples(s: pd.Series) -> list[tuple[int, object]]:
-    return [(int(r), v) for r, v in s.head(5).items()]
+    """Up to five (row number, raw value) pairs; empty cells shown as ``""``."""
+    return [(int(r), "" if _isna(v) else v) for r, v in s.head(5).items()]

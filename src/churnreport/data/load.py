@@ -19,7 +19,7 @@ from churnreport.data.prepare import (
     spells_from_purchases,
     spells_from_snapshot,
 )
-from churnreport.data.quality import DataQuality
+from churnreport.data.quality import DataQuality, Issue
 from churnreport.data.sources import read_source
 from churnreport.errors import InputError
 from churnreport.periods import last_complete_period_end
@@ -93,6 +93,8 @@ def load_dataset(config: ReportConfig) -> Dataset:
 
     if definition == "snapshot":
         as_of = config.as_of
+        if config.churn.tenure_unit == "years":
+            customers_src["tenure_months"] = customers_src["tenure_months"] * 12
         spells = spells_from_snapshot(customers_src, as_of)
     else:
         if definition == "inactivity":
@@ -111,10 +113,30 @@ def load_dataset(config: ReportConfig) -> Dataset:
         src = config.source_path("customers" if customers_src is not None else "transactions")
         raise InputError(src, f"no customer was active on or before the report date {as_of}")
     customers = customer_table(customers_src, spells, quality)
+    if definition != "snapshot" and customers_src is not None and "churned" in customers_src:
+        _compare_stated_churn(customers_src, customers, quality)
     if customers_src is not None:
         tq = quality.tables["customers"]
         tq.rows_kept = tq.rows_read - quality.excluded("customers")
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs)
+
+
+def _compare_stated_churn(source: pd.DataFrame, customers: pd.DataFrame,
+                          quality: DataQuality) -> None:
+    """Count customers whose stated churn flag disagrees with their dates (kept, dates win)."""
+    stated = source.set_index("customer_id")["churned"].dropna().astype(bool)
+    derived = customers.set_index("customer_id")["churned"].reindex(stated.index)
+    known = derived.notna()
+    differ = stated[known] != derived[known].astype(bool)
+    if differ.any():
+        ids = differ[differ].index[:5]
+        quality.add(Issue(
+            "customers", "churned", "note", "stated_churn_disagrees_with_dates",
+            int(differ.sum()),
+            [(int(source.index[source["customer_id"] == i][0]), f"{i}: flag {stated[i]}")
+             for i in ids],
+            "the churn flag in the customers source disagrees with the subscription dates "
+            "for these customers; the dates are used"))
 
 
 def _default_as_of(dates: pd.Series, period: str) -> dt.date:

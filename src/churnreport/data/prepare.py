@@ -149,7 +149,7 @@ def censor_at(spells: pd.DataFrame, as_of: dt.date, quality: DataQuality) -> pd.
     quality.add(Issue("spells", "spell_start", "excluded", "starts_after_as_of", int(late.sum()),
                       detail=f"spells starting after the report date {as_of} are left out"))
     spells = spells[~late].copy()
-    ends_later = spells["spell_end"] > cut
+    ends_later = spells["spell_end"] >= cut
     quality.add(Issue("spells", "spell_end", "note", "ends_after_as_of", int(ends_later.sum()),
                       detail=f"spells ending after {as_of} count as active on the report date"))
     spells.loc[ends_later, "spell_end"] = pd.NaT

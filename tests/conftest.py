@@ -1,0 +1,35 @@
+"""Shared fixtures: paths, small frames, the committed sample."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+EXAMPLES = ROOT / "data" / "examples"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def spells(*rows: tuple[str, str, str | None]) -> pd.DataFrame:
+    """Spells from (customer_id, start, end or None) tuples."""
+    return pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "spell_start": pd.to_datetime([r[1] for r in rows]),
+            "spell_end": pd.to_datetime([r[2] for r in rows]),
+            "spell_no": 1,
+        }
+    )
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not beside the repository")
+    return SHARED_DATA

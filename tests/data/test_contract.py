@@ -1,0 +1,153 @@
+"""Reading, mapping and validating sources: repairs are counted, ambiguity stops the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from churnreport.config import SourceConfig
+from churnreport.data.contract import conform, required_columns
+from churnreport.data.quality import DataQuality
+from churnreport.data.sources import read_source
+from churnreport.errors import InputError
+
+
+def _conform(path: Path, table="customers", definition="snapshot", max_excluded_share=0.2,
+             **source):
+    q = DataQuality()
+    src = SourceConfig(path=path, **source)
+    raw = read_source(path, sheet=src.sheet, header_row=src.header_row, encoding=src.encoding)
+    out = conform(raw, table, src, required_columns(table, definition, {table}), q,
+                  max_excluded_share=max_excluded_share)
+    return out, q
+
+
+def _csv(tmp_path: Path, text: str, name="c.csv", encoding="utf-8") -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding))
+    return p
+
+
+SNAP = {"columns": {"customer_id": "id", "tenure_months": "tenure", "churned": "left"}}
+
+
+def test_placeholder_tokens_are_missing_and_counted_and_rows_without_required_value_excluded(tmp_path):
+    p = _csv(tmp_path, "id,tenure,left,city\n1,3,Yes,?\n2,?,No,Paris\n3,5,No,\n4,7,yes,Rome\n")
+    out, q = _conform(p, max_excluded_share=0.3, **SNAP)
+    assert out["customer_id"].tolist() == ["1", "3", "4"]
+    assert out["churned"].tolist() == [True, False, True]
+    assert out["city"].isna().tolist() == [True, True, False]
+    kinds = {(i.column, i.action, i.reason): i.count for i in q.issues}
+    assert kinds[("tenure_months", "excluded", "missing_required_value")] == 1
+    assert kinds[("tenure_months", "repaired", "missing_token")] == 1
+    t = q.tables["customers"]
+    assert (t.rows_read, t.rows_kept, t.rows_excluded) == (4, 3, 1)
+
+
+def test_utf8_bom_and_gbk_text_are_decoded(tmp_path):
+    p = _csv(tmp_path, "\ufeffid,tenure,left,原因\n1,3,是,价格太高\n", name="bom.csv")
+    out, q = _conform(p, **SNAP)
+    assert out["原因"].tolist() == ["价格太高"] and q.tables["customers"].encoding == "utf-8-sig"
+    p = _csv(tmp_path, "id,tenure,left,原因\n1,3,否,服务态度差\n", name="gbk.csv", encoding="gbk")
+    out, q = _conform(p, **SNAP)
+    assert out["原因"].tolist() == ["服务态度差"] and out["churned"].tolist() == [False]
+    assert q.tables["customers"].encoding == "gb18030"
+
+
+def test_header_on_second_row_of_csv(tmp_path):
+    p = _csv(tmp_path, "exported 2024-06-30,,\nid,tenure,left\n1,3,No\n")
+    out, _ = _conform(p, header_row=1, **SNAP)
+    assert out["customer_id"].tolist() == ["1"]
+    assert out.index.tolist() == [3]  # spreadsheet row number of the first data row
+
+
+def test_header_on_second_row_of_xlsx_with_empty_first_column(tmp_path):
+    p = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(p) as w:
+        pd.DataFrame({"x": [1]}).to_excel(w, sheet_name="Notes", index=False)
+        pd.DataFrame([[None, "id", "tenure", "left"], [None, 10, 4, 1], [None, 11, 0, 0]]).to_excel(
+            w, sheet_name="Data", index=False, header=False, startrow=1)
+    out, q = _conform(p, sheet="Data", header_row=1, **SNAP)
+    assert out["customer_id"].tolist() == ["10", "11"]
+    assert out["churned"].tolist() == [True, False]
+    assert any(i.reason == "empty_column_dropped" for i in q.issues)
+
+
+def test_value_mapping_translates_before_typing(tmp_path):
+    p = _csv(tmp_path, "id,tenure,status\n1,3,Left\n2,4,Stayed\n")
+    out, _ = _conform(p, columns={"customer_id": "id", "tenure_months": "tenure",
+                                  "churned": "status"},
+                      values={"churned": {"Left": True, "Stayed": False}})
+    assert out["churned"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "expected"),
+    [
+        ("id,tenure\n1,3\n", SNAP, "mapped column(s) not found: ['left']"),
+        ("id,tenure,left\n1,3,maybe\n2,3,no\n", SNAP, "neither yes nor no"),
+        ("id,tenure,left\n1,3,No\n1,4,Yes\n", SNAP, "appear more than once"),
+        ("id,tenure,left\n1,abc,No\n", SNAP, "not numbers"),
+        ("id,tenure,left\n1,-2,No\n", SNAP, "negative tenure"),
+        ("id,tenure,left\n1,,No\n2,,No\n3,1,No\n", SNAP, "more than max_excluded_share"),
+        ("id,start\n1,2024-13-45\n", {"columns": {"customer_id": "id", "start_date": "start"}},
+         "not dates"),
+        ("id,start,end\n1,2024-05-01,2024-04-01\n",
+         {"columns": {"customer_id": "id", "start_date": "start", "end_date": "end"}},
+         "end before they start"),
+    ],
+)
+def test_bad_input_stops_with_file_column_and_rows(tmp_path, text, source, expected):
+    p = _csv(tmp_path, text)
+    definition = "contract" if "start_date" in source["columns"] else "snapshot"
+    with pytest.raises(InputError) as err:
+        _conform(p, definition=definition, **source)
+    msg = str(err.value)
+    assert expected in msg
+    assert str(p) in msg
+
+
+def test_error_names_column_and_example_rows(tmp_path):
+    p = _csv(tmp_path, "id,start\n1,2024-01-01\n2,31/01/2024\n3,2024-02-01\n")
+    with pytest.raises(InputError) as err:
+        _conform(p, definition="contract", columns={"customer_id": "id", "start_date": "start"})
+    assert err.value.column == "start"
+    assert err.value.rows == [(3, "31/01/2024")]
+    assert "row 3: '31/01/2024'" in str(err.value)
+
+
+def test_date_format_option_parses_day_first_dates(tmp_path):
+    p = _csv(tmp_path, "id,start\n1,31/01/2024\n")
+    out, _ = _conform(p, definition="contract", date_format="%d/%m/%Y",
+                      columns={"customer_id": "id", "start_date": "start"})
+    assert out["start_date"].tolist() == [pd.Timestamp("2024-01-31")]
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"", "the file is empty"),
+    (b"id,tenure,left\n", "no data rows"),
+    (b"id,tenure,left\n1,2,\xff\xfe\xfa\xfb\n", "cannot be decoded"),
+])
+def test_empty_and_undecodable_files(tmp_path, content, expected):
+    p = tmp_path / "x.csv"
+    p.write_bytes(content)
+    with pytest.raises(InputError, match=expected):
+        _conform(p, **SNAP)
+
+
+def test_missing_file_and_missing_sheet(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        read_source(tmp_path / "nope.csv")
+    p = tmp_path / "b.xlsx"
+    pd.DataFrame({"a": [1]}).to_excel(p, index=False)
+    with pytest.raises(InputError, match="sheet 'Data' does not exist"):
+        read_source(p, sheet="Data")
+
+
+def test_required_columns_follow_definition():
+    assert required_columns("customers", "snapshot", {"customers"}) == [
+        "customer_id", "tenure_months", "churned"]
+    assert required_columns("customers", "contract", {"customers"}) == ["customer_id", "start_date"]
+    assert required_columns("customers", "contract", {"customers", "subscriptions"}) == ["customer_id"]
