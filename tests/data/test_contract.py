@@ -41,7 +41,9 @@ def test_placeholder_tokens_are_missing_and_counted_and_rows_without_required_va
     assert out["city"].isna().tolist() == [True, True, False]
     kinds = {(i.column, i.action, i.reason): i.count for i in q.issues}
     assert kinds[("tenure_months", "excluded", "missing_required_value")] == 1
-    assert kinds[("tenure_months", "repaired", "missing_token")] == 1
+    assert ("tenure_months", "repaired", "missing_token") not in kinds  # the exclusion says it
+    assert kinds[("city", "repaired", "missing_token")] == 1
+    assert kinds[("city", "note", "blank_value")] == 1
     t = q.tables["customers"]
     assert (t.rows_read, t.rows_kept, t.rows_excluded) == (4, 3, 1)
 

@@ -200,7 +200,8 @@ def conform(
     out = pd.DataFrame(index=frame.index)
     for canon, src in mapping.items():
         col = spec[canon]
-        values = _clean_text(frame[src], table, canon, quality)
+        # in a required column a missing value excludes the row; that exclusion is the record
+        values = _clean_text(frame[src], table, canon, quality, count=canon not in required)
         if canon in source.values:
             values = _map_values(values, source.values[canon])
         out[canon] = _typed(values, col.kind, path, src, source.date_format)
@@ -213,7 +214,7 @@ def conform(
             column=clash[0], hint="rename them in the file or map them explicitly",
         )
     for c in extras:
-        out[c] = _extra(_clean_text(frame[c], table, c, quality, count=False))
+        out[c] = _extra(_clean_text(frame[c], table, c, quality))
 
     keep = pd.Series(True, index=out.index)
     for canon in required:
@@ -267,6 +268,11 @@ def _clean_text(s: pd.Series, table: str, column: str, quality: DataQuality,
     """Strip text, turn blanks and placeholder tokens into missing values (counted)."""
     if s.dtype != object:
         return s
+    if count:  # cells an Excel reader already returned as empty
+        empty = s.isna()
+        if empty.any():
+            quality.add(Issue(table, column, "note", "blank_value", int(empty.sum()),
+                              _examples(s[empty]), "empty cells, kept as missing values"))
     is_str = s.map(lambda v: isinstance(v, str))
     stripped = s.where(~is_str, s[is_str].str.strip() if is_str.any() else s)
     token = stripped.isin(MISSING_TOKENS) & is_str
@@ -274,6 +280,9 @@ def _clean_text(s: pd.Series, table: str, column: str, quality: DataQuality,
         quality.add(Issue(table, column, "repaired", "missing_token", int(token.sum()),
                           _examples(s[token]), "placeholder text read as a missing value"))
     blank = is_str & (stripped == "")
+    if count and blank.any():
+        quality.add(Issue(table, column, "note", "blank_value", int(blank.sum()),
+                          _examples(s[blank]), "empty cells, kept as missing values"))
     return stripped.mask(token | blank)
 
 
