@@ -1,0 +1,26 @@
+"""The string catalogue and formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from churnreport.report.text import CATALOGUE, Text, missing_keys
+
+
+def test_every_key_exists_in_both_languages():
+    assert missing_keys() == {}
+
+
+def test_no_empty_strings():
+    for lang, cat in CATALOGUE.items():
+        assert all(v.strip() for v in cat.values()), lang
+
+
+def test_formats():
+    en, zh = Text("en"), Text("zh")
+    assert en.pct(0.01804) == "1.8%" and en.pct(float("nan")) == "–"
+    assert en.int(13094) == "13,094"
+    assert en.period("2024-12") == "Dec 2024" and zh.period("2024-12") == "2024年12月"
+    assert zh.period("2024Q1") == "2024年第1季度" and en.period("2024") == "2024"
+    assert en.date(dt.date(2024, 6, 30)) == "30 Jun 2024"
+    assert zh.date("2024-06-30") == "2024年6月30日"

@@ -1,0 +1,192 @@
+"""The whole spine through the CLI: sample report, failures, bad input, exporters."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from churnreport.config import load_config
+from churnreport.data.sample import write_sample
+from churnreport.errors import NotebookFailed
+from churnreport.report.pipeline import run_report
+from churnreport.report.runner import NOTEBOOKS_DIR
+from tests.conftest import SAMPLE
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "churnreport.cli", *args],
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    res = cli("run", "--config", str(SAMPLE / "report.yml"), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    runs = [p for p in out.iterdir() if not p.name.startswith((".", "_"))]
+    assert [p.name for p in runs] == ["2024-12-31_sample"]
+    return runs[0]
+
+
+def _independent_period_counts(period: str) -> dict:
+    """Recount one month straight from data/sample/customers.csv, without the library."""
+    c = pd.read_csv(SAMPLE / "customers.csv", parse_dates=["start_date", "end_date"])
+    ps = pd.Timestamp(period + "-01")
+    pe = ps + pd.offsets.MonthBegin(1)
+    end = c["end_date"].fillna(pd.Timestamp("2262-01-01"))
+    at_start = (c["start_date"] < ps) & (end >= ps)
+    new = (c["start_date"] >= ps) & (c["start_date"] < pe)
+    return {
+        "start_customers": int(at_start.sum()),
+        "churned": int((at_start & (end < pe)).sum()),
+        "new": int(new.sum()),
+        "new_and_lost": int((new & (end < pe)).sum()),
+        "end_customers": int(((c["start_date"] < pe) & (end >= pe)).sum()),
+    }
+
+
+def test_sample_run_publishes_every_output(sample_run):
+    names = {p.name for p in sample_run.iterdir()}
+    assert {"report.html", "report.pdf", "metrics.json", "data_quality.json", "manifest.json",
+            "01_indicators.html", "90_appendix.html", "notebooks"} <= names
+    assert not (sample_run / "prepared").exists() and not (sample_run / "metrics").exists()
+    manifest = json.loads((sample_run / "manifest.json").read_text())
+    assert manifest["status"] == "ok"
+    assert manifest["parameters"]["as_of"] == "2024-12-31"
+    assert len(manifest["inputs"]["customers"]["sha256"]) == 64
+    assert manifest["packages"]["papermill"] != "not installed"
+
+
+@pytest.mark.parametrize("period", ["2022-06", "2023-01", "2024-03", "2024-12"])
+def test_sample_metrics_equal_independent_recount(sample_run, period):
+    metrics = json.loads((sample_run / "metrics.json").read_text())
+    row = next(p for p in metrics["periods"] if p["period"] == period)
+    expected = _independent_period_counts(period)
+    assert {k: row[k] for k in expected} == expected
+    assert row["churn_rate"] == pytest.approx(expected["churned"] / expected["start_customers"])
+
+
+def test_sample_overall_is_the_report_month(sample_run):
+    m = json.loads((sample_run / "metrics.json").read_text())
+    o = m["overall"]
+    expected = _independent_period_counts("2024-12")
+    assert o["period"] == "2024-12" and m["as_of"] == "2024-12-31"
+    assert (o["customers"], o["churned"]) == (expected["start_customers"], expected["churned"])
+    assert o["ci_low"] < o["churn_rate"] < o["ci_high"]
+    assert o["retention_rate"] == pytest.approx(1 - o["churn_rate"])
+    assert len(m["periods"]) == 36
+
+
+def test_executed_notebooks_have_no_errors_or_warnings(sample_run):
+    for path in (sample_run / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert out["output_type"] != "error", path.name
+                assert not (out["output_type"] == "stream" and out["name"] == "stderr"), (
+                    path.name, out.get("text"))
+
+
+def test_html_is_self_contained_and_shows_no_code(sample_run):
+    html = (sample_run / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"(src|href)=[\"']?(https?:)?//", html)
+    assert "<script" not in html
+    assert "import churnreport" not in html and "open_report" not in html
+    assert "In&nbsp;[" not in html and "config_path" not in html
+    assert "Churn indicators and trends" in html and "Data quality" in html
+
+
+def test_pdf_has_title_pages_and_headline(sample_run):
+    reader = PdfReader(sample_run / "report.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    n = len(reader.pages)
+    assert n >= 3
+    assert "Churn analysis report" in text
+    assert f"1 / {n}" in text and f"{n} / {n}" in text
+    o = json.loads((sample_run / "metrics.json").read_text())["overall"]
+    assert f"{o['churn_rate'] * 100:.1f}%" in text
+    assert "Traceback" not in text and "import " not in text
+
+
+def test_chinese_report_renders_chinese_text(tmp_path):
+    cfg = write_sample(tmp_path / "s", n_customers=1500, output_dir=str(tmp_path / "r"))
+    res = cli("run", "--config", str(cfg), "--language", "zh")
+    assert res.returncode == 0, res.stderr
+    run = next((tmp_path / "r").glob("*_sample"))
+    text = "\n".join(p.extract_text() for p in PdfReader(run / "report.pdf").pages)
+    assert "客户流失分析报告" in text and "流失率" in text
+    assert json.loads((run / "metrics.json").read_text())["language"] == "zh"
+
+
+def test_bad_input_exits_2_with_clear_message_and_no_report(tmp_path):
+    (tmp_path / "c.csv").write_text("id,start\nA,2024-01-01\nA,2024-02-01\n")
+    (tmp_path / "r.yml").write_text(
+        "name: bad\nsources:\n  customers:\n    path: c.csv\n"
+        "    columns: {customer_id: id, start_date: start}\noutput_dir: out\n")
+    res = cli("run", "--config", str(tmp_path / "r.yml"))
+    assert res.returncode == 2
+    assert "c.csv" in res.stderr and "'id'" in res.stderr and "row 2" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_config_exits_2(tmp_path):
+    (tmp_path / "r.yml").write_text("name: x\nperiod: week\nsources: {}\n")
+    res = cli("validate", "--config", str(tmp_path / "r.yml"))
+    assert res.returncode == 2 and "period" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_failing_notebook_exits_1_and_keeps_executed_copy(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    good = nbformat.read(NOTEBOOKS_DIR / "90_appendix.ipynb", as_version=4)
+    nbformat.write(good, nbs / "90_appendix.ipynb")
+    bad = nbformat.read(NOTEBOOKS_DIR / "90_appendix.ipynb", as_version=4)
+    bad.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"))
+    nbformat.write(bad, nbs / "50_bad.ipynb")
+    cfg_path = write_sample(tmp_path / "s", n_customers=500, output_dir=str(tmp_path / "out"))
+    cfg = load_config(cfg_path)
+    with pytest.raises(NotebookFailed, match="planted failure") as err:
+        run_report(cfg, notebooks_dir=nbs, pdf=False)
+    assert err.value.exit_code == 1
+    failed = tmp_path / "out" / "_failed"
+    kept = list(failed.glob("*/50_bad.ipynb"))
+    assert kept, list(failed.rglob("*"))
+    assert "planted failure" in kept[0].read_text()
+    published = [p for p in (tmp_path / "out").iterdir() if not p.name.startswith("_")]
+    assert published == []
+
+
+def test_rerun_replaces_previous_run_of_same_period(tmp_path):
+    cfg_path = write_sample(tmp_path / "s", n_customers=500, output_dir=str(tmp_path / "out"))
+    cfg = load_config(cfg_path)
+    first = run_report(cfg, pdf=False).run_dir
+    (first / "marker").write_text("old")
+    second = run_report(cfg, pdf=False).run_dir
+    assert first == second and not (second / "marker").exists()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [first.name]
+
+
+def test_validate_and_sample_commands(tmp_path):
+    res = cli("sample", "--out", str(tmp_path / "s"), "--customers", "300")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "s" / "report.yml").is_file()
+    res = cli("validate", "--config", str(tmp_path / "s" / "report.yml"))
+    assert res.returncode == 0, res.stderr
+    assert "customers" in res.stdout and "300" in res.stdout
+
+
+def test_churn_pdf_is_an_nbconvert_exporter(sample_run, tmp_path):
+    from nbconvert.exporters import get_exporter
+
+    exporter = get_exporter("churn_pdf")()
+    pdf, _ = exporter.from_filename(str(sample_run / "notebooks" / "90_appendix.ipynb"))
+    assert pdf[:5] == b"%PDF-"

@@ -1,0 +1,74 @@
+"""Reports for the real public datasets in ../shared/data, and their messy copies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from churnreport.config import load_config
+from churnreport.data import load_dataset
+from churnreport.errors import InputError
+from churnreport.report.pipeline import run_report
+from tests.conftest import EXAMPLES
+
+# Published figures (each dataset's SOURCE.txt): churned customers / all customers.
+PUBLISHED = {
+    "telco_ibm": (1869, 7043),
+    "bank_churn": (2037, 10000),
+}
+
+
+@pytest.mark.parametrize("name", ["telco_ibm", "bank_churn", "ecommerce", "saas_ravenstack"])
+def test_real_dataset_report_is_produced(shared_data, tmp_path, name):
+    cfg = load_config(EXAMPLES / f"{name}.yml", output_dir=str(tmp_path))
+    result = run_report(cfg)
+    assert (result.run_dir / "report.pdf").stat().st_size > 10_000
+    overall = result.metrics["overall"]
+    if name in PUBLISHED:
+        churned, customers = PUBLISHED[name]
+        assert (overall["churned"], overall["customers"]) == (churned, customers)
+        assert overall["churn_rate"] == pytest.approx(churned / customers)
+    quality = json.loads((result.run_dir / "data_quality.json").read_text())
+    rows = {t["table"]: t for t in quality["tables"]}
+    assert rows["customers"]["rows_read"] == rows["customers"]["rows_kept"] + rows["customers"]["rows_excluded"]
+
+
+def test_ecommerce_excludes_rows_without_tenure_and_says_so(shared_data):
+    ds = load_dataset(load_config(EXAMPLES / "ecommerce.yml"))
+    # SOURCE.txt: Tenure is missing for 264 of 5630 rows; Churn=1 for 948 in all
+    issue = next(i for i in ds.quality.issues if i.reason == "missing_required_value")
+    assert (issue.column, issue.count) == ("tenure_months", 264)
+    assert len(ds.customers) == 5630 - 264
+    assert ds.quality.tables["customers"].rows_excluded == 264
+
+
+def test_saas_overlapping_subscriptions_and_disagreeing_flags_are_reported(shared_data):
+    ds = load_dataset(load_config(EXAMPLES / "saas_ravenstack.yml"))
+    assert len(ds.customers) == 500
+    assert ds.spells.groupby("customer_id").size().max() >= 1
+    notes = {i.reason: i.count for i in ds.quality.issues}
+    assert notes.get("stated_churn_disagrees_with_dates", 0) > 0
+
+
+@pytest.mark.parametrize("name", ["messy_telco_missing", "messy_bank_missing", "messy_telco_bom"])
+def test_messy_copies_are_reported_not_crashed(shared_data, tmp_path, name):
+    cfg = load_config(EXAMPLES / f"{name}.yml", output_dir=str(tmp_path))
+    try:
+        result = run_report(cfg, pdf=False)
+    except InputError as exc:  # a clear stop is acceptable; it must name the file
+        assert cfg.sources["customers"].path.name in str(exc)
+        return
+    quality = json.loads((result.run_dir / "data_quality.json").read_text())
+    if name != "messy_telco_bom":
+        assert quality["issues"], "the injected problems must be visible in data quality"
+    html = (result.run_dir / "report.html").read_text(encoding="utf-8")
+    assert "Data quality" in html
+
+
+def test_messy_bank_counts_question_marks_and_exclusions(shared_data):
+    ds = load_dataset(load_config(EXAMPLES / "messy_bank_missing.yml"))
+    issues = {(i.column, i.action): i.count for i in ds.quality.issues}
+    assert issues[("region", "repaired")] >= 1
+    assert ds.quality.tables["customers"].rows_read == 10_000
+    assert len(ds.customers) == 10_000 - ds.quality.excluded("customers")
