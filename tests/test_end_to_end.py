@@ -22,8 +22,12 @@ from tests.conftest import SAMPLE
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "churnreport.cli", *args],
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "churnreport.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +59,16 @@ def _independent_period_counts(period: str) -> dict:
 
 def test_sample_run_publishes_every_output(sample_run):
     names = {p.name for p in sample_run.iterdir()}
-    assert {"report.html", "report.pdf", "metrics.json", "data_quality.json", "manifest.json",
-            "01_indicators.html", "90_appendix.html", "notebooks"} <= names
+    assert {
+        "report.html",
+        "report.pdf",
+        "metrics.json",
+        "data_quality.json",
+        "manifest.json",
+        "01_indicators.html",
+        "90_appendix.html",
+        "notebooks",
+    } <= names
     assert not (sample_run / "prepared").exists() and not (sample_run / "metrics").exists()
     manifest = json.loads((sample_run / "manifest.json").read_text())
     assert manifest["status"] == "ok"
@@ -92,7 +104,9 @@ def test_executed_notebooks_have_no_errors_or_warnings(sample_run):
             for out in cell.get("outputs", []):
                 assert out["output_type"] != "error", path.name
                 assert not (out["output_type"] == "stream" and out["name"] == "stderr"), (
-                    path.name, out.get("text"))
+                    path.name,
+                    out.get("text"),
+                )
 
 
 def test_html_is_self_contained_and_shows_no_code(sample_run):
@@ -130,7 +144,8 @@ def test_bad_input_exits_2_with_clear_message_and_no_report(tmp_path):
     (tmp_path / "c.csv").write_text("id,start\nA,2024-01-01\nA,2024-02-01\n")
     (tmp_path / "r.yml").write_text(
         "name: bad\nsources:\n  customers:\n    path: c.csv\n"
-        "    columns: {customer_id: id, start_date: start}\noutput_dir: out\n")
+        "    columns: {customer_id: id, start_date: start}\noutput_dir: out\n"
+    )
     res = cli("run", "--config", str(tmp_path / "r.yml"))
     assert res.returncode == 2
     assert "c.csv" in res.stderr and "'id'" in res.stderr and "row 2" in res.stderr

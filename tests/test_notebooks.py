@@ -43,8 +43,13 @@ def test_cells_are_thin(path):
 
 def test_notebook_runs_interactively_from_committed_defaults(tmp_path):
     out = tmp_path / "out.ipynb"
-    pm.execute_notebook(str(NOTEBOOKS_DIR / "01_indicators.ipynb"), str(out),
-                        cwd=str(NOTEBOOKS_DIR), progress_bar=False)
+    pm.execute_notebook(
+        str(NOTEBOOKS_DIR / "01_indicators.ipynb"),
+        str(out),
+        cwd=str(NOTEBOOKS_DIR),
+        progress_bar=False,
+    )
     nb = nbformat.read(out, as_version=4)
-    assert any(o.get("output_type") == "execute_result" for c in nb.cells
-               for o in c.get("outputs", []))
+    assert any(
+        o.get("output_type") == "execute_result" for c in nb.cells for o in c.get("outputs", [])
+    )

@@ -31,7 +31,10 @@ def test_real_dataset_report_is_produced(shared_data, tmp_path, name):
         assert overall["churn_rate"] == pytest.approx(churned / customers)
     quality = json.loads((result.run_dir / "data_quality.json").read_text())
     rows = {t["table"]: t for t in quality["tables"]}
-    assert rows["customers"]["rows_read"] == rows["customers"]["rows_kept"] + rows["customers"]["rows_excluded"]
+    assert (
+        rows["customers"]["rows_read"]
+        == rows["customers"]["rows_kept"] + rows["customers"]["rows_excluded"]
+    )
 
 
 def test_ecommerce_excludes_rows_without_tenure_and_says_so(shared_data):

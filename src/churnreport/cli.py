@@ -14,8 +14,12 @@ from rich.table import Table
 
 from churnreport.errors import ChurnReportError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Churn analysis reports from customer data.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Churn analysis reports from customer data.",
+)
 err = Console(stderr=True, highlight=False)
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Report config (YAML).")]
@@ -29,8 +33,12 @@ def _fail(exc: ChurnReportError) -> None:
 @app.command()
 def run(
     config: ConfigOpt,
-    as_of: Annotated[str, typer.Option(help="Report date YYYY-MM-DD (default: config, "
-                                              "else end of the last complete period).")] = "",
+    as_of: Annotated[
+        str,
+        typer.Option(
+            help="Report date YYYY-MM-DD (default: config, else end of the last complete period)."
+        ),
+    ] = "",
     language: Annotated[str, typer.Option(help="Report language: en or zh.")] = "",
     out: Annotated[Path | None, typer.Option(help="Output directory for runs.")] = None,
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Skip the PDF.")] = False,
@@ -40,19 +48,27 @@ def run(
     from churnreport.report.pipeline import run_report
 
     try:
-        cfg = load_config(config, as_of=as_of or None, language=language or None,
-                          output_dir=str(out.resolve()) if out else None)
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
-                "{task.completed}/{task.total}"), TimeElapsedColumn(), console=err,
-                transient=False) as progress:
+        cfg = load_config(
+            config,
+            as_of=as_of or None,
+            language=language or None,
+            output_dir=str(out.resolve()) if out else None,
+        )
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        ) as progress:
             task = progress.add_task("loading data", total=None)
 
             def on_event(kind: str, payload: object) -> None:
                 if kind == "loaded":
                     progress.update(task, description=f"data as of {payload.as_of}")
                 elif kind == "start":
-                    progress.update(task, description="notebooks", total=len(payload),
-                                    completed=0)
+                    progress.update(task, description="notebooks", total=len(payload), completed=0)
                 elif kind == "done":
                     mark = "failed" if payload.error else "ok"
                     progress.console.print(f"  {payload.name}: {mark} ({payload.seconds:.1f}s)")
@@ -66,8 +82,10 @@ def run(
     overall = result.metrics.get("overall", {})
     err.print(f"report: {result.run_dir}")
     if overall:
-        err.print(f"churn rate {overall['period']}: {overall['churn_rate']:.2%} "
-                  f"({overall['churned']} of {overall['customers']})")
+        err.print(
+            f"churn rate {overall['period']}: {overall['churn_rate']:.2%} "
+            f"({overall['churned']} of {overall['customers']})"
+        )
 
 
 @app.command()
@@ -85,13 +103,16 @@ def validate(config: ConfigOpt) -> None:
     for col in ("table", "rows read", "rows kept", "rows excluded", "file"):
         t.add_column(col)
     for tq in ds.quality.tables.values():
-        t.add_row(tq.table, f"{tq.rows_read:,}", f"{tq.rows_kept:,}", f"{tq.rows_excluded:,}",
-                  tq.path)
+        t.add_row(
+            tq.table, f"{tq.rows_read:,}", f"{tq.rows_kept:,}", f"{tq.rows_excluded:,}", tq.path
+        )
     out.print(t)
     for i in ds.quality.issues:
         ex = "; ".join(f"row {r}: {v!r}" for r, v in i.examples[:3])
-        out.print(f"- {i.table}.{i.column or '*'}: {i.action} {i.count:,} ({i.detail})"
-                  + (f" e.g. {ex}" if ex else ""))
+        out.print(
+            f"- {i.table}.{i.column or '*'}: {i.action} {i.count:,} ({i.detail})"
+            + (f" e.g. {ex}" if ex else "")
+        )
     out.print(f"customers: {len(ds.customers):,}; spells: {len(ds.spells):,}")
 
 

@@ -56,9 +56,7 @@ class SourceConfig(_Strict):
     def _stringify_raw_values(cls, v: Any) -> Any:
         # YAML turns unquoted Yes/No into booleans; raw values are compared as text.
         if isinstance(v, dict):
-            return {
-                col: {_raw_key(k): val for k, val in (m or {}).items()} for col, m in v.items()
-            }
+            return {col: {_raw_key(k): val for k, val in (m or {}).items()} for col, m in v.items()}
         return v
 
 
@@ -75,7 +73,8 @@ class ChurnConfig(_Strict):
     inactivity_days: int = Field(90, gt=0)
     reactivation_gap_days: int = Field(0, ge=0)
     tenure_unit: Literal["months", "years"] = Field(
-        "months", description="unit of the mapped tenure_months column in snapshot exports")
+        "months", description="unit of the mapped tenure_months column in snapshot exports"
+    )
 
 
 class ReportConfig(_Strict):

@@ -39,11 +39,11 @@ def test_wilson_interval_zero_trials_is_nan_and_zero_events_starts_at_zero():
 def test_period_table_hand_computed_months():
     # January..March 2024, report date 31 March.
     s = spells(
-        ("a", "2023-11-05", None),          # active throughout
+        ("a", "2023-11-05", None),  # active throughout
         ("b", "2023-12-10", "2024-01-15"),  # at start of Jan, churns in Jan
         ("c", "2024-01-03", "2024-01-20"),  # new and lost in Jan
         ("d", "2024-01-10", "2024-02-01"),  # new in Jan, churns on 1 Feb (in Feb)
-        ("e", "2024-02-14", None),          # new in Feb
+        ("e", "2024-02-14", None),  # new in Feb
         ("f", "2023-06-01", "2024-01-01"),  # ends on 1 Jan: at start of Jan, churned in Jan
         ("g", "2023-01-01", "2023-12-31"),  # gone before January
     )
@@ -71,8 +71,12 @@ def test_quarter_periods_and_incomplete_last_period_is_left_out():
 
 
 def test_overall_is_report_period_for_dated_data():
-    s = spells(("a", "2024-01-01", "2024-03-10"), ("b", "2024-01-01", None),
-               ("c", "2024-01-01", None), ("d", "2024-01-01", None))
+    s = spells(
+        ("a", "2024-01-01", "2024-03-10"),
+        ("b", "2024-01-01", None),
+        ("c", "2024-01-01", None),
+        ("d", "2024-01-01", None),
+    )
     ind = churn_indicators(s, None, "month", dt.date(2024, 3, 31), "contract")
     assert ind.overall.period == "2024-03"
     assert (ind.overall.customers, ind.overall.churned) == (4, 1)
@@ -82,8 +86,12 @@ def test_overall_is_report_period_for_dated_data():
 
 def test_snapshot_overall_is_churned_over_all_customers():
     customers = pd.DataFrame({"customer_id": list("abcd"), "churned": [True, False, False, True]})
-    s = spells(("a", "2024-01-01", "2024-06-30"), ("b", "2023-01-01", None),
-               ("c", "2024-06-30", None), ("d", "2024-06-30", "2024-06-30"))
+    s = spells(
+        ("a", "2024-01-01", "2024-06-30"),
+        ("b", "2023-01-01", None),
+        ("c", "2024-06-30", None),
+        ("d", "2024-06-30", "2024-06-30"),
+    )
     ind = churn_indicators(s, customers, "month", dt.date(2024, 6, 30), "snapshot")
     assert ind.snapshot
     assert (ind.overall.customers, ind.overall.churned) == (4, 2)
@@ -123,17 +131,22 @@ def random_spells(draw):
 @given(random_spells(), st.sampled_from(["month", "quarter", "year"]))
 def test_counts_reconcile_and_rates_are_proportions(s, period):
     t = period_table(s, period, dt.date(2024, 12, 31))
-    assert (t["start_customers"] + t["new"] - t["new_and_lost"] - t["churned"]
-            == t["end_customers"]).all()
-    assert (t["end_customers"].iloc[:-1].to_numpy() == t["start_customers"].iloc[1:].to_numpy()).all()
+    assert (
+        t["start_customers"] + t["new"] - t["new_and_lost"] - t["churned"] == t["end_customers"]
+    ).all()
+    assert (
+        t["end_customers"].iloc[:-1].to_numpy() == t["start_customers"].iloc[1:].to_numpy()
+    ).all()
     for col in ("start_customers", "new", "new_and_lost", "churned", "end_customers"):
         assert (t[col] >= 0).all()
     rates = t["churn_rate"].dropna()
     assert ((rates >= 0) & (rates <= 1)).all()
     ok = t["churn_rate"].notna()
     assert np.allclose(t.loc[ok, "retention_rate"], 1 - t.loc[ok, "churn_rate"])
-    assert ((t.loc[ok, "ci_low"] <= t.loc[ok, "churn_rate"] + 1e-12)
-            & (t.loc[ok, "churn_rate"] <= t.loc[ok, "ci_high"] + 1e-12)).all()
+    assert (
+        (t.loc[ok, "ci_low"] <= t.loc[ok, "churn_rate"] + 1e-12)
+        & (t.loc[ok, "churn_rate"] <= t.loc[ok, "ci_high"] + 1e-12)
+    ).all()
 
 
 @settings(max_examples=100, deadline=None)
@@ -141,7 +154,10 @@ def test_counts_reconcile_and_rates_are_proportions(s, period):
 def test_period_table_equals_brute_force_count(s):
     t = period_table(s, "month", dt.date(2024, 12, 31))
     for _, row in t.iterrows():
-        ps, pe = pd.Timestamp(row["period_start"]), pd.Timestamp(row["period_end"]) + pd.Timedelta(days=1)
+        ps, pe = (
+            pd.Timestamp(row["period_start"]),
+            pd.Timestamp(row["period_end"]) + pd.Timedelta(days=1),
+        )
         end = s["spell_end"].fillna(pd.Timestamp("2262-01-01"))
         at_start = ((s["spell_start"] < ps) & (end >= ps)).sum()
         churned = ((s["spell_start"] < ps) & (end >= ps) & (end < pe)).sum()

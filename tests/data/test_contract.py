@@ -14,13 +14,20 @@ from churnreport.data.sources import read_source
 from churnreport.errors import InputError
 
 
-def _conform(path: Path, table="customers", definition="snapshot", max_excluded_share=0.2,
-             **source):
+def _conform(
+    path: Path, table="customers", definition="snapshot", max_excluded_share=0.2, **source
+):
     q = DataQuality()
     src = SourceConfig(path=path, **source)
     raw = read_source(path, sheet=src.sheet, header_row=src.header_row, encoding=src.encoding)
-    out = conform(raw, table, src, required_columns(table, definition, {table}), q,
-                  max_excluded_share=max_excluded_share)
+    out = conform(
+        raw,
+        table,
+        src,
+        required_columns(table, definition, {table}),
+        q,
+        max_excluded_share=max_excluded_share,
+    )
     return out, q
 
 
@@ -33,7 +40,9 @@ def _csv(tmp_path: Path, text: str, name="c.csv", encoding="utf-8") -> Path:
 SNAP = {"columns": {"customer_id": "id", "tenure_months": "tenure", "churned": "left"}}
 
 
-def test_placeholder_tokens_are_missing_and_counted_and_rows_without_required_value_excluded(tmp_path):
+def test_placeholder_tokens_are_missing_and_counted_and_rows_without_required_value_excluded(
+    tmp_path,
+):
     p = _csv(tmp_path, "id,tenure,left,city\n1,3,Yes,?\n2,?,No,Paris\n3,5,No,\n4,7,yes,Rome\n")
     out, q = _conform(p, max_excluded_share=0.3, **SNAP)
     assert out["customer_id"].tolist() == ["1", "3", "4"]
@@ -70,7 +79,8 @@ def test_header_on_second_row_of_xlsx_with_empty_first_column(tmp_path):
     with pd.ExcelWriter(p) as w:
         pd.DataFrame({"x": [1]}).to_excel(w, sheet_name="Notes", index=False)
         pd.DataFrame([[None, "id", "tenure", "left"], [None, 10, 4, 1], [None, 11, 0, 0]]).to_excel(
-            w, sheet_name="Data", index=False, header=False, startrow=1)
+            w, sheet_name="Data", index=False, header=False, startrow=1
+        )
     out, q = _conform(p, sheet="Data", header_row=1, **SNAP)
     assert out["customer_id"].tolist() == ["10", "11"]
     assert out["churned"].tolist() == [True, False]
@@ -79,9 +89,11 @@ def test_header_on_second_row_of_xlsx_with_empty_first_column(tmp_path):
 
 def test_value_mapping_translates_before_typing(tmp_path):
     p = _csv(tmp_path, "id,tenure,status\n1,3,Left\n2,4,Stayed\n")
-    out, _ = _conform(p, columns={"customer_id": "id", "tenure_months": "tenure",
-                                  "churned": "status"},
-                      values={"churned": {"Left": True, "Stayed": False}})
+    out, _ = _conform(
+        p,
+        columns={"customer_id": "id", "tenure_months": "tenure", "churned": "status"},
+        values={"churned": {"Left": True, "Stayed": False}},
+    )
     assert out["churned"].tolist() == [True, False]
 
 
@@ -94,11 +106,16 @@ def test_value_mapping_translates_before_typing(tmp_path):
         ("id,tenure,left\n1,abc,No\n", SNAP, "not numbers"),
         ("id,tenure,left\n1,-2,No\n", SNAP, "negative tenure"),
         ("id,tenure,left\n1,,No\n2,,No\n3,1,No\n", SNAP, "more than max_excluded_share"),
-        ("id,start\n1,2024-13-45\n", {"columns": {"customer_id": "id", "start_date": "start"}},
-         "not dates"),
-        ("id,start,end\n1,2024-05-01,2024-04-01\n",
-         {"columns": {"customer_id": "id", "start_date": "start", "end_date": "end"}},
-         "end before they start"),
+        (
+            "id,start\n1,2024-13-45\n",
+            {"columns": {"customer_id": "id", "start_date": "start"}},
+            "not dates",
+        ),
+        (
+            "id,start,end\n1,2024-05-01,2024-04-01\n",
+            {"columns": {"customer_id": "id", "start_date": "start", "end_date": "end"}},
+            "end before they start",
+        ),
     ],
 )
 def test_bad_input_stops_with_file_column_and_rows(tmp_path, text, source, expected):
@@ -122,16 +139,23 @@ def test_error_names_column_and_example_rows(tmp_path):
 
 def test_date_format_option_parses_day_first_dates(tmp_path):
     p = _csv(tmp_path, "id,start\n1,31/01/2024\n")
-    out, _ = _conform(p, definition="contract", date_format="%d/%m/%Y",
-                      columns={"customer_id": "id", "start_date": "start"})
+    out, _ = _conform(
+        p,
+        definition="contract",
+        date_format="%d/%m/%Y",
+        columns={"customer_id": "id", "start_date": "start"},
+    )
     assert out["start_date"].tolist() == [pd.Timestamp("2024-01-31")]
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b"", "the file is empty"),
-    (b"id,tenure,left\n", "no data rows"),
-    (b"id,tenure,left\n1,2,\xff\xfe\xfa\xfb\n", "cannot be decoded"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"id,tenure,left\n", "no data rows"),
+        (b"id,tenure,left\n1,2,\xff\xfe\xfa\xfb\n", "cannot be decoded"),
+    ],
+)
 def test_empty_and_undecodable_files(tmp_path, content, expected):
     p = tmp_path / "x.csv"
     p.write_bytes(content)
@@ -150,6 +174,11 @@ def test_missing_file_and_missing_sheet(tmp_path):
 
 def test_required_columns_follow_definition():
     assert required_columns("customers", "snapshot", {"customers"}) == [
-        "customer_id", "tenure_months", "churned"]
+        "customer_id",
+        "tenure_months",
+        "churned",
+    ]
     assert required_columns("customers", "contract", {"customers"}) == ["customer_id", "start_date"]
-    assert required_columns("customers", "contract", {"customers", "subscriptions"}) == ["customer_id"]
+    assert required_columns("customers", "contract", {"customers", "subscriptions"}) == [
+        "customer_id"
+    ]

@@ -17,20 +17,26 @@ from churnreport.data.quality import DataQuality
 
 
 def _iv(rows):
-    return pd.DataFrame({
-        "customer_id": [r[0] for r in rows],
-        "start_date": pd.to_datetime([r[1] for r in rows]),
-        "end_date": pd.to_datetime([r[2] for r in rows]),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "start_date": pd.to_datetime([r[1] for r in rows]),
+            "end_date": pd.to_datetime([r[2] for r in rows]),
+        }
+    )
 
 
 def test_overlapping_and_touching_subscriptions_merge_into_one_spell():
-    s = spells_from_intervals(_iv([
-        ("a", "2024-01-01", "2024-03-01"),
-        ("a", "2024-02-01", "2024-04-01"),   # overlaps
-        ("a", "2024-04-01", "2024-05-01"),   # starts the day the previous ended
-        ("a", "2024-06-01", None),           # a month's gap: a new spell
-    ]))
+    s = spells_from_intervals(
+        _iv(
+            [
+                ("a", "2024-01-01", "2024-03-01"),
+                ("a", "2024-02-01", "2024-04-01"),  # overlaps
+                ("a", "2024-04-01", "2024-05-01"),  # starts the day the previous ended
+                ("a", "2024-06-01", None),  # a month's gap: a new spell
+            ]
+        )
+    )
     assert s["spell_start"].astype(str).tolist() == ["2024-01-01", "2024-06-01"]
     assert s["spell_end"].astype(str).tolist() == ["2024-05-01", "NaT"]
     assert s["spell_no"].tolist() == [1, 2]
@@ -48,8 +54,12 @@ def test_open_subscription_keeps_spell_open_even_if_later_one_ends():
 
 
 def test_customer_returning_after_window_is_reactivated_not_new():
-    tx = pd.DataFrame({"customer_id": ["a"] * 4, "date": pd.to_datetime(
-        ["2024-01-01", "2024-03-01", "2024-03-31", "2024-08-01"])})
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a"] * 4,
+            "date": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-03-31", "2024-08-01"]),
+        }
+    )
     s = spells_from_purchases(tx, window_days=90)
     # 1 Jan -> 1 Mar (60 days) -> 31 Mar (30 days): one spell ending 31 Mar + 90 = 29 Jun
     # 1 Aug comes after the lapse: spell 2 of the same customer
@@ -60,8 +70,9 @@ def test_customer_returning_after_window_is_reactivated_not_new():
 
 def test_purchase_exactly_on_lapse_day_starts_new_spell():
     # active on D when it bought in (D - 30, D]: bought 1 Jan -> active through 30 Jan
-    tx = pd.DataFrame({"customer_id": ["a", "a"],
-                       "date": pd.to_datetime(["2024-01-01", "2024-01-31"])})
+    tx = pd.DataFrame(
+        {"customer_id": ["a", "a"], "date": pd.to_datetime(["2024-01-01", "2024-01-31"])}
+    )
     s = spells_from_purchases(tx, window_days=30)
     assert len(s) == 2
     tx.loc[1, "date"] = pd.Timestamp("2024-01-30")
@@ -69,8 +80,13 @@ def test_purchase_exactly_on_lapse_day_starts_new_spell():
 
 
 def test_snapshot_dates_from_tenure():
-    c = pd.DataFrame({"customer_id": ["a", "b", "c"], "tenure_months": [2.0, 0.0, 12.5],
-                      "churned": [True, False, False]})
+    c = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "tenure_months": [2.0, 0.0, 12.5],
+            "churned": [True, False, False],
+        }
+    )
     s = spells_from_snapshot(c, dt.date(2024, 6, 30))
     # 12.5 months: 12 calendar months, then half of 30.4375 days = 15 days
     assert s["spell_start"].astype(str).tolist() == ["2024-04-30", "2024-06-30", "2023-06-15"]
@@ -79,8 +95,15 @@ def test_snapshot_dates_from_tenure():
 
 def test_censoring_reopens_future_ends_and_drops_future_starts():
     q = DataQuality()
-    s = spells_from_intervals(_iv([("a", "2024-01-01", "2024-09-01"), ("b", "2024-08-01", None),
-                                   ("c", "2024-01-01", "2024-07-01")]))
+    s = spells_from_intervals(
+        _iv(
+            [
+                ("a", "2024-01-01", "2024-09-01"),
+                ("b", "2024-08-01", None),
+                ("c", "2024-01-01", "2024-07-01"),
+            ]
+        )
+    )
     out = censor_at(s, dt.date(2024, 6, 30), q)
     assert out["customer_id"].tolist() == ["a", "c"]
     # c ends on 1 Jul: active through 30 Jun, so active on the report date
@@ -91,10 +114,19 @@ def test_censoring_reopens_future_ends_and_drops_future_starts():
 
 def test_customer_table_churned_from_last_spell_and_unmatched_ids_counted():
     q = DataQuality()
-    s = spells_from_intervals(_iv([("a", "2024-01-01", "2024-02-01"), ("a", "2024-03-01", None),
-                                   ("b", "2024-01-01", "2024-02-01"), ("z", "2024-01-01", None)]))
-    attrs = pd.DataFrame({"customer_id": ["a", "b", "x"], "plan": ["p1", "p2", "p3"]},
-                         index=[2, 3, 4])
+    s = spells_from_intervals(
+        _iv(
+            [
+                ("a", "2024-01-01", "2024-02-01"),
+                ("a", "2024-03-01", None),
+                ("b", "2024-01-01", "2024-02-01"),
+                ("z", "2024-01-01", None),
+            ]
+        )
+    )
+    attrs = pd.DataFrame(
+        {"customer_id": ["a", "b", "x"], "plan": ["p1", "p2", "p3"]}, index=[2, 3, 4]
+    )
     c = customer_table(attrs, s, q).set_index("customer_id")
     assert c.loc["a", "churned"] == False  # noqa: E712 (numpy bool)
     assert c.loc["b", "churned"] == True  # noqa: E712

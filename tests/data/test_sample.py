@@ -100,8 +100,11 @@ def test_planted_price_rise_month_and_january_stand_out(sample):
 
 def _recent(customer_months: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
     """Whether the customer had an event in this month or the two before (the planted window)."""
-    marks = {(cid, m + lag) for cid, m in zip(events["customer_id"], events["month"], strict=True)
-             for lag in (0, 1, 2)}
+    marks = {
+        (cid, m + lag)
+        for cid, m in zip(events["customer_id"], events["month"], strict=True)
+        for lag in (0, 1, 2)
+    }
     keys = zip(customer_months["customer_id"], customer_months["month"], strict=True)
     return pd.Series([k in marks for k in keys], index=customer_months.index)
 

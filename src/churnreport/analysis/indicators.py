@@ -24,8 +24,18 @@ from scipy.stats import norm
 from churnreport.periods import complete_periods, period_label, to_period
 
 PERIOD_COLUMNS = [
-    "period", "period_start", "period_end", "start_customers", "new", "new_and_lost",
-    "churned", "end_customers", "churn_rate", "ci_low", "ci_high", "retention_rate",
+    "period",
+    "period_start",
+    "period_end",
+    "start_customers",
+    "new",
+    "new_and_lost",
+    "churned",
+    "end_customers",
+    "churn_rate",
+    "ci_low",
+    "ci_high",
+    "retention_rate",
 ]
 
 
@@ -203,7 +213,12 @@ def overall_churn(
         label, basis = periods.iloc[-1]["period"], "snapshot"
     else:
         last = periods.iloc[-1]
-        n, k, label, basis = int(last["start_customers"]), int(last["churned"]), last["period"], "start_set"
+        n, k, label, basis = (
+            int(last["start_customers"]),
+            int(last["churned"]),
+            last["period"],
+            "start_set",
+        )
     rate = k / n if n else float("nan")
     low, high = wilson_interval(k, n)
     return OverallChurn(label, n, k, rate, float(low), float(high), 1 - rate, basis)

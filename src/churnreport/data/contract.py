@@ -165,14 +165,21 @@ def conform(
     quality.tables[table] = tq
     if raw.dropped_empty_columns:
         quality.add(
-            Issue(table, None, "note", "empty_column_dropped", len(raw.dropped_empty_columns),
-                  detail=f"entirely empty unnamed columns ignored: {raw.dropped_empty_columns}")
+            Issue(
+                table,
+                None,
+                "note",
+                "empty_column_dropped",
+                len(raw.dropped_empty_columns),
+                detail=f"entirely empty unnamed columns ignored: {raw.dropped_empty_columns}",
+            )
         )
 
     unknown = sorted(set(source.columns) - set(spec))
     if unknown:
         raise InputError(
-            path, f"config maps unknown canonical column(s) {unknown} for table '{table}'",
+            path,
+            f"config maps unknown canonical column(s) {unknown} for table '{table}'",
             hint=f"canonical columns are {list(spec)}; other columns are kept as they are",
         )
     mapping = dict(source.columns)
@@ -182,13 +189,16 @@ def conform(
     missing_cols = [src for src in mapping.values() if src not in frame.columns]
     if missing_cols:
         raise InputError(
-            path, f"mapped column(s) not found: {missing_cols}",
-            column=missing_cols[0], hint=f"the file's columns are {list(frame.columns)}",
+            path,
+            f"mapped column(s) not found: {missing_cols}",
+            column=missing_cols[0],
+            hint=f"the file's columns are {list(frame.columns)}",
         )
     absent = [c for c in required if c not in mapping]
     if absent:
         raise InputError(
-            path, f"required column(s) {absent} for table '{table}' are not mapped",
+            path,
+            f"required column(s) {absent} for table '{table}' are not mapped",
             column=absent[0],
             hint=f"add them under sources.{table}.columns; the file's columns are "
             f"{list(frame.columns)}",
@@ -210,8 +220,10 @@ def conform(
     clash = [c for c in extras if c in out.columns]
     if clash:
         raise InputError(
-            path, f"column(s) {clash} would clash with canonical columns mapped from others",
-            column=clash[0], hint="rename them in the file or map them explicitly",
+            path,
+            f"column(s) {clash} would clash with canonical columns mapped from others",
+            column=clash[0],
+            hint="rename them in the file or map them explicitly",
         )
     for c in extras:
         out[c] = _extra(_clean_text(frame[c], table, c, quality))
@@ -221,9 +233,16 @@ def conform(
         miss = out[canon].isna() & keep
         if miss.any():
             quality.add(
-                Issue(table, canon, "excluded", "missing_required_value", int(miss.sum()),
-                      _examples(frame.loc[miss, mapping[canon]]),
-                      f"rows without {canon} ({mapping[canon]}) cannot be analysed"))
+                Issue(
+                    table,
+                    canon,
+                    "excluded",
+                    "missing_required_value",
+                    int(miss.sum()),
+                    _examples(frame.loc[miss, mapping[canon]]),
+                    f"rows without {canon} ({mapping[canon]}) cannot be analysed",
+                )
+            )
             keep &= ~miss
     excluded = int((~keep).sum())
     if len(out) and excluded / len(out) > max_excluded_share:
@@ -232,7 +251,8 @@ def conform(
             path,
             f"{excluded} of {len(out)} rows ({excluded / len(out):.0%}) lack a required value; "
             f"more than max_excluded_share={max_excluded_share:.0%}",
-            column=mapping.get(first.column or "", first.column), rows=first.examples,
+            column=mapping.get(first.column or "", first.column),
+            rows=first.examples,
             hint="fix the source or map the right column",
         )
     out = out[keep]
@@ -241,48 +261,91 @@ def conform(
         dup = out["customer_id"].duplicated(keep=False)
         if dup.any():
             raise InputError(
-                path, f"{int(out['customer_id'][dup].nunique())} customer ids appear more than once "
+                path,
+                f"{int(out['customer_id'][dup].nunique())} customer ids appear more than once "
                 "(one row per customer expected)",
-                column=mapping["customer_id"], rows=_examples(frame.loc[dup[dup].index, mapping["customer_id"]]),
+                column=mapping["customer_id"],
+                rows=_examples(frame.loc[dup[dup].index, mapping["customer_id"]]),
                 hint="several rows per customer (subscriptions) belong in a 'subscriptions' source",
             )
     if "start_date" in out.columns and "end_date" in out.columns:
-        bad = out["end_date"].notna() & out["start_date"].notna() & (out["end_date"] < out["start_date"])
+        bad = (
+            out["end_date"].notna()
+            & out["start_date"].notna()
+            & (out["end_date"] < out["start_date"])
+        )
         if bad.any():
-            ex = [(r, f"start {out.at[r, 'start_date'].date()} end {out.at[r, 'end_date'].date()}")
-                  for r in bad[bad].index[:5]]
-            raise InputError(path, f"{int(bad.sum())} rows end before they start",
-                             column=mapping["end_date"], rows=ex)
+            ex = [
+                (r, f"start {out.at[r, 'start_date'].date()} end {out.at[r, 'end_date'].date()}")
+                for r in bad[bad].index[:5]
+            ]
+            raise InputError(
+                path,
+                f"{int(bad.sum())} rows end before they start",
+                column=mapping["end_date"],
+                rows=ex,
+            )
     if "tenure_months" in out.columns:
         neg = out["tenure_months"] < 0
         if neg.any():
-            raise InputError(path, f"{int(neg.sum())} rows have a negative tenure",
-                             column=mapping["tenure_months"],
-                             rows=_examples(frame.loc[neg[neg].index, mapping["tenure_months"]]))
+            raise InputError(
+                path,
+                f"{int(neg.sum())} rows have a negative tenure",
+                column=mapping["tenure_months"],
+                rows=_examples(frame.loc[neg[neg].index, mapping["tenure_months"]]),
+            )
     tq.rows_kept = len(out)
     return out
 
 
-def _clean_text(s: pd.Series, table: str, column: str, quality: DataQuality,
-                count: bool = True) -> pd.Series:
+def _clean_text(
+    s: pd.Series, table: str, column: str, quality: DataQuality, count: bool = True
+) -> pd.Series:
     """Strip text, turn blanks and placeholder tokens into missing values (counted)."""
     if s.dtype != object:
         return s
     if count:  # cells an Excel reader already returned as empty
         empty = s.isna()
         if empty.any():
-            quality.add(Issue(table, column, "note", "blank_value", int(empty.sum()),
-                              _examples(s[empty]), "empty cells, kept as missing values"))
+            quality.add(
+                Issue(
+                    table,
+                    column,
+                    "note",
+                    "blank_value",
+                    int(empty.sum()),
+                    _examples(s[empty]),
+                    "empty cells, kept as missing values",
+                )
+            )
     is_str = s.map(lambda v: isinstance(v, str))
     stripped = s.where(~is_str, s[is_str].str.strip() if is_str.any() else s)
     token = stripped.isin(MISSING_TOKENS) & is_str
     if count and token.any():
-        quality.add(Issue(table, column, "repaired", "missing_token", int(token.sum()),
-                          _examples(s[token]), "placeholder text read as a missing value"))
+        quality.add(
+            Issue(
+                table,
+                column,
+                "repaired",
+                "missing_token",
+                int(token.sum()),
+                _examples(s[token]),
+                "placeholder text read as a missing value",
+            )
+        )
     blank = is_str & (stripped == "")
     if count and blank.any():
-        quality.add(Issue(table, column, "note", "blank_value", int(blank.sum()),
-                          _examples(s[blank]), "empty cells, kept as missing values"))
+        quality.add(
+            Issue(
+                table,
+                column,
+                "note",
+                "blank_value",
+                int(blank.sum()),
+                _examples(s[blank]),
+                "empty cells, kept as missing values",
+            )
+        )
     return stripped.mask(token | blank)
 
 
@@ -319,9 +382,13 @@ def _typed(s: pd.Series, kind: str, path, src: str, date_format: str | None) -> 
         num = pd.to_numeric(s, errors="coerce")
         bad = num.isna() & s.notna()
         if bad.any():
-            raise InputError(path, f"{int(bad.sum())} values are not numbers", column=src,
-                             rows=_examples(s[bad]),
-                             hint="use a plain number with '.' as decimal point")
+            raise InputError(
+                path,
+                f"{int(bad.sum())} values are not numbers",
+                column=src,
+                rows=_examples(s[bad]),
+                hint="use a plain number with '.' as decimal point",
+            )
         return num.astype(float)
     if kind == "date":
         return _parse_dates(s, path, src, date_format)
@@ -343,7 +410,9 @@ def _parse_dates(s: pd.Series, path, src: str, date_format: str | None) -> pd.Se
         bad = parsed.isna()
         if bad.any():
             raise InputError(
-                path, f"{int(bad.sum())} values are not dates in format {fmt}", column=src,
+                path,
+                f"{int(bad.sum())} values are not dates in format {fmt}",
+                column=src,
                 rows=_examples(s[text][bad]),
                 hint="set sources.<table>.date_format (e.g. '%d/%m/%Y') for non-ISO dates",
             )
@@ -370,7 +439,9 @@ def _parse_bool(s: pd.Series, path, src: str) -> pd.Series:
     bad = res.map(lambda v: v is _UNMAPPED)
     if bad.any():
         raise InputError(
-            path, f"{int(bad.sum())} values are neither yes nor no", column=src,
+            path,
+            f"{int(bad.sum())} values are neither yes nor no",
+            column=src,
             rows=_examples(s[bad]),
             hint="map them under sources.<table>.values, e.g. {churned: {'Left': true}}",
         )

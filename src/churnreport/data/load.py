@@ -82,11 +82,16 @@ def load_dataset(config: ReportConfig) -> Dataset:
     inputs: dict[str, dict] = {}
     for table, source in config.sources.items():
         path = config.source_path(table)
-        raw = read_source(path, sheet=source.sheet, header_row=source.header_row,
-                          encoding=source.encoding)
+        raw = read_source(
+            path, sheet=source.sheet, header_row=source.header_row, encoding=source.encoding
+        )
         inputs[table] = {"path": str(path), "sha256": _sha256(path), "bytes": path.stat().st_size}
         tables[table] = conform(
-            raw, table, source, required_columns(table, definition, configured), quality,
+            raw,
+            table,
+            source,
+            required_columns(table, definition, configured),
+            quality,
             max_excluded_share=config.max_excluded_share,
         )
     customers_src = tables.pop("customers", None)
@@ -121,8 +126,9 @@ def load_dataset(config: ReportConfig) -> Dataset:
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs)
 
 
-def _compare_stated_churn(source: pd.DataFrame, customers: pd.DataFrame,
-                          quality: DataQuality) -> None:
+def _compare_stated_churn(
+    source: pd.DataFrame, customers: pd.DataFrame, quality: DataQuality
+) -> None:
     """Count customers whose stated churn flag disagrees with their dates (kept, dates win)."""
     stated = source.set_index("customer_id")["churned"].dropna().astype(bool)
     derived = customers.set_index("customer_id")["churned"].reindex(stated.index)
@@ -130,13 +136,21 @@ def _compare_stated_churn(source: pd.DataFrame, customers: pd.DataFrame,
     differ = stated[known] != derived[known].astype(bool)
     if differ.any():
         ids = differ[differ].index[:5]
-        quality.add(Issue(
-            "customers", "churned", "note", "stated_churn_disagrees_with_dates",
-            int(differ.sum()),
-            [(int(source.index[source["customer_id"] == i][0]), f"{i}: flag {stated[i]}")
-             for i in ids],
-            "the churn flag in the customers source disagrees with the subscription dates "
-            "for these customers; the dates are used"))
+        quality.add(
+            Issue(
+                "customers",
+                "churned",
+                "note",
+                "stated_churn_disagrees_with_dates",
+                int(differ.sum()),
+                [
+                    (int(source.index[source["customer_id"] == i][0]), f"{i}: flag {stated[i]}")
+                    for i in ids
+                ],
+                "the churn flag in the customers source disagrees with the subscription dates "
+                "for these customers; the dates are used",
+            )
+        )
 
 
 def _default_as_of(dates: pd.Series, period: str) -> dt.date:
@@ -164,8 +178,12 @@ def save_tables(ds: Dataset, directory: Path) -> None:
     ds.spells.to_parquet(directory / "spells.parquet")
     for name, frame in ds.tables.items():
         frame.to_parquet(directory / f"{name}.parquet")
-    meta = {"as_of": ds.as_of.isoformat(), "definition": ds.definition, "inputs": ds.inputs,
-            "quality": ds.quality.to_dict()}
+    meta = {
+        "as_of": ds.as_of.isoformat(),
+        "definition": ds.definition,
+        "inputs": ds.inputs,
+        "quality": ds.quality.to_dict(),
+    }
     (directory / "dataset.json").write_text(json.dumps(meta, indent=1, default=str))
 
 
@@ -186,5 +204,3 @@ def read_tables(directory: Path) -> Dataset:
         tables=tables,
         inputs=meta["inputs"],
     )
-
-

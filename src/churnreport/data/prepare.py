@@ -26,9 +26,7 @@ SPELL_COLUMNS = ["customer_id", "spell_start", "spell_end", "spell_no"]
 _FAR = pd.Timestamp("2262-01-01")
 
 
-def spells_from_intervals(
-    intervals: pd.DataFrame, gap_days: int = 0
-) -> pd.DataFrame:
+def spells_from_intervals(intervals: pd.DataFrame, gap_days: int = 0) -> pd.DataFrame:
     """Merge per-customer intervals into spells.
 
     Parameters
@@ -61,8 +59,11 @@ def spells_from_intervals(
     out = (
         iv.assign(_k=spell_key.values)
         .groupby("_k", sort=False)
-        .agg(customer_id=("customer_id", "first"), spell_start=("start_date", "min"),
-             spell_end=("end_date", "max"))
+        .agg(
+            customer_id=("customer_id", "first"),
+            spell_start=("start_date", "min"),
+            spell_end=("end_date", "max"),
+        )
         .reset_index(drop=True)
     )
     out["spell_end"] = out["spell_end"].where(out["spell_end"] < _FAR)
@@ -98,9 +99,11 @@ def spells_from_purchases(transactions: pd.DataFrame, window_days: int) -> pd.Da
     """
     w = pd.Timedelta(days=window_days)
     iv = pd.DataFrame(
-        {"customer_id": transactions["customer_id"].values,
-         "start_date": transactions["date"].values,
-         "end_date": (transactions["date"] + w).values}
+        {
+            "customer_id": transactions["customer_id"].values,
+            "start_date": transactions["date"].values,
+            "end_date": (transactions["date"] + w).values,
+        }
     )
     # A purchase on the lapse day itself (gap == window) starts a new spell: gap_days = -1 makes
     # "start > previous end - 1 day" false only for purchases strictly before the lapse day.
@@ -133,8 +136,12 @@ def spells_from_snapshot(customers: pd.DataFrame, as_of: dt.date) -> pd.DataFram
     end = pd.Series(pd.NaT, index=customers.index, dtype="datetime64[ns]")
     end[customers["churned"].astype(bool).values] = as_of_ts
     return pd.DataFrame(
-        {"customer_id": customers["customer_id"].values, "spell_start": start.values,
-         "spell_end": end.values, "spell_no": 1}
+        {
+            "customer_id": customers["customer_id"].values,
+            "spell_start": start.values,
+            "spell_end": end.values,
+            "spell_no": 1,
+        }
     )
 
 
@@ -146,12 +153,28 @@ def censor_at(spells: pd.DataFrame, as_of: dt.date, quality: DataQuality) -> pd.
     """
     cut = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     late = spells["spell_start"] >= cut
-    quality.add(Issue("spells", "spell_start", "excluded", "starts_after_as_of", int(late.sum()),
-                      detail=f"spells starting after the report date {as_of} are left out"))
+    quality.add(
+        Issue(
+            "spells",
+            "spell_start",
+            "excluded",
+            "starts_after_as_of",
+            int(late.sum()),
+            detail=f"spells starting after the report date {as_of} are left out",
+        )
+    )
     spells = spells[~late].copy()
     ends_later = spells["spell_end"] >= cut
-    quality.add(Issue("spells", "spell_end", "note", "ends_after_as_of", int(ends_later.sum()),
-                      detail=f"spells ending after {as_of} count as active on the report date"))
+    quality.add(
+        Issue(
+            "spells",
+            "spell_end",
+            "note",
+            "ends_after_as_of",
+            int(ends_later.sum()),
+            detail=f"spells ending after {as_of} count as active on the report date",
+        )
+    )
     spells.loc[ends_later, "spell_end"] = pd.NaT
     return spells.reset_index(drop=True)
 
@@ -181,16 +204,32 @@ def customer_table(
     derived = derived.reset_index()
     if customers is None:
         return derived
-    attrs = customers.drop(columns=[c for c in ("start_date", "end_date", "churned")
-                                    if c in customers.columns])
+    attrs = customers.drop(
+        columns=[c for c in ("start_date", "end_date", "churned") if c in customers.columns]
+    )
     no_spell = ~attrs["customer_id"].isin(derived["customer_id"])
-    quality.add(Issue("customers", "customer_id", "excluded", "no_activity", int(no_spell.sum()),
-                      [(int(r), v) for r, v in attrs.loc[no_spell, "customer_id"].head(5).items()],
-                      "customers with no subscription or purchase up to the report date"))
+    quality.add(
+        Issue(
+            "customers",
+            "customer_id",
+            "excluded",
+            "no_activity",
+            int(no_spell.sum()),
+            [(int(r), v) for r, v in attrs.loc[no_spell, "customer_id"].head(5).items()],
+            "customers with no subscription or purchase up to the report date",
+        )
+    )
     orphan = ~derived["customer_id"].isin(attrs["customer_id"])
-    quality.add(Issue("customers", "customer_id", "note", "activity_without_customer_row",
-                      int(orphan.sum()),
-                      detail="ids with activity but no row in the customers source: kept, "
-                      "with empty attributes"))
+    quality.add(
+        Issue(
+            "customers",
+            "customer_id",
+            "note",
+            "activity_without_customer_row",
+            int(orphan.sum()),
+            detail="ids with activity but no row in the customers source: kept, "
+            "with empty attributes",
+        )
+    )
     out = derived.merge(attrs, on="customer_id", how="left")
     return out

@@ -43,15 +43,24 @@ TICKET_CATEGORIES = ["billing", "technical", "complaint", "account", "delivery"]
 
 #: Stated reasons per taxonomy category, in Chinese and English (DOMAIN.md section 5).
 REASONS = {
-    "price": [("价格太高", "Price too high"), ("涨价了", "Price increase"),
-              ("竞争对手更便宜", "Competitor is cheaper")],
-    "service": [("投诉没有解决", "Complaint not resolved"), ("客服响应太慢", "Support too slow"),
-                ("服务态度差", "Rude service")],
+    "price": [
+        ("价格太高", "Price too high"),
+        ("涨价了", "Price increase"),
+        ("竞争对手更便宜", "Competitor is cheaper"),
+    ],
+    "service": [
+        ("投诉没有解决", "Complaint not resolved"),
+        ("客服响应太慢", "Support too slow"),
+        ("服务态度差", "Rude service"),
+    ],
     "employee": [("熟悉的客户经理离职了", "My account manager left")],
     "product": [("产品质量不稳定", "Product quality unstable"), ("功能太少", "Missing features")],
     "competitor": [("转用竞争对手", "Switched to competitor")],
-    "customer": [("搬家了", "Moved away"), ("不再需要", "No longer needed"),
-                 ("预算削减", "Budget cut")],
+    "customer": [
+        ("搬家了", "Moved away"),
+        ("不再需要", "No longer needed"),
+        ("预算削减", "Budget cut"),
+    ],
     "other": [("说不清", "Don't know")],
 }
 INVOLUNTARY_REASON = ("付款失败", "Payment failed")
@@ -100,7 +109,9 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
     region = rng.choice(REGIONS, n, p=[0.35, 0.25, 0.25, 0.15])
     channel = rng.choice(CHANNELS, n, p=[0.5, 0.3, 0.2])
     plan = rng.choice(list(PLANS), n, p=[0.5, 0.35, 0.15])
-    base_price = np.array([PLANS[p] for p in plan]) * np.where(customer_type == "intermediate", 3, 1)
+    base_price = np.array([PLANS[p] for p in plan]) * np.where(
+        customer_type == "intermediate", 3, 1
+    )
     monthly_revenue = (base_price * rng.uniform(0.9, 1.1, n)).round(2)
 
     n_managers = 40
@@ -115,7 +126,9 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
 
     static = np.full(n, BASE_HAZARD)
     static *= np.where(customer_type == "intermediate", EFFECTS["intermediate_customer"], 1)
-    static *= np.where(age < 30, EFFECTS["age_under_30"], np.where(age >= 55, EFFECTS["age_55_plus"], 1))
+    static *= np.where(
+        age < 30, EFFECTS["age_under_30"], np.where(age >= 55, EFFECTS["age_55_plus"], 1)
+    )
     static *= np.where(plan == "premium", EFFECTS["premium_plan"], 1)
 
     price_rise_m = month_starts.get_loc(pd.Timestamp(PRICE_RISE_MONTH + "-01"))
@@ -136,12 +149,22 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
             lo = np.where(start_month[t_cust] == m, start_day[t_cust], 0)
             day = lo + (rng.random(t_cust.size) * (dim - lo)).astype(int)
             slow = hours > SLOW_RESPONSE_HOURS
-            sat = np.clip(np.round(rng.normal(4.2 - 1.3 * slow - 0.8 * (cat == "complaint"), 0.8)), 1, 5)
+            sat = np.clip(
+                np.round(rng.normal(4.2 - 1.3 * slow - 0.8 * (cat == "complaint"), 0.8)), 1, 5
+            )
             resolved = rng.random(t_cust.size) < np.where(cat == "complaint", 0.7, 0.92)
-            ticket_parts.append(pd.DataFrame({
-                "customer_id": t_cust, "opened_at": month_starts[m] + pd.to_timedelta(day, "D"),
-                "category": cat, "first_response_hours": hours, "resolved": resolved,
-                "satisfaction": sat.astype(int)}))
+            ticket_parts.append(
+                pd.DataFrame(
+                    {
+                        "customer_id": t_cust,
+                        "opened_at": month_starts[m] + pd.to_timedelta(day, "D"),
+                        "category": cat,
+                        "first_response_hours": hours,
+                        "resolved": resolved,
+                        "satisfaction": sat.astype(int),
+                    }
+                )
+            )
             last_complaint[t_cust[cat == "complaint"]] = m
             last_slow[t_cust[slow]] = m
         h = static[idx].copy()
@@ -151,7 +174,9 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
         left = (cust_leave_month[idx] <= m) & (m - cust_leave_month[idx] < 3)
         h *= np.where(left, EFFECTS["manager_left_in_last_3_months"], 1)
         if m in (price_rise_m, price_rise_m + 1):
-            h *= np.where(np.isin(plan[idx], PRICE_RISE_PLANS), EFFECTS["price_rise_month_and_next"], 1)
+            h *= np.where(
+                np.isin(plan[idx], PRICE_RISE_PLANS), EFFECTS["price_rise_month_and_next"], 1
+            )
         if month_starts[m].month == 1:
             h *= EFFECTS["january"]
         churn_month[idx[rng.random(idx.size) < h]] = m
@@ -164,46 +189,72 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
     offset = np.minimum(lo + (rng.random(cm.size) * (dim - lo)).astype(int), dim - 1)
     # churn date = first inactive day, inside the churn month and not before the start
     end_date[churned] = np.maximum(
-        month_starts[cm].to_numpy() + offset.astype("timedelta64[D]"), start_date[churned])
+        month_starts[cm].to_numpy() + offset.astype("timedelta64[D]"), start_date[churned]
+    )
 
     involuntary = churned & (rng.random(n) < INVOLUNTARY_SHARE)
     churn_type = np.where(churned, np.where(involuntary, "involuntary", "voluntary"), None)
-    reason = _reasons(rng, churned, involuntary, churn_month, last_complaint, last_slow,
-                      cust_leave_month, plan, price_rise_m)
+    reason = _reasons(
+        rng,
+        churned,
+        involuntary,
+        churn_month,
+        last_complaint,
+        last_slow,
+        cust_leave_month,
+        plan,
+        price_rise_m,
+    )
 
     ids = np.array([f"C{i:06d}" for i in range(1, n + 1)])
-    customers = pd.DataFrame({
-        "customer_id": ids,
-        "start_date": pd.to_datetime(start_date).date,
-        "end_date": pd.Series(pd.to_datetime(end_date)).dt.date.where(churned, None),
-        "churn_reason": reason,
-        "churn_type": churn_type,
-        "customer_type": customer_type,
-        "age": age,
-        "gender": gender,
-        "region": region,
-        "channel": channel,
-        "plan": plan,
-        "account_manager": managers[manager_idx],
-        "monthly_revenue": monthly_revenue,
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "start_date": pd.to_datetime(start_date).date,
+            "end_date": pd.Series(pd.to_datetime(end_date)).dt.date.where(churned, None),
+            "churn_reason": reason,
+            "churn_type": churn_type,
+            "customer_type": customer_type,
+            "age": age,
+            "gender": gender,
+            "region": region,
+            "channel": channel,
+            "plan": plan,
+            "account_manager": managers[manager_idx],
+            "monthly_revenue": monthly_revenue,
+        }
+    )
 
     tickets = pd.concat(ticket_parts, ignore_index=True) if ticket_parts else pd.DataFrame()
     tickets["customer_id"] = ids[tickets["customer_id"].to_numpy()]
     tickets.insert(0, "ticket_id", [f"T{i:07d}" for i in range(1, len(tickets) + 1)])
     tickets["opened_at"] = tickets["opened_at"].dt.date
 
-    transactions = _invoices(ids, start_date, end_date, monthly_revenue, plan, months,
-                             month_starts, price_rise_m)
-    staff = pd.DataFrame({
-        "account_manager": list(leave_months),
-        "left_date": [(month_starts[m] + pd.Timedelta(days=14)).date() for m in leave_months.values()],
-    })
+    transactions = _invoices(
+        ids, start_date, end_date, monthly_revenue, plan, months, month_starts, price_rise_m
+    )
+    staff = pd.DataFrame(
+        {
+            "account_manager": list(leave_months),
+            "left_date": [
+                (month_starts[m] + pd.Timedelta(days=14)).date() for m in leave_months.values()
+            ],
+        }
+    )
     return SampleTables(customers, transactions, tickets, staff)
 
 
-def _reasons(rng, churned, involuntary, churn_month, last_complaint, last_slow,
-             leave_month, plan, price_rise_m) -> np.ndarray:
+def _reasons(
+    rng,
+    churned,
+    involuntary,
+    churn_month,
+    last_complaint,
+    last_slow,
+    leave_month,
+    plan,
+    price_rise_m,
+) -> np.ndarray:
     """Stated reasons: the category follows the planted cause when there is one."""
     cats = list(REASONS)
     base = np.array([0.2, 0.1, 0.02, 0.15, 0.18, 0.25, 0.10])
@@ -243,7 +294,8 @@ def _invoices(ids, start_date, end_date, revenue, plan, months, month_starts, pr
     ok = dates.to_numpy() < end[cust]
     rise_from = month_starts[price_rise_m].to_numpy()
     amount = revenue[cust] * np.where(
-        np.isin(plan[cust], PRICE_RISE_PLANS) & (dates.to_numpy() >= rise_from), 1 + PRICE_RISE, 1)
+        np.isin(plan[cust], PRICE_RISE_PLANS) & (dates.to_numpy() >= rise_from), 1 + PRICE_RISE, 1
+    )
     tx = pd.DataFrame({"customer_id": ids[cust], "date": dates.date, "amount": amount.round(2)})
     return tx[ok].reset_index(drop=True)
 
@@ -279,8 +331,9 @@ def sample_config(name: str = "sample", language: str = "en") -> dict:
     }
 
 
-def write_sample(out: Path, n_customers: int = 20_000, seed: int = 42,
-                 output_dir: str | None = None) -> Path:
+def write_sample(
+    out: Path, n_customers: int = 20_000, seed: int = 42, output_dir: str | None = None
+) -> Path:
     """Generate the sample into ``out`` with a ready-to-run ``report.yml``.
 
     Parameters

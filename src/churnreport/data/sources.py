@@ -89,9 +89,7 @@ def read_source(
     else:
         raise InputError(path, f"unknown file type '{suffix}'", hint="use .csv, .xlsx or .parquet")
     frame.columns = [str(c).strip() for c in frame.columns]
-    dropped = [
-        c for c in frame.columns if c.startswith("Unnamed:") and frame[c].isna().all()
-    ]
+    dropped = [c for c in frame.columns if c.startswith("Unnamed:") and frame[c].isna().all()]
     frame = frame.drop(columns=dropped)
     if frame.empty:
         raise InputError(path, "the file has a header but no data rows")
@@ -148,7 +146,9 @@ def _read_excel(path: Path, sheet: int | str, header_row: int) -> pd.DataFrame:
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise InputError(path, f"not a readable .xlsx workbook ({exc.__class__.__name__})") from None
+        raise InputError(
+            path, f"not a readable .xlsx workbook ({exc.__class__.__name__})"
+        ) from None
     names = book.sheet_names
     if isinstance(sheet, int) and not 0 <= sheet < len(names):
         raise InputError(path, f"sheet index {sheet} does not exist; sheets are {names}")

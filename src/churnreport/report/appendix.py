@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 from html import escape
 
 from IPython.display import HTML
@@ -17,14 +16,19 @@ def definitions_html(config: ReportConfig, as_of: dt.date, text: Text) -> HTML:
     """The churn definition, formulas and period convention used, as a list."""
     c = config.churn
     items = [
-        text(f"def.{c.definition}", gap=c.reactivation_gap_days, days=c.inactivity_days,
-             as_of=text.date(as_of)),
+        text(
+            f"def.{c.definition}",
+            gap=c.reactivation_gap_days,
+            days=c.inactivity_days,
+            as_of=text.date(as_of),
+        ),
         text("def.churn_rate"),
         text("def.retention"),
         text("def.period", period=text(f"period.{config.period}"), as_of=text.date(as_of)),
     ]
-    return HTML("<ul class=\"definitions\">" + "".join(f"<li>{escape(i)}</li>" for i in items)
-                + "</ul>")
+    return HTML(
+        '<ul class="definitions">' + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
+    )
 
 
 def parameters_html(config: ReportConfig, as_of: dt.date, text: Text) -> HTML:

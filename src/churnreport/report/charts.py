@@ -17,12 +17,24 @@ from matplotlib import font_manager
 from churnreport.report.text import Text
 
 CJK_FONTS = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
     "Noto Serif CJK SC",
 )
-PALETTE = {"rate": "#1f4e79", "band": "#9dc3e6", "new": "#4c9a5f", "churned": "#c0504d",
-           "end": "#595959"}
+PALETTE = {
+    "rate": "#1f4e79",
+    "band": "#9dc3e6",
+    "new": "#4c9a5f",
+    "churned": "#c0504d",
+    "end": "#595959",
+}
 
 
 def find_cjk_font() -> str | None:
@@ -45,19 +57,23 @@ def apply_theme(language: str = "en") -> None:
     elif language == "zh":
         warnings.warn(
             "no Chinese font found: charts would show boxes. Install one, e.g. "
-            "'apt-get install fonts-noto-cjk' (Debian/Ubuntu).", stacklevel=2)
-    plt.rcParams.update({
-        "font.family": "sans-serif",
-        "font.sans-serif": families + list(plt.rcParams["font.sans-serif"]),
-        "axes.unicode_minus": False,
-        "figure.figsize": (9, 3.8),
-        "figure.dpi": 100,
-        "savefig.dpi": 200,
-        "svg.fonttype": "path",
-        "axes.titleweight": "bold",
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    })
+            "'apt-get install fonts-noto-cjk' (Debian/Ubuntu).",
+            stacklevel=2,
+        )
+    plt.rcParams.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": families + list(plt.rcParams["font.sans-serif"]),
+            "axes.unicode_minus": False,
+            "figure.figsize": (9, 3.8),
+            "figure.dpi": 100,
+            "savefig.dpi": 200,
+            "svg.fonttype": "path",
+            "axes.titleweight": "bold",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
     _vector_inline_figures()
 
 
@@ -97,17 +113,30 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
         return None
     fig, ax = plt.subplots()
     x = range(len(periods))
-    ax.fill_between(x, periods["ci_low"], periods["ci_high"], color=PALETTE["band"], alpha=0.6,
-                    linewidth=0, label=text("chart.ci_band"))
-    ax.plot(x, periods["churn_rate"], color=PALETTE["rate"], marker="o", markersize=3,
-            linewidth=1.8, label=text("chart.churn_rate"))
+    ax.fill_between(
+        x,
+        periods["ci_low"],
+        periods["ci_high"],
+        color=PALETTE["band"],
+        alpha=0.6,
+        linewidth=0,
+        label=text("chart.ci_band"),
+    )
+    ax.plot(
+        x,
+        periods["churn_rate"],
+        color=PALETTE["rate"],
+        marker="o",
+        markersize=3,
+        linewidth=1.8,
+        label=text("chart.churn_rate"),
+    )
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
     ax.set_ylim(bottom=0)
     ax.set_ylabel(text("chart.churn_rate"))
     ax.set_title(text("indicators.trend"), loc="left", pad=22)
     _period_axis(ax, list(periods["period"]), text)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False,
-              fontsize="small")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize="small")
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -139,8 +168,13 @@ def plot_customer_flows(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
     ax.set_ylabel(text("chart.customers"))
     ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
     ax2 = ax.twinx()
-    ax2.plot(x, periods["end_customers"], color=PALETTE["end"], linewidth=1.5,
-             label=text("chart.end_customers"))
+    ax2.plot(
+        x,
+        periods["end_customers"],
+        color=PALETTE["end"],
+        linewidth=1.5,
+        label=text("chart.end_customers"),
+    )
     ax2.set_ylim(bottom=0)
     ax2.grid(False)
     ax2.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
@@ -149,8 +183,15 @@ def plot_customer_flows(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
     _period_axis(ax, list(periods["period"]), text)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
-    ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False,
-              fontsize="small")
+    ax.legend(
+        handles,
+        labels,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=3,
+        frameon=False,
+        fontsize="small",
+    )
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -47,7 +47,8 @@ class ReportContext:
             return
         self.metrics_dir.mkdir(parents=True, exist_ok=True)
         (self.metrics_dir / f"{key}.json").write_text(
-            json.dumps(to_jsonable(value), ensure_ascii=False, indent=1), encoding="utf-8")
+            json.dumps(to_jsonable(value), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
 
 
 def open_report(
@@ -80,8 +81,9 @@ def open_report(
     config = load_config(config_path, as_of=as_of or None, language=language or None)
     data = read_tables(Path(prepared_dir)) if prepared_dir else load_dataset(config)
     apply_theme(config.language)
-    return ReportContext(config, data, Text(config.language),
-                         Path(output_dir) / "metrics" if output_dir else None)
+    return ReportContext(
+        config, data, Text(config.language), Path(output_dir) / "metrics" if output_dir else None
+    )
 
 
 def to_jsonable(value: object) -> object:

@@ -29,7 +29,8 @@ class StripForReaders(Preprocessor):
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs = [
-                    o for o in cell.outputs
+                    o
+                    for o in cell.outputs
                     if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
                 ]
                 if not cell.outputs:
@@ -105,7 +106,12 @@ def merge_notebooks(paths: list[Path], title: str) -> nbformat.NotebookNode:
 
 
 def export_report(
-    executed: list[Path], out_dir: Path, *, title: str, language: str, paper: str = "A4",
+    executed: list[Path],
+    out_dir: Path,
+    *,
+    title: str,
+    language: str,
+    paper: str = "A4",
     pdf: bool = True,
 ) -> dict[str, Path]:
     """Write report.html (+ one HTML per section) and report.pdf from executed notebooks.
@@ -148,7 +154,8 @@ def export_report(
         written[target.name] = target
     if pdf:
         pdf_bytes, _ = ChurnPDFExporter(config=cfg).from_notebook_node(
-            merged, resources=dict(resources))
+            merged, resources=dict(resources)
+        )
         written["report.pdf"] = out_dir / "report.pdf"
         written["report.pdf"].write_bytes(pdf_bytes)
     return written

@@ -14,7 +14,12 @@ from churnreport.data import Dataset, load_dataset, save_tables
 from churnreport.errors import NotebookFailed
 from churnreport.report import publish as pub
 from churnreport.report.export import export_report
-from churnreport.report.runner import NOTEBOOKS_DIR, NotebookResult, execute_notebooks, report_notebooks
+from churnreport.report.runner import (
+    NOTEBOOKS_DIR,
+    NotebookResult,
+    execute_notebooks,
+    report_notebooks,
+)
 from churnreport.report.text import Text
 
 
@@ -88,7 +93,10 @@ def run_report(
         emit("start", [nb.name for nb in notebooks])
         t1 = time.perf_counter()
         results = execute_notebooks(
-            notebooks, staging / "notebooks", params, cell_timeout=config.cell_timeout_seconds,
+            notebooks,
+            staging / "notebooks",
+            params,
+            cell_timeout=config.cell_timeout_seconds,
             on_done=lambda r: emit("done", r),
         )
         timings["execute"] = time.perf_counter() - t1
@@ -97,20 +105,26 @@ def run_report(
             kept = pub.keep_failed(staging, out_root, rid)
             lines = [f"{r.name}: {r.error}" for r in failed]
             raise NotebookFailed(
-                "notebook(s) failed:\n  " + "\n  ".join(lines)
-                + f"\nexecuted notebooks kept in {kept}")
+                "notebook(s) failed:\n  "
+                + "\n  ".join(lines)
+                + f"\nexecuted notebooks kept in {kept}"
+            )
         t2 = time.perf_counter()
         text = Text(config.language)
         title = f"{config.company} – {text('report.title')}"
         outputs = export_report(
-            [r.output for r in results], staging, title=title, language=config.language,
-            pdf=pdf)
+            [r.output for r in results], staging, title=title, language=config.language, pdf=pdf
+        )
         timings["export"] = time.perf_counter() - t2
         emit("exported", outputs)
         header = {
-            "run_id": rid, "as_of": data.as_of.isoformat(), "period": config.period,
-            "definition": data.definition, "language": config.language,
-            "company": config.company, "currency": config.currency,
+            "run_id": rid,
+            "as_of": data.as_of.isoformat(),
+            "period": config.period,
+            "definition": data.definition,
+            "language": config.language,
+            "company": config.company,
+            "currency": config.currency,
         }
         metrics = pub.merge_metrics(staging, header)
         pub.write_json(staging / "data_quality.json", data.quality.to_dict())
@@ -125,8 +139,13 @@ def run_report(
     return RunResult(final, metrics)
 
 
-def _manifest(config: ReportConfig, data: Dataset, rid: str, results: list[NotebookResult],
-              timings: dict[str, float]) -> dict:
+def _manifest(
+    config: ReportConfig,
+    data: Dataset,
+    rid: str,
+    results: list[NotebookResult],
+    timings: dict[str, float],
+) -> dict:
     return {
         "run_id": rid,
         "status": "ok",

@@ -10,8 +10,22 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("churnreport", "pandas", "numpy", "scipy", "matplotlib", "seaborn", "papermill",
-            "nbconvert", "nbclient", "ipykernel", "weasyprint", "pydantic", "pyarrow", "openpyxl")
+PACKAGES = (
+    "churnreport",
+    "pandas",
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "weasyprint",
+    "pydantic",
+    "pyarrow",
+    "openpyxl",
+)
 
 
 def run_id(as_of: str, name: str) -> str:
@@ -36,7 +50,8 @@ def merge_metrics(staging: Path, header: dict) -> dict:
     for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:
         metrics[frag.stem] = json.loads(frag.read_text(encoding="utf-8"))
     (staging / "metrics.json").write_text(
-        json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+        json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     if frag_dir.is_dir():
         shutil.rmtree(frag_dir)
     return metrics

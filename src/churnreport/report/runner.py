@@ -67,8 +67,13 @@ def execute_one(
     error = None
     try:
         pm.execute_notebook(
-            str(notebook), str(output), parameters=parameters, kernel_name=kernel_name,
-            cwd=str(notebook.parent), execution_timeout=cell_timeout, progress_bar=False,
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name=kernel_name,
+            cwd=str(notebook.parent),
+            execution_timeout=cell_timeout,
+            progress_bar=False,
             log_output=False,
         )
     except pm.PapermillExecutionError as exc:

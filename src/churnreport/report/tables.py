@@ -48,8 +48,11 @@ def kpi_cards(overall: OverallChurn, text: Text) -> HTML:
     return HTML(f'<div class="kpis">{inner}</div>')
 
 
-def table(frame: pd.DataFrame, columns: dict[str, tuple[str, Callable[[object], str]]],
-          numeric: set[str] = frozenset()) -> HTML:
+def table(
+    frame: pd.DataFrame,
+    columns: dict[str, tuple[str, Callable[[object], str]]],
+    numeric: set[str] = frozenset(),
+) -> HTML:
     """A formatted, escaped HTML table.
 
     Parameters
@@ -72,8 +75,10 @@ def table(frame: pd.DataFrame, columns: dict[str, tuple[str, Callable[[object], 
             for c, (_, fmt) in columns.items()
         )
         rows.append(f"<tr>{cells}</tr>")
-    return HTML(f'<table class="report-table"><thead><tr>{head}</tr></thead>'
-                f'<tbody>{"".join(rows)}</tbody></table>')
+    return HTML(
+        f'<table class="report-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def period_table_html(periods: pd.DataFrame, text: Text) -> HTML:
@@ -87,8 +92,10 @@ def period_table_html(periods: pd.DataFrame, text: Text) -> HTML:
         "churned": (text("col.churned"), text.int),
         "end_customers": (text("col.end_customers"), text.int),
         "churn_rate": (text("col.churn_rate"), text.pct),
-        "ci": (text("col.ci"),
-               lambda v: "–" if v[0] != v[0] else f"{text.pct(v[0])} – {text.pct(v[1])}"),
+        "ci": (
+            text("col.ci"),
+            lambda v: "–" if v[0] != v[0] else f"{text.pct(v[0])} – {text.pct(v[1])}",
+        ),
         "retention_rate": (text("col.retention_rate"), text.pct),
     }
     return table(frame, cols, numeric=set(cols) - {"period"})
@@ -97,45 +104,63 @@ def period_table_html(periods: pd.DataFrame, text: Text) -> HTML:
 def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
     """Row accounting per table, then every issue with counts and examples."""
     tables = pd.DataFrame(
-        [{"table": t.table, "file": t.path.rsplit("/", 1)[-1], "rows_read": t.rows_read,
-          "rows_kept": t.rows_kept, "rows_excluded": t.rows_excluded}
-         for t in quality.tables.values()]
+        [
+            {
+                "table": t.table,
+                "file": t.path.rsplit("/", 1)[-1],
+                "rows_read": t.rows_read,
+                "rows_kept": t.rows_kept,
+                "rows_excluded": t.rows_excluded,
+            }
+            for t in quality.tables.values()
+        ]
     )
-    out = table(tables, {
-        "table": (text("col.table"), str),
-        "file": (text("col.file"), str),
-        "rows_read": (text("col.rows_read"), text.int),
-        "rows_kept": (text("col.rows_kept"), text.int),
-        "rows_excluded": (text("col.rows_excluded"), text.int),
-    }, numeric={"rows_read", "rows_kept", "rows_excluded"}).data
+    out = table(
+        tables,
+        {
+            "table": (text("col.table"), str),
+            "file": (text("col.file"), str),
+            "rows_read": (text("col.rows_read"), text.int),
+            "rows_kept": (text("col.rows_kept"), text.int),
+            "rows_excluded": (text("col.rows_excluded"), text.int),
+        },
+        numeric={"rows_read", "rows_kept", "rows_excluded"},
+    ).data
     if not quality.issues:
         return HTML(out + note(text("appendix.quality.none")).data)
     issues = pd.DataFrame([vars(i) for i in quality.issues])
     out += heading(text("appendix.issues"), level=3).data
-    out += table(issues, {
-        "table": (text("col.table"), str),
-        "column": (text("col.column"), lambda v: "" if v is None else str(v)),
-        "action": (text("col.action"), lambda v: text(f"action.{v}")),
-        "detail": (text("col.reason"), str),
-        "count": (text("col.count"), text.int),
-        "examples": (text("col.examples"),
-                     lambda ex: "; ".join(f"{r}: {v}" for r, v in ex[:3])),
-    }, numeric={"count"}).data
+    out += table(
+        issues,
+        {
+            "table": (text("col.table"), str),
+            "column": (text("col.column"), lambda v: "" if v is None else str(v)),
+            "action": (text("col.action"), lambda v: text(f"action.{v}")),
+            "detail": (text("col.reason"), str),
+            "count": (text("col.count"), text.int),
+            "examples": (
+                text("col.examples"),
+                lambda ex: "; ".join(f"{r}: {v}" for r, v in ex[:3]),
+            ),
+        },
+        numeric={"count"},
+    ).data
     return HTML(out)
 
 
 def key_value_html(pairs: list[tuple[str, str]], text: Text) -> HTML:
     """A two-column parameter table."""
     frame = pd.DataFrame(pairs, columns=["parameter", "value"])
-    return table(frame, {"parameter": (text("col.parameter"), str),
-                         "value": (text("col.value"), str)})
+    return table(
+        frame, {"parameter": (text("col.parameter"), str), "value": (text("col.value"), str)}
+    )
 
 
 def title_block(company: str, period: str, as_of, text: Text) -> HTML:
     """Report title with company, report period and data date."""
     return HTML(
-        f"<h1 class=\"report-title\">{escape(company)} – {escape(text('report.title'))}</h1>"
-        f"<p class=\"meta\">{escape(text('report.period', period=text.period(period), as_of=text.date(as_of)))}</p>"
+        f'<h1 class="report-title">{escape(company)} – {escape(text("report.title"))}</h1>'
+        f'<p class="meta">{escape(text("report.period", period=text.period(period), as_of=text.date(as_of)))}</p>'
     )
 
 
