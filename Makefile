@@ -1,0 +1,24 @@
+# Convenience targets; README's two commands are the canonical ones.
+.PHONY: setup report report-zh test lint sample clean
+
+setup:
+	bash scripts/setup.sh
+
+report: setup
+	.venv/bin/churn-report run --config data/sample/report.yml
+
+report-zh: setup
+	.venv/bin/churn-report run --config data/sample/report.yml --language zh
+
+test: setup
+	.venv/bin/ruff check src tests
+	.venv/bin/python -m pytest -q
+
+lint:
+	.venv/bin/ruff check src tests && .venv/bin/ruff format --check src tests
+
+sample: setup
+	.venv/bin/churn-report sample --out data/sample
+
+clean:
+	rm -rf reports/*/ reports/_failed reports/.staging-* .pytest_cache
