@@ -36,10 +36,14 @@ class Column:
         Canonical name (DESIGN.md data contract).
     kind : str
         ``id``, ``text``, ``date``, ``number`` or ``bool``.
+    blank_is_normal : bool
+        Empty cells carry meaning (an empty end_date is an active customer, an empty reason a
+        customer who stayed), so they are not reported as a data-quality note.
     """
 
     name: str
     kind: str
+    blank_is_normal: bool = False
 
 
 CONTRACT: dict[str, dict[str, Column]] = {
@@ -48,11 +52,11 @@ CONTRACT: dict[str, dict[str, Column]] = {
         "customers": [
             Column("customer_id", "id"),
             Column("start_date", "date"),
-            Column("end_date", "date"),
+            Column("end_date", "date", blank_is_normal=True),
             Column("tenure_months", "number"),
             Column("churned", "bool"),
-            Column("churn_reason", "text"),
-            Column("churn_type", "text"),
+            Column("churn_reason", "text", blank_is_normal=True),
+            Column("churn_type", "text", blank_is_normal=True),
             Column("customer_type", "text"),
             Column("age", "number"),
             Column("gender", "text"),
@@ -60,13 +64,13 @@ CONTRACT: dict[str, dict[str, Column]] = {
             Column("channel", "text"),
             Column("plan", "text"),
             Column("account_manager", "text"),
-            Column("referred_by", "text"),
+            Column("referred_by", "text", blank_is_normal=True),
             Column("monthly_revenue", "number"),
         ],
         "subscriptions": [
             Column("customer_id", "id"),
             Column("start_date", "date"),
-            Column("end_date", "date"),
+            Column("end_date", "date", blank_is_normal=True),
             Column("mrr", "number"),
         ],
         "transactions": [
@@ -78,9 +82,9 @@ CONTRACT: dict[str, dict[str, Column]] = {
             Column("customer_id", "id"),
             Column("opened_at", "date"),
             Column("category", "text"),
-            Column("first_response_hours", "number"),
-            Column("resolved", "bool"),
-            Column("satisfaction", "number"),
+            Column("first_response_hours", "number", blank_is_normal=True),
+            Column("resolved", "bool", blank_is_normal=True),
+            Column("satisfaction", "number", blank_is_normal=True),
         ],
         "staff": [
             Column("account_manager", "text"),
@@ -211,7 +215,14 @@ def conform(
     for canon, src in mapping.items():
         col = spec[canon]
         # in a required column a missing value excludes the row; that exclusion is the record
-        values = _clean_text(frame[src], table, canon, quality, count=canon not in required)
+        values = _clean_text(
+            frame[src],
+            table,
+            canon,
+            quality,
+            count=canon not in required,
+            count_blanks=not col.blank_is_normal,
+        )
         if canon in source.values:
             values = _map_values(values, source.values[canon])
         out[canon] = _typed(values, col.kind, path, src, source.date_format)
@@ -299,12 +310,20 @@ def conform(
 
 
 def _clean_text(
-    s: pd.Series, table: str, column: str, quality: DataQuality, count: bool = True
+    s: pd.Series,
+    table: str,
+    column: str,
+    quality: DataQuality,
+    count: bool = True,
+    count_blanks: bool = True,
 ) -> pd.Series:
     """Strip text, turn blanks and placeholder tokens into missing values (counted)."""
+    count_blanks = count and count_blanks
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        s = s.astype(object)  # pandas 3 reads text as "str"; cells are handled one by one
     if s.dtype != object:
         return s
-    if count:  # cells an Excel reader already returned as empty
+    if count_blanks:  # cells an Excel reader already returned as empty
         empty = s.isna()
         if empty.any():
             quality.add(
@@ -334,7 +353,7 @@ def _clean_text(
             )
         )
     blank = is_str & (stripped == "")
-    if count and blank.any():
+    if count_blanks and blank.any():
         quality.add(
             Issue(
                 table,

@@ -154,5 +154,4 @@ def _read_excel(path: Path, sheet: int | str, header_row: int) -> pd.DataFrame:
         raise InputError(path, f"sheet index {sheet} does not exist; sheets are {names}")
     if isinstance(sheet, str) and sheet not in names:
         raise InputError(path, f"sheet '{sheet}' does not exist; sheets are {names}")
-    frame = book.parse(sheet, header=header_row, dtype=object)
-    return frame
+    return pd.read_excel(book, sheet_name=sheet, header=header_row, dtype=object)

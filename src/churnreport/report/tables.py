@@ -17,8 +17,9 @@ from churnreport.report.text import Text
 
 
 def heading(title: str, why: str | None = None, level: int = 2) -> HTML:
-    """A section heading with its one sentence of purpose."""
-    body = f"<h{level}>{escape(title)}</h{level}>"
+    """A section heading with its one sentence of purpose; level 1 starts a chapter (new page)."""
+    cls = ' class="chapter"' if level == 1 else ""
+    body = f"<h{level}{cls}>{escape(title)}</h{level}>"
     if why:
         body += f'<p class="why">{escape(why)}</p>'
     return HTML(body)
@@ -129,6 +130,10 @@ def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
     if not quality.issues:
         return HTML(out + note(text("appendix.quality.none")).data)
     issues = pd.DataFrame([vars(i) for i in quality.issues])
+    issues["detail"] = [
+        text.get(f"dq.{r}", d) for r, d in zip(issues["reason"], issues["detail"], strict=True)
+    ]
+    blank = text("dq.blank")
     out += heading(text("appendix.issues"), level=3).data
     out += table(
         issues,
@@ -140,7 +145,7 @@ def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
             "count": (text("col.count"), text.int),
             "examples": (
                 text("col.examples"),
-                lambda ex: "; ".join(f"{r}: {v}" for r, v in ex[:3]),
+                lambda ex: "; ".join(f"{r}: {v if v != '' else blank}" for r, v in ex[:3]),
             ),
         },
         numeric={"count"},

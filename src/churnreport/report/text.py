@@ -94,6 +94,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "period.month": "month",
         "period.quarter": "quarter",
         "period.year": "year",
+        "dq.blank": "(blank)",
+        "dq.missing_token": "placeholder text (such as '?') read as a missing value",
+        "dq.blank_value": "empty cells, kept as missing values",
+        "dq.missing_required_value": "rows without a required value cannot be analysed",
+        "dq.empty_column_dropped": "entirely empty unnamed columns ignored",
+        "dq.starts_after_as_of": "spells starting after the report date are left out",
+        "dq.ends_after_as_of": "spells ending after the report date count as active on it",
+        "dq.no_activity": "customers with no subscription or purchase up to the report date",
+        "dq.activity_without_customer_row": "ids with activity but no row in the customers "
+        "source: kept, with empty attributes",
+        "dq.stated_churn_disagrees_with_dates": "the stated churn flag disagrees with the dates; "
+        "the dates are used",
     },
     "zh": {
         "report.title": "客户流失分析报告",
@@ -165,6 +177,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "period.month": "月",
         "period.quarter": "季度",
         "period.year": "年",
+        "dq.blank": "（空）",
+        "dq.missing_token": "占位文本（如“?”）视为缺失值",
+        "dq.blank_value": "空单元格，按缺失值保留",
+        "dq.missing_required_value": "缺少必填值的行无法分析",
+        "dq.empty_column_dropped": "忽略完全为空且无列名的列",
+        "dq.starts_after_as_of": "开始于报告日期之后的记录不计入",
+        "dq.ends_after_as_of": "结束于报告日期之后的记录视为报告日仍在网",
+        "dq.no_activity": "截至报告日期没有任何订阅或购买的客户",
+        "dq.activity_without_customer_row": "有活动记录但客户表中没有对应行的编号：保留，属性为空",
+        "dq.stated_churn_disagrees_with_dates": "填报的流失标记与日期不一致；以日期为准",
     },
 }
 
@@ -203,6 +225,10 @@ class Text:
     def __call__(self, key: str, **values: object) -> str:
         """The string for ``key`` with ``values`` filled in."""
         return self._c[key].format(**values)
+
+    def get(self, key: str, default: str) -> str:
+        """The string for ``key``, or ``default`` when the catalogue has none."""
+        return self._c.get(key, default)
 
     def pct(self, x: float | None, digits: int = 1) -> str:
         """A share as a percentage, ``–`` when missing."""
