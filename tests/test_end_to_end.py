@@ -176,6 +176,9 @@ def test_failing_notebook_exits_1_and_keeps_executed_copy(tmp_path):
     kept = list(failed.glob("*/50_bad.ipynb"))
     assert kept, list(failed.rglob("*"))
     assert "planted failure" in kept[0].read_text()
+    manifest = json.loads((kept[0].parent / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert "planted failure" in next(n["error"] for n in manifest["notebooks"] if n["error"])
     published = [p for p in (tmp_path / "out").iterdir() if not p.name.startswith("_")]
     assert published == []
 
@@ -205,3 +208,24 @@ def test_churn_pdf_is_an_nbconvert_exporter(sample_run, tmp_path):
     exporter = get_exporter("churn_pdf")()
     pdf, _ = exporter.from_filename(str(sample_run / "notebooks" / "90_appendix.ipynb"))
     assert pdf[:5] == b"%PDF-"
+
+
+def test_inactivity_definition_runs_on_the_sample_transactions(tmp_path):
+    cfg_path = write_sample(tmp_path / "s", n_customers=800, output_dir=str(tmp_path / "out"))
+    cfg = load_config(cfg_path)
+    cfg.churn.definition = "inactivity"
+    cfg.churn.inactivity_days = 45
+    result = run_report(cfg, pdf=False)
+    periods = pd.DataFrame(result.metrics["periods"])
+    assert result.metrics["definition"] == "inactivity"
+    assert (
+        periods["start_customers"] + periods["new"] - periods["new_and_lost"] - periods["churned"]
+        == periods["end_customers"]
+    ).all()
+    # monthly invoices: a customer lapses 45 days after its last invoice, so the inactivity
+    # churn of a month is close to the contract churn of the month before
+    assert periods["churned"].sum() > 0
+    # the notebooks saw the overridden config, not the YAML on disk
+    html = (result.run_dir / "report.html").read_text(encoding="utf-8")
+    assert "45 days after its last purchase" in html
+    assert "inactivity" in (result.run_dir / "config.yml").read_text()

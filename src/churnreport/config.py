@@ -174,3 +174,16 @@ def load_config(path: str | Path, **overrides: Any) -> ReportConfig:
         raise ConfigError(f"{path}: invalid config\n" + "\n".join(lines)) from None
     cfg.config_path = path
     return cfg
+
+
+def dump_config(config: ReportConfig, path: Path) -> Path:
+    """Write the effective config (overrides applied, paths absolute) as YAML.
+
+    The runner hands this file to the notebooks, so they see exactly the config the run uses.
+    """
+    data = config.model_dump(mode="json", exclude={"config_path"})
+    for table in data["sources"]:
+        data["sources"][table]["path"] = str(config.source_path(table))
+    data["output_dir"] = str(config.resolved_output_dir())
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path

@@ -134,7 +134,6 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
     ax.set_ylim(bottom=0)
     ax.set_ylabel(text("chart.churn_rate"))
-    ax.set_title(text("indicators.trend"), loc="left", pad=22)
     _period_axis(ax, list(periods["period"]), text)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize="small")
     fig.tight_layout()

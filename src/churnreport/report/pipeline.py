@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from churnreport.config import ReportConfig
+from churnreport.config import ReportConfig, dump_config
 from churnreport.data import Dataset, load_dataset, save_tables
 from churnreport.errors import NotebookFailed
 from churnreport.report import publish as pub
@@ -83,8 +83,9 @@ def run_report(
     staging = pub.staging_dir(out_root, rid)
     try:
         save_tables(data, staging / "prepared")
+        effective = dump_config(config, staging / "config.yml")  # kept in the run
         params = {
-            "config_path": str(config.config_path),
+            "config_path": str(effective),
             "as_of": data.as_of.isoformat(),
             "language": config.language,
             "prepared_dir": str(staging / "prepared"),
@@ -103,6 +104,10 @@ def run_report(
         failed = [r for r in results if r.error]
         if failed:
             kept = pub.keep_failed(staging, out_root, rid)
+            timings["total"] = time.perf_counter() - t0
+            manifest = _manifest(config, data, rid, results, timings)
+            manifest["status"] = "failed"
+            pub.write_json(kept / "manifest.json", manifest)
             lines = [f"{r.name}: {r.error}" for r in failed]
             raise NotebookFailed(
                 "notebook(s) failed:\n  "
@@ -155,7 +160,9 @@ def _manifest(
         "parameters": config.model_dump(mode="json", exclude={"config_path"})
         | {"as_of": data.as_of.isoformat()},
         "inputs": data.inputs,
-        "notebooks": [{"name": r.name, "seconds": round(r.seconds, 2)} for r in results],
+        "notebooks": [
+            {"name": r.name, "seconds": round(r.seconds, 2), "error": r.error} for r in results
+        ],
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         "packages": pub.package_versions(),
     }
