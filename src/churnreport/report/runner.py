@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -10,6 +11,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
+#: Start-up failures that happen before any cell ran, so one retry is safe.
+_STARTUP_ERRORS = (
+    "Kernel died before replying to kernel_info",
+    "Kernel didn't respond",
+    "Address already in use",
+)
+
+
+def _ipc_kernel_manager(socket_dir: Path):
+    """A kernel manager talking to its kernel over IPC sockets in ``socket_dir``.
+
+    Parallel kernels on TCP race for free ports (jupyter_client picks a port, releases it, and
+    the kernel binds it later); IPC sockets have unique paths, so there is nothing to race for.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.transport = "ipc"
+            self.ip = str(socket_dir / "kernel")
+
+    return IPCKernelManager
 
 
 @dataclass(frozen=True)
@@ -64,22 +88,27 @@ def execute_one(
     import papermill as pm
 
     t0 = time.perf_counter()
-    error = None
-    try:
-        pm.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters=parameters,
-            kernel_name=kernel_name,
-            cwd=str(notebook.parent),
-            execution_timeout=cell_timeout,
-            progress_bar=False,
-            log_output=False,
-        )
-    except pm.PapermillExecutionError as exc:
-        error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-    except Exception as exc:  # kernel death, timeout: papermill raises several kinds
-        error = f"{type(exc).__name__}: {exc}".strip()
+    for attempt in (1, 2):
+        error = None
+        with tempfile.TemporaryDirectory(prefix="churnreport-kernel-") as sockets:
+            try:
+                pm.execute_notebook(
+                    str(notebook),
+                    str(output),
+                    parameters=parameters,
+                    kernel_name=kernel_name,
+                    cwd=str(notebook.parent),
+                    execution_timeout=cell_timeout,
+                    progress_bar=False,
+                    log_output=False,
+                    kernel_manager_class=_ipc_kernel_manager(Path(sockets)),
+                )
+            except pm.PapermillExecutionError as exc:
+                error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+            except Exception as exc:  # kernel death, timeout: papermill raises several kinds
+                error = f"{type(exc).__name__}: {exc}".strip()
+        if not (error and attempt == 1 and any(e in error for e in _STARTUP_ERRORS)):
+            break
     return NotebookResult(notebook.name, output, time.perf_counter() - t0, error)
 
 
