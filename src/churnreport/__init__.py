@@ -25,6 +25,7 @@ from churnreport.report.tables import (
     period_table_html,
     quality_tables_html,
     title_block,
+    trend_heading,
 )
 
 __version__ = "0.1.0"
@@ -54,5 +55,6 @@ __all__ = [
     "plot_customer_flows",
     "quality_tables_html",
     "title_block",
+    "trend_heading",
     "wilson_interval",
 ]

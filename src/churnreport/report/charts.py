@@ -94,6 +94,18 @@ def _period_axis(ax, labels: list[str], text: Text) -> None:
     ax.set_xticklabels([text.period(lbl) for lbl in labels[::step]], rotation=45, ha="right")
 
 
+#: Periods with fewer customers at risk than this do not set the rate axis (their intervals are
+#: so wide they would flatten every other period); their band is clipped at the top.
+MIN_AT_RISK_FOR_AXIS = 30
+
+
+def _rate_axis_top(periods: pd.DataFrame) -> float:
+    enough = periods[periods["start_customers"] >= MIN_AT_RISK_FOR_AXIS]
+    basis = enough if len(enough) else periods
+    top = float(basis["ci_high"].max()) if basis["ci_high"].notna().any() else 0.0
+    return max(top * 1.1, 0.01)
+
+
 def plot_churn_trend(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
     """Churn rate per period with its 95% interval band.
 
@@ -132,7 +144,8 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
         label=text("chart.churn_rate"),
     )
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, _rate_axis_top(periods))
+
     ax.set_ylabel(text("chart.churn_rate"))
     _period_axis(ax, list(periods["period"]), text)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize="small")

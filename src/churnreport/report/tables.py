@@ -176,3 +176,10 @@ def indicator_notes(indicators, as_of, text: Text) -> HTML | None:
     if len(indicators.periods) < 3:
         return note(text("indicators.short_history"))
     return None
+
+
+def trend_heading(indicators, text: Text) -> HTML | None:
+    """The trend section's heading, or nothing when there is no trend to show."""
+    if indicators.snapshot or len(indicators.periods) < 3:
+        return None
+    return heading(text("indicators.trend"), text("indicators.trend.why"), level=3)
