@@ -41,10 +41,11 @@ def test_cells_are_thin(path):
             assert src.count("\n") <= 4, src
 
 
-def test_notebook_runs_interactively_from_committed_defaults(tmp_path):
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_interactively_from_committed_defaults(tmp_path, path):
     out = tmp_path / "out.ipynb"
     pm.execute_notebook(
-        str(NOTEBOOKS_DIR / "01_indicators.ipynb"),
+        str(path),
         str(out),
         cwd=str(NOTEBOOKS_DIR),
         progress_bar=False,

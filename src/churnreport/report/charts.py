@@ -1,12 +1,16 @@
 """Charts: one seaborn/matplotlib theme, CJK font fallback, and one function per chart.
 
 Chart functions take an analysis result and a :class:`~churnreport.report.text.Text` and
-return a matplotlib Figure; they compute nothing themselves.
+return a :class:`Chart` (figure + alt text); they compute nothing themselves.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import warnings
+from dataclasses import dataclass
+from html import escape
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
@@ -74,18 +78,31 @@ def apply_theme(language: str = "en") -> None:
             "axes.spines.right": False,
         }
     )
-    _vector_inline_figures()
 
 
-def _vector_inline_figures() -> None:
-    """In a Jupyter kernel, show figures as SVG (sharp in HTML and PDF at any zoom)."""
-    try:
-        from IPython import get_ipython
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-    except ImportError:
-        return
-    if get_ipython() is not None:
-        set_matplotlib_formats("svg")
+@dataclass(frozen=True)
+class Chart:
+    """A finished chart: the matplotlib figure and its text alternative.
+
+    Displays in Jupyter (and so in the exported report) as an SVG image with ``alt`` text:
+    sharp at any zoom in HTML and PDF, readable by screen readers.
+    """
+
+    figure: plt.Figure
+    alt: str
+
+    def svg(self) -> str:
+        """The chart as SVG text (glyphs as paths, so no font is needed to view it)."""
+        buf = io.StringIO()
+        self.figure.savefig(buf, format="svg", bbox_inches="tight")
+        return buf.getvalue()
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self.svg().encode("utf-8")).decode("ascii")
+        return (
+            f'<figure class="chart"><img alt="{escape(self.alt)}" '
+            f'src="data:image/svg+xml;base64,{data}"></figure>'
+        )
 
 
 def _period_axis(ax, labels: list[str], text: Text) -> None:
@@ -106,7 +123,7 @@ def _rate_axis_top(periods: pd.DataFrame) -> float:
     return max(top * 1.1, 0.01)
 
 
-def plot_churn_trend(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
+def plot_churn_trend(periods: pd.DataFrame, text: Text) -> Chart | None:
     """Churn rate per period with its 95% interval band.
 
     Parameters
@@ -118,7 +135,7 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
 
     Returns
     -------
-    matplotlib.figure.Figure or None
+    Chart or None
         None when there are fewer than three periods (nothing to trend).
     """
     if len(periods) < 3:
@@ -151,10 +168,19 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize="small")
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    last = periods.iloc[-1]
+    alt = text(
+        "chart.alt.trend",
+        first=text.period(periods["period"].iloc[0]),
+        last=text.period(last["period"]),
+        rate=text.pct(last["churn_rate"]),
+        low=text.pct(periods["churn_rate"].min()),
+        high=text.pct(periods["churn_rate"].max()),
+    )
+    return Chart(fig, alt)
 
 
-def plot_customer_flows(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
+def plot_customer_flows(periods: pd.DataFrame, text: Text) -> Chart | None:
     """New customers (up) and churned customers (down) per period, with customers at end.
 
     Parameters
@@ -166,7 +192,7 @@ def plot_customer_flows(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
 
     Returns
     -------
-    matplotlib.figure.Figure or None
+    Chart or None
         None when there are fewer than three periods.
     """
     if len(periods) < 3:
@@ -206,4 +232,12 @@ def plot_customer_flows(periods: pd.DataFrame, text: Text) -> plt.Figure | None:
     )
     fig.tight_layout()
     plt.close(fig)
-    return fig
+    alt = text(
+        "chart.alt.flows",
+        first=text.period(periods["period"].iloc[0]),
+        last=text.period(periods["period"].iloc[-1]),
+        new=text.int(periods["new"].sum()),
+        lost=text.int((periods["churned"] + periods["new_and_lost"]).sum()),
+        end=text.int(periods["end_customers"].iloc[-1]),
+    )
+    return Chart(fig, alt)

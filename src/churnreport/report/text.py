@@ -53,6 +53,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "chart.new": "New",
         "chart.churned": "Churned (incl. new and lost)",
         "chart.end_customers": "Customers at end",
+        "chart.alt.trend": "Line chart of the churn rate per period from {first} to {last}, between "
+        "{low} and {high}; {rate} in {last}.",
+        "chart.alt.flows": "Bar chart of customers won and lost per period from {first} to {last}: "
+        "{new} won, {lost} lost, {end} customers at the end.",
         "appendix.title": "Appendix: data, definitions and parameters",
         "appendix.why": "What went into this report, what was left out and why, and the "
         "definitions used.",
@@ -145,6 +149,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "chart.new": "新增",
         "chart.churned": "流失（含新增即流失）",
         "chart.end_customers": "期末客户数",
+        "chart.alt.trend": "{first}至{last}各期流失率折线图，介于 {low} 与 {high} 之间；{last}为 {rate}。",
+        "chart.alt.flows": "{first}至{last}各期新增与流失客户柱状图：新增 {new}，流失 {lost}，期末 {end} 位客户。",
         "appendix.title": "附录：数据、定义与参数",
         "appendix.why": "本报告使用了哪些数据、排除了哪些及原因，以及所用的定义。",
         "appendix.quality": "数据质量",
