@@ -323,21 +323,8 @@ def _clean_text(
         s = s.astype(object)  # pandas 3 reads text as "str"; cells are handled one by one
     if s.dtype != object:
         return s
-    if count_blanks:  # cells an Excel reader already returned as empty
-        empty = s.isna()
-        if empty.any():
-            quality.add(
-                Issue(
-                    table,
-                    column,
-                    "note",
-                    "blank_value",
-                    int(empty.sum()),
-                    _examples(s[empty]),
-                    "empty cells, kept as missing values",
-                )
-            )
     is_str = s.map(lambda v: isinstance(v, str))
+
     stripped = s.where(~is_str, s[is_str].str.strip() if is_str.any() else s)
     token = stripped.isin(MISSING_TOKENS) & is_str
     if count and token.any():
@@ -353,15 +340,18 @@ def _clean_text(
             )
         )
     blank = is_str & (stripped == "")
-    if count_blanks and blank.any():
+    empty = blank | s.isna()  # blank text, or cells a spreadsheet reader returned as empty
+    if count_blanks and empty.any():
+
         quality.add(
             Issue(
                 table,
                 column,
                 "note",
                 "blank_value",
-                int(blank.sum()),
-                _examples(s[blank]),
+                int(empty.sum()),
+                _examples(s[empty]),
+
                 "empty cells, kept as missing values",
             )
         )
