@@ -17,15 +17,16 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def spells(*rows: tuple[str, str, str | None]) -> pd.DataFrame:
-    """Spells from (customer_id, start, end or None) tuples."""
-    return pd.DataFrame(
+    """Spells from (customer_id, start, end or None) tuples; spell_no counts per customer."""
+    frame = pd.DataFrame(
         {
             "customer_id": [r[0] for r in rows],
             "spell_start": pd.to_datetime([r[1] for r in rows]),
             "spell_end": pd.to_datetime([r[2] for r in rows]),
-            "spell_no": 1,
         }
     )
+    order = frame.sort_values("spell_start", kind="stable").groupby("customer_id").cumcount() + 1
+    return frame.assign(spell_no=order.sort_index())
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from churnreport.analysis.indicators import (
+    annualise,
     churn_indicators,
     overall_churn,
     period_table,
@@ -124,6 +125,11 @@ def random_spells(draw):
         start = base + np.timedelta64(s, "D")
         end = None if length is None else str(start + np.timedelta64(length, "D"))
         rows.append((f"c{i}", str(start), end))
+        # some customers return after a lapse: a later, non-overlapping spell
+        gap = draw(st.one_of(st.none(), st.integers(1, 200)))
+        if end is not None and gap is not None:
+            again = np.datetime64(end) + np.timedelta64(gap, "D")
+            rows.append((f"c{i}", str(again), draw(st.sampled_from([None, str(again + 40)]))))
     return spells(*rows)
 
 
@@ -132,8 +138,15 @@ def random_spells(draw):
 def test_counts_reconcile_and_rates_are_proportions(s, period):
     t = period_table(s, period, dt.date(2024, 12, 31))
     assert (
-        t["start_customers"] + t["new"] - t["new_and_lost"] - t["churned"] == t["end_customers"]
+        t["start_customers"] + t["new"] + t["reactivated"] - t["new_and_lost"] - t["churned"]
+        == t["end_customers"]
     ).all()
+    ok = t["churn_rate"].notna()
+    per_year = {"month": 12, "quarter": 4, "year": 1}[period]
+    assert np.allclose(
+        1 - t.loc[ok, "annualised_churn_rate"], (1 - t.loc[ok, "churn_rate"]) ** per_year
+    )
+
     assert (
         t["end_customers"].iloc[:-1].to_numpy() == t["start_customers"].iloc[1:].to_numpy()
     ).all()
@@ -161,5 +174,35 @@ def test_period_table_equals_brute_force_count(s):
         end = s["spell_end"].fillna(pd.Timestamp("2262-01-01"))
         at_start = ((s["spell_start"] < ps) & (end >= ps)).sum()
         churned = ((s["spell_start"] < ps) & (end >= ps) & (end < pe)).sum()
-        new = ((s["spell_start"] >= ps) & (s["spell_start"] < pe)).sum()
-        assert (row["start_customers"], row["churned"], row["new"]) == (at_start, churned, new)
+        starting = (s["spell_start"] >= ps) & (s["spell_start"] < pe)
+        new = (starting & (s["spell_no"] == 1)).sum()
+        back = (starting & (s["spell_no"] > 1)).sum()
+        assert (row["start_customers"], row["churned"], row["new"], row["reactivated"]) == (
+            at_start,
+            churned,
+            new,
+            back,
+        )
+
+
+def test_customer_returning_after_a_lapse_is_reactivated_not_new():
+    s = spells(
+        ("a", "2023-10-01", "2024-01-10"),  # churns in January
+        ("a", "2024-02-20", None),  # comes back in February: reactivated
+        ("b", "2024-02-05", None),  # first time in February: new
+        ("c", "2023-11-01", None),
+    )
+    t = period_table(s, "month", dt.date(2024, 2, 29), first_day=dt.date(2024, 1, 1))
+    # Jan: start {a, c} = 2, churned {a} = 1, end 1
+    # Feb: start {c} = 1, new {b} = 1, reactivated {a} = 1, end 3
+    assert t["churned"].tolist() == [1, 0]
+    assert t["new"].tolist() == [0, 1]
+    assert t["reactivated"].tolist() == [0, 1]
+    assert t["end_customers"].tolist() == [1, 3]
+
+
+def test_annualised_rate_hand_computed():
+    # 2% a month: 0.98^12 = 0.784717, so 0.215283; 5% a quarter: 0.95^4 = 0.814506, so 0.185494
+    assert float(annualise(0.02, "month")) == pytest.approx(0.215283, abs=1e-6)
+    assert float(annualise(0.05, "quarter")) == pytest.approx(0.185494, abs=1e-6)
+    assert float(annualise(0.3, "year")) == pytest.approx(0.3)

@@ -3,13 +3,16 @@
 For a period ``[ps, pe)`` and spells ``[start, end)``:
 
 - start_customers: spells active at the period start, ``start < ps <= end`` (or end missing);
-- new: spells starting in the period, ``ps <= start < pe`` (first spells and returns alike);
-- new_and_lost: new spells that also end in the period (reported apart, outside the rate);
+- new: first spells of customers starting in the period, ``ps <= start < pe``;
+- reactivated: later spells (a customer returning after a lapse) starting in the period;
+- new_and_lost: spells starting in the period (new or reactivated) that also end in it
+  (reported apart, outside the rate);
 - churned: spells of the starting set ending in the period, ``start < ps <= end < pe``;
 - end_customers: spells active at the next period's start;
-  ``end = start + new - new_and_lost - churned``;
+  ``end = start + new + reactivated - new_and_lost - churned``;
 - churn_rate = churned / start_customers, with a 95% Wilson score interval;
-  retention_rate = 1 - churn_rate.
+  retention_rate = 1 - churn_rate; annualised_churn_rate = 1 - (1 - churn_rate)^k for k
+  periods a year.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from churnreport.periods import complete_periods, period_label, to_period
+from churnreport.periods import PERIODS_PER_YEAR, complete_periods, period_label, to_period
 
 PERIOD_COLUMNS = [
     "period",
@@ -29,6 +32,7 @@ PERIOD_COLUMNS = [
     "period_end",
     "start_customers",
     "new",
+    "reactivated",
     "new_and_lost",
     "churned",
     "end_customers",
@@ -36,6 +40,7 @@ PERIOD_COLUMNS = [
     "ci_low",
     "ci_high",
     "retention_rate",
+    "annualised_churn_rate",
 ]
 
 
@@ -116,7 +121,10 @@ def period_table(
 
     start_customers = before(starts, ps) - before(ends, ps)
     end_customers = before(starts, pe) - before(ends, pe)
-    new = before(starts, pe) - before(starts, ps)
+    started = before(starts, pe) - before(starts, ps)
+    returns = np.sort(spells.loc[spells["spell_no"] > 1, "spell_start"].to_numpy("datetime64[ns]"))
+    reactivated = before(returns, pe) - before(returns, ps)
+    new = started - reactivated
     ended_in = before(ends, pe) - before(ends, ps)
 
     # new_and_lost: spells whose start and end fall in the same period
@@ -137,6 +145,7 @@ def period_table(
             "period_end": (pd.to_datetime(pe) - pd.Timedelta(days=1)).date,
             "start_customers": start_customers.astype(int),
             "new": new.astype(int),
+            "reactivated": reactivated.astype(int),
             "new_and_lost": new_and_lost.astype(int),
             "churned": churned.astype(int),
             "end_customers": end_customers.astype(int),
@@ -144,9 +153,21 @@ def period_table(
             "ci_low": low,
             "ci_high": high,
             "retention_rate": 1 - rate,
+            "annualised_churn_rate": annualise(rate, period),
         },
         columns=PERIOD_COLUMNS,
     )
+
+
+def annualise(rate: np.ndarray | float, period: str) -> np.ndarray | float:
+    """Annual equivalent of a per-period churn rate: ``1 - (1 - rate) ** periods_per_year``.
+
+    Examples
+    --------
+    >>> round(float(annualise(0.02, "month")), 4)   # 1 - 0.98^12
+    0.2153
+    """
+    return 1 - (1 - np.asarray(rate, dtype=float)) ** PERIODS_PER_YEAR[period]
 
 
 def _period_index(days: np.ndarray, ps: np.ndarray, pe: np.ndarray) -> np.ndarray:

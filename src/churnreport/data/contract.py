@@ -342,7 +342,6 @@ def _clean_text(
     blank = is_str & (stripped == "")
     empty = blank | s.isna()  # blank text, or cells a spreadsheet reader returned as empty
     if count_blanks and empty.any():
-
         quality.add(
             Issue(
                 table,
@@ -351,7 +350,6 @@ def _clean_text(
                 "blank_value",
                 int(empty.sum()),
                 _examples(s[empty]),
-
                 "empty cells, kept as missing values",
             )
         )
