@@ -77,6 +77,19 @@ class ChurnConfig(_Strict):
     )
 
 
+class AlertConfig(_Strict):
+    """Alert thresholds checked on the report period (None switches a rule off).
+
+    The default annual limit is the top of the typical 10-30% range (DOMAIN.md section 1); an
+    NRR below 100% means existing customers shrink revenue.
+    """
+
+    churn_rate_above: float | None = Field(None, ge=0, le=1)
+    annualised_churn_rate_above: float | None = Field(0.30, ge=0, le=1)
+    nrr_below: float | None = Field(1.0, ge=0)
+    significant_increase: bool = True
+
+
 class ReportConfig(_Strict):
     """Everything a run needs. See README "Configuration" for each key."""
 
@@ -90,6 +103,8 @@ class ReportConfig(_Strict):
     churn: ChurnConfig = Field(default_factory=ChurnConfig)
     sources: dict[str, SourceConfig]
     segments: list[str] = Field(default_factory=list)
+    alerts: AlertConfig = Field(default_factory=AlertConfig)
+
     max_excluded_share: float = Field(
         0.2, ge=0, le=1, description="stop when more than this share of a table's rows is excluded"
     )

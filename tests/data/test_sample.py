@@ -134,3 +134,20 @@ def test_effects_table_is_what_the_readme_documents():
     readme = (SAMPLE / "README.md").read_text(encoding="utf-8")
     for name, size in EFFECTS.items():
         assert name in readme and f"{size:g}" in readme
+
+
+def test_planted_price_rise_and_january_are_flagged_changes(sample):
+    from churnreport.analysis.trends import period_changes
+
+    t = period_changes(period_table(sample.spells, "month", sample.as_of), "month")
+    t = t.set_index("period")
+    assert t.loc[PRICE_RISE_MONTH, "significant_vs_previous"]
+    assert t.loc[PRICE_RISE_MONTH, "change_vs_previous"] > 0
+    assert t.loc[PRICE_RISE_MONTH, "significant_vs_year_ago"]
+    # the month after the rise ends falls back significantly
+    assert (
+        t.loc["2024-05", "significant_vs_previous"] and t.loc["2024-05", "change_vs_previous"] < 0
+    )
+    assert (
+        t.loc["2024-01", "change_vs_previous"] > 0 and t.loc["2024-01", "significant_vs_previous"]
+    )

@@ -15,6 +15,7 @@ from churnreport.data.contract import conform, required_columns
 from churnreport.data.prepare import (
     censor_at,
     customer_table,
+    revenue_intervals,
     spells_from_intervals,
     spells_from_purchases,
     spells_from_snapshot,
@@ -45,7 +46,9 @@ class Dataset:
     quality : DataQuality
         Row accounting and issues.
     tables : dict
-        Other canonical tables present (subscriptions, transactions, tickets, staff).
+        Other canonical tables present (subscriptions, transactions, tickets, staff), and
+        ``revenue`` (customer_id, start, end, mrr) when recurring revenue is known.
+
     inputs : dict
         Source table -> {path, sha256, bytes}.
     """
@@ -123,6 +126,9 @@ def load_dataset(config: ReportConfig) -> Dataset:
     if customers_src is not None:
         tq = quality.tables["customers"]
         tq.rows_kept = tq.rows_read - quality.excluded("customers")
+    revenue = revenue_intervals(customers, spells, tables.get("subscriptions"), as_of)
+    if revenue is not None:
+        tables["revenue"] = revenue
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs)
 
 

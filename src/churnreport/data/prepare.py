@@ -233,3 +233,42 @@ def customer_table(
     )
     out = derived.merge(attrs, on="customer_id", how="left")
     return out
+
+
+def revenue_intervals(
+    customers: pd.DataFrame,
+    spells: pd.DataFrame,
+    subscriptions: pd.DataFrame | None,
+    as_of: dt.date,
+) -> pd.DataFrame | None:
+    """Recurring revenue as intervals: customer_id, start, end (missing = running), mrr.
+
+    Subscriptions with an ``mrr`` column are used as they are (cut at the report date);
+    otherwise each spell carries the customer's ``monthly_revenue``. Without either there is no
+    recurring revenue (None).
+    """
+    cut = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    if subscriptions is not None and "mrr" in subscriptions and subscriptions["mrr"].notna().any():
+        iv = pd.DataFrame(
+            {
+                "customer_id": subscriptions["customer_id"].to_numpy(),
+                "start": subscriptions["start_date"].to_numpy(),
+                "end": subscriptions["end_date"].to_numpy(),
+                "mrr": subscriptions["mrr"].fillna(0.0).to_numpy(),
+            }
+        )
+    elif "monthly_revenue" in customers and customers["monthly_revenue"].notna().any():
+        rev = customers.set_index("customer_id")["monthly_revenue"].fillna(0.0)
+        iv = pd.DataFrame(
+            {
+                "customer_id": spells["customer_id"].to_numpy(),
+                "start": spells["spell_start"].to_numpy(),
+                "end": spells["spell_end"].to_numpy(),
+                "mrr": spells["customer_id"].map(rev).fillna(0.0).to_numpy(),
+            }
+        )
+    else:
+        return None
+    iv = iv[iv["start"] < cut].copy()
+    iv.loc[iv["end"] >= cut, "end"] = pd.NaT
+    return iv.reset_index(drop=True)

@@ -90,7 +90,6 @@ def period_table_html(periods: pd.DataFrame, text: Text) -> HTML:
         "start_customers": (text("col.start_customers"), text.int),
         "new": (text("col.new"), text.int),
         "reactivated": (text("col.reactivated"), text.int),
-
         "new_and_lost": (text("col.new_and_lost"), text.int),
         "churned": (text("col.churned"), text.int),
         "end_customers": (text("col.end_customers"), text.int),

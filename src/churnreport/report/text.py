@@ -41,7 +41,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "col.start_customers": "At start",
         "col.new": "New",
         "col.reactivated": "Returned",
-
         "col.new_and_lost": "New and lost",
         "col.churned": "Churned",
         "col.end_customers": "At end",
@@ -139,7 +138,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "col.start_customers": "期初客户",
         "col.new": "新增",
         "col.reactivated": "召回",
-
         "col.new_and_lost": "新增即流失",
         "col.churned": "流失",
         "col.end_customers": "期末客户",
