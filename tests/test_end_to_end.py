@@ -229,3 +229,42 @@ def test_inactivity_definition_runs_on_the_sample_transactions(tmp_path):
     html = (result.run_dir / "report.html").read_text(encoding="utf-8")
     assert "45 days after its last purchase" in html
     assert "inactivity" in (result.run_dir / "config.yml").read_text()
+
+
+def test_sample_chapter_metrics_are_complete_and_agree_with_the_data(sample_run):
+    m = json.loads((sample_run / "metrics.json").read_text())
+    dec = m["periods"][-1]
+    for key in (
+        "reactivated",
+        "retention_rate",
+        "annualised_churn_rate",
+        "start_revenue",
+        "new_revenue",
+        "expansion",
+        "contraction",
+        "churned_revenue",
+        "reactivation_revenue",
+        "gross_revenue_churn",
+        "net_revenue_churn",
+        "nrr",
+        "quick_ratio",
+        "arpa",
+        "change_vs_previous",
+        "significant_vs_previous",
+    ):
+        assert key in dec, key
+    # revenue lost in December = monthly revenue of the customers of the start set who left
+    c = pd.read_csv(SAMPLE / "customers.csv", parse_dates=["start_date", "end_date"])
+    ps, pe = pd.Timestamp("2024-12-01"), pd.Timestamp("2025-01-01")
+    left = (c["start_date"] < ps) & (c["end_date"] >= ps) & (c["end_date"] < pe)
+    assert dec["churned_revenue"] == pytest.approx(c.loc[left, "monthly_revenue"].sum())
+    assert m["value"]["revenue_lost"] == pytest.approx(12 * c.loc[left, "monthly_revenue"].sum())
+    assert m["value"]["profit_lost"] == pytest.approx(0.1 * m["value"]["revenue_lost"])
+    assert [s["points"] for s in m["value"]["scenarios"]] == [1, 3, 5]
+    assert m["survival"]["rmst_months"] > 0 and m["survival"]["customers"] == 20_000
+    assert len(m["cohorts"]["cohorts"]) == 36
+    assert {d["convention"] for d in m["definitions"]} >= {"start_set", "rolling_30_days"}
+    assert isinstance(m["alerts"], list)
+    html = (sample_run / "report.html").read_text(encoding="utf-8")
+    assert "What churn costs" in html and "How other tools would count it" in html
+    assert 'class="takeaway"' in html

@@ -29,8 +29,18 @@ def test_real_dataset_report_is_produced(shared_data, tmp_path, name):
         churned, customers = PUBLISHED[name]
         assert (overall["churned"], overall["customers"]) == (churned, customers)
         assert overall["churn_rate"] == pytest.approx(churned / customers)
+    m = result.metrics
+    if cfg.churn.definition == "snapshot":  # no history: no trend, cohorts or lifetime value
+        assert m["cohorts"]["cohorts"] == [] and len(m["periods"]) == 1
+        assert m["periods"][0]["annualised_churn_rate"] is None
+        html = (result.run_dir / "report.html").read_text(encoding="utf-8")
+        assert "no history to trend" in html
+    if name in ("telco_ibm", "saas_ravenstack"):  # revenue is mapped
+        assert m["value"]["revenue_lost"] >= 0 and "nrr" in m["periods"][-1]
+    assert m["survival"]["customers"] == overall["customers"] or cfg.churn.definition != "snapshot"
     quality = json.loads((result.run_dir / "data_quality.json").read_text())
     rows = {t["table"]: t for t in quality["tables"]}
+
     assert (
         rows["customers"]["rows_read"]
         == rows["customers"]["rows_kept"] + rows["customers"]["rows_excluded"]

@@ -80,13 +80,16 @@ class ChurnConfig(_Strict):
 class AlertConfig(_Strict):
     """Alert thresholds checked on the report period (None switches a rule off).
 
-    The default annual limit is the top of the typical 10-30% range (DOMAIN.md section 1); an
-    NRR below 100% means existing customers shrink revenue.
+    The default annual limit is the top of the typical 10-30% range (DOMAIN.md section 1).
+    ``nrr_below`` (e.g. 1.0: existing customers shrink revenue) is off by default, since NRR is
+    below 100% by construction when revenue cannot expand (a fixed monthly_revenue column).
+
     """
 
     churn_rate_above: float | None = Field(None, ge=0, le=1)
     annualised_churn_rate_above: float | None = Field(0.30, ge=0, le=1)
-    nrr_below: float | None = Field(1.0, ge=0)
+    nrr_below: float | None = Field(None, ge=0)
+
     significant_increase: bool = True
 
 

@@ -77,3 +77,10 @@ def test_annual_basis_uses_last_year_only():
     p = pd.DataFrame({"churn_rate": [0.5] * 6 + [0.02] * 12})
     assert annual_churn_basis(p, "month") == pytest.approx(1 - 0.98**12)
     assert annual_churn_basis(pd.DataFrame({"churn_rate": [float("nan")]}), "month") is None
+
+
+def test_scenarios_beyond_the_churn_there_is_are_left_out():
+    # annual churn 1 - 0.998^12 = 2.4%: only the 1-point scenario is possible
+    p, b = _tables([0.002] * 12, start=1000, churned=2, arpa=100.0)
+    v = churn_value(p, b, "month", 0.10)
+    assert [s["points"] for s in v.scenarios] == [1]

@@ -40,7 +40,7 @@ def test_sample_has_the_documented_shape(sample):
     c = sample.customers
     assert len(c) == 20_000
     assert sample.as_of == dt.date(2024, 12, 31)
-    assert set(sample.tables) == {"transactions", "tickets", "staff"}
+    assert set(sample.tables) == {"transactions", "tickets", "staff", "revenue"}
     assert c["churn_reason"].str.contains(r"[\u4e00-\u9fff]", na=False).any()
     assert c["churn_reason"].str.contains(r"[A-Za-z]", na=False).any()
     assert sample.quality.excluded("customers") == 0

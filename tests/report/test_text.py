@@ -24,3 +24,11 @@ def test_formats():
     assert zh.period("2024Q1") == "2024年第1季度" and en.period("2024") == "2024"
     assert en.date(dt.date(2024, 6, 30)) == "30 Jun 2024"
     assert zh.date("2024-06-30") == "2024年6月30日"
+
+
+def test_money_and_points():
+    en, zh = Text("en", "CNY"), Text("zh", "CNY")
+    assert en.money(4_044_751.88) == "4.04M" and en.money(62_265, unit=True) == "CNY 62.3k"
+    assert en.money(950) == "950" and en.money(float("nan")) == "–"
+    assert zh.money(4_044_751.88) == "404.5万" and zh.money(2.5e8, unit=True) == "2.50亿 CNY"
+    assert en.points(0.0123) == "+1.2 pts" and zh.points(-0.004) == "-0.4 个百分点"

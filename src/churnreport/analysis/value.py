@@ -52,8 +52,10 @@ class ChurnValue:
     clv_spend_method : float or None
         Lifetime profit: ARPA x 12 x expected lifetime years x margin.
     scenarios : list of dict
-        For 1, 3 and 5 points less annual churn: points, customers_saved, revenue, profit per
-        year (first-year effect on the customers at the period start).
+        For 1, 3 and 5 points less annual churn (those not above the annual churn itself):
+        points, annual_churn_rate, customers_saved, revenue, profit per year (first-year effect
+        on the customers at the period start).
+
     """
 
     period: str
@@ -144,8 +146,11 @@ def churn_value(
     years = 1 / annual
     scenarios = []
     for pts in SCENARIO_POINTS:
-        cut = min(pts / 100, annual)
+        cut = pts / 100
+        if cut > annual:  # cannot cut more churn than there is
+            break
         saved = customers * cut
+
         scenarios.append(
             {
                 "points": pts,

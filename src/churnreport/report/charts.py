@@ -14,6 +14,7 @@ from html import escape
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
@@ -33,6 +34,10 @@ CJK_FONTS = (
     "Noto Serif CJK SC",
 )
 PALETTE = {
+    "rolling": "#e69f00",
+    "expansion": "#8fbc8f",
+    "contraction": "#e6a5a3",
+    "reactivation": "#56b4e9",
     "rate": "#1f4e79",
     "band": "#9dc3e6",
     "new": "#4c9a5f",
@@ -160,12 +165,41 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> Chart | None:
         linewidth=1.8,
         label=text("chart.churn_rate"),
     )
+    if "rolling_churn_rate" in periods:
+        ax.plot(
+            x,
+            periods["rolling_churn_rate"],
+            color=PALETTE["rolling"],
+            linewidth=1.2,
+            linestyle="--",
+            label=text("chart.rolling"),
+        )
+    if "significant_vs_previous" in periods:
+        flagged = periods["significant_vs_previous"].fillna(False).to_numpy(dtype=bool)
+        up = flagged & (periods["change_vs_previous"].to_numpy() > 0)
+        down = flagged & ~up
+        xs = np.arange(len(periods))
+        for mask, marker, colour, key in (
+            (up, "^", PALETTE["churned"], "chart.sig_up"),
+            (down, "v", PALETTE["new"], "chart.sig_down"),
+        ):
+            if mask.any():
+                ax.scatter(
+                    xs[mask],
+                    periods["churn_rate"].to_numpy()[mask],
+                    marker=marker,
+                    s=60,
+                    color=colour,
+                    zorder=5,
+                    label=text(key),
+                )
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
     ax.set_ylim(0, _rate_axis_top(periods))
 
     ax.set_ylabel(text("chart.churn_rate"))
     _period_axis(ax, list(periods["period"]), text)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False, fontsize="small")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False, fontsize="small")
+
     fig.tight_layout()
     plt.close(fig)
     last = periods.iloc[-1]
@@ -239,5 +273,166 @@ def plot_customer_flows(periods: pd.DataFrame, text: Text) -> Chart | None:
         new=text.int(periods["new"].sum()),
         lost=text.int((periods["churned"] + periods["new_and_lost"]).sum()),
         end=text.int(periods["end_customers"].iloc[-1]),
+    )
+    return Chart(fig, alt)
+
+
+def plot_mrr_bridge(bridge: pd.DataFrame, text: Text) -> Chart | None:
+    """MRR movements per period: gains up (new, expansion, reactivation), losses down.
+
+    Parameters
+    ----------
+    bridge : DataFrame or None
+        :func:`churnreport.analysis.mrr_bridge` output.
+    text : Text
+
+    Returns
+    -------
+    Chart or None
+        None without revenue or with fewer than three periods.
+    """
+    if bridge is None or len(bridge) < 3:
+        return None
+    fig, ax = plt.subplots()
+    x = np.arange(len(bridge))
+    bottom = np.zeros(len(bridge))
+    for col, colour in (
+        ("new_revenue", "new"),
+        ("expansion", "expansion"),
+        ("reactivation_revenue", "reactivation"),
+    ):
+        ax.bar(x, bridge[col], bottom=bottom, color=PALETTE[colour], label=text(f"chart.{col}"))
+        bottom += bridge[col].to_numpy()
+    bottom = np.zeros(len(bridge))
+    for col, colour in (("churned_revenue", "churned"), ("contraction", "contraction")):
+        ax.bar(x, -bridge[col], bottom=-bottom, color=PALETTE[colour], label=text(f"chart.{col}"))
+        bottom += bridge[col].to_numpy()
+    ax.axhline(0, color="#333333", linewidth=0.8)
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: text.money(abs(v))))
+    ax.set_ylabel(text("chart.mrr_movement"))
+    _period_axis(ax, list(bridge["period"]), text)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False, fontsize="small")
+    fig.tight_layout()
+    plt.close(fig)
+    last = bridge.iloc[-1]
+    alt = text(
+        "chart.alt.bridge",
+        last=text.period(last["period"]),
+        new=text.money(last["new_revenue"]),
+        lost=text.money(last["churned_revenue"]),
+        nrr=text.pct(last["nrr"]),
+    )
+    return Chart(fig, alt)
+
+
+def plot_cohorts(
+    cohorts: pd.DataFrame, text: Text, max_cohorts: int = 18, max_age: int = 12
+) -> Chart | None:
+    """Cohort retention heatmap: joining period (rows) by periods since joining (columns).
+
+    Parameters
+    ----------
+    cohorts : DataFrame
+        :func:`churnreport.analysis.cohort_retention` output.
+    text : Text
+    max_cohorts, max_age : int
+        The latest cohorts and the first ages shown (readability).
+
+    Returns
+    -------
+    Chart or None
+        None when there are fewer than two cohorts.
+    """
+    if cohorts is None or len(cohorts) < 2:
+        return None
+    shares = cohorts.drop(columns="size").iloc[-max_cohorts:, : max_age + 1]
+    fig, ax = plt.subplots(figsize=(9, 0.22 * len(shares) + 1.6))
+    sns.heatmap(
+        shares,
+        ax=ax,
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        cbar=True,
+        annot=len(shares.columns) <= 13,
+        fmt=".0%",
+        annot_kws={"size": 6},
+        cbar_kws={"format": mticker.PercentFormatter(1.0, decimals=0)},
+        linewidths=0.3,
+        linecolor="white",
+        mask=shares.isna(),
+    )
+    ax.set_yticklabels([text.period(str(c)) for c in shares.index], rotation=0, fontsize=7)
+    ax.set_xlabel(text("chart.periods_since_joining"))
+    ax.set_ylabel(text("chart.cohort"))
+    ax.tick_params(axis="x", labelsize=7)
+    fig.tight_layout()
+    plt.close(fig)
+    k = min(12, shares.shape[1] - 1)
+    col = shares.iloc[:, k].dropna()
+    alt = text(
+        "chart.alt.cohorts",
+        cohorts=len(shares),
+        k=k,
+        low=text.pct(col.min() if len(col) else float("nan")),
+        high=text.pct(col.max() if len(col) else float("nan")),
+    )
+    return Chart(fig, alt)
+
+
+def plot_survival(survival, text: Text) -> Chart:
+    """Kaplan-Meier retention curve with its 95% band, median lifetime marked.
+
+    Parameters
+    ----------
+    survival : Survival
+        :func:`churnreport.analysis.retention_curve` output.
+    text : Text
+
+    Returns
+    -------
+    Chart
+    """
+    c = survival.curve
+    fig, ax = plt.subplots()
+    ax.fill_between(
+        c["months"],
+        c["ci_low"],
+        c["ci_high"],
+        step="post",
+        color=PALETTE["band"],
+        alpha=0.6,
+        linewidth=0,
+        label=text("chart.ci_band"),
+    )
+    ax.step(
+        c["months"],
+        c["retention"],
+        where="post",
+        color=PALETTE["rate"],
+        linewidth=1.8,
+        label=text("chart.still_customers"),
+    )
+    if survival.median_lifetime_months is not None:
+        ax.axvline(
+            survival.median_lifetime_months,
+            color=PALETTE["rolling"],
+            linestyle="--",
+            linewidth=1,
+            label=text("chart.median_lifetime"),
+        )
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_xlabel(text("chart.months_since_start"))
+    ax.set_ylabel(text("chart.still_customers"))
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False, fontsize="small")
+    fig.tight_layout()
+    plt.close(fig)
+    at12 = c.loc[c["months"] <= 12, "retention"]
+    alt = text(
+        "chart.alt.survival",
+        customers=text.int(survival.customers),
+        at12=text.pct(at12.iloc[-1] if len(at12) else float("nan")),
     )
     return Chart(fig, alt)

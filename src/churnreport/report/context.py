@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from churnreport.analysis.chapter import IndicatorChapter, indicator_chapter
 from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset, read_tables
 from churnreport.report.charts import apply_theme
@@ -40,6 +41,23 @@ class ReportContext:
     data: Dataset
     text: Text
     metrics_dir: Path | None = None
+
+    def indicator_chapter(self) -> IndicatorChapter:
+        """Chapter 1 for this run's data and config, its metrics recorded."""
+        cfg, data = self.config, self.data
+        chapter = indicator_chapter(
+            data.spells,
+            data.customers,
+            data.tables.get("revenue"),
+            period=cfg.period,
+            as_of=data.as_of,
+            definition=data.definition,
+            margin=cfg.margin,
+            alerts=cfg.alerts.model_dump(),
+        )
+        for key, value in chapter.metrics().items():
+            self.record(key, value)
+        return chapter
 
     def record(self, key: str, value: object) -> None:
         """Store one metrics.json entry (a dict, a dataclass with ``to_dict`` or a DataFrame)."""
@@ -82,7 +100,10 @@ def open_report(
     data = read_tables(Path(prepared_dir)) if prepared_dir else load_dataset(config)
     apply_theme(config.language)
     return ReportContext(
-        config, data, Text(config.language), Path(output_dir) / "metrics" if output_dir else None
+        config,
+        data,
+        Text(config.language, config.currency),
+        Path(output_dir) / "metrics" if output_dir else None,
     )
 
 

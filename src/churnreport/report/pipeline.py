@@ -115,7 +115,7 @@ def run_report(
                 + f"\nexecuted notebooks kept in {kept}"
             )
         t2 = time.perf_counter()
-        text = Text(config.language)
+        text = Text(config.language, config.currency)
         title = f"{config.company} – {text('report.title')}"
         outputs = export_report(
             [r.output for r in results], staging, title=title, language=config.language, pdf=pdf

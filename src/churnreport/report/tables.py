@@ -11,7 +11,6 @@ from html import escape
 import pandas as pd
 from IPython.display import HTML
 
-from churnreport.analysis.indicators import OverallChurn
 from churnreport.data.quality import DataQuality
 from churnreport.report.text import Text
 
@@ -28,25 +27,6 @@ def heading(title: str, why: str | None = None, level: int = 2) -> HTML:
 def note(message: str) -> HTML:
     """A highlighted one-paragraph note."""
     return HTML(f'<p class="note">{escape(message)}</p>')
-
-
-def kpi_cards(overall: OverallChurn, text: Text) -> HTML:
-    """Headline churn figures of the report period as cards."""
-    basis = text(f"kpi.basis.{overall.basis}", period=text.period(overall.period))
-    ci = text("kpi.ci", low=text.pct(overall.ci_low), high=text.pct(overall.ci_high))
-    cards = [
-        (text("kpi.churn_rate"), text.pct(overall.churn_rate), ci),
-        (text("kpi.retention_rate"), text.pct(overall.retention_rate), ""),
-        (text("kpi.churned"), text.int(overall.churned), ""),
-        (text("kpi.customers"), text.int(overall.customers), basis),
-    ]
-    inner = "".join(
-        f'<div class="kpi"><div class="kpi-label">{escape(label)}</div>'
-        f'<div class="kpi-value">{escape(value)}</div>'
-        f'<div class="kpi-sub">{escape(sub)}</div></div>'
-        for label, value, sub in cards
-    )
-    return HTML(f'<div class="kpis">{inner}</div>')
 
 
 def table(
@@ -80,27 +60,6 @@ def table(
         f'<table class="report-table"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
-
-
-def period_table_html(periods: pd.DataFrame, text: Text) -> HTML:
-    """The per-period indicator table in the report language."""
-    frame = periods.assign(ci=list(zip(periods["ci_low"], periods["ci_high"], strict=True)))
-    cols = {
-        "period": (text("col.period"), text.period),
-        "start_customers": (text("col.start_customers"), text.int),
-        "new": (text("col.new"), text.int),
-        "reactivated": (text("col.reactivated"), text.int),
-        "new_and_lost": (text("col.new_and_lost"), text.int),
-        "churned": (text("col.churned"), text.int),
-        "end_customers": (text("col.end_customers"), text.int),
-        "churn_rate": (text("col.churn_rate"), text.pct),
-        "ci": (
-            text("col.ci"),
-            lambda v: "–" if v[0] != v[0] else f"{text.pct(v[0])} – {text.pct(v[1])}",
-        ),
-        "retention_rate": (text("col.retention_rate"), text.pct),
-    }
-    return table(frame, cols, numeric=set(cols) - {"period"})
 
 
 def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
@@ -168,19 +127,3 @@ def title_block(company: str, period: str, as_of, text: Text) -> HTML:
         f'<h1 class="report-title">{escape(company)} – {escape(text("report.title"))}</h1>'
         f'<p class="meta">{escape(text("report.period", period=text.period(period), as_of=text.date(as_of)))}</p>'
     )
-
-
-def indicator_notes(indicators, as_of, text: Text) -> HTML | None:
-    """Why a trend is missing: a snapshot has no history; under three periods is too short."""
-    if indicators.snapshot:
-        return note(text("indicators.snapshot_note", as_of=text.date(as_of)))
-    if len(indicators.periods) < 3:
-        return note(text("indicators.short_history"))
-    return None
-
-
-def trend_heading(indicators, text: Text) -> HTML | None:
-    """The trend section's heading, or nothing when there is no trend to show."""
-    if indicators.snapshot or len(indicators.periods) < 3:
-        return None
-    return heading(text("indicators.trend"), text("indicators.trend.why"), level=3)

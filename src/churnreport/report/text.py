@@ -24,8 +24,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "indicators.flows": "Customers won and lost",
         "indicators.table": "Period table",
         "indicators.table.why": "Customers at the start of each period, new customers, "
-        "customers lost, and those who joined and left within the same period (counted apart, "
-        "outside the churn rate).",
+        "returning customers, customers lost, and those who joined and left within the same "
+        "period (counted apart, outside the churn rate). * marks a significant change against "
+        "the previous period (p < 0.05).",
         "indicators.snapshot_note": "The data are a snapshot as of {as_of} (tenure and a churn "
         "flag, no dates), so there is no history to trend. The churn rate is churned customers / "
         "all customers in the snapshot.",
@@ -99,6 +100,125 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "period.month": "month",
         "period.quarter": "quarter",
         "period.year": "year",
+        "chart.rolling": "3-period mean",
+        "chart.sig_up": "significant rise",
+        "chart.sig_down": "significant fall",
+        "chart.new_revenue": "New",
+        "chart.expansion": "Expansion",
+        "chart.reactivation_revenue": "Reactivation",
+        "chart.churned_revenue": "Churned",
+        "chart.contraction": "Contraction",
+        "chart.mrr_movement": "MRR movement",
+        "chart.alt.bridge": "Bar chart of recurring revenue movements per period; in {last}: "
+        "{new} new, {lost} churned, NRR {nrr}.",
+        "chart.periods_since_joining": "Periods since joining",
+        "chart.cohort": "Joined in",
+        "chart.alt.cohorts": "Heatmap of retention for {cohorts} joining cohorts; after {k} "
+        "periods between {low} and {high} are still customers.",
+        "chart.still_customers": "Still customers",
+        "chart.median_lifetime": "Median lifetime",
+        "chart.months_since_start": "Months since becoming a customer",
+        "chart.alt.survival": "Kaplan-Meier retention curve of {customers} customers; "
+        "{at12} are still customers 12 months after joining.",
+        "indicators.alerts": "Alerts",
+        "indicators.no_alerts": "No alert in {period}: no configured threshold was crossed.",
+        "alert.churn_rate.above": "Churn rate {value} in {period} is above the alert limit of "
+        "{threshold}.",
+        "alert.annualised_churn_rate.above": "Annualised churn {value} is above the alert limit "
+        "of {threshold} a year.",
+        "alert.nrr.below": "Net revenue retention {value} is below the alert limit of {threshold}.",
+        "alert.churn_rate_change.significant_increase": "Churn rose significantly against the "
+        "previous period (+{value}).",
+        "kpi.annualised": "Annualised churn",
+        "kpi.nrr": "Net revenue retention",
+        "kpi.revenue_lost": "Annual revenue lost",
+        "kpi.vs": "{change} vs {period}",
+        "kpi.sig": "significant",
+        "kpi.ns": "not significant",
+        "kpi.per_year_of": "recurring revenue of the customers lost, per year",
+        "indicators.revenue": "Recurring revenue",
+        "indicators.revenue.why": "Which part of monthly recurring revenue (MRR) came from new "
+        "customers and upgrades, and which left with churned customers and downgrades.",
+        "indicators.no_revenue": "No revenue column is mapped (subscriptions.mrr or "
+        "customers.monthly_revenue), so revenue churn, NRR and the cost of churn are not shown.",
+        "indicators.cohorts": "Cohorts",
+        "indicators.cohorts.why": "Each row follows the customers who joined in one period: the "
+        "share still with us after each further period.",
+        "indicators.survival": "Customer lifetime",
+        "indicators.survival.why": "The share of customers still with us at each age "
+        "(Kaplan-Meier), counting customers who are still active as far as we have seen them.",
+        "survival.summary": "Median lifetime: {median}. Restricted mean lifetime over the "
+        "first {horizon} months: {rmst} months ({customers} customers, {churned} of whom left).",
+        "survival.months": "{months} months",
+        "survival.not_reached": "not reached (more than half are still customers)",
+        "indicators.value": "What churn costs",
+        "indicators.value.why": "Churn in money: revenue and profit lost, what a customer is "
+        "worth over its lifetime, and what less churn would be worth.",
+        "value.statement": "{customers} customers × {rate} churn = {lost} lost; × {per_customer} "
+        "annual revenue each = {revenue} revenue lost per year; × {margin} margin = {profit} "
+        "profit lost.",
+        "value.basis": "Churn basis for lifetime and scenarios: {annual} a year (mean of the last "
+        "{k} periods, annualised), an expected lifetime of {years} years.",
+        "value.clv_arpa": "Lifetime revenue per customer (ARPA / monthly churn): {clv}",
+        "value.clv_spend": "Lifetime profit per customer (annual spend × {years} years × "
+        "margin): {clv}",
+        "value.snapshot": "Snapshot data: the churn it shows covers an unknown span, so no "
+        "lifetime value or scenario is projected from it.",
+        "value.no_scenarios": "Churn is already below one point a year: no reduction scenario.",
+        "value.scenario_points": "{points} points less",
+        "col.scenario": "Annual churn",
+        "col.annual_churn_after": "Churn after",
+        "col.customers_saved": "Customers kept",
+        "col.revenue_per_year": "Revenue per year",
+        "col.profit_per_year": "Profit per year",
+        "col.start_revenue": "MRR at start",
+        "col.new_revenue": "New",
+        "col.expansion": "Expansion",
+        "col.contraction": "Contraction",
+        "col.churned_revenue": "Churned",
+        "col.reactivation_revenue": "Reactivation",
+        "col.end_revenue": "MRR at end",
+        "col.arpa": "ARPA",
+        "col.gross_revenue_churn": "Gross rev. churn",
+        "col.net_revenue_churn": "Net rev. churn",
+        "col.nrr": "NRR",
+        "col.quick_ratio": "Quick ratio",
+        "col.change": "vs previous",
+        "indicators.definitions": "How other tools would count it",
+        "indicators.definitions.why": "The same period's churn under the conventions of other "
+        "tools; differences come from the denominator, not from the data.",
+        "col.convention": "Convention",
+        "col.denominator": "Denominator",
+        "col.explanation": "Why it differs",
+        "conv.start_set": "Start set (this report)",
+        "conv.start_set.why": "Customers lost among those active at the period start.",
+        "conv.all_joiners": "Everyone in the period",
+        "conv.all_joiners.why": "Also counts customers who joined during the period, and those "
+        "of them who left; lower when many join.",
+        "conv.excluding_join_and_leave": "Excluding join-and-leave",
+        "conv.excluding_join_and_leave.why": "Adds joiners to the denominator but leaves out "
+        "those who joined and left within the period.",
+        "conv.average_customers": "Average customers",
+        "conv.average_customers.why": "Divides by the mean of start and end counts; higher when "
+        "the base shrinks, lower when it grows.",
+        "conv.rolling_30_days": "Rolling 30 days",
+        "conv.rolling_30_days.why": "The last 30 days up to the report date instead of the "
+        "calendar period.",
+        "take.trend": "In {period} churn was {rate} (95% CI {low} – {high}); {vs_prev} {vs_year}",
+        "take.change_sig": "{direction} {points} points vs {other}, a significant change.",
+        "take.change_ns": "{points} vs {other}, within the noise.",
+        "take.up": "up",
+        "take.down": "down",
+        "take.flows": "Over {n} periods {new} customers joined and {lost} left; the base is "
+        "now {end} customers.",
+        "take.bridge": "In {period} recurring revenue moved from {start} to {end}: {gained} "
+        "gained (new, expansion, reactivation) against {lost} lost (churn, contraction); NRR "
+        "{nrr}, quick ratio {quick}.",
+        "take.cohorts": "After {k} periods, between {low} and {high} of a joining cohort are "
+        "still customers (latest complete cohort: {latest}).",
+        "take.survival": "{at12} of customers are still with us 12 months after joining; median "
+        "lifetime {median}.",
+        "points": "{value} pts",
         "dq.blank": "(blank)",
         "dq.missing_token": "placeholder text (such as '?') read as a missing value",
         "dq.blank_value": "empty cells, kept as missing values",
@@ -123,7 +243,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "indicators.trend.why": "折线为各期流失率，阴影为其 95% 置信区间；区间内的波动可能只是噪声。",
         "indicators.flows": "新增与流失客户",
         "indicators.table": "分期明细",
-        "indicators.table.why": "各期期初客户数、新增客户、流失客户，以及同一期内新增又流失的客户（单独列示，不计入流失率）。",
+        "indicators.table.why": "各期期初客户数、新增客户、召回客户、流失客户，以及同一期内新增又流失的客户（单独列示，不计入流失率）。* 表示较上期变化显著（p < 0.05）。",
         "indicators.snapshot_note": "数据为截至 {as_of} 的快照（只有在网时长和流失标记，没有日期），"
         "因此无法展示趋势。流失率 = 流失客户数 / 快照中全部客户数。",
         "indicators.short_history": "完整周期不足三期，不绘制趋势图。",
@@ -185,6 +305,98 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "period.month": "月",
         "period.quarter": "季度",
         "period.year": "年",
+        "chart.rolling": "三期移动平均",
+        "chart.sig_up": "显著上升",
+        "chart.sig_down": "显著下降",
+        "chart.new_revenue": "新增",
+        "chart.expansion": "扩展",
+        "chart.reactivation_revenue": "召回",
+        "chart.churned_revenue": "流失",
+        "chart.contraction": "收缩",
+        "chart.mrr_movement": "MRR 变动",
+        "chart.alt.bridge": "各期经常性收入变动柱状图；{last}：新增 {new}，流失 {lost}，净收入留存率 {nrr}。",
+        "chart.periods_since_joining": "加入后期数",
+        "chart.cohort": "加入期间",
+        "chart.alt.cohorts": "{cohorts} 个加入批次的留存热力图；{k} 期后仍在网比例介于 {low} 与 {high} 之间。",
+        "chart.still_customers": "仍在网比例",
+        "chart.median_lifetime": "生命周期中位数",
+        "chart.months_since_start": "成为客户后的月数",
+        "chart.alt.survival": "{customers} 位客户的 Kaplan-Meier 留存曲线；加入 12 个月后仍有 {at12} 在网。",
+        "indicators.alerts": "预警",
+        "indicators.no_alerts": "{period} 无预警：未触及任何设定阈值。",
+        "alert.churn_rate.above": "{period} 流失率 {value}，高于预警线 {threshold}。",
+        "alert.annualised_churn_rate.above": "年化流失率 {value}，高于预警线（每年 {threshold}）。",
+        "alert.nrr.below": "净收入留存率 {value}，低于预警线 {threshold}。",
+        "alert.churn_rate_change.significant_increase": "流失率较上期显著上升（+{value}）。",
+        "kpi.annualised": "年化流失率",
+        "kpi.nrr": "净收入留存率",
+        "kpi.revenue_lost": "年流失收入",
+        "kpi.vs": "较{period} {change}",
+        "kpi.sig": "显著",
+        "kpi.ns": "不显著",
+        "kpi.per_year_of": "流失客户每年的经常性收入",
+        "indicators.revenue": "经常性收入",
+        "indicators.revenue.why": "月经常性收入（MRR）中，多少来自新客户和升级，多少随流失客户和降级而减少。",
+        "indicators.no_revenue": "未映射收入列（subscriptions.mrr 或 customers.monthly_revenue），因此不显示收入流失、净收入留存率和流失成本。",
+        "indicators.cohorts": "客户批次",
+        "indicators.cohorts.why": "每一行跟踪同一期加入的客户：此后每一期仍在网的比例。",
+        "indicators.survival": "客户生命周期",
+        "indicators.survival.why": "各在网时长下仍在网的客户比例（Kaplan-Meier），仍在网的客户按已观察到的时长计入。",
+        "survival.summary": "生命周期中位数：{median}。前 {horizon} 个月内的限制平均生命周期：{rmst} 个月（{customers} 位客户，其中 {churned} 位已流失）。",
+        "survival.months": "{months} 个月",
+        "survival.not_reached": "未达到（超过一半客户仍在网）",
+        "indicators.value": "流失的代价",
+        "indicators.value.why": "用金额衡量流失：损失的收入和利润、客户生命周期价值，以及降低流失的价值。",
+        "value.statement": "{customers} 位客户 × {rate} 流失率 = 流失 {lost} 位；× 每位年收入 {per_customer} = 每年损失收入 {revenue}；× {margin} 利润率 = 损失利润 {profit}。",
+        "value.basis": "生命周期与情景测算所用流失率：每年 {annual}（最近 {k} 期平均后年化），预期生命周期 {years} 年。",
+        "value.clv_arpa": "单客户生命周期收入（ARPA / 月流失率）：{clv}",
+        "value.clv_spend": "单客户生命周期利润（年消费 × {years} 年 × 利润率）：{clv}",
+        "value.snapshot": "快照数据：其流失率对应的时间跨度未知，因此不据此推算生命周期价值或情景。",
+        "value.no_scenarios": "年流失率已低于 1 个百分点，不做降低流失的情景测算。",
+        "value.scenario_points": "降低 {points} 个百分点",
+        "col.scenario": "年流失率",
+        "col.annual_churn_after": "降低后",
+        "col.customers_saved": "留住客户",
+        "col.revenue_per_year": "每年收入",
+        "col.profit_per_year": "每年利润",
+        "col.start_revenue": "期初 MRR",
+        "col.new_revenue": "新增",
+        "col.expansion": "扩展",
+        "col.contraction": "收缩",
+        "col.churned_revenue": "流失",
+        "col.reactivation_revenue": "召回",
+        "col.end_revenue": "期末 MRR",
+        "col.arpa": "ARPA",
+        "col.gross_revenue_churn": "总收入流失率",
+        "col.net_revenue_churn": "净收入流失率",
+        "col.nrr": "净收入留存率",
+        "col.quick_ratio": "快速比率",
+        "col.change": "较上期",
+        "indicators.definitions": "其他工具会怎样计算",
+        "indicators.definitions.why": "同一期间按其他工具的口径计算的流失率；差异来自分母，而非数据。",
+        "col.convention": "口径",
+        "col.denominator": "分母",
+        "col.explanation": "差异原因",
+        "conv.start_set": "期初客户（本报告）",
+        "conv.start_set.why": "期初在网客户中本期流失的比例。",
+        "conv.all_joiners": "期内全部客户",
+        "conv.all_joiners.why": "把期内新加入的客户及其中流失者也计入；新客户多时偏低。",
+        "conv.excluding_join_and_leave": "剔除新增即流失",
+        "conv.excluding_join_and_leave.why": "分母加入新客户，但剔除期内新增又流失的客户。",
+        "conv.average_customers": "平均客户数",
+        "conv.average_customers.why": "以期初与期末客户数的平均值为分母；客户规模缩小时偏高，增长时偏低。",
+        "conv.rolling_30_days": "滚动 30 天",
+        "conv.rolling_30_days.why": "以报告日前 30 天代替自然周期。",
+        "take.trend": "{period} 流失率为 {rate}（95% 置信区间 {low} – {high}）；{vs_prev}{vs_year}",
+        "take.change_sig": "较{other}{direction} {points} 个百分点，变化显著。",
+        "take.change_ns": "较{other}变化 {points}，在噪声范围内。",
+        "take.up": "上升",
+        "take.down": "下降",
+        "take.flows": "{n} 期内新增 {new} 位客户、流失 {lost} 位；目前客户数为 {end}。",
+        "take.bridge": "{period} 经常性收入由 {start} 变为 {end}：增加 {gained}（新增、扩展、召回），减少 {lost}（流失、收缩）；净收入留存率 {nrr}，快速比率 {quick}。",
+        "take.cohorts": "加入 {k} 期后，各批次仍在网比例介于 {low} 与 {high} 之间（最近的完整批次：{latest}）。",
+        "take.survival": "加入 12 个月后仍有 {at12} 的客户在网；生命周期中位数 {median}。",
+        "points": "{value} 个百分点",
         "dq.blank": "（空）",
         "dq.missing_token": "占位文本（如“?”）视为缺失值",
         "dq.blank_value": "空单元格，按缺失值保留",
@@ -224,10 +436,11 @@ class Text:
     'Q2 2024'
     """
 
-    def __init__(self, language: str = "en"):
+    def __init__(self, language: str = "en", currency: str = ""):
         if language not in CATALOGUE:
             raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
         self.language = language
+        self.currency = currency
         self._c = CATALOGUE[language]
 
     def __call__(self, key: str, **values: object) -> str:
@@ -249,6 +462,43 @@ class Text:
         if x is None or (isinstance(x, float) and math.isnan(x)):
             return "–"
         return f"{int(round(x)):,}"
+
+    def num(self, x: float | None, digits: int = 1) -> str:
+        """A plain number with thousands separators and ``digits`` decimals."""
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return "–"
+        return f"{x:,.{digits}f}"
+
+    def points(self, x: float | None) -> str:
+        """A difference of two rates in percentage points, signed: ``+0.4 pts``."""
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return "–"
+        return self("points", value=f"{x * 100:+.1f}")
+
+    def money(self, x: float | None, unit: bool = False) -> str:
+        """An amount, compact for large values (``4.04M`` / ``404.5万``), with the currency
+        code when ``unit``."""
+        if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
+            return "–"
+        a = abs(x)
+        if self.language == "zh":
+            if a >= 1e8:
+                s = f"{x / 1e8:,.2f}亿"
+            elif a >= 1e4:
+                s = f"{x / 1e4:,.1f}万"
+            else:
+                s = f"{x:,.0f}"
+        elif a >= 1e9:
+            s = f"{x / 1e9:,.2f}B"
+        elif a >= 1e6:
+            s = f"{x / 1e6:,.2f}M"
+        elif a >= 1e4:
+            s = f"{x / 1e3:,.1f}k"
+        else:
+            s = f"{x:,.0f}"
+        if not unit or not self.currency:
+            return s
+        return f"{s} {self.currency}" if self.language == "zh" else f"{self.currency} {s}"
 
     def date(self, d: dt.date | str) -> str:
         """A calendar date: ``30 Jun 2024`` / ``2024年6月30日``."""

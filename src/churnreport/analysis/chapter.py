@@ -1,0 +1,136 @@
+"""Chapter 1 in one call: every indicator of the report period and its history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from churnreport.analysis.cohorts import cohort_retention
+from churnreport.analysis.definitions import churn_conventions
+from churnreport.analysis.indicators import Indicators, churn_indicators
+from churnreport.analysis.revenue import mrr_bridge
+from churnreport.analysis.survival import Survival, lifetimes, retention_curve
+from churnreport.analysis.trends import Alert, evaluate_alerts, period_changes
+from churnreport.analysis.value import ChurnValue, churn_value
+
+
+@dataclass(frozen=True)
+class IndicatorChapter:
+    """Everything chapter 1 shows.
+
+    Attributes
+    ----------
+    indicators : Indicators
+        Period table and headline.
+    changes : DataFrame
+        :func:`~churnreport.analysis.trends.period_changes`.
+    bridge : DataFrame or None
+        MRR bridge, None without recurring revenue.
+    value : ChurnValue or None
+        Cost of churn, None without revenue.
+    cohorts : DataFrame
+        Cohort retention matrix (empty for snapshot data, which has no joining history).
+    survival : Survival
+        Kaplan-Meier lifetime.
+    conventions : DataFrame
+        The report period's rate under other conventions.
+    alerts : list of Alert
+    """
+
+    indicators: Indicators
+    changes: pd.DataFrame
+    bridge: pd.DataFrame | None
+    value: ChurnValue | None
+    cohorts: pd.DataFrame
+    survival: Survival
+    conventions: pd.DataFrame
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def periods(self) -> pd.DataFrame:
+        """The period table, with its changes and (when known) revenue columns."""
+        out = self.indicators.periods.merge(
+            self.changes.drop(columns=["churn_rate"]), on="period", how="left"
+        )
+        if self.bridge is not None:
+            out = out.merge(self.bridge, on="period", how="left")
+        return out
+
+    def metrics(self) -> dict[str, object]:
+        """metrics.json entries of this chapter."""
+        m: dict[str, object] = {
+            "overall": self.indicators.overall.to_dict(),
+            "periods": self.periods,
+            "alerts": [a.to_dict() for a in self.alerts],
+            "survival": self.survival.to_dict(),
+            "definitions": self.conventions,
+            "cohorts": _cohort_records(self.cohorts),
+        }
+        if self.value is not None:
+            m["value"] = self.value.to_dict()
+        return m
+
+
+def _cohort_records(cohorts: pd.DataFrame) -> dict:
+    if cohorts.empty:
+        return {"cohorts": [], "size": [], "retention": []}
+    shares = cohorts.drop(columns="size")
+    return {
+        "cohorts": cohorts.index.tolist(),
+        "size": cohorts["size"].astype(int).tolist(),
+        "retention": [[None if pd.isna(v) else float(v) for v in row] for row in shares.to_numpy()],
+    }
+
+
+def indicator_chapter(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    revenue: pd.DataFrame | None,
+    *,
+    period: str,
+    as_of: dt.date,
+    definition: str,
+    margin: float,
+    alerts: dict | None = None,
+) -> IndicatorChapter:
+    """Compute chapter 1.
+
+    Parameters
+    ----------
+    spells, customers : DataFrame
+        Canonical spells and customer table.
+    revenue : DataFrame or None
+        Recurring revenue intervals (customer_id, start, end, mrr).
+    period : {"month", "quarter", "year"}
+    as_of : date
+    definition : {"contract", "inactivity", "snapshot"}
+    margin : float
+        Profit margin.
+    alerts : dict, optional
+        Thresholds for :func:`~churnreport.analysis.trends.evaluate_alerts`.
+
+    Returns
+    -------
+    IndicatorChapter
+    """
+    snapshot = definition == "snapshot"
+    ind = churn_indicators(spells, customers, period, as_of, definition)
+    if snapshot:  # a snapshot's churn covers an unknown span: no annual equivalent
+        ind.periods["annualised_churn_rate"] = float("nan")
+
+    changes = period_changes(ind.periods, period)
+    bridge = mrr_bridge(revenue, ind.periods) if revenue is not None and len(revenue) else None
+    value = (
+        churn_value(ind.periods, bridge, period, margin, snapshot=snapshot)
+        if bridge is not None
+        else None
+    )
+    nrr = float(bridge["nrr"].iloc[-1]) if bridge is not None and not snapshot else None
+
+    found = evaluate_alerts(ind.periods.iloc[-1], changes.iloc[-1], nrr=nrr, **(alerts or {}))
+    cohorts = pd.DataFrame() if snapshot else cohort_retention(spells, period, as_of)
+    survival = retention_curve(lifetimes(spells, as_of))
+    conventions = churn_conventions(ind.periods.iloc[-1], spells, as_of, daily=not snapshot)
+    return IndicatorChapter(ind, changes, bridge, value, cohorts, survival, conventions, found)

@@ -1,0 +1,369 @@
+"""Chapter 1 blocks: KPI cards, alerts, tables and the one-sentence takeaways.
+
+Every sentence is a catalogue template filled from the chapter's numbers (no free text).
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+import pandas as pd
+from IPython.display import HTML
+
+from churnreport.analysis.chapter import IndicatorChapter
+from churnreport.report.tables import heading, note, table
+from churnreport.report.text import Text
+
+
+def _card(label: str, value: str, *subs: str, cls: str = "") -> str:
+    sub = "".join(f'<div class="kpi-sub {c}">{escape(t)}</div>' for t, c in subs if t)
+    return (
+        f'<div class="kpi"><div class="kpi-label">{escape(label)}</div>'
+        f'<div class="kpi-value {cls}">{escape(value)}</div>{sub}</div>'
+    )
+
+
+def _change_line(change: float, significant: bool, other: str, text: Text) -> tuple[str, str]:
+    """'+0.2 pts vs Nov 2024 (not significant)' and its css class (coloured when significant)."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
+        return "", ""
+    word = text("kpi.sig") if significant else text("kpi.ns")
+    cls = ("worse" if change > 0 else "better") if significant else ""
+    return f"{text('kpi.vs', change=text.points(change), period=other)} ({word})", cls
+
+
+def kpi_cards(chapter: IndicatorChapter, text: Text) -> HTML:
+    """Headline cards: churn rate with interval and tested changes, retention, annualised churn,
+    customers lost and at risk, and revenue lost / NRR when revenue is known."""
+    o = chapter.indicators.overall
+    p = chapter.periods
+    last = p.iloc[-1]
+    basis = text(f"kpi.basis.{o.basis}", period=text.period(o.period))
+    ci = text("kpi.ci", low=text.pct(o.ci_low), high=text.pct(o.ci_high))
+    subs = [(ci, "")]
+    if len(p) > 1:
+        subs.append(
+            _change_line(
+                last["change_vs_previous"],
+                bool(last["significant_vs_previous"]),
+                text.period(p["period"].iloc[-2]),
+                text,
+            )
+        )
+    lag = _year_lag(p)
+    if len(p) > lag and pd.notna(last["change_vs_year_ago"]):
+        subs.append(
+            _change_line(
+                last["change_vs_year_ago"],
+                bool(last["significant_vs_year_ago"]),
+                text.period(p["period"].iloc[-1 - lag]),
+                text,
+            )
+        )
+
+    cards = [_card(text("kpi.churn_rate"), text.pct(o.churn_rate), *subs)]
+    cards.append(_card(text("kpi.retention_rate"), text.pct(o.retention_rate)))
+    if pd.notna(last["annualised_churn_rate"]):
+        cards.append(_card(text("kpi.annualised"), text.pct(last["annualised_churn_rate"])))
+    cards.append(_card(text("kpi.churned"), text.int(o.churned)))
+    cards.append(_card(text("kpi.customers"), text.int(o.customers), (basis, "")))
+    if chapter.value is not None:
+        cards.append(
+            _card(
+                text("kpi.revenue_lost"),
+                text.money(chapter.value.revenue_lost, unit=True),
+                (text("kpi.per_year_of"), ""),
+            )
+        )
+    if chapter.bridge is not None and not chapter.indicators.snapshot:
+        cards.append(_card(text("kpi.nrr"), text.pct(last["nrr"])))
+    return HTML(f'<div class="kpis">{"".join(cards)}</div>')
+
+
+def alerts_html(chapter: IndicatorChapter, text: Text) -> HTML:
+    """The alerts of the report period, or a line saying there is none."""
+    period = text.period(chapter.indicators.overall.period)
+    if not chapter.alerts:
+        return HTML(f'<p class="ok">{escape(text("indicators.no_alerts", period=period))}</p>')
+    items = []
+    for a in chapter.alerts:
+        fmt = text.points if a.rule == "significant_increase" else text.pct
+        items.append(
+            text(
+                f"alert.{a.metric}.{a.rule}",
+                value=fmt(a.value),
+                period=period,
+                threshold="" if a.threshold is None else text.pct(a.threshold),
+            )
+        )
+    lis = "".join(f"<li>{escape(i)}</li>" for i in items)
+    return HTML(f'<ul class="alerts">{lis}</ul>')
+
+
+def indicator_notes(chapter: IndicatorChapter, as_of, text: Text) -> HTML | None:
+    """Why a trend is missing: a snapshot has no history; under three periods is too short."""
+    if chapter.indicators.snapshot:
+        return note(text("indicators.snapshot_note", as_of=text.date(as_of)))
+    if len(chapter.indicators.periods) < 3:
+        return note(text("indicators.short_history"))
+    return None
+
+
+def section(chapter: IndicatorChapter, name: str, text: Text) -> HTML | None:
+    """A section heading of chapter 1, or nothing when the section has nothing to show.
+
+    ``name`` is one of trend, revenue, cohorts, survival, value, definitions, table.
+    """
+    has = {
+        "trend": not chapter.indicators.snapshot and len(chapter.indicators.periods) >= 3,
+        "revenue": True,
+        "cohorts": len(chapter.cohorts) >= 2,
+        "survival": True,
+        "value": chapter.value is not None,
+        "definitions": True,
+        "table": True,
+    }[name]
+    if not has:
+        return None
+    key = {"trend": "indicators.trend", "table": "indicators.table"}.get(name, f"indicators.{name}")
+    return heading(text(key), text(f"{key}.why"), level=3)
+
+
+def takeaway(chapter: IndicatorChapter, name: str, text: Text) -> HTML | None:
+    """The one-sentence takeaway under a chart, from the numbers, in the report language."""
+    p = chapter.periods
+    last = p.iloc[-1]
+    sentence = None
+    if name == "trend" and not chapter.indicators.snapshot and len(p) >= 3:
+        vs_prev = _change_sentence(last, "previous", text.period(p["period"].iloc[-2]), text)
+        lag = _year_lag(p)
+        vs_year = (
+            _change_sentence(last, "year_ago", text.period(p["period"].iloc[-1 - lag]), text)
+            if len(p) > lag
+            else ""
+        )
+
+        sentence = text(
+            "take.trend",
+            period=text.period(last["period"]),
+            rate=text.pct(last["churn_rate"]),
+            low=text.pct(last["ci_low"]),
+            high=text.pct(last["ci_high"]),
+            vs_prev=vs_prev,
+            vs_year=vs_year,
+        )
+    elif name == "flows" and len(p) >= 3:
+        sentence = text(
+            "take.flows",
+            n=len(p),
+            new=text.int(p["new"].sum() + p["reactivated"].sum()),
+            lost=text.int((p["churned"] + p["new_and_lost"]).sum()),
+            end=text.int(last["end_customers"]),
+        )
+    elif name == "revenue" and chapter.bridge is not None:
+        b = chapter.bridge.iloc[-1]
+        gained = b["new_revenue"] + b["expansion"] + b["reactivation_revenue"]
+        lost = b["churned_revenue"] + b["contraction"]
+        sentence = text(
+            "take.bridge",
+            period=text.period(b["period"]),
+            start=text.money(b["start_revenue"], unit=True),
+            end=text.money(b["end_revenue"], unit=True),
+            gained=text.money(gained),
+            lost=text.money(lost),
+            nrr=text.pct(b["nrr"]),
+            quick=text.num(b["quick_ratio"]),
+        )
+    elif name == "cohorts" and len(chapter.cohorts) >= 2:
+        shares = chapter.cohorts.drop(columns="size")
+        k = min(12, shares.shape[1] - 1)
+        col = shares[k].dropna()
+        if len(col):
+            sentence = text(
+                "take.cohorts",
+                k=k,
+                low=text.pct(col.min()),
+                high=text.pct(col.max()),
+                latest=text.period(str(col.index[-1])),
+            )
+    elif name == "survival":
+        c = chapter.survival.curve
+        at12 = c.loc[c["months"] <= 12, "retention"]
+        sentence = text(
+            "take.survival",
+            at12=text.pct(at12.iloc[-1] if len(at12) else None),
+            median=_median(chapter, text),
+        )
+    if not sentence:
+        return None
+    return HTML(f'<p class="takeaway">{escape(sentence)}</p>')
+
+
+def _year_lag(p: pd.DataFrame) -> int:
+    """Periods in a year, read from the period labels (2024-06, 2024Q2, 2024)."""
+    label = str(p["period"].iloc[-1])
+    return 4 if "Q" in label else (12 if "-" in label else 1)
+
+
+def _change_sentence(row: pd.Series, kind: str, other: str, text: Text) -> str:
+    change = row[f"change_vs_{kind}"]
+    if pd.isna(change):
+        return ""
+    if row[f"significant_vs_{kind}"]:
+        direction = text("take.up") if change > 0 else text("take.down")
+        return text(
+            "take.change_sig", direction=direction, points=f"{abs(change) * 100:.1f}", other=other
+        )
+    return text("take.change_ns", points=text.points(change), other=other)
+
+
+def _median(chapter: IndicatorChapter, text: Text) -> str:
+    m = chapter.survival.median_lifetime_months
+    return text("survival.not_reached") if m is None else text("survival.months", months=f"{m:.1f}")
+
+
+def survival_summary_html(chapter: IndicatorChapter, text: Text) -> HTML:
+    """Median and restricted mean lifetime in one sentence."""
+    s = chapter.survival
+    return HTML(
+        '<p class="meta">'
+        + escape(
+            text(
+                "survival.summary",
+                median=_median(chapter, text),
+                horizon=f"{s.horizon_months:.0f}",
+                rmst=f"{s.rmst_months:.1f}",
+                customers=text.int(s.customers),
+                churned=text.int(s.churned),
+            )
+        )
+        + "</p>"
+    )
+
+
+def revenue_table_html(chapter: IndicatorChapter, text: Text, last: int = 13) -> HTML:
+    """The MRR bridge and revenue ratios of the last ``last`` periods (or a note without revenue)."""
+    if chapter.bridge is None:
+        return note(text("indicators.no_revenue"))
+    b = chapter.bridge.tail(last)
+    money = text.money
+    cols = {
+        "period": (text("col.period"), text.period),
+        "start_revenue": (text("col.start_revenue"), money),
+        "new_revenue": (text("col.new_revenue"), money),
+        "expansion": (text("col.expansion"), money),
+        "reactivation_revenue": (text("col.reactivation_revenue"), money),
+        "contraction": (text("col.contraction"), money),
+        "churned_revenue": (text("col.churned_revenue"), money),
+        "arpa": (text("col.arpa"), lambda v: text.num(v, 0)),
+        "gross_revenue_churn": (text("col.gross_revenue_churn"), text.pct),
+        "nrr": (text("col.nrr"), text.pct),
+        "quick_ratio": (text("col.quick_ratio"), lambda v: text.num(v, 2)),
+    }
+    return table(b, cols, numeric=set(cols) - {"period"})
+
+
+def value_html(chapter: IndicatorChapter, text: Text) -> HTML | None:
+    """Cost-of-churn statement, lifetime value both ways, and the scenario table."""
+    v = chapter.value
+    if v is None:
+        return None
+    parts = [
+        '<p class="statement">'
+        + escape(
+            text(
+                "value.statement",
+                customers=text.int(v.customers),
+                rate=text.pct(v.churn_rate),
+                lost=text.int(v.churned),
+                per_customer=text.money(v.revenue_lost_per_customer),
+                revenue=text.money(v.revenue_lost, unit=True),
+                margin=text.pct(v.margin, 0),
+                profit=text.money(v.profit_lost, unit=True),
+            )
+        )
+        + "</p>"
+    ]
+    if v.annual_churn_rate is None:
+        parts.append(note(text("value.snapshot")).data)
+        return HTML("".join(parts))
+    years = f"{v.expected_lifetime_years:.1f}"
+    k = _year_lag(chapter.periods)
+
+    items = [
+        text("value.basis", annual=text.pct(v.annual_churn_rate), k=k, years=years),
+        text("value.clv_arpa", clv=text.money(v.clv_arpa_method, unit=True)),
+        text("value.clv_spend", years=years, clv=text.money(v.clv_spend_method, unit=True)),
+    ]
+    parts.append(
+        '<ul class="definitions">' + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
+    )
+    if not v.scenarios:
+        parts.append(note(text("value.no_scenarios")).data)
+        return HTML("".join(parts))
+    frame = pd.DataFrame(v.scenarios)
+    parts.append(
+        table(
+            frame,
+            {
+                "points": (
+                    text("col.scenario"),
+                    lambda x: text("value.scenario_points", points=int(x)),
+                ),
+                "annual_churn_rate": (text("col.annual_churn_after"), text.pct),
+                "customers_saved": (text("col.customers_saved"), text.int),
+                "revenue": (text("col.revenue_per_year"), lambda x: text.money(x, unit=True)),
+                "profit": (text("col.profit_per_year"), lambda x: text.money(x, unit=True)),
+            },
+            numeric={"annual_churn_rate", "customers_saved", "revenue", "profit"},
+        ).data
+    )
+    return HTML("".join(parts))
+
+
+def conventions_html(chapter: IndicatorChapter, text: Text) -> HTML:
+    """The report period's churn rate under other tools' conventions, with why each differs."""
+    c = chapter.conventions.assign(explanation=chapter.conventions["convention"])
+    return table(
+        c,
+        {
+            "convention": (text("col.convention"), lambda k: text(f"conv.{k}")),
+            "churned": (text("col.churned"), text.int),
+            "denominator": (
+                text("col.denominator"),
+                lambda v: text.num(v, 0 if v == int(v) else 1),
+            ),
+            "churn_rate": (text("col.churn_rate"), lambda v: text.pct(v, 2)),
+            "explanation": (text("col.explanation"), lambda k: text(f"conv.{k}.why")),
+        },
+        numeric={"churned", "denominator", "churn_rate"},
+    )
+
+
+def period_table_html(chapter: IndicatorChapter, text: Text) -> HTML:
+    """The per-period table with counts, rate, interval and the tested change."""
+    p = chapter.periods
+    frame = p.assign(
+        ci=list(zip(p["ci_low"], p["ci_high"], strict=True)),
+        change=list(zip(p["change_vs_previous"], p["significant_vs_previous"], strict=True)),
+    )
+    cols = {
+        "period": (text("col.period"), text.period),
+        "start_customers": (text("col.start_customers"), text.int),
+        "new": (text("col.new"), text.int),
+        "reactivated": (text("col.reactivated"), text.int),
+        "new_and_lost": (text("col.new_and_lost"), text.int),
+        "churned": (text("col.churned"), text.int),
+        "end_customers": (text("col.end_customers"), text.int),
+        "churn_rate": (text("col.churn_rate"), text.pct),
+        "ci": (
+            text("col.ci"),
+            lambda v: "–" if v[0] != v[0] else f"{text.pct(v[0])} – {text.pct(v[1])}",
+        ),
+        "change": (
+            text("col.change"),
+            lambda v: "–" if v[0] != v[0] else text.points(v[0]) + (" *" if v[1] else ""),
+        ),
+    }
+    return table(frame, cols, numeric=set(cols) - {"period"})
