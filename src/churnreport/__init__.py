@@ -29,6 +29,7 @@ from churnreport.report.charts import (
 from churnreport.report.context import ReportContext, open_report
 from churnreport.report.indicators_view import (
     alerts_html,
+    churn_mix_html,
     conventions_html,
     indicator_notes,
     kpi_cards,
@@ -53,6 +54,7 @@ __all__ = [
     "ReportConfig",
     "ReportContext",
     "alerts_html",
+    "churn_mix_html",
     "churn_indicators",
     "conventions_html",
     "definitions_html",

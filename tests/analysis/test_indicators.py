@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from churnreport.analysis.indicators import (
     annualise,
     churn_indicators,
+    churn_type_split,
     overall_churn,
     period_table,
+    referral_rates,
     wilson_interval,
 )
 from tests.conftest import spells
@@ -206,3 +208,43 @@ def test_annualised_rate_hand_computed():
     assert float(annualise(0.02, "month")) == pytest.approx(0.215283, abs=1e-6)
     assert float(annualise(0.05, "quarter")) == pytest.approx(0.185494, abs=1e-6)
     assert float(annualise(0.3, "year")) == pytest.approx(0.3)
+
+
+def test_voluntary_and_involuntary_churn_hand_computed():
+    s = spells(
+        ("a", "2023-10-01", "2024-01-10"),
+        ("b", "2023-10-01", "2024-01-20"),
+        ("c", "2023-10-01", "2024-01-25"),
+        ("d", "2023-10-01", None),
+        ("e", "2024-01-02", "2024-01-05"),
+    )  # new and lost: not in the churned count
+    customers = pd.DataFrame(
+        {
+            "customer_id": list("abcde"),
+            "churn_type": ["voluntary", "Involuntary", None, None, "voluntary"],
+        }
+    )
+    t = period_table(s, "month", dt.date(2024, 1, 31), first_day=dt.date(2024, 1, 1))
+    split = churn_type_split(s, customers, t).iloc[0]
+    # start set {a, b, c, d} = 4; churned {a, b, c}: 1 voluntary, 1 involuntary, 1 unknown
+    assert (split.churned_voluntary, split.churned_involuntary, split.churned_type_unknown) == (
+        1,
+        1,
+        1,
+    )
+    assert split.voluntary_churn_rate == pytest.approx(0.25)
+    assert churn_type_split(s, customers.drop(columns="churn_type"), t) is None
+
+
+def test_referral_rate_among_new_customers():
+    s = spells(
+        ("a", "2024-01-05", None),
+        ("b", "2024-01-06", None),
+        ("c", "2024-01-07", None),
+        ("d", "2023-12-01", None),
+    )
+    customers = pd.DataFrame({"customer_id": list("abcd"), "referred_by": ["d", None, "d", None]})
+    t = period_table(s, "month", dt.date(2024, 1, 31), first_day=dt.date(2024, 1, 1))
+    r = referral_rates(s, customers, t).iloc[0]
+    assert (r.new_referred, r.referral_rate) == (2, pytest.approx(2 / 3))
+    assert referral_rates(s, customers.assign(referred_by=None), t) is None

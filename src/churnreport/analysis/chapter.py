@@ -9,7 +9,12 @@ import pandas as pd
 
 from churnreport.analysis.cohorts import cohort_retention
 from churnreport.analysis.definitions import churn_conventions
-from churnreport.analysis.indicators import Indicators, churn_indicators
+from churnreport.analysis.indicators import (
+    Indicators,
+    churn_indicators,
+    churn_type_split,
+    referral_rates,
+)
 from churnreport.analysis.revenue import mrr_bridge
 from churnreport.analysis.survival import Survival, lifetimes, retention_curve
 from churnreport.analysis.trends import Alert, evaluate_alerts, period_changes
@@ -37,6 +42,10 @@ class IndicatorChapter:
     conventions : DataFrame
         The report period's rate under other conventions.
     alerts : list of Alert
+    churn_types : DataFrame or None
+        Voluntary / involuntary churn per period (None without churn_type).
+    referrals : DataFrame or None
+        Referral rate of new customers per period (None without referred_by).
     """
 
     indicators: Indicators
@@ -47,6 +56,8 @@ class IndicatorChapter:
     survival: Survival
     conventions: pd.DataFrame
     alerts: list[Alert] = field(default_factory=list)
+    churn_types: pd.DataFrame | None = None
+    referrals: pd.DataFrame | None = None
 
     @property
     def periods(self) -> pd.DataFrame:
@@ -54,8 +65,9 @@ class IndicatorChapter:
         out = self.indicators.periods.merge(
             self.changes.drop(columns=["churn_rate"]), on="period", how="left"
         )
-        if self.bridge is not None:
-            out = out.merge(self.bridge, on="period", how="left")
+        for extra in (self.churn_types, self.referrals, self.bridge):
+            if extra is not None:
+                out = out.merge(extra, on="period", how="left")
         return out
 
     def metrics(self) -> dict[str, object]:
@@ -133,4 +145,15 @@ def indicator_chapter(
     cohorts = pd.DataFrame() if snapshot else cohort_retention(spells, period, as_of)
     survival = retention_curve(lifetimes(spells, as_of))
     conventions = churn_conventions(ind.periods.iloc[-1], spells, as_of, daily=not snapshot)
-    return IndicatorChapter(ind, changes, bridge, value, cohorts, survival, conventions, found)
+    return IndicatorChapter(
+        ind,
+        changes,
+        bridge,
+        value,
+        cohorts,
+        survival,
+        conventions,
+        found,
+        churn_type_split(spells, customers, ind.periods),
+        referral_rates(spells, customers, ind.periods),
+    )

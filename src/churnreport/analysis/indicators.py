@@ -291,3 +291,88 @@ def churn_indicators(
     else:
         periods = period_table(spells, period, as_of)
     return Indicators(periods, overall_churn(periods, customers, snapshot=snapshot), snapshot)
+
+
+def _ended_in(spells: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """Spells of each period's starting set that end in it: customer_id and period label."""
+    ps = pd.to_datetime(periods["period_start"]).to_numpy("datetime64[ns]")
+    pe = (pd.to_datetime(periods["period_end"]) + pd.Timedelta(days=1)).to_numpy("datetime64[ns]")
+    ended = spells[spells["spell_end"].notna()]
+    e_idx = _period_index(ended["spell_end"].to_numpy("datetime64[ns]"), ps, pe)
+    s_idx = _period_index(ended["spell_start"].to_numpy("datetime64[ns]"), ps, pe)
+    keep = (e_idx >= 0) & (s_idx != e_idx)  # not new-and-lost
+    labels = periods["period"].to_numpy()
+    return pd.DataFrame(
+        {"customer_id": ended["customer_id"].to_numpy()[keep], "period": labels[e_idx[keep]]}
+    )
+
+
+def churn_type_split(
+    spells: pd.DataFrame, customers: pd.DataFrame, periods: pd.DataFrame
+) -> pd.DataFrame | None:
+    """Voluntary vs involuntary churn per period, when ``churn_type`` is known.
+
+    Parameters
+    ----------
+    spells, customers : DataFrame
+        Canonical spells and customer table (``churn_type``: voluntary / involuntary; other
+        or missing values count as unknown).
+    periods : DataFrame
+        The period table.
+
+    Returns
+    -------
+    DataFrame or None
+        period, churned_voluntary, churned_involuntary, churned_type_unknown,
+        voluntary_churn_rate, involuntary_churn_rate (each / start_customers); None when the
+        customer table has no churn_type.
+    """
+    if "churn_type" not in customers or customers["churn_type"].isna().all():
+        return None
+    kind = customers.set_index("customer_id")["churn_type"].astype("string").str.lower()
+    ended = _ended_in(spells, periods)
+    ended["kind"] = ended["customer_id"].map(kind)
+    counts = (
+        pd.crosstab(ended["period"], ended["kind"].fillna("unknown"))
+        .reindex(index=periods["period"], columns=["voluntary", "involuntary"], fill_value=0)
+        .fillna(0)
+    )
+    out = pd.DataFrame({"period": periods["period"].to_numpy()})
+    out["churned_voluntary"] = counts["voluntary"].to_numpy(dtype=int)
+    out["churned_involuntary"] = counts["involuntary"].to_numpy(dtype=int)
+
+    total = periods["churned"].to_numpy()
+    out["churned_type_unknown"] = total - out["churned_voluntary"] - out["churned_involuntary"]
+    n = periods["start_customers"].where(periods["start_customers"] > 0).to_numpy()
+    out["voluntary_churn_rate"] = out["churned_voluntary"] / n
+    out["involuntary_churn_rate"] = out["churned_involuntary"] / n
+    return out
+
+
+def referral_rates(
+    spells: pd.DataFrame, customers: pd.DataFrame, periods: pd.DataFrame
+) -> pd.DataFrame | None:
+    """Share of each period's new customers who came by referral, when ``referred_by`` exists.
+
+    Returns
+    -------
+    DataFrame or None
+        period, new_referred, referral_rate (new customers with a referrer / new customers);
+        None when the customer table has no referred_by column.
+    """
+    if "referred_by" not in customers or customers["referred_by"].isna().all():
+        return None
+    referred = set(customers.loc[customers["referred_by"].notna(), "customer_id"])
+    ps = pd.to_datetime(periods["period_start"]).to_numpy("datetime64[ns]")
+    pe = (pd.to_datetime(periods["period_end"]) + pd.Timedelta(days=1)).to_numpy("datetime64[ns]")
+    first = spells[spells["spell_no"] == 1]
+    idx = _period_index(first["spell_start"].to_numpy("datetime64[ns]"), ps, pe)
+    is_ref = first["customer_id"].isin(referred).to_numpy()
+    ok = idx >= 0
+    new_ref = np.bincount(idx[ok & is_ref], minlength=len(periods))
+    new = periods["new"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(new > 0, new_ref / np.maximum(new, 1), np.nan)
+    return pd.DataFrame(
+        {"period": periods["period"].to_numpy(), "new_referred": new_ref, "referral_rate": rate}
+    )

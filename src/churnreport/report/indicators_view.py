@@ -366,4 +366,43 @@ def period_table_html(chapter: IndicatorChapter, text: Text) -> HTML:
             lambda v: "–" if v[0] != v[0] else text.points(v[0]) + (" *" if v[1] else ""),
         ),
     }
-    return table(frame, cols, numeric=set(cols) - {"period"})
+    out = table(frame, cols, numeric=set(cols) - {"period"}).data
+    if (p["start_customers"] == 0).any():
+        out += note(text("indicators.zero_start")).data
+    return HTML(out)
+
+
+def churn_mix_html(chapter: IndicatorChapter, text: Text) -> HTML:
+    """Voluntary vs involuntary churn and the referral rate of the report period, or notes
+    saying which column would be needed."""
+    last = chapter.periods.iloc[-1]
+    period = text.period(last["period"])
+    lines = []
+    if chapter.churn_types is not None:
+        lines.append(
+            text(
+                "mix.types",
+                period=period,
+                lost=text.int(last["churned"]),
+                voluntary=text.int(last["churned_voluntary"]),
+                involuntary=text.int(last["churned_involuntary"]),
+                unknown=text.int(last["churned_type_unknown"]),
+            )
+        )
+    else:
+        lines.append(text("mix.no_types"))
+    if chapter.referrals is not None:
+        lines.append(
+            text(
+                "mix.referral",
+                period=period,
+                rate=text.pct(last["referral_rate"]),
+                referred=text.int(last["new_referred"]),
+                new=text.int(last["new"]),
+            )
+        )
+    else:
+        lines.append(text("mix.no_referral"))
+    return HTML(
+        '<ul class="definitions">' + "".join(f"<li>{escape(x)}</li>" for x in lines) + "</ul>"
+    )

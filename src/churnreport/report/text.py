@@ -219,6 +219,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "take.survival": "{at12} of customers are still with us 12 months after joining; median "
         "lifetime {median}.",
         "points": "{value} pts",
+        "mix.types": "Of the {lost} customers lost in {period}, {voluntary} left by choice "
+        "(voluntary) and {involuntary} because a payment failed (involuntary); {unknown} "
+        "without a recorded type.",
+        "mix.no_types": "No churn_type column: voluntary and involuntary churn are not separated.",
+        "mix.referral": "Referral: {rate} of the new customers of {period} came by referral "
+        "({referred} of {new}).",
+        "mix.no_referral": "No referral column (referred_by): the referral rate is not shown.",
+        "indicators.zero_start": "Periods with no customer at their start have no churn rate "
+        "(shown as –): there was nobody who could leave.",
         "dq.blank": "(blank)",
         "dq.missing_token": "placeholder text (such as '?') read as a missing value",
         "dq.blank_value": "empty cells, kept as missing values",
@@ -397,6 +406,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "take.cohorts": "加入 {k} 期后，各批次仍在网比例介于 {low} 与 {high} 之间（最近的完整批次：{latest}）。",
         "take.survival": "加入 12 个月后仍有 {at12} 的客户在网；生命周期中位数 {median}。",
         "points": "{value} 个百分点",
+        "mix.types": "{period} 流失的 {lost} 位客户中，{voluntary} 位主动离开（自愿流失），{involuntary} 位因付款失败离开（非自愿流失）；{unknown} 位未记录类型。",
+        "mix.no_types": "没有 churn_type 列：未区分自愿与非自愿流失。",
+        "mix.referral": "推荐：{period} 的新客户中有 {rate} 来自推荐（{new} 位中的 {referred} 位）。",
+        "mix.no_referral": "没有推荐列（referred_by）：不显示推荐率。",
+        "indicators.zero_start": "期初没有客户的期间没有流失率（显示为 –）：没有可流失的客户。",
         "dq.blank": "（空）",
         "dq.missing_token": "占位文本（如“?”）视为缺失值",
         "dq.blank_value": "空单元格，按缺失值保留",
