@@ -128,6 +128,13 @@ def _rate_axis_top(periods: pd.DataFrame) -> float:
     return max(top * 1.1, 0.01)
 
 
+def _from_first_full_period(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Drop leading periods where ``column`` is 0: the data's first period holds the whole
+    existing base as "new", which would dwarf every later period on a chart."""
+    started = frame[column].to_numpy() > 0
+    return frame.iloc[int(started.argmax()) :] if started.any() else frame
+
+
 def plot_churn_trend(periods: pd.DataFrame, text: Text) -> Chart | None:
     """Churn rate per period with its 95% interval band.
 
@@ -229,6 +236,7 @@ def plot_customer_flows(periods: pd.DataFrame, text: Text) -> Chart | None:
     Chart or None
         None when there are fewer than three periods.
     """
+    periods = _from_first_full_period(periods, "start_customers")
     if len(periods) < 3:
         return None
     fig, ax = plt.subplots()
@@ -291,8 +299,12 @@ def plot_mrr_bridge(bridge: pd.DataFrame, text: Text) -> Chart | None:
     Chart or None
         None without revenue or with fewer than three periods.
     """
-    if bridge is None or len(bridge) < 3:
+    if bridge is None:
         return None
+    bridge = _from_first_full_period(bridge, "start_revenue")
+    if len(bridge) < 3:
+        return None
+
     fig, ax = plt.subplots()
     x = np.arange(len(bridge))
     bottom = np.zeros(len(bridge))

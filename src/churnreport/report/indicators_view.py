@@ -261,7 +261,7 @@ def revenue_table_html(chapter: IndicatorChapter, text: Text, last: int = 13) ->
         "nrr": (text("col.nrr"), text.pct),
         "quick_ratio": (text("col.quick_ratio"), lambda v: text.num(v, 2)),
     }
-    return table(b, cols, numeric=set(cols) - {"period"})
+    return table(b, cols, numeric=set(cols) - {"period"}, compact=True)
 
 
 def value_html(chapter: IndicatorChapter, text: Text) -> HTML | None:

@@ -33,8 +33,10 @@ def table(
     frame: pd.DataFrame,
     columns: dict[str, tuple[str, Callable[[object], str]]],
     numeric: set[str] = frozenset(),
+    compact: bool = False,
 ) -> HTML:
     """A formatted, escaped HTML table.
+
 
     Parameters
     ----------
@@ -44,7 +46,10 @@ def table(
         Column -> (header, formatter); only these columns are shown, in this order.
     numeric : set of str
         Columns to right-align.
+    compact : bool
+        Smaller type, for wide tables.
     """
+
     head = "".join(
         f'<th class="{"num" if c in numeric else ""}">{escape(h)}</th>'
         for c, (h, _) in columns.items()
@@ -57,7 +62,7 @@ def table(
         )
         rows.append(f"<tr>{cells}</tr>")
     return HTML(
-        f'<table class="report-table"><thead><tr>{head}</tr></thead>'
+        f'<table class="report-table{" compact" if compact else ""}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
