@@ -225,6 +225,9 @@ def test_inactivity_definition_runs_on_the_sample_transactions(tmp_path):
     # monthly invoices: a customer lapses 45 days after its last invoice, so the inactivity
     # churn of a month is close to the contract churn of the month before
     assert periods["churned"].sum() > 0
+    # purchase revenue as a run rate over the window: revenue churn follows customer churn
+    assert "value" in result.metrics and periods["churned_revenue"].iloc[-1] > 0
+
     # the notebooks saw the overridden config, not the YAML on disk
     html = (result.run_dir / "report.html").read_text(encoding="utf-8")
     assert "45 days after its last purchase" in html

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from churnreport.data.prepare import (
     censor_at,
@@ -135,3 +136,26 @@ def test_customer_table_churned_from_last_spell_and_unmatched_ids_counted():
     assert "x" not in c.index and pd.isna(c.loc["z", "plan"])
     counts = {i.reason: i.count for i in q.issues}
     assert counts == {"no_activity": 1, "activity_without_customer_row": 1}
+
+
+def test_purchase_revenue_is_a_run_rate_that_ends_with_the_spell():
+    from churnreport.analysis.revenue import mrr_at
+    from churnreport.data.prepare import revenue_intervals
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a"],
+            "date": pd.to_datetime(["2024-01-10", "2024-02-20"]),
+            "amount": [90.0, 30.0],
+        }
+    )
+    s = spells_from_purchases(tx, window_days=60)
+    customers = pd.DataFrame({"customer_id": ["a"]})
+    iv = revenue_intervals(customers, s, None, dt.date(2024, 12, 31), tx, window_days=60)
+    # per month: 90 x 30.4375 / 60 = 45.66 while the January purchase counts (to 10 Mar),
+    # plus 30 x 30.4375 / 60 = 15.22 from 20 Feb to 20 Apr
+    bounds = pd.to_datetime(["2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01"]).to_numpy()
+    _, m = mrr_at(iv, bounds)
+    assert m[0].tolist() == pytest.approx([45.65625, 45.65625 + 15.21875, 15.21875, 0.0])
+    # the spell ends 60 days after the last purchase (20 Apr): revenue is 0 from then, as churn
+    assert s["spell_end"].iloc[0] == pd.Timestamp("2024-04-20")

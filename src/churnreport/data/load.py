@@ -126,7 +126,15 @@ def load_dataset(config: ReportConfig) -> Dataset:
     if customers_src is not None:
         tq = quality.tables["customers"]
         tq.rows_kept = tq.rows_read - quality.excluded("customers")
-    revenue = revenue_intervals(customers, spells, tables.get("subscriptions"), as_of)
+    revenue = revenue_intervals(
+        customers,
+        spells,
+        tables.get("subscriptions"),
+        as_of,
+        transactions=tables.get("transactions"),
+        window_days=config.churn.inactivity_days if definition == "inactivity" else None,
+    )
+
     if revenue is not None:
         tables["revenue"] = revenue
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs)

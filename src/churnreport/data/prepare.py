@@ -240,13 +240,20 @@ def revenue_intervals(
     spells: pd.DataFrame,
     subscriptions: pd.DataFrame | None,
     as_of: dt.date,
+    transactions: pd.DataFrame | None = None,
+    window_days: int | None = None,
 ) -> pd.DataFrame | None:
     """Recurring revenue as intervals: customer_id, start, end (missing = running), mrr.
 
-    Subscriptions with an ``mrr`` column are used as they are (cut at the report date);
-    otherwise each spell carries the customer's ``monthly_revenue``. Without either there is no
-    recurring revenue (None).
+    In order of preference: subscriptions with an ``mrr`` column (cut at the report date); each
+    spell carrying the customer's ``monthly_revenue``; for purchase-based churn
+    (``window_days`` given), each purchase spread over the inactivity window it keeps the
+    customer active for, as a monthly run rate ``amount x 30.4375 / window_days`` over
+    ``[date, date + window)``, so a customer's revenue at a date is its spend of the last
+    window expressed per month, and it drops to 0 exactly when the customer churns. Without any
+    of these there is no recurring revenue (None).
     """
+
     cut = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     if subscriptions is not None and "mrr" in subscriptions and subscriptions["mrr"].notna().any():
         iv = pd.DataFrame(
@@ -267,8 +274,24 @@ def revenue_intervals(
                 "mrr": spells["customer_id"].map(rev).fillna(0.0).to_numpy(),
             }
         )
+    elif (
+        window_days
+        and transactions is not None
+        and "amount" in transactions
+        and transactions["amount"].notna().any()
+    ):
+        tx = transactions[transactions["amount"].notna()]
+        iv = pd.DataFrame(
+            {
+                "customer_id": tx["customer_id"].to_numpy(),
+                "start": tx["date"].to_numpy(),
+                "end": (tx["date"] + pd.Timedelta(days=window_days)).to_numpy(),
+                "mrr": (tx["amount"] * 30.4375 / window_days).to_numpy(),
+            }
+        )
     else:
         return None
     iv = iv[iv["start"] < cut].copy()
+
     iv.loc[iv["end"] >= cut, "end"] = pd.NaT
     return iv.reset_index(drop=True)
