@@ -110,6 +110,27 @@ class Chart:
         )
 
 
+def _legend_above(ax, handles=None, labels=None, ncol: int = 3) -> None:
+    """Legend in a row above the plot area, where it never hides data."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    ax.legend(
+        handles,
+        labels,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=ncol,
+        frameon=False,
+        fontsize="small",
+    )
+
+
+def _finish(fig: plt.Figure) -> None:
+    """Lay out and detach a finished figure (it is shown through :class:`Chart`)."""
+    fig.tight_layout()
+    plt.close(fig)
+
+
 def _period_axis(ax, labels: list[str], text: Text) -> None:
     step = max(1, len(labels) // 12)
     ax.set_xticks(range(0, len(labels), step))
@@ -205,10 +226,9 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> Chart | None:
 
     ax.set_ylabel(text("chart.churn_rate"))
     _period_axis(ax, list(periods["period"]), text)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False, fontsize="small")
+    _legend_above(ax)
 
-    fig.tight_layout()
-    plt.close(fig)
+    _finish(fig)
     last = periods.iloc[-1]
     alt = text(
         "chart.alt.trend",
@@ -263,17 +283,9 @@ def plot_customer_flows(periods: pd.DataFrame, text: Text) -> Chart | None:
     _period_axis(ax, list(periods["period"]), text)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
-    ax.legend(
-        handles,
-        labels,
-        loc="lower left",
-        bbox_to_anchor=(0, 1.0),
-        ncol=3,
-        frameon=False,
-        fontsize="small",
-    )
-    fig.tight_layout()
-    plt.close(fig)
+    _legend_above(ax, handles, labels)
+
+    _finish(fig)
     alt = text(
         "chart.alt.flows",
         first=text.period(periods["period"].iloc[0]),
@@ -323,9 +335,8 @@ def plot_mrr_bridge(bridge: pd.DataFrame, text: Text) -> Chart | None:
     ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: text.money(abs(v))))
     ax.set_ylabel(text("chart.mrr_movement"))
     _period_axis(ax, list(bridge["period"]), text)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False, fontsize="small")
-    fig.tight_layout()
-    plt.close(fig)
+    _legend_above(ax)
+    _finish(fig)
     last = bridge.iloc[-1]
     alt = text(
         "chart.alt.bridge",
@@ -378,8 +389,7 @@ def plot_cohorts(
     ax.set_xlabel(text("chart.periods_since_joining"))
     ax.set_ylabel(text("chart.cohort"))
     ax.tick_params(axis="x", labelsize=7)
-    fig.tight_layout()
-    plt.close(fig)
+    _finish(fig)
     k = min(12, shares.shape[1] - 1)
     col = shares.iloc[:, k].dropna()
     alt = text(
@@ -438,9 +448,8 @@ def plot_survival(survival, text: Text) -> Chart:
     ax.set_xlim(left=0)
     ax.set_xlabel(text("chart.months_since_start"))
     ax.set_ylabel(text("chart.still_customers"))
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False, fontsize="small")
-    fig.tight_layout()
-    plt.close(fig)
+    _legend_above(ax)
+    _finish(fig)
     at12 = c.loc[c["months"] <= 12, "retention"]
     alt = text(
         "chart.alt.survival",
