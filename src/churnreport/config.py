@@ -107,6 +107,9 @@ class ReportConfig(_Strict):
     sources: dict[str, SourceConfig]
     segments: list[str] = Field(default_factory=list)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
+    reason_mapping: Path | None = Field(
+        None, description="YAML mapping stated reasons to the taxonomy; default: the shipped one"
+    )
 
     max_excluded_share: float = Field(
         0.2, ge=0, le=1, description="stop when more than this share of a table's rows is excluded"
@@ -143,6 +146,13 @@ class ReportConfig(_Strict):
     def source_path(self, table: str) -> Path:
         """Absolute path of a source table's file."""
         p = self.sources[table].path
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def resolved_reason_mapping(self) -> Path | None:
+        """Absolute path of the reason mapping file, None for the shipped default."""
+        p = self.reason_mapping
+        if p is None:
+            return None
         return p if p.is_absolute() else (self.base_dir / p).resolve()
 
     def resolved_output_dir(self) -> Path:
@@ -203,5 +213,8 @@ def dump_config(config: ReportConfig, path: Path) -> Path:
     for table in data["sources"]:
         data["sources"][table]["path"] = str(config.source_path(table))
     data["output_dir"] = str(config.resolved_output_dir())
+    if config.reason_mapping is not None:
+        data["reason_mapping"] = str(config.resolved_reason_mapping())
+
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path

@@ -1,0 +1,204 @@
+"""Stated churn reasons on the cause taxonomy: Pareto, controllable share, segments, time.
+
+Every churned customer in the window is counted once: under its category, under "unmapped"
+(a reason no rule matches, listed with its text) or under "not stated" (no reason recorded).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from churnreport.data.taxonomy import ReasonMapping
+from churnreport.periods import FREQ
+
+UNMAPPED = "unmapped"
+NOT_STATED = "not_stated"
+
+
+def classify_reasons(reasons: pd.Series, mapping: ReasonMapping) -> pd.DataFrame:
+    """Category, sub-category and match kind of each reason.
+
+    Parameters
+    ----------
+    reasons : Series
+        Raw reason text (missing = not stated).
+    mapping : ReasonMapping
+
+    Returns
+    -------
+    DataFrame
+        Same index; columns reason, category (a taxonomy name, ``unmapped`` or
+        ``not_stated``), sub, group (subjective / objective / involuntary, or the category
+        itself for unmapped / not stated), matched_by (exact / keyword / "").
+    """
+    text = reasons.astype("string").str.strip()
+    text = text.where(text.str.len() > 0)
+    lookup = {}
+    for raw in text.dropna().unique():
+        rule, how = mapping.match(raw)
+        if rule is None:
+            lookup[raw] = (UNMAPPED, "", UNMAPPED, "")
+        else:
+            lookup[raw] = (rule.category, rule.sub, mapping.categories[rule.category].group, how)
+    rows = [
+        lookup.get(r, (NOT_STATED, "", NOT_STATED, ""))
+        if pd.notna(r)
+        else (NOT_STATED, "", NOT_STATED, "")
+        for r in text
+    ]
+    out = pd.DataFrame(
+        rows, index=reasons.index, columns=["category", "sub", "group", "matched_by"]
+    )
+    out.insert(0, "reason", text)
+    return out
+
+
+def _pareto(frame: pd.DataFrame, keys: list[str], total: int) -> pd.DataFrame:
+    g = (
+        frame.groupby(keys, dropna=False)
+        .agg(churned=("customer_id", "size"), revenue_lost=("revenue_lost", "sum"))
+        .reset_index()
+        .sort_values(["churned", keys[0]], ascending=[False, True], kind="stable")
+        .reset_index(drop=True)
+    )
+    g["share"] = g["churned"] / total if total else np.nan
+    g["cumulative_share"] = g["share"].cumsum()
+    return g
+
+
+@dataclass(frozen=True)
+class ReasonAnalysis:
+    """Stated reasons of the customers lost in a window.
+
+    Attributes
+    ----------
+    churners : DataFrame
+        customer_id, end_date, reason, category, sub, group, matched_by, revenue_lost, plus the
+        customers' segment columns.
+    categories : DataFrame
+        category, group, churned, share, cumulative_share, revenue_lost (Pareto order).
+    reasons : DataFrame
+        reason, category, sub, churned, share, cumulative_share, revenue_lost.
+    unmapped : DataFrame
+        reason, churned: the reasons no rule matched.
+    controllable_share : float
+        Subjective churners / churners with a subjective or objective category (involuntary,
+        unmapped and not stated are left out of both sides).
+    window_start, window_end : date
+        Churn dates counted (inclusive).
+    """
+
+    churners: pd.DataFrame
+    categories: pd.DataFrame
+    reasons: pd.DataFrame
+    unmapped: pd.DataFrame
+    controllable_share: float
+    window_start: dt.date
+    window_end: dt.date
+
+    def metrics(self) -> dict[str, object]:
+        """metrics.json entries ``reasons`` and ``reasons_unmapped``."""
+        cols = ["category", "reason", "churned", "share", "revenue_lost"]
+        return {
+            "reasons": self.reasons[cols],
+            "reasons_unmapped": self.unmapped[["reason", "churned"]],
+            "reason_categories": self.categories,
+            "controllable_share": self.controllable_share,
+        }
+
+
+def reason_analysis(
+    customers: pd.DataFrame,
+    mapping: ReasonMapping,
+    window_start: dt.date,
+    window_end: dt.date,
+    revenue: pd.DataFrame | None = None,
+) -> ReasonAnalysis | None:
+    """Classify and count the stated reasons of customers who churned in a window.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        The customer table (churned, end_date, churn_reason, segment columns).
+    mapping : ReasonMapping
+    window_start, window_end : date
+        Churn dates counted, inclusive. Snapshot data: every churned customer (pass the
+        snapshot date for both ends; all snapshot churners end on it).
+    revenue : DataFrame, optional
+        Recurring revenue intervals: revenue lost = 12 x the customer's MRR just before its
+        churn date.
+
+    Returns
+    -------
+    ReasonAnalysis or None
+        None when the data carry no churn_reason column.
+    """
+    if "churn_reason" not in customers or customers["churn_reason"].isna().all():
+        return None
+    lo, hi = pd.Timestamp(window_start), pd.Timestamp(window_end)
+    lost = customers[customers["churned"].astype(bool) & customers["end_date"].between(lo, hi)]
+    lost = lost.reset_index(drop=True)
+    classified = classify_reasons(lost["churn_reason"], mapping)
+    lost_attrs = lost.drop(columns=[c for c in classified.columns if c in lost.columns])
+    churners = pd.concat([lost_attrs, classified], axis=1)
+
+    churners["revenue_lost"] = _revenue_at_churn(lost, revenue) * 12
+    total = len(churners)
+    categories = _pareto(churners, ["category", "group"], total)
+    reasons = _pareto(churners, ["reason", "category", "sub"], total)
+    reasons = reasons[reasons["category"] != NOT_STATED].reset_index(drop=True)
+    unmapped = reasons.loc[reasons["category"] == UNMAPPED, ["reason", "churned"]]
+    grouped = churners["group"].value_counts()
+    known = grouped.get("subjective", 0) + grouped.get("objective", 0)
+    share = grouped.get("subjective", 0) / known if known else float("nan")
+    return ReasonAnalysis(
+        churners,
+        categories,
+        reasons,
+        unmapped.reset_index(drop=True),
+        float(share),
+        lo.date(),
+        hi.date(),
+    )
+
+
+def _revenue_at_churn(lost: pd.DataFrame, revenue: pd.DataFrame | None) -> np.ndarray:
+    """Monthly revenue of each churner just before its churn date (0 when unknown)."""
+    if revenue is None or lost.empty:
+        return np.zeros(len(lost))
+    m = lost[["customer_id", "end_date"]].reset_index().merge(revenue, on="customer_id")
+    on = (m["start"] < m["end_date"]) & (m["end"].isna() | (m["end"] >= m["end_date"]))
+    per = m[on].groupby("index")["mrr"].sum()
+    return per.reindex(range(len(lost)), fill_value=0.0).to_numpy()
+
+
+def reasons_by_segment(analysis: ReasonAnalysis, dimension: str, top: int = 8) -> pd.DataFrame:
+    """Category shares within each level of a segment dimension (with counts).
+
+    Returns
+    -------
+    DataFrame
+        Index: segment level (missing values as "(missing)", at most ``top`` levels by
+        churners, the rest as "(other)"); columns: the categories (shares of the level's
+        churners) and ``churned`` (the level's count).
+    """
+    c = analysis.churners
+    level = c[dimension].astype("string").fillna("(missing)")
+    keep = level.value_counts().index[:top]
+    level = level.where(level.isin(keep), "(other)")
+    counts = pd.crosstab(level, c["category"])
+    out = counts.div(counts.sum(axis=1), axis=0)
+    out["churned"] = counts.sum(axis=1)
+    return out.sort_values("churned", ascending=False)
+
+
+def reasons_over_time(analysis: ReasonAnalysis, period: str) -> pd.DataFrame:
+    """Churners per period and category (index: period label)."""
+    c = analysis.churners
+
+    labels = c["end_date"].dt.to_period(FREQ[period]).astype(str)
+    return pd.crosstab(labels, c["category"]).sort_index()
