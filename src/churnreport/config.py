@@ -93,6 +93,14 @@ class AlertConfig(_Strict):
     significant_increase: bool = True
 
 
+class DriverConfig(_Strict):
+    """Which customer attributes the driver model considers, beyond the segments."""
+
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    slow_response_hours: float = Field(24.0, gt=0)
+
+
 class ReportConfig(_Strict):
     """Everything a run needs. See README "Configuration" for each key."""
 
@@ -107,6 +115,8 @@ class ReportConfig(_Strict):
     sources: dict[str, SourceConfig]
     segments: list[str] = Field(default_factory=list)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
+    drivers: DriverConfig = Field(default_factory=DriverConfig)
+
     reason_mapping: Path | None = Field(
         None, description="YAML mapping stated reasons to the taxonomy; default: the shipped one"
     )
@@ -147,6 +157,17 @@ class ReportConfig(_Strict):
         """Absolute path of a source table's file."""
         p = self.sources[table].path
         return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def driver_attributes(self) -> list[str]:
+        """Customer attributes for the driver model: the usual segment columns, the configured
+        segments and drivers.include, minus drivers.exclude (order kept, no repeats)."""
+        usual = ["customer_type", "age", "gender", "region", "channel", "plan"]
+        wanted = [*usual, *self.segments, *self.drivers.include]
+        seen: list[str] = []
+        for a in wanted:
+            if a not in seen and a not in self.drivers.exclude:
+                seen.append(a)
+        return seen
 
     def resolved_reason_mapping(self) -> Path | None:
         """Absolute path of the reason mapping file, None for the shipped default."""

@@ -135,6 +135,8 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
     churn_month = np.full(n, -1)
     last_complaint = np.full(n, -100)
     last_slow = np.full(n, -100)
+    last_ticket_month = np.full(n, -1)
+    last_ticket_day = np.full(n, -1)
     ticket_parts = []
     for m in range(months):
         active = (start_month <= m) & (churn_month < 0)
@@ -148,6 +150,10 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
             dim = (month_starts[m + 1] - month_starts[m]).days
             lo = np.where(start_month[t_cust] == m, start_day[t_cust], 0)
             day = lo + (rng.random(t_cust.size) * (dim - lo)).astype(int)
+            last_ticket_day[t_cust] = np.where(last_ticket_month[t_cust] == m, 0, -1)
+            np.maximum.at(last_ticket_day, t_cust, day)
+            last_ticket_month[t_cust] = m
+
             slow = hours > SLOW_RESPONSE_HOURS
             sat = np.clip(
                 np.round(rng.normal(4.2 - 1.3 * slow - 0.8 * (cat == "complaint"), 0.8)), 1, 5
@@ -186,8 +192,12 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
     cm = churn_month[churned]
     dim = (month_starts[cm + 1] - month_starts[cm]).days.to_numpy()
     lo = np.where(start_month[churned] == cm, start_day[churned] + 1, 0)
+    # a customer leaves after the tickets it opened in its last month (cause before effect)
+    ticket_lo = np.where(last_ticket_month[churned] == cm, last_ticket_day[churned] + 1, 0)
+    lo = np.maximum(lo, ticket_lo)
     offset = np.minimum(lo + (rng.random(cm.size) * (dim - lo)).astype(int), dim - 1)
     # churn date = first inactive day, inside the churn month and not before the start
+
     end_date[churned] = np.maximum(
         month_starts[cm].to_numpy() + offset.astype("timedelta64[D]"), start_date[churned]
     )

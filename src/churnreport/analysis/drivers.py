@@ -1,0 +1,478 @@
+"""What drives churn: behaviour and experience factors, each with an effect size and interval.
+
+Two models, one output shape:
+
+- Dated data: a discrete-time proportional-hazards model on a customer-month panel (every
+  customer at risk at a month start is a row; the outcome is churning in that month). A
+  binomial GLM with the complementary log-log link makes ``exp(coefficient)`` a hazard ratio;
+  month fixed effects absorb the baseline hazard (seasonality, one-off events), so drivers are
+  compared within the same month. Experience signals are time-varying: "complained in the
+  last 90 days" is true in the month of the complaint and the two after it.
+- Snapshot data: a logistic regression on customers; ``exp(coefficient)`` is an odds ratio.
+
+Numeric drivers are standardised (effects are per standard deviation), log-transformed first
+when strongly skewed; of two numeric drivers correlated beyond |r| = 0.8 only the first is kept
+and the grouping is reported. Categorical drivers are compared with their most common level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy.stats import norm
+from statsmodels.stats.multitest import multipletests
+
+from churnreport.analysis.indicators import wilson_interval
+from churnreport.data.taxonomy import normalise
+
+EVENT_WINDOW_MONTHS = 3  # "in the last 90 days": the month of the event and the two after it
+NEW_CUSTOMER_MONTHS = 3
+MAX_LEVELS = 8
+CORRELATION_LIMIT = 0.8
+SKEW_LIMIT = 1.0
+COMPLAINT_WORDS = ("complaint", "complain", "投诉")
+
+
+@dataclass(frozen=True)
+class DriverModel:
+    """Fitted driver model.
+
+    Attributes
+    ----------
+    drivers : DataFrame
+        driver (name), level (for categorical drivers, else ""), reference (the level compared
+        with), effect, ci_low, ci_high, p_value, kind (hazard_ratio | odds_ratio), direction
+        (raises | lowers), significant (p < 0.05), unit (binary | per_sd | level), exposure
+        (share of rows with the flag or level), p_adjusted (Holm, across the model's drivers),
+        sorted by strength (|log effect|). ``significant`` is p_adjusted < 0.05.
+
+    cohorts : dict
+        driver -> DataFrame of bins (bin, rows, churned, churn_rate, ci_low, ci_high).
+    kind : str
+        hazard_ratio or odds_ratio.
+    rows : int
+        Observations in the model (customer-months or customers).
+    events : int
+        Churn events in the model.
+    dropped : list of dict
+        Drivers left out and why (constant, correlated with another, too few rows).
+    """
+
+    drivers: pd.DataFrame
+    cohorts: dict[str, pd.DataFrame]
+    kind: str
+    rows: int
+    events: int
+    dropped: list[dict] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, object]:
+        """metrics.json entry ``drivers`` (and ``drivers_model``)."""
+        cols = [
+            "driver",
+            "level",
+            "reference",
+            "unit",
+            "effect",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_adjusted",
+            "kind",
+            "direction",
+            "significant",
+        ]
+
+        return {
+            "drivers": self.drivers[cols],
+            "drivers_model": {
+                "kind": self.kind,
+                "rows": self.rows,
+                "events": self.events,
+                "dropped": self.dropped,
+            },
+        }
+
+
+def _month_index(dates: pd.Series) -> pd.Series:
+    return dates.dt.year * 12 + dates.dt.month - 1
+
+
+def experience_events(
+    tickets: pd.DataFrame | None,
+    staff: pd.DataFrame | None,
+    customers: pd.DataFrame,
+    slow_hours: float = 24.0,
+) -> dict[str, pd.DataFrame]:
+    """Dated events per customer that can drive churn: complaints, slow first responses, low
+    satisfaction, the account manager leaving. Each value: customer_id, date."""
+    events: dict[str, pd.DataFrame] = {}
+    if tickets is not None and len(tickets):
+        t = tickets.rename(columns={"opened_at": "date"})
+        if "category" in t:
+            cat = t["category"].astype("string").fillna("").map(normalise)
+            is_complaint = cat.map(lambda c: any(w in c for w in COMPLAINT_WORDS))
+            if is_complaint.any():
+                events["complaint_90d"] = t.loc[is_complaint, ["customer_id", "date"]]
+        if "first_response_hours" in t and t["first_response_hours"].notna().any():
+            events["slow_response_90d"] = t.loc[
+                t["first_response_hours"] > slow_hours, ["customer_id", "date"]
+            ]
+        if "satisfaction" in t and t["satisfaction"].notna().any():
+            events["low_satisfaction_90d"] = t.loc[t["satisfaction"] <= 2, ["customer_id", "date"]]
+    if staff is not None and len(staff) and "account_manager" in customers:
+        left = staff.dropna(subset=["left_date"]).drop_duplicates("account_manager")
+        m = customers[["customer_id", "account_manager"]].merge(left, on="account_manager")
+        if len(m):
+            events["manager_left_90d"] = m.rename(columns={"left_date": "date"})[
+                ["customer_id", "date"]
+            ]
+    return events
+
+
+def hazard_panel(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of: dt.date,
+    events: dict[str, pd.DataFrame],
+    attributes: list[str],
+    max_months: int = 24,
+) -> pd.DataFrame:
+    """Customer-month panel of the last ``max_months`` complete months.
+
+    Returns
+    -------
+    DataFrame
+        customer_id, month (index), churned (0/1), new_customer (0/1), one 0/1 column per event
+        type (an event in this month, before the churn date, or in the two months before), and
+        the attribute columns.
+    """
+    end_m = _month_index(pd.Series([pd.Timestamp(as_of) + pd.Timedelta(days=1)])).iloc[0] - 1
+    months = range(max(end_m - max_months + 1, 0), end_m + 1)
+    first = spells.sort_values("spell_start").drop_duplicates("customer_id")
+    start = first["spell_start"]
+    end = first["spell_end"]
+    ids = first["customer_id"].to_numpy()
+    parts = []
+    for m in months:
+        ps = pd.Timestamp(year=m // 12, month=m % 12 + 1, day=1)
+        pe = ps + pd.offsets.MonthBegin(1)
+        at_risk = (start < ps) & (end.isna() | (end >= ps))
+        if not at_risk.any():
+            continue
+        age = (ps.year * 12 + ps.month - 1) - _month_index(start[at_risk])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids[at_risk.to_numpy()],
+                    "month": m,
+                    "churned": (end[at_risk] < pe).fillna(False).astype(int).to_numpy(),
+                    "new_customer": (age < NEW_CUSTOMER_MONTHS).astype(int).to_numpy(),
+                    "_end": end[at_risk].to_numpy(),
+                }
+            )
+        )
+    panel = pd.concat(parts, ignore_index=True)
+    for name, ev in events.items():
+        e = ev.dropna(subset=["date"]).assign(month=lambda d: _month_index(d["date"]))
+        first_in_month = e.groupby(["customer_id", "month"])["date"].min().rename("_first")
+        flag = np.zeros(len(panel), dtype=bool)
+        for lag in range(EVENT_WINDOW_MONTHS):
+            key = pd.MultiIndex.from_arrays([panel["customer_id"], panel["month"] - lag])
+            hit = first_in_month.reindex(key)
+            ok = hit.notna().to_numpy()
+            if lag == 0:  # only events before the churn date count in the churn month
+                ends = panel["_end"].to_numpy("datetime64[ns]")
+                ok &= np.isnat(ends) | (hit.to_numpy("datetime64[ns]") < ends)
+            flag |= ok
+        panel[name] = flag.astype(int)
+    attrs = customers.set_index("customer_id")[attributes] if attributes else None
+    if attrs is not None:
+        panel = panel.join(attrs, on="customer_id")
+    return panel.drop(columns="_end")
+
+
+def _bands(age: pd.Series) -> pd.Series:
+    bands = pd.cut(age, [-np.inf, 29.5, 54.5, np.inf], labels=["under 30", "30-54", "55+"])
+    return bands.astype("string")
+
+
+def prepare_features(
+    frame: pd.DataFrame, binary: list[str], numeric: list[str], categorical: list[str]
+) -> tuple[pd.DataFrame, list[dict], list[dict]]:
+    """Design matrix: binaries as they are, numerics standardised (log when skewed; correlated
+    ones dropped), categoricals as dummies against their most common level.
+
+    Returns
+    -------
+    (X, columns, dropped)
+        X without intercept; columns describes each column (driver, level, reference, unit,
+        exposure, scale); dropped lists the drivers left out with the reason.
+    """
+    cols: dict[str, pd.Series] = {}
+    meta: list[dict] = []
+    dropped: list[dict] = []
+    for b in binary:
+        x = frame[b].astype(float)
+        if x.nunique() < 2:
+            dropped.append({"driver": b, "reason": "constant"})
+            continue
+        cols[b] = x
+        meta.append(
+            {
+                "driver": b,
+                "level": "",
+                "reference": "",
+                "unit": "binary",
+                "exposure": float(x.mean()),
+            }
+        )
+    for n in numeric:
+        x = pd.to_numeric(frame[n], errors="coerce").astype(float)
+        if x.notna().sum() < 30 or x.nunique() < 3:
+            dropped.append({"driver": n, "reason": "constant or too few values"})
+            continue
+        transform = ""
+        if x.min() >= 0 and abs(x.skew()) > SKEW_LIMIT:
+            x, transform = np.log1p(x), "log"
+        x = x.fillna(x.median())
+        cols[n] = (x - x.mean()) / float(x.std())
+
+        meta.append(
+            {
+                "driver": n,
+                "level": "",
+                "reference": "",
+                "unit": "per_sd",
+                "exposure": 1.0,
+                "transform": transform,
+            }
+        )
+    for c in categorical:
+        x = frame[c].astype("string").fillna("(missing)")
+        top = x.value_counts()
+        keep = top.index[:MAX_LEVELS]
+        x = x.where(x.isin(keep), "(other)")
+        counts = x.value_counts()
+        small = counts[counts < 30].index
+        if len(small):  # too few rows to estimate: pooled, and said so
+            x = x.where(~x.isin(small), "(other)")
+            dropped.append({"driver": c, "reason": f"levels {list(small)} pooled as (other)"})
+            counts = x.value_counts()
+        if len(counts) < 2:
+            dropped.append({"driver": c, "reason": "constant"})
+            continue
+        ref = counts.index[0]
+        for level in counts.index[1:]:
+            if counts[level] < 30:
+                dropped.append({"driver": f"{c}={level}", "reason": "fewer than 30 rows"})
+                continue
+            name = f"{c}={level}"
+
+            cols[name] = (x == level).astype(float)
+            meta.append(
+                {
+                    "driver": c,
+                    "level": str(level),
+                    "reference": str(ref),
+                    "unit": "level",
+                    "exposure": float((x == level).mean()),
+                }
+            )
+    X = pd.DataFrame(cols, index=frame.index)
+    # a column (nearly) identical to an earlier one carries no separate information, e.g.
+    # "Tech Support = no internet service" and "Internet Service = No": keep the first
+    keep_cols, keep_meta = [], []
+    for name, m in zip(X.columns, meta, strict=True):
+        x = X[name].to_numpy()
+        twin = next((k for k in keep_cols if _corr(X[k].to_numpy(), x) > CORRELATION_LIMIT), None)
+        if twin is not None:
+            dropped.append({"driver": name, "reason": f"correlated with {twin}"})
+            continue
+        keep_cols.append(name)
+        keep_meta.append(m)
+    return X[keep_cols], keep_meta, dropped
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return abs(float(np.corrcoef(a, b)[0, 1]))
+
+
+def _fit(y: pd.Series, X: pd.DataFrame, link) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    model = sm.GLM(y.astype(float), X, family=sm.families.Binomial(link=link))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = model.fit(maxiter=100)
+    return np.asarray(res.params), np.asarray(res.bse), np.asarray(res.pvalues)
+
+
+def _effects(X: pd.DataFrame, meta: list[dict], params, bse, pvals, kind: str) -> pd.DataFrame:
+    idx = [X.columns.get_loc(c) for c in X.columns if c != "const" and not str(c).startswith("_m")]
+    z = norm.ppf(0.975)
+    rows = []
+    for m, i in zip(meta, idx, strict=True):
+        b, se, p = params[i], bse[i], pvals[i]
+        rows.append(
+            {
+                **m,
+                "effect": float(np.exp(b)),
+                "ci_low": float(np.exp(b - z * se)),
+                "ci_high": float(np.exp(b + z * se)),
+                "p_value": float(p),
+                "kind": kind,
+                "direction": "raises" if b > 0 else "lowers",
+                "strength": abs(float(b)),
+            }
+        )
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    # Holm correction across the drivers of the model: "significant" holds family-wise at 5%
+    p = out["p_value"].fillna(1.0).to_numpy()
+    out["p_adjusted"] = multipletests(p, method="holm")[1]
+    out["significant"] = out["p_adjusted"] < 0.05
+    return out.sort_values("strength", ascending=False).reset_index(drop=True)
+
+
+def metric_cohorts(
+    frame: pd.DataFrame, y: str, drivers: list[str], bins: int = 10
+) -> dict[str, pd.DataFrame]:
+    """Churn rate (with Wilson interval) per decile of each numeric driver, per level of each
+    categorical or binary one."""
+    out = {}
+    for d in drivers:
+        x = frame[d]
+        if pd.api.types.is_numeric_dtype(x) and x.nunique() > bins:
+            key = pd.qcut(x, bins, duplicates="drop").astype("string")
+        else:
+            key = x.astype("string").fillna("(missing)")
+        g = frame.groupby(key, dropna=False, sort=True)[y].agg(["size", "sum"])
+        lo, hi = wilson_interval(g["sum"].to_numpy(), g["size"].to_numpy())
+        out[d] = pd.DataFrame(
+            {
+                "bin": g.index.astype(str),
+                "rows": g["size"].to_numpy(),
+                "churned": g["sum"].to_numpy(),
+                "churn_rate": (g["sum"] / g["size"]).to_numpy(),
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
+    return out
+
+
+def hazard_drivers(
+    panel: pd.DataFrame, binary: list[str], numeric: list[str], categorical: list[str]
+) -> DriverModel:
+    """Fit the discrete-time hazard model (cloglog GLM with month fixed effects).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        :func:`hazard_panel` output.
+    binary, numeric, categorical : list of str
+        Driver columns by kind.
+
+    Returns
+    -------
+    DriverModel
+        Effects are hazard ratios.
+    """
+    X, meta, dropped = prepare_features(panel, binary, numeric, categorical)
+    months = pd.get_dummies(panel["month"], prefix="_m", drop_first=True, dtype=float)
+    design = pd.concat([X, months], axis=1)
+    design.insert(0, "const", 1.0)
+    params, bse, pvals = _fit(panel["churned"], design, sm.families.links.CLogLog())
+    effects = _effects(design, meta, params, bse, pvals, "hazard_ratio")
+    cohorts = metric_cohorts(panel, "churned", binary + numeric + categorical)
+    return DriverModel(
+        effects, cohorts, "hazard_ratio", len(panel), int(panel["churned"].sum()), dropped
+    )
+
+
+def snapshot_drivers(
+    customers: pd.DataFrame, binary: list[str], numeric: list[str], categorical: list[str]
+) -> DriverModel:
+    """Fit a logistic regression of the churn flag on customer attributes (snapshot data).
+
+    Returns
+    -------
+    DriverModel
+        Effects are odds ratios.
+    """
+    frame = customers.reset_index(drop=True)
+    y = frame["churned"].astype(int)
+    X, meta, dropped = prepare_features(frame, binary, numeric, categorical)
+    X.insert(0, "const", 1.0)
+    params, bse, pvals = _fit(y, X, sm.families.links.Logit())
+    effects = _effects(X, meta, params, bse, pvals, "odds_ratio")
+    cohorts = metric_cohorts(frame.assign(_y=y), "_y", binary + numeric + categorical)
+    return DriverModel(effects, cohorts, "odds_ratio", len(frame), int(y.sum()), dropped)
+
+
+def churn_drivers(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of: dt.date,
+    definition: str,
+    tickets: pd.DataFrame | None = None,
+    staff: pd.DataFrame | None = None,
+    attributes: list[str] | None = None,
+    slow_hours: float = 24.0,
+) -> DriverModel | None:
+    """The driver model suited to the data.
+
+    Parameters
+    ----------
+    spells, customers : DataFrame
+        Canonical spells and customer table.
+    as_of : date
+    definition : str
+        snapshot -> logistic on customers; otherwise the hazard model on customer-months.
+    tickets, staff : DataFrame, optional
+        Experience signals and account-manager departures.
+    attributes : list of str, optional
+        Customer columns to consider (numeric ones per SD, others by level); ``age`` is banded
+        (under 30, 30-54, 55+) and ``tenure_months`` is numeric.
+    slow_hours : float
+        A first response slower than this is "slow".
+
+    Returns
+    -------
+    DriverModel or None
+        None when there is no candidate driver.
+    """
+    attributes = [a for a in (attributes or []) if a in customers.columns]
+    frame = customers.copy()
+    if "age" in attributes:
+        frame["age_band"] = _bands(frame["age"])
+        attributes = [a if a != "age" else "age_band" for a in attributes]
+    numeric = [
+        a
+        for a in attributes
+        if pd.api.types.is_numeric_dtype(frame[a]) and not pd.api.types.is_bool_dtype(frame[a])
+    ]
+    # 0/1 columns (a complaint flag, an active-member flag) are yes/no, not amounts
+    flags = [a for a in numeric if set(frame[a].dropna().unique()) <= {0, 1}]
+    for a in flags:
+        frame[a] = frame[a].fillna(0).astype(int)
+    numeric = [a for a in numeric if a not in flags]
+    categorical = [a for a in attributes if a not in numeric and a not in flags]
+
+    if definition == "snapshot":
+        if "tenure_months" in frame and "tenure_months" not in numeric:
+            numeric = ["tenure_months", *numeric]
+        if not (numeric or categorical or flags):
+            return None
+        return snapshot_drivers(frame, flags, numeric, categorical)
+    events = experience_events(tickets, staff, frame, slow_hours)
+    panel = hazard_panel(spells, frame, as_of, events, flags + numeric + categorical)
+    binary = ["new_customer", *events, *flags]
+
+    return hazard_drivers(panel, binary, numeric, categorical)

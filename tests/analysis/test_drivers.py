@@ -1,0 +1,159 @@
+"""The driver models recover planted effects, keep planted nulls null, and report what the
+real data say."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+
+import pandas as pd
+import pytest
+
+from churnreport.analysis.drivers import churn_drivers, hazard_panel, prepare_features
+from churnreport.config import load_config
+from churnreport.data import load_dataset
+from churnreport.data.prepare import spells_from_intervals
+from churnreport.data.sample import EFFECTS, generate_sample
+from tests.conftest import EXAMPLES, SAMPLE, spells
+
+# planted hazard multipliers, by the name the model gives each driver
+PLANTED = {
+    ("manager_left_90d", ""): EFFECTS["manager_left_in_last_3_months"],
+    ("complaint_90d", ""): EFFECTS["complaint_in_last_3_months"],
+    ("new_customer", ""): EFFECTS["new_customer_first_3_months"],
+    ("customer_type", "intermediate"): EFFECTS["intermediate_customer"],
+    ("slow_response_90d", ""): EFFECTS["slow_response_in_last_3_months"],
+    ("age_band", "under 30"): EFFECTS["age_under_30"],
+    ("age_band", "55+"): EFFECTS["age_55_plus"],
+    ("plan", "premium"): EFFECTS["premium_plan"],
+}
+NULL = [
+    ("gender", "female"),
+    ("region", "North"),
+    ("region", "South"),
+    ("region", "West"),
+    ("plan", "standard"),
+    ("channel", "store"),
+    ("channel", "partner"),
+]
+ATTRS = ["customer_type", "age", "plan", "gender", "region", "channel"]
+
+
+def _model(ds):
+    return churn_drivers(
+        ds.spells,
+        ds.customers,
+        ds.as_of,
+        "contract",
+        ds.tables["tickets"],
+        ds.tables["staff"],
+        ATTRS,
+    )
+
+
+@pytest.fixture(scope="module")
+def sample_model():
+    return _model(load_dataset(load_config(SAMPLE / "report.yml")))
+
+
+def _effects(model) -> dict:
+    d = model.drivers
+    return {(r.driver, r.level): r for r in d.itertuples()}
+
+
+def test_planted_drivers_have_planted_direction_and_are_significant(sample_model):
+    got = _effects(sample_model)
+    assert sample_model.kind == "hazard_ratio"
+    for key, planted in PLANTED.items():
+        r = got[key]
+        assert r.significant, key
+        assert (r.effect > 1) == (planted > 1), (key, r.effect, planted)
+        assert r.ci_low < planted < r.ci_high or abs(math.log(r.effect / planted)) < 0.25, key
+
+
+def test_planted_order_of_strength(sample_model):
+    # every pair of drivers whose planted strengths differ by at least 0.2 on the log scale
+    # comes out in that order (closer pairs are within sampling noise of each other)
+    got = _effects(sample_model)
+    for (a, pa), (b, pb) in itertools.permutations(PLANTED.items(), 2):
+        if abs(math.log(pa)) - abs(math.log(pb)) >= 0.2:
+            assert got[a].strength > got[b].strength, (a, b)
+
+
+def test_planted_nulls_are_not_significant_across_samples():
+    # a planted null comes out "significant" only by chance: over three samples at most one
+    # of the 21 null coefficients may (the committed seed 42 has channel=partner at p 0.003,
+    # Holm-adjusted 0.02: a chance finding documented in data/sample/README.md)
+    hits = []
+    for seed in (1, 7):
+        t = generate_sample(20_000, seed=seed)
+        c = t.customers.copy()
+        for col in ("start_date", "end_date"):
+            c[col] = pd.to_datetime(c[col])
+        tk = t.tickets.assign(opened_at=lambda d: pd.to_datetime(d["opened_at"]))
+        st = t.staff.assign(left_date=lambda d: pd.to_datetime(d["left_date"]))
+        m = churn_drivers(
+            spells_from_intervals(c),
+            c.assign(churned=c["end_date"].notna()),
+            dt.date(2024, 12, 31),
+            "contract",
+            tk,
+            st,
+            ATTRS,
+        )
+        got = _effects(m)
+        hits += [(seed, k) for k in NULL if got[k].significant]
+    assert hits == []
+
+
+def test_committed_sample_nulls(sample_model):
+    got = _effects(sample_model)
+    for key in [
+        ("gender", "female"),
+        ("region", "North"),
+        ("region", "South"),
+        ("region", "West"),
+        ("plan", "standard"),
+        ("channel", "store"),
+    ]:
+        assert not got[key].significant, key
+
+
+def test_event_flags_cover_the_event_month_and_two_after_and_not_after_churn():
+    s = spells(("a", "2023-06-01", "2024-03-10"), ("b", "2023-06-01", None))
+    customers = pd.DataFrame({"customer_id": ["a", "b"]})
+    events = {
+        "complaint_90d": pd.DataFrame(
+            {"customer_id": ["a", "b"], "date": pd.to_datetime(["2024-03-20", "2024-01-15"])}
+        )
+    }
+    p = hazard_panel(s, customers, dt.date(2024, 4, 30), events, [], max_months=6)
+    flags = p.pivot(index="month", columns="customer_id", values="complaint_90d")
+    # b complained in Jan 2024: flagged Jan, Feb, Mar; not April
+    jan = 2024 * 12
+    assert flags.loc[[jan, jan + 1, jan + 2, jan + 3], "b"].tolist() == [1, 1, 1, 0]
+    # a's complaint came after it left (10 Mar): not a cause of leaving
+    assert flags.loc[jan + 2, "a"] == 0
+    assert p.loc[(p["customer_id"] == "a") & (p["month"] == jan + 2), "churned"].item() == 1
+
+
+def test_identical_columns_are_kept_once():
+    frame = pd.DataFrame({"a": ["x", "y"] * 50, "b": ["p", "q"] * 50, "n": range(100)})
+    X, meta, dropped = prepare_features(frame, [], ["n"], ["a", "b"])
+    assert list(X.columns) == ["n", "a=y"]
+    assert {"driver": "b=q", "reason": "correlated with a=y"} in dropped
+
+
+def test_ecommerce_drivers_report_what_the_data_say(shared_data):
+    cfg = load_config(EXAMPLES / "ecommerce.yml")
+    ds = load_dataset(cfg)
+    m = churn_drivers(
+        ds.spells, ds.customers, ds.as_of, "snapshot", attributes=cfg.driver_attributes()
+    )
+    got = _effects(m)
+    assert m.kind == "odds_ratio" and m.rows == 5366
+    assert got[("Complain", "")].effect > 3 and got[("Complain", "")].significant
+    assert got[("tenure_months", "")].effect < 1  # longer-tenured customers stay
+    # against intuition, and reported as such: more satisfied customers churn more here
+    assert got[("SatisfactionScore", "")].effect > 1 and got[("SatisfactionScore", "")].significant
