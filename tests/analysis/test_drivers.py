@@ -157,3 +157,25 @@ def test_ecommerce_drivers_report_what_the_data_say(shared_data):
     assert got[("tenure_months", "")].effect < 1  # longer-tenured customers stay
     # against intuition, and reported as such: more satisfied customers churn more here
     assert got[("SatisfactionScore", "")].effect > 1 and got[("SatisfactionScore", "")].significant
+
+
+def test_staff_turnover_effect_hand_computed():
+    from churnreport.analysis.drivers import staff_turnover_effect
+
+    panel = pd.DataFrame(
+        {
+            "manager_left_90d": [1] * 1000 + [0] * 20000,
+            "churned": [1] * 30 + [0] * 970 + [1] * 200 + [0] * 19800,
+        }
+    )
+    e = staff_turnover_effect(panel)
+    assert (e["after_rate"], e["other_rate"]) == (pytest.approx(0.03), pytest.approx(0.01))
+    se = math.sqrt(1 / 30 - 1 / 1000 + 1 / 200 - 1 / 20000)  # 0.1965
+    assert e["rate_ratio"] == pytest.approx(3.0)
+    assert e["ratio_ci_low"] == pytest.approx(3.0 * math.exp(-1.959964 * se), rel=1e-5)
+    assert staff_turnover_effect(panel.assign(manager_left_90d=0)) is None
+
+
+def test_sample_staff_turnover_effect(sample_model):
+    e = sample_model.staff_turnover
+    assert e["rate_ratio"] > 1.6 and e["ratio_ci_low"] > 1

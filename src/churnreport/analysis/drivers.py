@@ -69,6 +69,7 @@ class DriverModel:
     rows: int
     events: int
     dropped: list[dict] = field(default_factory=list)
+    staff_turnover: dict | None = None
 
     def metrics(self) -> dict[str, object]:
         """metrics.json entry ``drivers`` (and ``drivers_model``)."""
@@ -95,7 +96,56 @@ class DriverModel:
                 "events": self.events,
                 "dropped": self.dropped,
             },
+            "staff_turnover": self.staff_turnover,
         }
+
+
+def staff_turnover_effect(panel: pd.DataFrame, flag: str = "manager_left_90d") -> dict | None:
+    """Monthly churn of customers in the 90 days after their account manager left vs the rest.
+
+    Returns
+    -------
+    dict or None
+        after_rate, after_ci_low, after_ci_high, after_months (customer-months), other_rate,
+        other_ci_low, other_ci_high, other_months, rate_ratio with a 95% interval (log-scale
+        delta method); None without departures in the panel.
+
+    Examples
+    --------
+    30 churned in 1,000 customer-months after a departure, 200 in 20,000 otherwise: 3% vs 1%,
+    ratio 3.0, se(log ratio) = sqrt(1/30 - 1/1000 + 1/200 - 1/20000) = 0.1965.
+    """
+    if flag not in panel or panel[flag].sum() == 0:
+        return None
+    on = panel[flag] == 1
+    k1, n1 = int(panel.loc[on, "churned"].sum()), int(on.sum())
+    k0, n0 = int(panel.loc[~on, "churned"].sum()), int((~on).sum())
+    (l1, h1), (l0, h0) = (wilson_interval(k, n) for k, n in ((k1, n1), (k0, n0)))
+    out = {
+        "after_rate": k1 / n1,
+        "after_ci_low": float(l1),
+        "after_ci_high": float(h1),
+        "after_months": n1,
+        "after_churned": k1,
+        "other_rate": k0 / n0 if n0 else float("nan"),
+        "other_ci_low": float(l0),
+        "other_ci_high": float(h0),
+        "other_months": n0,
+        "other_churned": k0,
+        "rate_ratio": float("nan"),
+        "ratio_ci_low": float("nan"),
+        "ratio_ci_high": float("nan"),
+    }
+    if k1 and k0:
+        ratio = (k1 / n1) / (k0 / n0)
+        se = np.sqrt(1 / k1 - 1 / n1 + 1 / k0 - 1 / n0)
+        z = norm.ppf(0.975)
+        out.update(
+            rate_ratio=ratio,
+            ratio_ci_low=float(ratio * np.exp(-z * se)),
+            ratio_ci_high=float(ratio * np.exp(z * se)),
+        )
+    return out
 
 
 def _month_index(dates: pd.Series) -> pd.Series:
@@ -392,7 +442,13 @@ def hazard_drivers(
     effects = _effects(design, meta, params, bse, pvals, "hazard_ratio")
     cohorts = metric_cohorts(panel, "churned", binary + numeric + categorical)
     return DriverModel(
-        effects, cohorts, "hazard_ratio", len(panel), int(panel["churned"].sum()), dropped
+        effects,
+        cohorts,
+        "hazard_ratio",
+        len(panel),
+        int(panel["churned"].sum()),
+        dropped,
+        staff_turnover_effect(panel),
     )
 
 
