@@ -133,3 +133,22 @@ def test_telco_every_churner_lands_in_a_category_or_unmapped(shared_data):
     comp = ra.reasons[ra.reasons["reason"].str.startswith("Competitor")]
     assert set(comp["category"]) == {"competitor"}
     assert comp["churned"].sum() == 189 + 162 + 140 + 130
+
+
+def test_cumulative_incidence_hand_computed():
+    from churnreport.analysis.reasons import cumulative_incidence
+
+    # ages 1..6 months; price at 1 and 4, service at 2 and 6, 3 and 5 still customers:
+    # S before 4 = 5/6 * 4/5 = 4/6; CIF_price(4) = 1/6 + 4/6 * 1/3 = 0.3889
+    life = pd.DataFrame(
+        {
+            "customer_id": list("abcdef"),
+            "duration_months": [1.0, 2, 3, 4, 5, 6],
+            "churned": [True, True, False, True, False, True],
+        }
+    )
+    cats = pd.Series({"a": "price", "b": "service", "d": "price", "f": "service"})
+    cif = cumulative_incidence(life, cats).set_index("months")
+    assert cif.loc[1.0, "price"] == pytest.approx(1 / 6, abs=1e-3)
+    assert cif.loc[4.0, "price"] == pytest.approx(0.3889, abs=1e-3)
+    assert cif.loc[3.0, "service"] == pytest.approx(0.8333 * 0.2, abs=1e-3)

@@ -1,4 +1,4 @@
-"""Chapter 1 in one call: every indicator of the report period and its history."""
+"""Chapters in one call each: chapter 1 (indicators) and chapter 2 (causes)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,26 @@ import pandas as pd
 
 from churnreport.analysis.cohorts import cohort_retention
 from churnreport.analysis.definitions import churn_conventions
+from churnreport.analysis.drivers import DriverModel, churn_drivers
 from churnreport.analysis.indicators import (
     Indicators,
     churn_indicators,
     churn_type_split,
     referral_rates,
 )
+from churnreport.analysis.reasons import (
+    ReasonAnalysis,
+    classify_reasons,
+    cumulative_incidence,
+    reason_analysis,
+    reasons_by_segment,
+    reasons_over_time,
+)
 from churnreport.analysis.revenue import mrr_bridge
 from churnreport.analysis.survival import Survival, lifetimes, retention_curve
 from churnreport.analysis.trends import Alert, evaluate_alerts, period_changes
 from churnreport.analysis.value import ChurnValue, churn_value
+from churnreport.data.taxonomy import ReasonMapping
 
 
 @dataclass(frozen=True)
@@ -157,3 +167,86 @@ def indicator_chapter(
         churn_type_split(spells, customers, ind.periods),
         referral_rates(spells, customers, ind.periods),
     )
+
+
+@dataclass(frozen=True)
+class CauseChapter:
+    """Everything chapter 2 (causes) shows.
+
+    Attributes
+    ----------
+    reasons : ReasonAnalysis or None
+        Stated reasons of the customers lost in the window (None without churn_reason).
+    by_segment : dict
+        segment dimension -> category shares per level.
+    over_time : DataFrame or None
+        Churners per period and category.
+    incidence : DataFrame or None
+        Cumulative incidence by category over lifetime (dated data with reasons).
+    drivers : DriverModel or None
+        Behaviour and experience drivers.
+    mapping : ReasonMapping
+        The taxonomy used (labels, groups).
+    """
+
+    reasons: ReasonAnalysis | None
+    by_segment: dict[str, pd.DataFrame]
+    over_time: pd.DataFrame | None
+    incidence: pd.DataFrame | None
+    drivers: DriverModel | None
+    mapping: ReasonMapping
+
+    def metrics(self) -> dict[str, object]:
+        """metrics.json entries of this chapter."""
+        m: dict[str, object] = {}
+        if self.reasons is not None:
+            m.update(self.reasons.metrics())
+        if self.drivers is not None:
+            m.update(self.drivers.metrics())
+        return m
+
+
+def cause_chapter(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    mapping: ReasonMapping,
+    period: str,
+    as_of: dt.date,
+    definition: str,
+    revenue: pd.DataFrame | None = None,
+    tickets: pd.DataFrame | None = None,
+    staff: pd.DataFrame | None = None,
+    segments: list[str] | None = None,
+    attributes: list[str] | None = None,
+    slow_hours: float = 24.0,
+) -> CauseChapter:
+    """Compute chapter 2: stated reasons over the last year (every churner of a snapshot),
+    reasons by segment and over time, competing risks, and the driver model.
+
+    Returns
+    -------
+    CauseChapter
+    """
+    snapshot = definition == "snapshot"
+    start = (
+        as_of
+        if snapshot
+        else (pd.Timestamp(as_of) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
+    )
+    ra = reason_analysis(customers, mapping, start, as_of, revenue)
+    by_segment: dict[str, pd.DataFrame] = {}
+    over_time = incidence = None
+    if ra is not None and len(ra.churners):
+        for dim in (segments or [])[:3]:
+            if dim in ra.churners:
+                by_segment[dim] = reasons_by_segment(ra, dim)
+        if not snapshot:
+            over_time = reasons_over_time(ra, period)
+            all_reasons = classify_reasons(customers["churn_reason"], mapping)
+            cats = pd.Series(all_reasons["category"].to_numpy(), index=customers["customer_id"])
+            incidence = cumulative_incidence(lifetimes(spells, as_of), cats)
+    drivers = churn_drivers(
+        spells, customers, as_of, definition, tickets, staff, attributes, slow_hours
+    )
+    return CauseChapter(ra, by_segment, over_time, incidence, drivers, mapping)

@@ -35,6 +35,7 @@ NEW_CUSTOMER_MONTHS = 3
 MAX_LEVELS = 8
 CORRELATION_LIMIT = 0.8
 SKEW_LIMIT = 1.0
+MIN_EVENTS_PER_FACTOR = 10
 COMPLAINT_WORDS = ("complaint", "complain", "投诉")
 
 
@@ -354,7 +355,45 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
     return abs(float(np.corrcoef(a, b)[0, 1]))
 
 
+def _estimate(
+    y: pd.Series, design: pd.DataFrame, meta: list[dict], link, kind: str, dropped: list[dict]
+) -> pd.DataFrame:
+    """Fit and tabulate, or say why not: a multivariable model needs about ten events (and
+    ten non-events) per factor, or its estimates are noise."""
+    events = int(y.sum())
+    need = MIN_EVENTS_PER_FACTOR * max(len(meta), 1)
+    if min(events, len(y) - events) < need or not meta:
+        dropped.append(
+            {
+                "driver": "(model)",
+                "reason": f"too few churn events ({events}) for "
+                f"{len(meta)} factors: at least {need} needed",
+            }
+        )
+        return pd.DataFrame(
+            columns=[
+                "driver",
+                "level",
+                "reference",
+                "unit",
+                "exposure",
+                "effect",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "p_adjusted",
+                "kind",
+                "direction",
+                "significant",
+                "strength",
+            ]
+        )
+    params, bse, pvals = _fit(y, design, link)
+    return _effects(design, meta, params, bse, pvals, kind)
+
+
 def _fit(y: pd.Series, X: pd.DataFrame, link) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+
     model = sm.GLM(y.astype(float), X, family=sm.families.Binomial(link=link))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -438,8 +477,10 @@ def hazard_drivers(
     months = pd.get_dummies(panel["month"], prefix="_m", drop_first=True, dtype=float)
     design = pd.concat([X, months], axis=1)
     design.insert(0, "const", 1.0)
-    params, bse, pvals = _fit(panel["churned"], design, sm.families.links.CLogLog())
-    effects = _effects(design, meta, params, bse, pvals, "hazard_ratio")
+    effects = _estimate(
+        panel["churned"], design, meta, sm.families.links.CLogLog(), "hazard_ratio", dropped
+    )
+
     cohorts = metric_cohorts(panel, "churned", binary + numeric + categorical)
     return DriverModel(
         effects,
@@ -466,8 +507,8 @@ def snapshot_drivers(
     y = frame["churned"].astype(int)
     X, meta, dropped = prepare_features(frame, binary, numeric, categorical)
     X.insert(0, "const", 1.0)
-    params, bse, pvals = _fit(y, X, sm.families.links.Logit())
-    effects = _effects(X, meta, params, bse, pvals, "odds_ratio")
+    effects = _estimate(y, X, meta, sm.families.links.Logit(), "odds_ratio", dropped)
+
     cohorts = metric_cohorts(frame.assign(_y=y), "_y", binary + numeric + categorical)
     return DriverModel(effects, cohorts, "odds_ratio", len(frame), int(y.sum()), dropped)
 

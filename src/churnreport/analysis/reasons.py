@@ -7,6 +7,7 @@ Every churned customer in the window is counted once: under its category, under 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,3 +203,47 @@ def reasons_over_time(analysis: ReasonAnalysis, period: str) -> pd.DataFrame:
 
     labels = c["end_date"].dt.to_period(FREQ[period]).astype(str)
     return pd.crosstab(labels, c["category"]).sort_index()
+
+
+def cumulative_incidence(
+    life: pd.DataFrame, categories: pd.Series, top: int = 5, horizon_months: float = 36.0
+) -> pd.DataFrame:
+    """Cumulative incidence of churn by reason category over customer lifetime
+    (Aalen-Johansen, competing risks: leaving for one reason removes the chance of leaving
+    for another).
+
+    Parameters
+    ----------
+    life : DataFrame
+        customer_id, duration_months, churned (see :func:`~churnreport.analysis.lifetimes`).
+    categories : Series
+        Reason category per customer_id (for churned customers).
+    top : int
+        Categories shown; the rest are pooled as ``other_causes``.
+    horizon_months : float
+        Curves are read at whole months up to this age.
+
+    Returns
+    -------
+    DataFrame
+        months (0, 1, ...), then one column per category: the share of customers who have left
+        for that reason by that age.
+    """
+    from lifelines import AalenJohansenFitter
+
+    cat = life["customer_id"].map(categories).where(life["churned"])
+    ranked = cat.dropna().value_counts().index.tolist()
+    shown = ranked[:top]
+    cat = cat.where(cat.isna() | cat.isin(shown), "other_causes")
+    names = [*shown, *(["other_causes"] if len(ranked) > top else [])]
+    codes = cat.map({n: i + 1 for i, n in enumerate(names)}).fillna(0).astype(int)
+    grid = np.arange(0, int(min(horizon_months, life["duration_months"].max())) + 1, dtype=float)
+    out = pd.DataFrame({"months": grid})
+    for i, name in enumerate(names, start=1):
+        aj = AalenJohansenFitter(calculate_variance=False, seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # lifelines warns about tied times it jitters
+            aj.fit(life["duration_months"], codes, event_of_interest=i)
+        cif = aj.cumulative_density_.iloc[:, 0]
+        out[name] = cif.reindex(cif.index.union(grid)).ffill().fillna(0.0).loc[grid].to_numpy()
+    return out
