@@ -271,3 +271,19 @@ def test_sample_chapter_metrics_are_complete_and_agree_with_the_data(sample_run)
     html = (sample_run / "report.html").read_text(encoding="utf-8")
     assert "What churn costs" in html and "How other tools would count it" in html
     assert 'class="takeaway"' in html
+
+
+def test_sample_causes_chapter(sample_run):
+    m = json.loads((sample_run / "metrics.json").read_text())
+    cats = {c["category"]: c["churned"] for c in m["reason_categories"]}
+    assert sum(cats.values()) == sum(r["churned"] for r in m["reasons"]) + cats.get("not_stated", 0)
+    assert m["reasons_unmapped"] == []
+    drivers = {(d["driver"], d["level"]): d for d in m["drivers"]}
+    assert drivers[("complaint_90d", "")]["kind"] == "hazard_ratio"
+    assert (
+        drivers[("complaint_90d", "")]["significant"]
+        and drivers[("complaint_90d", "")]["effect"] > 1
+    )
+    assert m["staff_turnover"]["rate_ratio"] > 1
+    html = (sample_run / "report.html").read_text(encoding="utf-8")
+    assert "Why customers leave" in html and "left 2." in html

@@ -18,6 +18,7 @@ from churnreport.analysis import (
 from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset
 from churnreport.errors import ConfigError, InputError
+from churnreport.report import causes_view as causes
 from churnreport.report.appendix import definitions_html, parameters_html
 from churnreport.report.charts import (
     plot_churn_trend,
@@ -54,6 +55,7 @@ __all__ = [
     "ReportConfig",
     "ReportContext",
     "alerts_html",
+    "causes",
     "churn_mix_html",
     "churn_indicators",
     "conventions_html",

@@ -457,3 +457,184 @@ def plot_survival(survival, text: Text) -> Chart:
         at12=text.pct(at12.iloc[-1] if len(at12) else float("nan")),
     )
     return Chart(fig, alt)
+
+
+def plot_reason_pareto(
+    categories: pd.DataFrame, labels: dict[str, str], text: Text
+) -> Chart | None:
+    """Pareto chart of reason categories: counts as bars, cumulative share as a line.
+
+    Parameters
+    ----------
+    categories : DataFrame
+        ``ReasonAnalysis.categories``.
+    labels : dict
+        category -> label in the report language.
+    text : Text
+
+    Returns
+    -------
+    Chart or None
+        None without churners.
+    """
+    if categories is None or categories.empty:
+        return None
+    fig, ax = plt.subplots()
+    x = np.arange(len(categories))
+    colours = [
+        PALETTE["churned"]
+        if g == "subjective"
+        else PALETTE["end"]
+        if g in ("unmapped", "not_stated")
+        else PALETTE["rate"]
+        for g in categories["group"]
+    ]
+    ax.bar(x, categories["churned"], color=colours)
+    ax.set_xticks(x)
+    ax.set_xticklabels([labels.get(c, c) for c in categories["category"]], rotation=30, ha="right")
+    ax.set_ylabel(text("chart.churned_customers"))
+    ax2 = ax.twinx()
+    ax2.plot(x, categories["cumulative_share"], color=PALETTE["rolling"], marker="o", markersize=3)
+    ax2.set_ylim(0, 1.05)
+    ax2.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+    ax2.grid(False)
+    ax2.set_ylabel(text("chart.cumulative_share"))
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(color=PALETTE["churned"], label=text("chart.controllable")),
+        Patch(color=PALETTE["rate"], label=text("chart.uncontrollable")),
+        Patch(color=PALETTE["end"], label=text("chart.unknown_reason")),
+    ]
+    _legend_above(ax, handles, [h.get_label() for h in handles])
+    _finish(fig)
+    top = categories.iloc[0]
+    alt = text(
+        "chart.alt.pareto",
+        top=labels.get(top["category"], top["category"]),
+        share=text.pct(top["share"]),
+        n=len(categories),
+    )
+    return Chart(fig, alt)
+
+
+def plot_reasons_by_segment(
+    shares: pd.DataFrame, dimension: str, labels: dict[str, str], text: Text
+) -> Chart | None:
+    """Heatmap: share of each reason category among the churners of each segment level."""
+    if shares is None or shares.empty:
+        return None
+    data = shares.drop(columns="churned")
+    data.columns = [labels.get(c, c) for c in data.columns]
+    data.index = [f"{i} (n={n})" for i, n in zip(data.index, shares["churned"], strict=True)]
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(data) + 1.8))
+    sns.heatmap(
+        data,
+        ax=ax,
+        cmap="Reds",
+        vmin=0,
+        vmax=max(0.05, float(data.max().max())),
+        annot=True,
+        fmt=".0%",
+        annot_kws={"size": 7},
+        cbar=False,
+        linewidths=0.3,
+        linecolor="white",
+    )
+    ax.set_ylabel(dimension)
+    ax.set_xlabel("")
+    ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    ax.tick_params(axis="y", labelsize=8)
+    _finish(fig)
+    return Chart(fig, text("chart.alt.by_segment", dimension=dimension, levels=len(data)))
+
+
+def plot_reasons_over_time(
+    counts: pd.DataFrame, labels: dict[str, str], text: Text
+) -> Chart | None:
+    """Churners per period, stacked by reason category."""
+    if counts is None or len(counts) < 2:
+        return None
+    fig, ax = plt.subplots()
+    x = np.arange(len(counts))
+    bottom = np.zeros(len(counts))
+    palette = sns.color_palette("tab10", n_colors=len(counts.columns))
+    for colour, cat in zip(palette, counts.columns, strict=True):
+        ax.bar(x, counts[cat], bottom=bottom, color=colour, label=labels.get(cat, cat))
+        bottom += counts[cat].to_numpy()
+    ax.set_ylabel(text("chart.churned_customers"))
+    _period_axis(ax, [str(i) for i in counts.index], text)
+    _legend_above(ax, ncol=4)
+    _finish(fig)
+    return Chart(fig, text("chart.alt.over_time", n=len(counts)))
+
+
+def plot_incidence(incidence: pd.DataFrame, labels: dict[str, str], text: Text) -> Chart | None:
+    """Cumulative incidence of churn by reason over customer age (competing risks)."""
+    if incidence is None or len(incidence) < 2:
+        return None
+    fig, ax = plt.subplots()
+    for cat in incidence.columns.drop("months"):
+        ax.step(incidence["months"], incidence[cat], where="post", label=labels.get(cat, cat))
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
+    ax.set_xlabel(text("chart.months_since_start"))
+    ax.set_ylabel(text("chart.left_for_reason"))
+    _legend_above(ax, ncol=3)
+    _finish(fig)
+    last = incidence.iloc[-1].drop("months").sort_values(ascending=False)
+    alt = text(
+        "chart.alt.incidence",
+        months=int(incidence["months"].iloc[-1]),
+        top=labels.get(last.index[0], last.index[0]),
+        share=text.pct(last.iloc[0]),
+    )
+    return Chart(fig, alt)
+
+
+def plot_drivers(
+    drivers: pd.DataFrame, names: list[str], text: Text, top: int = 15
+) -> Chart | None:
+    """Forest plot: each driver's effect with its 95% interval on a log scale, strongest first;
+    significant effects in colour, the others grey.
+
+    Parameters
+    ----------
+    drivers : DataFrame
+        ``DriverModel.drivers``.
+    names : list of str
+        Display name of each row (same order).
+    text : Text
+    top : int
+        Rows shown.
+    """
+    if drivers is None or drivers.empty:
+        return None
+    d = drivers.head(top).iloc[::-1]
+    shown = names[: len(d)][::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(d) + 1.4))
+    y = np.arange(len(d))
+    colours = [
+        (PALETTE["churned"] if e > 1 else PALETTE["new"]) if s else "#9e9e9e"
+        for e, s in zip(d["effect"], d["significant"], strict=True)
+    ]
+    ax.hlines(y, d["ci_low"], d["ci_high"], color=colours, linewidth=2)
+    ax.scatter(d["effect"], y, color=colours, zorder=3, s=25)
+    ax.axvline(1, color="#333333", linewidth=0.8)
+    ax.set_xscale("log")
+    lo = min(float(d["ci_low"].min()), 0.9)
+    hi = max(float(d["ci_high"].max()), 1.1)
+    ticks = [t for t in (0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20) if lo <= t <= hi]
+    ax.xaxis.set_major_locator(mticker.FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}×"))
+
+    ax.set_yticks(y)
+    ax.set_yticklabels(shown, fontsize=8)
+    kind = d["kind"].iloc[0]
+    ax.set_xlabel(text(f"chart.{kind}"))
+    _finish(fig)
+    strongest = drivers.iloc[0]
+    alt = text("chart.alt.drivers", n=len(d), top=names[0], effect=f"{strongest['effect']:.2f}")
+    return Chart(fig, alt)

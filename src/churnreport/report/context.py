@@ -16,9 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from churnreport.analysis.chapter import IndicatorChapter, indicator_chapter
+from churnreport.analysis.chapter import (
+    CauseChapter,
+    IndicatorChapter,
+    cause_chapter,
+    indicator_chapter,
+)
 from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset, read_tables
+from churnreport.data.taxonomy import load_reason_mapping
 from churnreport.report.charts import apply_theme
 from churnreport.report.text import Text
 
@@ -54,6 +60,27 @@ class ReportContext:
             definition=data.definition,
             margin=cfg.margin,
             alerts=cfg.alerts.model_dump(),
+        )
+        for key, value in chapter.metrics().items():
+            self.record(key, value)
+        return chapter
+
+    def cause_chapter(self) -> CauseChapter:
+        """Chapter 2 for this run's data and config, its metrics recorded."""
+        cfg, data = self.config, self.data
+        chapter = cause_chapter(
+            data.spells,
+            data.customers,
+            mapping=load_reason_mapping(cfg.resolved_reason_mapping()),
+            period=cfg.period,
+            as_of=data.as_of,
+            definition=data.definition,
+            revenue=data.tables.get("revenue"),
+            tickets=data.tables.get("tickets"),
+            staff=data.tables.get("staff"),
+            segments=cfg.segments,
+            attributes=cfg.driver_attributes(),
+            slow_hours=cfg.drivers.slow_response_hours,
         )
         for key, value in chapter.metrics().items():
             self.record(key, value)
