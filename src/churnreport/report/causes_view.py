@@ -11,6 +11,7 @@ from churnreport.analysis.chapter import CauseChapter
 from churnreport.report.charts import (
     plot_drivers,
     plot_incidence,
+    plot_metric_cohorts,
     plot_reason_pareto,
     plot_reasons_by_segment,
     plot_reasons_over_time,
@@ -45,7 +46,7 @@ def category_labels(chapter: CauseChapter, text: Text) -> dict[str, str]:
 def section(chapter: CauseChapter, name: str, text: Text) -> HTML | None:
     """A section heading of chapter 2, or nothing when the section has nothing to show.
 
-    ``name``: reasons, segments, time, incidence, drivers.
+    ``name``: reasons, segments, time, incidence, drivers, cohorts.
     """
     r = chapter.reasons
     has = {
@@ -54,8 +55,11 @@ def section(chapter: CauseChapter, name: str, text: Text) -> HTML | None:
         "time": chapter.over_time is not None and len(chapter.over_time) >= 2,
         "incidence": chapter.incidence is not None,
         "drivers": True,
+        "cohorts": chapter.drivers is not None and not chapter.drivers.drivers.empty,
     }[name]
-    if name != "reasons" and name != "drivers" and (r is None or not has):
+    if name == "cohorts" and not has:
+        return None
+    if name in ("segments", "time", "incidence") and (r is None or not has):
         return None
     return heading(text(f"causes.{name}"), text(f"causes.{name}.why"), level=3)
 
@@ -72,7 +76,7 @@ def reasons_summary_html(chapter: CauseChapter, text: Text) -> HTML:
     top = cats.head(2)
     stated = int((r.churners["category"] != "not_stated").sum())
     sentence = text(
-        "causes.summary",
+        "causes.summary_snapshot" if r.window_start == r.window_end else "causes.summary",
         lost=text.int(len(r.churners)),
         start=text.date(r.window_start),
         end=text.date(r.window_end),
@@ -270,3 +274,13 @@ def drivers_table_html(chapter: CauseChapter, text: Text) -> HTML | None:
         numeric={"effect", "ci_low", "ci_high", "p_adjusted", "exposure"},
         compact=True,
     )
+
+
+def metric_cohorts_chart(chapter: CauseChapter, text: Text, top: int = 6):
+    """Churn rate by decile / level of the strongest drivers (what the model summarises)."""
+    m = chapter.drivers
+    if m is None or m.drivers.empty:
+        return None
+    order = list(dict.fromkeys(m.drivers["driver"]))[:top]
+    names = {d: (text(f"drv.{d}") if d in KNOWN_DRIVERS else d) for d in order}
+    return plot_metric_cohorts({d: m.cohorts[d] for d in order if d in m.cohorts}, names, text)

@@ -638,3 +638,41 @@ def plot_drivers(
     strongest = drivers.iloc[0]
     alt = text("chart.alt.drivers", n=len(d), top=names[0], effect=f"{strongest['effect']:.2f}")
     return Chart(fig, alt)
+
+
+def plot_metric_cohorts(
+    cohorts: dict[str, pd.DataFrame], names: dict[str, str], text: Text, top: int = 6
+) -> Chart | None:
+    """Churn rate (with 95% interval) per decile or level of the strongest drivers, small
+    multiples sharing one rate axis.
+
+    Parameters
+    ----------
+    cohorts : dict
+        driver -> bins (``DriverModel.cohorts``), in the order to show.
+    names : dict
+        driver -> display name.
+    text : Text
+    top : int
+        Panels shown.
+    """
+    items = [(d, c) for d, c in cohorts.items() if len(c) >= 2][:top]
+    if not items:
+        return None
+    cols = 3
+    rows = (len(items) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(9, 2.6 * rows), sharey=True, squeeze=False)
+    for ax, (driver, c) in zip(axes.flat, items, strict=False):
+        x = np.arange(len(c))
+        err = np.vstack([c["churn_rate"] - c["ci_low"], c["ci_high"] - c["churn_rate"]])
+        ax.bar(x, c["churn_rate"], color=PALETTE["band"])
+        ax.errorbar(x, c["churn_rate"], yerr=err, fmt="none", ecolor=PALETTE["rate"], capsize=2)
+        ax.set_title(names.get(driver, driver), fontsize=8, loc="left")
+        ax.set_xticks(x)
+        labels = [str(b)[:14] for b in c["bin"]]
+        ax.set_xticklabels(labels, rotation=45 if len(c) > 3 else 0, ha="right", fontsize=6)
+        ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
+    for ax in list(axes.flat)[len(items) :]:
+        ax.set_visible(False)
+    _finish(fig)
+    return Chart(fig, text("chart.alt.metric_cohorts", n=len(items)))

@@ -330,6 +330,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "drv.sentence.odds_ratio": "{who} had {effect} times the odds of having left (95% CI "
         "{lo}–{hi}).",
         "drv.sentence.ns": "{who}: no clear effect ({effect}, 95% CI {lo}–{hi}, not significant).",
+        "causes.summary_snapshot": "Of the {lost} customers lost in the snapshot, {stated} "
+        "stated a reason. {top} account for {share} of all losses; {controllable} of the "
+        "reasons that could be classified are causes the company controls.",
+        "chart.alt.metric_cohorts": "Churn rate with 95% intervals by decile or level of the "
+        "{n} strongest factors.",
+        "causes.cohorts": "Churn rate by factor",
+        "causes.cohorts.why": "The raw churn rate by decile (numbers) or level (categories) of "
+        "the strongest factors, before the model holds the others fixed.",
         "dq.blank": "(blank)",
         "dq.missing_token": "placeholder text (such as '?') read as a missing value",
         "dq.blank_value": "empty cells, kept as missing values",
@@ -595,6 +603,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "drv.sentence.hazard_ratio": "{who}流失的可能性是其他客户的 {effect} 倍（95% 置信区间 {lo}–{hi}）。",
         "drv.sentence.odds_ratio": "{who}已流失的几率是其他客户的 {effect} 倍（95% 置信区间 {lo}–{hi}）。",
         "drv.sentence.ns": "{who}：无明显影响（{effect}，95% 置信区间 {lo}–{hi}，不显著）。",
+        "causes.summary_snapshot": "快照中流失的 {lost} 位客户中，{stated} 位说明了原因。{top}合计占全部流失的 {share}；在可归类的原因中，{controllable} 属于公司可控的原因。",
+        "chart.alt.metric_cohorts": "最强的 {n} 个因素各分位数或取值下的流失率及 95% 置信区间。",
+        "causes.cohorts": "各因素下的流失率",
+        "causes.cohorts.why": "最强因素按十分位（数值）或取值（类别）分组的原始流失率，尚未控制其他因素。",
         "dq.blank": "（空）",
         "dq.missing_token": "占位文本（如“?”）视为缺失值",
         "dq.blank_value": "空单元格，按缺失值保留",
