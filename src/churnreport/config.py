@@ -203,14 +203,8 @@ def load_config(path: str | Path, **overrides: Any) -> ReportConfig:
         When the file is missing, is not YAML, or does not validate.
     """
     path = Path(path).resolve()
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    raw = read_yaml_mapping(path, "config file")
+
     for key, value in overrides.items():
         if value is not None and value != "":
             raw[key] = value
@@ -239,3 +233,16 @@ def dump_config(config: ReportConfig, path: Path) -> Path:
 
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def read_yaml_mapping(path: Path, what: str) -> dict:
+    """Read a YAML file whose top level is a mapping; ConfigError naming ``what`` otherwise."""
+    if not path.is_file():
+        raise ConfigError(f"{what} not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    return raw

@@ -36,6 +36,22 @@ MAX_LEVELS = 8
 CORRELATION_LIMIT = 0.8
 SKEW_LIMIT = 1.0
 MIN_EVENTS_PER_FACTOR = 10
+DRIVER_COLUMNS = [
+    "driver",
+    "level",
+    "reference",
+    "unit",
+    "exposure",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "kind",
+    "direction",
+    "significant",
+    "strength",
+]
 COMPLAINT_WORDS = ("complaint", "complain", "投诉")
 
 
@@ -74,20 +90,7 @@ class DriverModel:
 
     def metrics(self) -> dict[str, object]:
         """metrics.json entry ``drivers`` (and ``drivers_model``)."""
-        cols = [
-            "driver",
-            "level",
-            "reference",
-            "unit",
-            "effect",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "p_adjusted",
-            "kind",
-            "direction",
-            "significant",
-        ]
+        cols = [c for c in DRIVER_COLUMNS if c not in ("exposure", "strength")]
 
         return {
             "drivers": self.drivers[cols],
@@ -370,24 +373,7 @@ def _estimate(
                 f"{len(meta)} factors: at least {need} needed",
             }
         )
-        return pd.DataFrame(
-            columns=[
-                "driver",
-                "level",
-                "reference",
-                "unit",
-                "exposure",
-                "effect",
-                "ci_low",
-                "ci_high",
-                "p_value",
-                "p_adjusted",
-                "kind",
-                "direction",
-                "significant",
-                "strength",
-            ]
-        )
+        return pd.DataFrame(columns=DRIVER_COLUMNS)
     params, bse, pvals = _fit(y, design, link)
     return _effects(design, meta, params, bse, pvals, kind)
 

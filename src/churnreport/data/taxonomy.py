@@ -6,8 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from churnreport.config import read_yaml_mapping
 from churnreport.errors import ConfigError
 
 DEFAULT_MAPPING = Path(__file__).parent / "defaults" / "reasons.yml"
@@ -84,12 +83,8 @@ def load_reason_mapping(path: str | Path | None = None) -> ReasonMapping:
         The file is missing, not YAML, or names a category it does not define.
     """
     path = Path(path) if path else DEFAULT_MAPPING
-    if not path.is_file():
-        raise ConfigError(f"reason mapping file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    raw = read_yaml_mapping(path, "reason mapping file")
+
     try:
         categories = {
             name: Category(
