@@ -95,6 +95,36 @@ def reason_pareto(chapter: CauseChapter, text: Text):
     return plot_reason_pareto(chapter.reasons.categories, category_labels(chapter, text), text)
 
 
+def raw_reason_pareto(chapter: CauseChapter, text: Text, top: int = 15):
+    """Pareto chart of the most frequent raw reasons (shares of all churners in the window)."""
+    r = chapter.reasons
+    if r is None or r.reasons.empty:
+        return None
+    groups = {n: c.group for n, c in chapter.mapping.categories.items()}
+    frame = r.reasons.head(top).assign(group=lambda d: d["category"].map(groups).fillna("unmapped"))
+    return plot_reason_pareto(frame, {}, text, key="reason")
+
+
+def categories_table_html(chapter: CauseChapter, text: Text) -> HTML | None:
+    """Categories with churners, share, cumulative share and revenue lost per year."""
+    r = chapter.reasons
+    if r is None or r.churners.empty:
+        return None
+    labels = category_labels(chapter, text)
+    return table(
+        r.categories,
+        {
+            "category": (text("col.category"), lambda c: labels.get(c, c)),
+            "group": (text("col.group"), lambda g: text(f"group.{g}")),
+            "churned": (text("col.churned"), text.int),
+            "share": (text("col.share"), text.pct),
+            "cumulative_share": (text("col.cumulative"), text.pct),
+            "revenue_lost": (text("col.revenue_lost"), lambda v: text.money(v)),
+        },
+        numeric={"churned", "share", "cumulative_share", "revenue_lost"},
+    )
+
+
 def reasons_table_html(chapter: CauseChapter, text: Text, top: int = 15) -> HTML | None:
     """The most frequent stated reasons with category, counts, shares and revenue lost; then
     the reasons no rule matched."""

@@ -71,7 +71,7 @@ def apply_theme(language: str = "en") -> None:
         )
     plt.rcParams.update(
         {
-            "font.family": "sans-serif",
+            "font.family": families,  # a list: matplotlib falls back glyph by glyph
             "font.sans-serif": families + list(plt.rcParams["font.sans-serif"]),
             "axes.unicode_minus": False,
             "figure.figsize": (9, 3.8),
@@ -460,17 +460,19 @@ def plot_survival(survival, text: Text) -> Chart:
 
 
 def plot_reason_pareto(
-    categories: pd.DataFrame, labels: dict[str, str], text: Text
+    categories: pd.DataFrame, labels: dict[str, str], text: Text, key: str = "category"
 ) -> Chart | None:
-    """Pareto chart of reason categories: counts as bars, cumulative share as a line.
+    """Pareto chart of reasons: counts as bars (coloured by group), cumulative share as a line.
 
     Parameters
     ----------
     categories : DataFrame
-        ``ReasonAnalysis.categories``.
+        ``ReasonAnalysis.categories``, or the top raw reasons with a ``group`` column.
     labels : dict
-        category -> label in the report language.
+        value of ``key`` -> label in the report language (missing: the value itself).
     text : Text
+    key : str
+        The column naming the bars: ``category`` or ``reason``.
 
     Returns
     -------
@@ -485,13 +487,18 @@ def plot_reason_pareto(
         PALETTE["churned"]
         if g == "subjective"
         else PALETTE["end"]
-        if g in ("unmapped", "not_stated")
+        if g in ("unmapped", "not_stated", "involuntary")
         else PALETTE["rate"]
         for g in categories["group"]
     ]
     ax.bar(x, categories["churned"], color=colours)
     ax.set_xticks(x)
-    ax.set_xticklabels([labels.get(c, c) for c in categories["category"]], rotation=30, ha="right")
+    ax.set_xticklabels(
+        [str(labels.get(c, c))[:28] for c in categories[key]],
+        rotation=30,
+        ha="right",
+        fontsize=7 if len(categories) > 10 else None,
+    )
     ax.set_ylabel(text("chart.churned_customers"))
     ax2 = ax.twinx()
     ax2.plot(x, categories["cumulative_share"], color=PALETTE["rolling"], marker="o", markersize=3)
@@ -511,7 +518,7 @@ def plot_reason_pareto(
     top = categories.iloc[0]
     alt = text(
         "chart.alt.pareto",
-        top=labels.get(top["category"], top["category"]),
+        top=labels.get(top[key], top[key]),
         share=text.pct(top["share"]),
         n=len(categories),
     )
@@ -664,7 +671,15 @@ def plot_metric_cohorts(
     fig, axes = plt.subplots(rows, cols, figsize=(9, 2.6 * rows), sharey=True, squeeze=False)
     for ax, (driver, c) in zip(axes.flat, items, strict=False):
         x = np.arange(len(c))
-        err = np.vstack([c["churn_rate"] - c["ci_low"], c["ci_high"] - c["churn_rate"]])
+        # distances to the interval ends; rounding can make an exact 0 slightly negative
+        err = np.clip(
+            np.nan_to_num(
+                np.vstack([c["churn_rate"] - c["ci_low"], c["ci_high"] - c["churn_rate"]])
+            ),
+            0,
+            None,
+        )
+
         ax.bar(x, c["churn_rate"], color=PALETTE["band"])
         ax.errorbar(x, c["churn_rate"], yerr=err, fmt="none", ecolor=PALETTE["rate"], capsize=2)
         ax.set_title(names.get(driver, driver), fontsize=8, loc="left")
