@@ -10,9 +10,16 @@ from churnreport.report.text import Text
 
 def test_metric_cohorts_with_zero_and_full_rates():
     # rates of exactly 0 and 1 put the Wilson bound on the estimate: error bars of length 0
-    bins = pd.DataFrame({"bin": ["0", "1"], "rows": [50, 3], "churned": [0, 3],
-                         "churn_rate": [0.0, 1.0], "ci_low": [0.0, 0.4385],
-                         "ci_high": [0.0713, 1.0]})
+    bins = pd.DataFrame(
+        {
+            "bin": ["0", "1"],
+            "rows": [50, 3],
+            "churned": [0, 3],
+            "churn_rate": [0.0, 1.0],
+            "ci_low": [0.0, 0.4385],
+            "ci_high": [0.0713, 1.0],
+        }
+    )
     chart = plot_metric_cohorts({"flag": bins}, {"flag": "Flag"}, Text("en"))
     assert chart is not None and "1 strongest factors" in chart.alt
     assert chart.svg().startswith("<?xml")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from churnreport.analysis.revenue import revenue_at_churn
 from churnreport.data.taxonomy import ReasonMapping
 from churnreport.periods import FREQ
 
@@ -147,7 +148,7 @@ def reason_analysis(
     lost_attrs = lost.drop(columns=[c for c in classified.columns if c in lost.columns])
     churners = pd.concat([lost_attrs, classified], axis=1)
 
-    churners["revenue_lost"] = _revenue_at_churn(lost, revenue) * 12
+    churners["revenue_lost"] = revenue_at_churn(lost, revenue) * 12
     total = len(churners)
     categories = _pareto(churners, ["category", "group"], total)
     reasons = _pareto(churners, ["reason", "category", "sub"], total)
@@ -165,16 +166,6 @@ def reason_analysis(
         lo.date(),
         hi.date(),
     )
-
-
-def _revenue_at_churn(lost: pd.DataFrame, revenue: pd.DataFrame | None) -> np.ndarray:
-    """Monthly revenue of each churner just before its churn date (0 when unknown)."""
-    if revenue is None or lost.empty:
-        return np.zeros(len(lost))
-    m = lost[["customer_id", "end_date"]].reset_index().merge(revenue, on="customer_id")
-    on = (m["start"] < m["end_date"]) & (m["end"].isna() | (m["end"] >= m["end_date"]))
-    per = m[on].groupby("index")["mrr"].sum()
-    return per.reindex(range(len(lost)), fill_value=0.0).to_numpy()
 
 
 def reasons_by_segment(analysis: ReasonAnalysis, dimension: str, top: int = 8) -> pd.DataFrame:

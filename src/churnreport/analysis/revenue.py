@@ -115,3 +115,33 @@ def mrr_bridge(revenue: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     out["nrr"] = (s + out["expansion"] - out["contraction"] - out["churned_revenue"]) / s
     out["quick_ratio"] = (out["new_revenue"] + out["expansion"]) / lost.where(lost > 0)
     return out[BRIDGE_COLUMNS]
+
+
+def revenue_at_churn(lost: pd.DataFrame, revenue: pd.DataFrame | None) -> np.ndarray:
+    """Monthly recurring revenue of each churned customer just before its churn date.
+
+    Parameters
+    ----------
+    lost : DataFrame
+        customer_id, end_date (the churn date), one row per churned customer.
+    revenue : DataFrame or None
+        Revenue intervals (customer_id, start, end, mrr).
+
+    Returns
+    -------
+    ndarray
+        One amount per row of ``lost`` (0 when unknown).
+    """
+    if revenue is None or lost.empty:
+        return np.zeros(len(lost))
+    rows = pd.DataFrame(
+        {
+            "_row": np.arange(len(lost)),
+            "customer_id": lost["customer_id"].to_numpy(),
+            "end_date": lost["end_date"].to_numpy(),
+        }
+    )
+    m = rows.merge(revenue, on="customer_id")
+    on = (m["start"] < m["end_date"]) & (m["end"].isna() | (m["end"] >= m["end_date"]))
+    per = m[on].groupby("_row")["mrr"].sum()
+    return per.reindex(range(len(lost)), fill_value=0.0).to_numpy()

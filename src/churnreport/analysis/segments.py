@@ -1,0 +1,377 @@
+"""Who churns: churn by segment, whether differences are real, and what changed.
+
+Population: for a snapshot, every customer (churn = the churn flag). For dated data, the
+customers active at the start of the last year of periods; churn = leaving within that year
+(one year gives every segment enough customers to judge; the report period alone is a month).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency, fisher_exact
+from statsmodels.stats.multitest import multipletests
+
+from churnreport.analysis.indicators import period_table, wilson_interval
+from churnreport.analysis.revenue import revenue_at_churn
+from churnreport.analysis.trends import two_proportion_p
+
+SMALL = 30
+MAX_LEVELS = 12
+TENURE_BANDS = (0, 3, 12, 24)  # months: <3, 3-11, 12-23, 24+
+MISSING = "(missing)"
+OTHER = "(other)"
+
+
+def band_tenure(months: pd.Series, edges: tuple[int, ...] = TENURE_BANDS) -> pd.Series:
+    """Tenure bands: ``<3 months``, ``3-11 months``, ``12-23 months``, ``24+ months``."""
+    labels = [f"<{edges[1]} months"]
+    labels += [f"{a}-{b - 1} months" for a, b in itertools.pairwise(edges[1:])]
+    labels += [f"{edges[-1]}+ months"]
+    bands = pd.cut(months, [*edges[:1], *edges[1:], np.inf], right=False, labels=labels)
+    return bands.astype("string").fillna(MISSING)
+
+
+def band_age(age: pd.Series) -> pd.Series:
+    """Age bands under 30, 30-54, 55+ (DOMAIN.md: older customers churn less)."""
+    bands = pd.cut(age, [-np.inf, 30, 55, np.inf], right=False, labels=["under 30", "30-54", "55+"])
+    return bands.astype("string").fillna(MISSING)
+
+
+def segment_values(values: pd.Series, max_levels: int = MAX_LEVELS) -> pd.Series:
+    """Turn a column into segment levels: numbers with many values into quintile ranges,
+    missing values into their own level, rare levels beyond ``max_levels`` into (other)."""
+    if (
+        pd.api.types.is_numeric_dtype(values)
+        and not pd.api.types.is_bool_dtype(values)
+        and values.nunique() > 8
+    ):
+        q = pd.qcut(values, 5, duplicates="drop")
+        out = q.map(lambda iv: f"{iv.left:,.4g} – {iv.right:,.4g}").astype("string")
+    else:
+        out = values.astype("string")
+    out = out.fillna(MISSING)
+    top = out.value_counts().index[: max_levels - 1]
+    if out.nunique() > max_levels:
+        out = out.where(out.isin(top) | (out == MISSING), OTHER)
+    return out
+
+
+@dataclass(frozen=True)
+class SegmentTable:
+    """Churn by the levels of one dimension.
+
+    Attributes
+    ----------
+    dimension : str
+    table : DataFrame
+        segment, customers (at risk), churned, churn_rate, ci_low, ci_high, share_of_churn,
+        revenue_lost, lift (rate / overall rate), small (fewer than 30 customers), sorted by
+        rate, highest first.
+    test : str
+        ``chi-square`` or ``fisher``.
+    p_value : float
+    pairs : DataFrame
+        a, b, p_value, p_adjusted (Holm), significant: pairwise comparisons of the levels that
+        are not small.
+    """
+
+    dimension: str
+    table: pd.DataFrame
+    test: str
+    p_value: float
+    pairs: pd.DataFrame
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (metrics.json ``segments[dimension]``)."""
+        return {
+            "levels": self.table,
+            "test": self.test,
+            "p_value": self.p_value,
+            "significant_pairs": self.pairs[self.pairs["significant"]][["a", "b", "p_adjusted"]],
+        }
+
+
+def segment_table(frame: pd.DataFrame, dimension: str) -> SegmentTable:
+    """Churn per level of ``dimension`` with intervals, a test across levels and Holm-corrected
+    pairwise comparisons.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per customer at risk: the dimension column (levels), churned (bool),
+        revenue_lost.
+    dimension : str
+
+    Returns
+    -------
+    SegmentTable
+    """
+    level = frame[dimension]
+    g = frame.groupby(level, sort=False).agg(
+        customers=("churned", "size"),
+        churned=("churned", "sum"),
+        revenue_lost=("revenue_lost", "sum"),
+    )
+    g.index.name = "segment"
+    g = g.reset_index()
+    g["churned"] = g["churned"].astype(int)
+    g["churn_rate"] = g["churned"] / g["customers"]
+    lo, hi = wilson_interval(g["churned"].to_numpy(), g["customers"].to_numpy())
+    g["ci_low"], g["ci_high"] = lo, hi
+    total_churned = g["churned"].sum()
+    overall = total_churned / g["customers"].sum()
+    g["share_of_churn"] = g["churned"] / total_churned if total_churned else np.nan
+    g["lift"] = g["churn_rate"] / overall if overall else np.nan
+    g["small"] = g["customers"] < SMALL
+    g = g.sort_values(["churn_rate", "customers"], ascending=[False, False]).reset_index(drop=True)
+    test, p = _across_levels(g)
+    return SegmentTable(dimension, g, test, p, _pairwise(g))
+
+
+def _across_levels(g: pd.DataFrame) -> tuple[str, float]:
+    table = np.column_stack([g["churned"], g["customers"] - g["churned"]])
+    table = table[table.sum(axis=1) > 0]
+    if len(table) < 2 or (table.sum(axis=0) == 0).any():
+        return "none", float("nan")
+    if table.shape[0] == 2:
+        expected = table.sum(axis=1)[:, None] * table.sum(axis=0)[None, :] / table.sum()
+        if (expected < 5).any():
+            return "fisher", float(fisher_exact(table)[1])
+    return "chi-square", float(chi2_contingency(table)[1])
+
+
+def _pairwise(g: pd.DataFrame) -> pd.DataFrame:
+    big = g[~g["small"]]
+    rows = []
+    for (_, a), (_, b) in itertools.combinations(big.iterrows(), 2):
+        p = two_proportion_p(
+            int(a["churned"]), int(a["customers"]), int(b["churned"]), int(b["customers"])
+        )
+        rows.append({"a": a["segment"], "b": b["segment"], "p_value": p})
+    out = pd.DataFrame(rows, columns=["a", "b", "p_value"])
+    if out.empty:
+        return out.assign(p_adjusted=[], significant=[])
+    out["p_adjusted"] = multipletests(out["p_value"].fillna(1.0), method="holm")[1]
+    out["significant"] = out["p_adjusted"] < 0.05
+    return out
+
+
+def churn_population(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of: dt.date,
+    definition: str,
+    revenue: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, dt.date]:
+    """Customers at risk with their churn outcome, tenure at the window start and revenue lost.
+
+    Returns
+    -------
+    (frame, window_start)
+        frame: the customer columns plus churned (bool, in the window), tenure_at_start
+        (months), revenue_lost (12 x monthly revenue before churning).
+    """
+    c = customers.copy()
+    if definition == "snapshot":
+        start = pd.Timestamp(as_of)
+        at_risk = c
+        churned = c["churned"].astype(bool).to_numpy()
+        tenure = (
+            c["tenure_months"]
+            if "tenure_months" in c
+            else ((start - c["start_date"]).dt.days / 30.4375)
+        )
+    else:
+        start = pd.Timestamp(as_of) - pd.DateOffset(years=1) + pd.Timedelta(days=1)
+        first = spells.sort_values("spell_start")
+        active = (first["spell_start"] < start) & (
+            first["spell_end"].isna() | (first["spell_end"] >= start)
+        )
+        ids = first.loc[active, "customer_id"].unique()
+        at_risk = c[c["customer_id"].isin(ids)]
+        ends = first.loc[active].groupby("customer_id")["spell_end"].max()
+        end = at_risk["customer_id"].map(ends)
+        churned = (end.notna() & (end <= pd.Timestamp(as_of))).to_numpy()
+        tenure = (start - at_risk["start_date"]).dt.days / 30.4375
+    out = at_risk.assign(churned=churned, tenure_at_start=np.asarray(tenure, dtype=float))
+    lost = out[out["churned"]]
+    out["revenue_lost"] = 0.0
+    if revenue is not None and len(lost):
+        out.loc[lost.index, "revenue_lost"] = revenue_at_churn(lost, revenue) * 12
+    return out.reset_index(drop=True), start.date()
+
+
+def segment_dimensions(frame: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
+    """Add the segment level columns: tenure band, age band, the configured segments, customer
+    type and account manager when present. Returns a frame with one string column per
+    dimension (named as the dimension)."""
+    dims = pd.DataFrame(index=frame.index)
+    dims["tenure_band"] = band_tenure(frame["tenure_at_start"])
+    if "age" in frame:
+        dims["age_band"] = band_age(frame["age"])
+    for col in ["customer_type", *segments, "account_manager"]:
+        if col in frame and col not in dims and col not in ("age",):
+            dims[col] = segment_values(frame[col])
+    return dims
+
+
+def decompose_change(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Split the change in overall churn rate between two periods into mix and rate effects.
+
+    Parameters
+    ----------
+    before, after : DataFrame
+        segment, customers (at risk), churned, for the earlier and the later period.
+
+    Returns
+    -------
+    DataFrame
+        segment, share_before, share_after, rate_before, rate_after, mix_effect, rate_effect
+        (symmetric: mix = (w1 - w0) * (r0 + r1) / 2, rate = (r1 - r0) * (w0 + w1) / 2), so
+        that mix + rate summed over segments equals the change of the overall rate exactly.
+        Segments missing in one period count as 0 customers there.
+
+    Examples
+    --------
+    Two segments at 10% and 2% churn, 50/50 before and 80/20 after, rates unchanged: overall
+    6.0% -> 8.4%, all of the +2.4 points is mix.
+    """
+    b = before.set_index("segment")[["customers", "churned"]]
+    a = after.set_index("segment")[["customers", "churned"]]
+    idx = b.index.union(a.index)
+    b, a = b.reindex(idx, fill_value=0), a.reindex(idx, fill_value=0)
+    w0, w1 = b["customers"] / b["customers"].sum(), a["customers"] / a["customers"].sum()
+    r0 = b["churned"] / b["customers"].where(b["customers"] > 0)
+    r1 = a["churned"] / a["customers"].where(a["customers"] > 0)
+    # a segment absent in one period has no rate there: use its other rate (no rate effect)
+    r0f, r1f = r0.fillna(r1).fillna(0), r1.fillna(r0).fillna(0)
+    out = pd.DataFrame(
+        {
+            "segment": idx,
+            "share_before": w0.to_numpy(),
+            "share_after": w1.to_numpy(),
+            "rate_before": r0.to_numpy(),
+            "rate_after": r1.to_numpy(),
+            "mix_effect": ((w1 - w0) * (r0f + r1f) / 2).to_numpy(),
+            "rate_effect": ((r1f - r0f) * (w0 + w1) / 2).to_numpy(),
+        }
+    )
+    return out
+
+
+def segment_period_tables(
+    spells: pd.DataFrame, levels: pd.Series, period: str, as_of: dt.date
+) -> dict[str, pd.DataFrame]:
+    """The period table of each segment level (levels: customer_id -> level)."""
+    s = spells.assign(level=spells["customer_id"].map(levels).fillna(MISSING))
+    first = s["spell_start"].min().date()
+    return {
+        lvl: period_table(grp, period, as_of, first_day=first)
+        for lvl, grp in s.groupby("level", sort=True)
+    }
+
+
+@dataclass(frozen=True)
+class SegmentSurvival:
+    """Kaplan-Meier retention per level of one dimension.
+
+    Attributes
+    ----------
+    dimension : str
+    curves : dict
+        level -> Survival.
+    summary : DataFrame
+        segment, customers, churned, median_lifetime_months, rmst_months.
+    logrank_p : float
+        p-value of the multivariate logrank test (all curves equal).
+    """
+
+    dimension: str
+    curves: dict
+    summary: pd.DataFrame
+    logrank_p: float
+
+
+def survival_by_segment(
+    life: pd.DataFrame, levels: pd.Series, dimension: str, max_levels: int = 6
+) -> SegmentSurvival:
+    """Kaplan-Meier per level (the largest ``max_levels`` - 1 levels, the rest pooled as
+    (other)), logrank test, median and restricted mean lifetime on a common horizon."""
+    from lifelines.statistics import multivariate_logrank_test
+
+    from churnreport.analysis.survival import retention_curve
+
+    lvl = life["customer_id"].map(levels).fillna(MISSING).astype(str)
+    keep = (
+        lvl.value_counts().index[: max_levels - 1] if lvl.nunique() > max_levels else lvl.unique()
+    )
+    lvl = lvl.where(lvl.isin(keep), OTHER)
+    curves, rows = {}, []
+    for name, part in life.groupby(lvl.to_numpy()):
+        if len(part) < 2:
+            continue
+        s = retention_curve(part)
+        curves[name] = s
+        rows.append(
+            {
+                "segment": name,
+                "customers": s.customers,
+                "churned": s.churned,
+                "median_lifetime_months": s.median_lifetime_months,
+                "rmst_months": s.rmst_months,
+                "horizon_months": s.horizon_months,
+            }
+        )
+    test = multivariate_logrank_test(life["duration_months"], lvl, life["churned"])
+    summary = pd.DataFrame(rows).sort_values("rmst_months").reset_index(drop=True)
+    return SegmentSurvival(dimension, curves, summary, float(test.p_value))
+
+
+def change_decomposition(tables: dict[str, pd.DataFrame], lag: int) -> pd.DataFrame | None:
+    """Mix and rate effects of each level between the report period and ``lag`` periods earlier.
+
+    Parameters
+    ----------
+    tables : dict
+        level -> period table (:func:`segment_period_tables`).
+    lag : int
+        1 for the previous period, periods-per-year for the same period a year earlier.
+
+    Returns
+    -------
+    DataFrame or None
+        :func:`decompose_change` output with period_before / period_after; None when there are
+        not enough periods.
+    """
+    any_table = next(iter(tables.values()))
+    if len(any_table) <= lag:
+        return None
+    before = pd.DataFrame(
+        [
+            {
+                "segment": k,
+                "customers": t["start_customers"].iloc[-1 - lag],
+                "churned": t["churned"].iloc[-1 - lag],
+            }
+            for k, t in tables.items()
+        ]
+    )
+    after = pd.DataFrame(
+        [
+            {
+                "segment": k,
+                "customers": t["start_customers"].iloc[-1],
+                "churned": t["churned"].iloc[-1],
+            }
+            for k, t in tables.items()
+        ]
+    )
+    out = decompose_change(before, after)
+    out.insert(0, "period_before", any_table["period"].iloc[-1 - lag])
+    out.insert(1, "period_after", any_table["period"].iloc[-1])
+    return out

@@ -1,0 +1,152 @@
+"""Segment tables, tests, decomposition and survival by segment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnreport.analysis.segments import (
+    band_age,
+    band_tenure,
+    change_decomposition,
+    churn_population,
+    decompose_change,
+    segment_dimensions,
+    segment_table,
+    segment_values,
+    survival_by_segment,
+)
+from churnreport.config import load_config
+from churnreport.data import load_dataset
+from tests.conftest import EXAMPLES
+
+
+def _frame(groups):
+    rows = []
+    for level, (n, k) in groups.items():
+        rows += [
+            {"dim": level, "churned": i < k, "revenue_lost": 120.0 if i < k else 0.0}
+            for i in range(n)
+        ]
+    return pd.DataFrame(rows)
+
+
+def test_segment_table_hand_computed():
+    t = segment_table(_frame({"a": (100, 30), "b": (300, 30), "c": (20, 2)}), "dim")
+    tab = t.table.set_index("segment")
+    # overall 62 / 420 = 0.147619; a: 0.30, lift 0.30 / 0.147619 = 2.0323
+    assert tab.loc["a", "churn_rate"] == pytest.approx(0.30)
+    assert tab.loc["a", "lift"] == pytest.approx(0.30 / (62 / 420))
+    assert tab.loc["a", "share_of_churn"] == pytest.approx(30 / 62)
+    assert tab.loc["a", "revenue_lost"] == pytest.approx(30 * 120)
+    assert list(t.table["segment"]) == ["a", "b", "c"]  # by rate: 0.30, 0.10, 0.10 (b larger)
+    assert tab.loc["c", "small"] and not tab.loc["b", "small"]
+    # chi-square on [[30, 70], [30, 270], [2, 18]]: expected 14.762, 85.238, 44.286, 255.714,
+    # 2.952, 17.048; statistic 15.729 + 2.724 + 4.608 + 0.798 + 0.307 + 0.053 = 24.22 on 2 df,
+    # p = exp(-24.22 / 2) = 5.5e-6
+    assert t.test == "chi-square" and t.p_value == pytest.approx(5.50e-6, rel=0.01)
+
+    # pairwise: only levels with at least 30 customers; a vs b differ clearly
+    assert t.pairs[["a", "b"]].values.tolist() == [["a", "b"]]
+    assert t.pairs["significant"].all()
+
+
+def test_fisher_for_small_two_level_tables():
+    t = segment_table(_frame({"x": (8, 1), "y": (9, 6)}), "dim")
+    assert t.test == "fisher"
+
+
+def test_bands_and_levels():
+    assert band_tenure(pd.Series([0, 2.9, 3, 11.99, 12, 24, 100, np.nan])).tolist() == [
+        "<3 months",
+        "<3 months",
+        "3-11 months",
+        "3-11 months",
+        "12-23 months",
+        "24+ months",
+        "24+ months",
+        "(missing)",
+    ]
+    assert band_age(pd.Series([18, 29.9, 30, 54, 55, None])).tolist() == [
+        "under 30",
+        "under 30",
+        "30-54",
+        "30-54",
+        "55+",
+        "(missing)",
+    ]
+    many = segment_values(pd.Series([f"c{i % 20}" for i in range(200)]), max_levels=5)
+    assert many.nunique() == 5 and "(other)" in set(many)
+    numeric = segment_values(pd.Series(np.arange(100.0)))
+    assert numeric.nunique() == 5
+
+
+def test_planted_mix_shift_goes_to_the_mix_term():
+    # 10% and 2% churn; 50/50 before, 80/20 after, rates unchanged: 6.0% -> 8.4%
+    before = pd.DataFrame({"segment": ["hi", "lo"], "customers": [500, 500], "churned": [50, 10]})
+    after = pd.DataFrame({"segment": ["hi", "lo"], "customers": [800, 200], "churned": [80, 4]})
+    d = decompose_change(before, after)
+    assert d["mix_effect"].sum() == pytest.approx(0.024)
+    assert d["rate_effect"].sum() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_planted_rate_change_goes_to_the_rate_term_and_effects_sum_to_the_change():
+    before = pd.DataFrame({"segment": ["a", "b"], "customers": [600, 400], "churned": [30, 8]})
+    after = pd.DataFrame({"segment": ["a", "b"], "customers": [600, 400], "churned": [60, 8]})
+    d = decompose_change(before, after)
+    assert d["mix_effect"].sum() == pytest.approx(0.0, abs=1e-12)
+    assert d.set_index("segment").loc["a", "rate_effect"] == pytest.approx(0.03)
+    before2 = pd.DataFrame({"segment": ["a", "b"], "customers": [700, 300], "churned": [21, 30]})
+    after2 = pd.DataFrame({"segment": ["a", "b"], "customers": [400, 600], "churned": [20, 30]})
+    d2 = decompose_change(before2, after2)
+    assert d2["mix_effect"].sum() + d2["rate_effect"].sum() == pytest.approx(50 / 1000 - 51 / 1000)
+
+
+def test_change_decomposition_reads_the_last_periods():
+    t = pd.DataFrame(
+        {"period": ["p1", "p2", "p3"], "start_customers": [100, 100, 100], "churned": [5, 5, 10]}
+    )
+    u = t.assign(churned=[1, 1, 1])
+    d = change_decomposition({"x": t, "y": u}, lag=1)
+    assert (d["period_before"].iloc[0], d["period_after"].iloc[0]) == ("p2", "p3")
+    assert d["rate_effect"].sum() == pytest.approx(0.025)
+    assert change_decomposition({"x": t}, lag=3) is None
+
+
+def test_survival_by_segment_separates_levels():
+    rng = np.random.default_rng(0)
+    life = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(400)],
+            "duration_months": np.r_[rng.exponential(6, 200), rng.exponential(30, 200)],
+            "churned": True,
+        }
+    )
+    levels = pd.Series(["fast"] * 200 + ["slow"] * 200, index=life["customer_id"])
+    s = survival_by_segment(life, levels, "speed")
+    assert s.logrank_p < 1e-6
+    summary = s.summary.set_index("segment")
+    assert summary.loc["fast", "rmst_months"] < summary.loc["slow", "rmst_months"]
+
+
+def test_telco_contract_rates_match_the_published_figures(shared_data):
+    cfg = load_config(EXAMPLES / "telco_ibm.yml")
+    ds = load_dataset(cfg)
+    pop, _ = churn_population(ds.spells, ds.customers, ds.as_of, ds.definition)
+    dims = segment_dimensions(pop, cfg.segments)
+    t = segment_table(pd.concat([pop[["churned", "revenue_lost"]], dims[["plan"]]], axis=1), "plan")
+    rates = t.table.set_index("segment")["churn_rate"].round(4).to_dict()
+    assert rates == {"Month-to-month": 0.4271, "One year": 0.1127, "Two year": 0.0283}
+    assert t.p_value < 0.001
+
+
+def test_bank_and_ecommerce_segments(shared_data):
+    for name, dim, top in (("bank_churn", "region", "Germany"), ("ecommerce", "Complain", "1")):
+        cfg = load_config(EXAMPLES / f"{name}.yml")
+        ds = load_dataset(cfg)
+        pop, _ = churn_population(ds.spells, ds.customers, ds.as_of, ds.definition)
+        dims = segment_dimensions(pop, cfg.segments)
+        t = segment_table(pd.concat([pop[["churned", "revenue_lost"]], dims[[dim]]], axis=1), dim)
+        assert t.table["customers"].sum() == len(pop)
+        assert t.table["segment"].iloc[0] == top
