@@ -287,3 +287,21 @@ def test_sample_causes_chapter(sample_run):
     assert m["staff_turnover"]["rate_ratio"] > 1
     html = (sample_run / "report.html").read_text(encoding="utf-8")
     assert "Why customers leave" in html and "left 2." in html
+
+
+def test_sample_segments_chapter(sample_run):
+    m = json.loads((sample_run / "metrics.json").read_text())
+    seg = m["segments"]
+    assert {"tenure_band", "age_band", "customer_type", "plan", "gender"} <= set(seg)
+    ct = {r["segment"]: r for r in seg["customer_type"]["levels"]}
+    # planted: intermediate customers churn less, with a real difference
+    assert ct["intermediate"]["churn_rate"] < ct["final"]["churn_rate"]
+    assert seg["customer_type"]["p_value"] < 0.001
+    age = {r["segment"]: r["churn_rate"] for r in seg["age_band"]["levels"]}
+    assert age["under 30"] > age["30-54"] > age["55+"]
+    dec = m["change_decomposition"]["plan"]["previous"]
+    change = sum(r["mix_effect"] + r["rate_effect"] for r in dec)
+    dec_periods = [p for p in m["periods"] if p["period"] in ("2024-11", "2024-12")]
+    assert change == pytest.approx(dec_periods[1]["churn_rate"] - dec_periods[0]["churn_rate"])
+    html = (sample_run / "report.html").read_text(encoding="utf-8")
+    assert "Who churns" in html and "Mix effect" in html

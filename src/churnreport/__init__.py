@@ -19,6 +19,7 @@ from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset
 from churnreport.errors import ConfigError, InputError
 from churnreport.report import causes_view as causes
+from churnreport.report import segments_view as segments
 from churnreport.report.appendix import definitions_html, parameters_html
 from churnreport.report.charts import (
     plot_churn_trend,
@@ -82,6 +83,7 @@ __all__ = [
     "quality_tables_html",
     "revenue_table_html",
     "section",
+    "segments",
     "survival_summary_html",
     "takeaway",
     "title_block",

@@ -150,3 +150,10 @@ def test_bank_and_ecommerce_segments(shared_data):
         t = segment_table(pd.concat([pop[["churned", "revenue_lost"]], dims[[dim]]], axis=1), dim)
         assert t.table["customers"].sum() == len(pop)
         assert t.table["segment"].iloc[0] == top
+
+
+def test_dimension_with_one_big_level_has_no_pairs():
+    t = segment_table(_frame({"big": (100, 10), "tiny": (5, 1)}), "dim")
+    assert t.pairs.empty
+    d = t.to_dict()
+    assert len(d["significant_pairs"]) == 0

@@ -25,10 +25,21 @@ from churnreport.analysis.reasons import (
     reasons_over_time,
 )
 from churnreport.analysis.revenue import mrr_bridge
+from churnreport.analysis.segments import (
+    SegmentSurvival,
+    SegmentTable,
+    change_decomposition,
+    churn_population,
+    segment_dimensions,
+    segment_period_tables,
+    segment_table,
+    survival_by_segment,
+)
 from churnreport.analysis.survival import Survival, lifetimes, retention_curve
 from churnreport.analysis.trends import Alert, evaluate_alerts, period_changes
 from churnreport.analysis.value import ChurnValue, churn_value
 from churnreport.data.taxonomy import ReasonMapping
+from churnreport.periods import PERIODS_PER_YEAR
 
 
 @dataclass(frozen=True)
@@ -250,3 +261,97 @@ def cause_chapter(
         spells, customers, as_of, definition, tickets, staff, attributes, slow_hours
     )
     return CauseChapter(ra, by_segment, over_time, incidence, drivers, mapping)
+
+
+@dataclass(frozen=True)
+class SegmentChapter:
+    """Everything chapter 3 (segments) shows.
+
+    Attributes
+    ----------
+    tables : dict
+        dimension -> SegmentTable (churn per level over the window).
+    survival : dict
+        dimension -> SegmentSurvival (the first three dimensions).
+    decomposition : dict
+        dimension -> {"previous": DataFrame, "year_ago": DataFrame or None} (dated data).
+    heatmaps : dict
+        dimension -> churn rate per level (rows) and period (columns), last year of periods.
+    customers : int
+        Customers at risk in the window.
+    window_start, window_end : date
+    snapshot : bool
+    """
+
+    tables: dict[str, SegmentTable]
+    survival: dict[str, SegmentSurvival]
+    decomposition: dict[str, dict]
+    heatmaps: dict[str, pd.DataFrame]
+    customers: int
+    window_start: dt.date
+    window_end: dt.date
+    snapshot: bool
+
+    def metrics(self) -> dict[str, object]:
+        """metrics.json entries ``segments`` and ``change_decomposition``."""
+        return {
+            "segments": {d: t.to_dict() for d, t in self.tables.items()},
+            "segments_survival": {
+                d: {"logrank_p": s.logrank_p, "levels": s.summary} for d, s in self.survival.items()
+            },
+            "change_decomposition": self.decomposition,
+        }
+
+
+def segment_chapter(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    period: str,
+    as_of: dt.date,
+    definition: str,
+    segments: list[str],
+    revenue: pd.DataFrame | None = None,
+) -> SegmentChapter:
+    """Compute chapter 3: churn by every segment dimension, survival for the first three,
+    and (dated data) what changed against the previous period and a year earlier.
+
+    Returns
+    -------
+    SegmentChapter
+    """
+    snapshot = definition == "snapshot"
+    pop, window_start = churn_population(spells, customers, as_of, definition, revenue)
+    dims = segment_dimensions(pop, segments)
+    tables = {
+        d: segment_table(pd.concat([pop[["churned", "revenue_lost"]], dims[[d]]], axis=1), d)
+        for d in dims.columns
+    }
+    life = lifetimes(spells, as_of)
+    # levels of every customer from the static attributes (the tenure band moves with time: it
+    # is a table dimension, not a survival or decomposition one)
+    every = segment_dimensions(customers.assign(tenure_at_start=float("nan")), segments)
+    every = every.drop(columns="tenure_band")
+    levels = {
+        d: pd.Series(every[d].to_numpy(), index=customers["customer_id"].to_numpy())
+        for d in every.columns
+    }
+    key_dims = [d for d in every.columns if d != "account_manager"][:3]
+    survival = {d: survival_by_segment(life, levels[d], d) for d in key_dims}
+    decomposition: dict[str, dict] = {}
+    heatmaps: dict[str, pd.DataFrame] = {}
+    if not snapshot:
+        lag_year = PERIODS_PER_YEAR[period]
+        for d, lv in levels.items():
+            per = segment_period_tables(spells, lv, period, as_of)
+
+            decomposition[d] = {
+                "previous": change_decomposition(per, 1),
+                "year_ago": change_decomposition(per, lag_year),
+            }
+            heatmaps[d] = pd.DataFrame(
+                {lvl: t.set_index("period")["churn_rate"].tail(lag_year) for lvl, t in per.items()}
+            ).T
+    return SegmentChapter(
+        tables, survival, decomposition, heatmaps, len(pop), window_start, as_of, snapshot
+    )

@@ -92,7 +92,9 @@ class SegmentTable:
             "levels": self.table,
             "test": self.test,
             "p_value": self.p_value,
-            "significant_pairs": self.pairs[self.pairs["significant"]][["a", "b", "p_adjusted"]],
+            "significant_pairs": self.pairs.loc[
+                self.pairs["significant"].astype(bool), ["a", "b", "p_adjusted"]
+            ],
         }
 
 
@@ -155,7 +157,7 @@ def _pairwise(g: pd.DataFrame) -> pd.DataFrame:
         rows.append({"a": a["segment"], "b": b["segment"], "p_value": p})
     out = pd.DataFrame(rows, columns=["a", "b", "p_value"])
     if out.empty:
-        return out.assign(p_adjusted=[], significant=[])
+        return out.assign(p_adjusted=pd.Series(dtype=float), significant=pd.Series(dtype=bool))
     out["p_adjusted"] = multipletests(out["p_value"].fillna(1.0), method="holm")[1]
     out["significant"] = out["p_adjusted"] < 0.05
     return out
@@ -312,10 +314,12 @@ def survival_by_segment(
     )
     lvl = lvl.where(lvl.isin(keep), OTHER)
     curves, rows = {}, []
-    for name, part in life.groupby(lvl.to_numpy()):
-        if len(part) < 2:
-            continue
-        s = retention_curve(part)
+    groups = [(n, p) for n, p in life.groupby(lvl.to_numpy()) if len(p) >= 2]
+    # one horizon inside every level's observed range, so restricted means compare
+    horizon = float(min(min(np.floor(p["duration_months"].max()) for _, p in groups), 60))
+    for name, part in groups:
+        s = retention_curve(part, horizon=horizon)
+
         curves[name] = s
         rows.append(
             {

@@ -71,13 +71,16 @@ class Survival:
         }
 
 
-def retention_curve(life: pd.DataFrame) -> Survival:
+def retention_curve(life: pd.DataFrame, horizon: float | None = None) -> Survival:
     """Fit Kaplan-Meier to lifetimes (see :func:`lifetimes`).
 
     Parameters
     ----------
     life : DataFrame
         duration_months, churned.
+    horizon : float, optional
+        RMST horizon in months; default the longest observed lifetime, at most 60.
+
 
     Returns
     -------
@@ -96,7 +99,9 @@ def retention_curve(life: pd.DataFrame) -> Survival:
         }
     )
     median = float(kmf.median_survival_time_)
-    horizon = float(min(np.floor(life["duration_months"].max()), MAX_RMST_HORIZON_MONTHS))
+    if horizon is None:
+        horizon = float(min(np.floor(life["duration_months"].max()), MAX_RMST_HORIZON_MONTHS))
+
     rmst = float(restricted_mean_survival_time(kmf, t=horizon)) if horizon > 0 else 0.0
     return Survival(
         curve=curve,

@@ -691,3 +691,93 @@ def plot_metric_cohorts(
         ax.set_visible(False)
     _finish(fig)
     return Chart(fig, text("chart.alt.metric_cohorts", n=len(items)))
+
+
+def plot_segment_rates(
+    table: pd.DataFrame, dimension: str, overall: float, text: Text
+) -> Chart | None:
+    """Churn rate per level with its 95% interval, sorted by rate; small levels hatched grey,
+    the overall rate as a line."""
+    if table is None or table.empty:
+        return None
+    t = table.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.34 * len(t) + 1.2))
+    y = np.arange(len(t))
+    colours = ["#bdbdbd" if s else PALETTE["rate"] for s in t["small"]]
+    err = np.clip(
+        np.nan_to_num(np.vstack([t["churn_rate"] - t["ci_low"], t["ci_high"] - t["churn_rate"]])),
+        0,
+        None,
+    )
+    ax.barh(y, t["churn_rate"], color=colours, alpha=0.85)
+    ax.errorbar(t["churn_rate"], y, xerr=err, fmt="none", ecolor="#333333", capsize=2)
+    ax.axvline(
+        overall,
+        color=PALETTE["rolling"],
+        linestyle="--",
+        linewidth=1,
+        label=text("chart.overall_rate"),
+    )
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(s)[:30] for s in t["segment"]], fontsize=8)
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(text("chart.churn_rate"))
+    _legend_above(ax, ncol=1)
+    _finish(fig)
+    top = table.iloc[0]
+    alt = text(
+        "chart.alt.segment_rates",
+        dimension=dimension,
+        top=str(top["segment"]),
+        rate=text.pct(top["churn_rate"]),
+        n=len(table),
+    )
+    return Chart(fig, alt)
+
+
+def plot_segment_survival(curves: dict, dimension: str, text: Text) -> Chart | None:
+    """Kaplan-Meier retention per level of one dimension."""
+    if not curves:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    for name, s in curves.items():
+        ax.step(s.curve["months"], s.curve["retention"], where="post", label=str(name)[:30])
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_xlabel(text("chart.months_since_start"))
+    ax.set_ylabel(text("chart.still_customers"))
+    _legend_above(ax, ncol=3)
+    _finish(fig)
+    return Chart(fig, text("chart.alt.segment_survival", dimension=dimension, n=len(curves)))
+
+
+def plot_segment_heatmap(rates: pd.DataFrame, dimension: str, text: Text) -> Chart | None:
+    """Churn rate per level (rows) and period (columns)."""
+    if rates is None or rates.empty or rates.shape[1] < 2:
+        return None
+    data = rates.copy()
+    data.columns = [text.period(str(c)) for c in data.columns]
+    data.index = [str(i)[:30] for i in data.index]
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(data) + 1.6))
+    sns.heatmap(
+        data,
+        ax=ax,
+        cmap="Reds",
+        annot=True,
+        fmt=".1%",
+        annot_kws={"size": 6},
+        cbar=False,
+        linewidths=0.3,
+        linecolor="white",
+        mask=data.isna(),
+    )
+    ax.set_ylabel(dimension)
+    ax.set_xlabel("")
+    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    ax.tick_params(axis="y", labelsize=8)
+    _finish(fig)
+    return Chart(
+        fig,
+        text("chart.alt.segment_heatmap", dimension=dimension, n=len(data), periods=data.shape[1]),
+    )

@@ -19,8 +19,10 @@ import pandas as pd
 from churnreport.analysis.chapter import (
     CauseChapter,
     IndicatorChapter,
+    SegmentChapter,
     cause_chapter,
     indicator_chapter,
+    segment_chapter,
 )
 from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset, read_tables
@@ -81,6 +83,22 @@ class ReportContext:
             segments=cfg.segments,
             attributes=cfg.driver_attributes(),
             slow_hours=cfg.drivers.slow_response_hours,
+        )
+        for key, value in chapter.metrics().items():
+            self.record(key, value)
+        return chapter
+
+    def segment_chapter(self) -> SegmentChapter:
+        """Chapter 3 for this run's data and config, its metrics recorded."""
+        cfg, data = self.config, self.data
+        chapter = segment_chapter(
+            data.spells,
+            data.customers,
+            period=cfg.period,
+            as_of=data.as_of,
+            definition=data.definition,
+            segments=cfg.segments,
+            revenue=data.tables.get("revenue"),
         )
         for key, value in chapter.metrics().items():
             self.record(key, value)
