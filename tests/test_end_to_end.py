@@ -132,11 +132,19 @@ def test_pdf_has_title_pages_and_headline(sample_run):
 
 def test_chinese_report_renders_chinese_text(tmp_path):
     cfg = write_sample(tmp_path / "s", n_customers=1500, output_dir=str(tmp_path / "r"))
+    customers = pd.read_csv(tmp_path / "s" / "customers.csv", dtype=str, keep_default_na=False)
+    zh_regions = {"East": "华东", "North": "华北", "South": "华南", "West": "西部"}
+    customers["region"] = customers["region"].map(zh_regions)
+    customers.to_csv(tmp_path / "s" / "customers.csv", index=False)
     res = cli("run", "--config", str(cfg), "--language", "zh")
     assert res.returncode == 0, res.stderr
     run = next((tmp_path / "r").glob("*_sample"))
     text = "\n".join(p.extract_text() for p in PdfReader(run / "report.pdf").pages)
     assert "客户流失分析报告" in text and "流失率" in text
+    assert "华东" in text and "西部" in text  # segment names in Chinese, in tables
+    seg = json.loads((run / "metrics.json").read_text())["segments"]["region"]["levels"]
+    assert {r["segment"] for r in seg} == set(zh_regions.values())
+
     assert json.loads((run / "metrics.json").read_text())["language"] == "zh"
 
 

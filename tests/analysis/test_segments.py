@@ -157,3 +157,31 @@ def test_dimension_with_one_big_level_has_no_pairs():
     assert t.pairs.empty
     d = t.to_dict()
     assert len(d["significant_pairs"]) == 0
+
+
+def test_abc_classes_by_customer_share():
+    from churnreport.analysis.segments import abc_classes
+
+    v = pd.Series([float(x) for x in range(100, 0, -1)] + [None])
+    c = abc_classes(v)
+    # 100 valued customers: top 15 are A, next 25 B, the other 60 C; no value: its own level
+    assert (c == "A").sum() == 15 and (c == "B").sum() == 25 and (c == "C").sum() == 60
+    assert c.iloc[0] == "A" and c.iloc[99] == "C" and c.iloc[100] == "(missing)"
+
+
+def test_rfm_scores_and_groups():
+    from churnreport.analysis.segments import rfm_scores
+
+    on = pd.Timestamp("2024-01-01")
+    rows = []
+    # five customers, ever more recent, frequent and big: e is a champion, a is lost
+    for i, cid in enumerate("abcde"):
+        for k in range(i + 1):
+            rows.append({"customer_id": cid, "date": on - pd.Timedelta(days=300 - 60 * i + k),
+                         "amount": 10.0 * (i + 1)})
+    tx = pd.DataFrame(rows)
+    r = rfm_scores(tx, pd.Series(list("abcde")), on).set_index("customer_id")
+    assert r.loc["e", ["r", "f", "m"]].tolist() == [5, 5, 5]
+    assert r.loc["a", ["r", "f", "m"]].tolist() == [1, 1, 1]
+    assert r.loc["e", "rfm_group"] == "champions" and r.loc["a", "rfm_group"] == "lost"
+    assert r.loc["a", "frequency"] == 1 and r.loc["e", "monetary"] == 5 * 50.0

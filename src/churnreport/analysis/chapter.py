@@ -300,7 +300,13 @@ class SegmentChapter:
                 d: {"logrank_p": s.logrank_p, "levels": s.summary} for d, s in self.survival.items()
             },
             "change_decomposition": self.decomposition,
+            "value_classes": {
+                name: self.tables[dim].to_dict()
+                for name, dim in (("abc", "value_class"), ("rfm", "rfm_group"))
+                if dim in self.tables
+            },
         }
+
 
 
 def segment_chapter(
@@ -312,6 +318,7 @@ def segment_chapter(
     definition: str,
     segments: list[str],
     revenue: pd.DataFrame | None = None,
+    transactions: pd.DataFrame | None = None,
 ) -> SegmentChapter:
     """Compute chapter 3: churn by every segment dimension, survival for the first three,
     and (dated data) what changed against the previous period and a year earlier.
@@ -321,7 +328,10 @@ def segment_chapter(
     SegmentChapter
     """
     snapshot = definition == "snapshot"
-    pop, window_start = churn_population(spells, customers, as_of, definition, revenue)
+    pop, window_start = churn_population(
+        spells, customers, as_of, definition, revenue, transactions
+    )
+
     dims = segment_dimensions(pop, segments)
     tables = {
         d: segment_table(pd.concat([pop[["churned", "revenue_lost"]], dims[[d]]], axis=1), d)

@@ -17,7 +17,7 @@ from scipy.stats import chi2_contingency, fisher_exact
 from statsmodels.stats.multitest import multipletests
 
 from churnreport.analysis.indicators import period_table, wilson_interval
-from churnreport.analysis.revenue import revenue_at_churn
+from churnreport.analysis.revenue import mrr_at, revenue_at_churn
 from churnreport.analysis.trends import two_proportion_p
 
 SMALL = 30
@@ -169,6 +169,7 @@ def churn_population(
     as_of: dt.date,
     definition: str,
     revenue: pd.DataFrame | None = None,
+    transactions: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dt.date]:
     """Customers at risk with their churn outcome, tenure at the window start and revenue lost.
 
@@ -176,7 +177,10 @@ def churn_population(
     -------
     (frame, window_start)
         frame: the customer columns plus churned (bool, in the window), tenure_at_start
-        (months), revenue_lost (12 x monthly revenue before churning).
+        (months), revenue_lost (12 x monthly revenue before churning), annual_value (12 x
+        recurring revenue at the window start, when revenue is known) and rfm_group (when
+        transactions exist).
+
     """
     c = customers.copy()
     if definition == "snapshot":
@@ -201,6 +205,15 @@ def churn_population(
         churned = (end.notna() & (end <= pd.Timestamp(as_of))).to_numpy()
         tenure = (start - at_risk["start_date"]).dt.days / 30.4375
     out = at_risk.assign(churned=churned, tenure_at_start=np.asarray(tenure, dtype=float))
+    if revenue is not None:  # value at the window start, per year
+        ids, m = mrr_at(revenue, np.array([np.datetime64(start, "ns")]))
+        out["annual_value"] = out["customer_id"].map(pd.Series(m[:, 0] * 12, index=ids))
+    elif "monthly_revenue" in out:
+        out["annual_value"] = out["monthly_revenue"] * 12
+    if transactions is not None and len(transactions):
+        rfm = rfm_scores(transactions, out["customer_id"], start)
+        out["rfm_group"] = rfm["rfm_group"].to_numpy()
+
     lost = out[out["churned"]]
     out["revenue_lost"] = 0.0
     if revenue is not None and len(lost):
@@ -209,17 +222,112 @@ def churn_population(
 
 
 def segment_dimensions(frame: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
-    """Add the segment level columns: tenure band, age band, the configured segments, customer
-    type and account manager when present. Returns a frame with one string column per
-    dimension (named as the dimension)."""
+    """Add the segment level columns: tenure band, age band, value class (ABC) and RFM group
+    when the frame carries them, the configured segments, customer type and account manager.
+    Returns a frame with one string column per dimension (named as the dimension)."""
     dims = pd.DataFrame(index=frame.index)
     dims["tenure_band"] = band_tenure(frame["tenure_at_start"])
     if "age" in frame:
         dims["age_band"] = band_age(frame["age"])
+    if "annual_value" in frame and frame["annual_value"].fillna(0).gt(0).any():
+        dims["value_class"] = abc_classes(frame["annual_value"])
+    if "rfm_group" in frame:
+        dims["rfm_group"] = frame["rfm_group"].astype("string").fillna(MISSING)
     for col in ["customer_type", *segments, "account_manager"]:
         if col in frame and col not in dims and col not in ("age",):
             dims[col] = segment_values(frame[col])
     return dims
+
+
+#: Default ABC boundaries as cumulative shares of customers ranked by value: A = the top 15%,
+#: B = the next 25%, C = the remaining 60% (DOMAIN.md section 4).
+ABC_CUSTOMER_SHARES = (0.15, 0.40)
+
+
+def abc_classes(value: pd.Series, bounds: tuple[float, float] = ABC_CUSTOMER_SHARES) -> pd.Series:
+    """ABC (Pareto) value classes: customers ranked by value, A up to the first bound of the
+    customer share, B up to the second, C the rest; missing value is its own level.
+
+    Examples
+    --------
+    >>> abc_classes(pd.Series([100.0, 50, 10, 5, 1, 1, 1, 1, 1, 1])).tolist()
+    ['A', 'B', 'B', 'B', 'C', 'C', 'C', 'C', 'C', 'C']
+    """
+    known = value.notna()
+    rank = value.rank(ascending=False, method="first") / max(int(known.sum()), 1)
+    out = pd.Series(
+        np.where(rank <= bounds[0] + 1e-12, "A", np.where(rank <= bounds[1] + 1e-12, "B", "C")),
+        index=value.index,
+    )
+    return out.where(known, MISSING).astype("string")
+
+
+RFM_GROUPS = (
+    "champions",
+    "loyal",
+    "cannot_lose",
+    "at_risk",
+    "new_or_promising",
+    "hibernating",
+    "lost",
+    "need_attention",
+)
+
+
+def rfm_scores(
+    transactions: pd.DataFrame, customer_ids: pd.Series, on: pd.Timestamp
+) -> pd.DataFrame:
+    """RFM scores 1-5 as of a date and the named group of each customer.
+
+    Recency = days since the last purchase before ``on`` (more recent scores higher);
+    frequency = purchases and monetary = amount in the 365 days before ``on``. Scores are
+    quintiles of the customers' ranks (ties broken by order), so each score holds a fifth.
+    Groups, first match: champions R>=4 F>=4 M>=4; cannot_lose R<=2 F>=4 M>=4; loyal F>=4 R>=3;
+    at_risk R<=2 F>=3; lost R=1 F=1; hibernating R<=2 F<=2; new_or_promising R>=4 F<=2;
+    need_attention otherwise.
+
+    Returns
+    -------
+    DataFrame
+        customer_id, recency_days, frequency, monetary, r, f, m, rfm_group.
+    """
+    before = transactions[transactions["date"] < on]
+    year = before[before["date"] >= on - pd.Timedelta(days=365)]
+    last = before.groupby("customer_id")["date"].max()
+    out = pd.DataFrame({"customer_id": customer_ids.to_numpy()})
+    out["recency_days"] = (on - out["customer_id"].map(last)).dt.days
+    out["frequency"] = out["customer_id"].map(year.groupby("customer_id").size()).fillna(0)
+    amount = year.groupby("customer_id")["amount"].sum() if "amount" in year else None
+    out["monetary"] = out["customer_id"].map(amount).fillna(0.0) if amount is not None else 0.0
+
+    def score(x: pd.Series) -> pd.Series:
+        pct = x.rank(method="first") / len(x)
+        return np.ceil(pct * 5).clip(1, 5).astype(int)
+
+    out["r"] = score(-out["recency_days"].fillna(10**9))
+    out["f"] = score(out["frequency"])
+    out["m"] = score(out["monetary"])
+    r, f, m = out["r"], out["f"], out["m"]
+    conditions = [
+        (r >= 4) & (f >= 4) & (m >= 4),
+        (r <= 2) & (f >= 4) & (m >= 4),
+        (f >= 4) & (r >= 3),
+        (r <= 2) & (f >= 3),
+        (r == 1) & (f == 1),
+        (r <= 2) & (f <= 2),
+        (r >= 4) & (f <= 2),
+    ]
+    names = [
+        "champions",
+        "cannot_lose",
+        "loyal",
+        "at_risk",
+        "lost",
+        "hibernating",
+        "new_or_promising",
+    ]
+    out["rfm_group"] = np.select(conditions, names, default="need_attention")
+    return out
 
 
 def decompose_change(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:

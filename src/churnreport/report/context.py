@@ -99,7 +99,9 @@ class ReportContext:
             definition=data.definition,
             segments=cfg.segments,
             revenue=data.tables.get("revenue"),
+            transactions=data.tables.get("transactions"),
         )
+
         for key, value in chapter.metrics().items():
             self.record(key, value)
         return chapter

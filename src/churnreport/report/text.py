@@ -399,6 +399,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "chart.alt.segment_survival": "Kaplan-Meier retention curves of {n} groups by {dimension}.",
         "chart.alt.segment_heatmap": "Heatmap of churn rates of {n} groups by {dimension} over "
         "{periods} periods.",
+        "seg.value_class": "Value class (ABC)",
+        "seg.rfm_group": "RFM group",
         "dq.blank": "(blank)",
         "dq.missing_token": "placeholder text (such as '?') read as a missing value",
         "dq.blank_value": "empty cells, kept as missing values",
@@ -717,6 +719,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "chart.alt.segment_rates": "按{dimension}划分的 {n} 个群体的流失率及 95% 置信区间；最高的是{top}，为 {rate}。",
         "chart.alt.segment_survival": "按{dimension}划分的 {n} 个群体的 Kaplan-Meier 留存曲线。",
         "chart.alt.segment_heatmap": "按{dimension}划分的 {n} 个群体在 {periods} 期内的流失率热力图。",
+        "seg.value_class": "价值分类（ABC）",
+        "seg.rfm_group": "RFM 分组",
         "dq.blank": "（空）",
         "dq.missing_token": "占位文本（如“?”）视为缺失值",
         "dq.blank_value": "空单元格，按缺失值保留",
