@@ -313,3 +313,19 @@ def test_sample_segments_chapter(sample_run):
     assert change == pytest.approx(dec_periods[1]["churn_rate"] - dec_periods[0]["churn_rate"])
     html = (sample_run / "report.html").read_text(encoding="utf-8")
     assert "Who churns" in html and "Mix effect" in html
+
+
+def test_sample_lifecycle_and_value_classes(sample_run):
+    m = json.loads((sample_run / "metrics.json").read_text())
+    states = {s["period"]: s for s in m["lifecycle"]["states"]}
+    dec = states["2024-12"]
+    # the period table's December: new customers; the lifecycle's dormant December are those
+    # active in November and not in December
+    periods = {p["period"]: p for p in m["periods"]}
+    assert dec["new"] == periods["2024-12"]["new"]
+    assert dec["active"] == dec["new"] + dec["returning"] + dec["resurrecting"]
+    abc = {r["segment"]: r for r in m["value_classes"]["abc"]["levels"]}
+    assert set(abc) == {"A", "B", "C"}
+    total = sum(r["customers"] for r in abc.values())
+    assert abc["A"]["customers"] == pytest.approx(0.15 * total, abs=1)
+    assert {r["segment"] for r in m["value_classes"]["rfm"]["levels"]} >= {"champions", "at_risk"}

@@ -177,8 +177,13 @@ def test_rfm_scores_and_groups():
     # five customers, ever more recent, frequent and big: e is a champion, a is lost
     for i, cid in enumerate("abcde"):
         for k in range(i + 1):
-            rows.append({"customer_id": cid, "date": on - pd.Timedelta(days=300 - 60 * i + k),
-                         "amount": 10.0 * (i + 1)})
+            rows.append(
+                {
+                    "customer_id": cid,
+                    "date": on - pd.Timedelta(days=300 - 60 * i + k),
+                    "amount": 10.0 * (i + 1),
+                }
+            )
     tx = pd.DataFrame(rows)
     r = rfm_scores(tx, pd.Series(list("abcde")), on).set_index("customer_id")
     assert r.loc["e", ["r", "f", "m"]].tolist() == [5, 5, 5]

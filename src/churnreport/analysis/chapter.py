@@ -14,8 +14,10 @@ from churnreport.analysis.indicators import (
     Indicators,
     churn_indicators,
     churn_type_split,
+    period_table,
     referral_rates,
 )
+from churnreport.analysis.lifecycle import lifecycle_states, state_transitions
 from churnreport.analysis.reasons import (
     ReasonAnalysis,
     classify_reasons,
@@ -291,22 +293,35 @@ class SegmentChapter:
     window_start: dt.date
     window_end: dt.date
     snapshot: bool
+    lifecycle: pd.DataFrame | None = None
+    transitions: pd.DataFrame | None = None
 
     def metrics(self) -> dict[str, object]:
-        """metrics.json entries ``segments`` and ``change_decomposition``."""
+        """metrics.json entries ``segments``, ``value_classes``, ``lifecycle`` and
+        ``change_decomposition``."""
+
         return {
             "segments": {d: t.to_dict() for d, t in self.tables.items()},
             "segments_survival": {
                 d: {"logrank_p": s.logrank_p, "levels": s.summary} for d, s in self.survival.items()
             },
             "change_decomposition": self.decomposition,
+            "lifecycle": None
+            if self.lifecycle is None
+            else {
+                "states": self.lifecycle,
+                "transitions": {
+                    f: {t: int(n) for t, n in row.items()} for f, row in self.transitions.iterrows()
+                }
+                if self.transitions is not None
+                else {},
+            },
             "value_classes": {
                 name: self.tables[dim].to_dict()
                 for name, dim in (("abc", "value_class"), ("rfm", "rfm_group"))
                 if dim in self.tables
             },
         }
-
 
 
 def segment_chapter(
@@ -362,6 +377,20 @@ def segment_chapter(
             heatmaps[d] = pd.DataFrame(
                 {lvl: t.set_index("period")["churn_rate"].tail(lag_year) for lvl, t in per.items()}
             ).T
+    lifecycle = transitions = None
+    if not snapshot:
+        periods = period_table(spells, period, as_of)
+        lifecycle = lifecycle_states(spells, periods)
+        transitions = state_transitions(spells, periods)
     return SegmentChapter(
-        tables, survival, decomposition, heatmaps, len(pop), window_start, as_of, snapshot
+        tables,
+        survival,
+        decomposition,
+        heatmaps,
+        len(pop),
+        window_start,
+        as_of,
+        snapshot,
+        lifecycle,
+        transitions,
     )

@@ -781,3 +781,24 @@ def plot_segment_heatmap(rates: pd.DataFrame, dimension: str, text: Text) -> Cha
         fig,
         text("chart.alt.segment_heatmap", dimension=dimension, n=len(data), periods=data.shape[1]),
     )
+
+
+def plot_lifecycle(states: pd.DataFrame, text: Text) -> Chart | None:
+    """Lifecycle states per period: new, returning, resurrecting up; dormant down."""
+    if states is None or len(states) < 3:
+        return None
+    states = states.iloc[1:]  # the data's first period holds the whole existing base as new
+    fig, ax = plt.subplots()
+    x = np.arange(len(states))
+    bottom = np.zeros(len(states))
+    for col, colour in (("returning", "band"), ("new", "new"), ("resurrecting", "reactivation")):
+        ax.bar(x, states[col], bottom=bottom, color=PALETTE[colour], label=text(f"life.{col}"))
+        bottom += states[col].to_numpy()
+    ax.bar(x, -states["dormant"], color=PALETTE["churned"], label=text("life.dormant"))
+    ax.axhline(0, color="#333333", linewidth=0.8)
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
+    ax.set_ylabel(text("chart.customers"))
+    _period_axis(ax, list(states["period"]), text)
+    _legend_above(ax, ncol=4)
+    _finish(fig)
+    return Chart(fig, text("chart.alt.lifecycle", n=len(states)))

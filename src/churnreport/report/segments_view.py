@@ -9,6 +9,7 @@ from IPython.display import HTML
 
 from churnreport.analysis.chapter import SegmentChapter
 from churnreport.report.charts import (
+    plot_lifecycle,
     plot_segment_heatmap,
     plot_segment_rates,
     plot_segment_survival,
@@ -226,6 +227,34 @@ def section(chapter: SegmentChapter, name: str, text: Text) -> HTML | None:
     section has nothing to show."""
     if name == "heatmaps" and not chapter.heatmaps:
         return None
+    if name == "lifecycle" and chapter.lifecycle is None:
+        return None
+
     if name == "survival" and not chapter.survival:
         return None
     return heading(text(f"seg.{name}"), text(f"seg.{name}.why"), level=3)
+
+
+def lifecycle_html(chapter: SegmentChapter, text: Text) -> HTML | None:
+    """Lifecycle chart and the transition matrix between the last two periods."""
+    if chapter.lifecycle is None:
+        return None
+    parts = []
+    chart = plot_lifecycle(chapter.lifecycle, text)
+    if chart is not None:
+        parts.append(chart._repr_html_())
+    tr = chapter.transitions
+    if tr is not None and not tr.empty:
+        last = chapter.lifecycle["period"].iloc[-2:].tolist()
+        parts.append(
+            '<p class="meta">'
+            + escape(
+                text("life.transitions", before=text.period(last[0]), after=text.period(last[1]))
+            )
+            + "</p>"
+        )
+        frame = tr.reset_index()
+        cols = {"from": (text("life.from"), lambda s: text(f"life.{s}"))}
+        cols |= {c: (text(f"life.{c}"), text.int) for c in tr.columns}
+        parts.append(table(frame, cols, numeric=set(tr.columns), compact=True).data)
+    return HTML("".join(parts))
