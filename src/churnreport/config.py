@@ -101,6 +101,32 @@ class DriverConfig(_Strict):
     slow_response_hours: float = Field(24.0, gt=0)
 
 
+class SegmentOptions(_Strict):
+    """Bands and boundaries of the derived segment dimensions (DOMAIN.md section 4)."""
+
+    tenure_bands: list[int] = Field(
+        default_factory=lambda: [0, 3, 12, 24],
+        description="lower edges in months: <3, 3-11, 12-23, 24+ by default",
+    )
+    abc_customer_shares: tuple[float, float] = Field(
+        (0.15, 0.40), description="cumulative customer shares ending classes A and B"
+    )
+
+    @field_validator("tenure_bands")
+    @classmethod
+    def _increasing(cls, v: list[int]) -> list[int]:
+        if len(v) < 2 or v[0] != 0 or any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("tenure_bands must start at 0 and increase, e.g. [0, 3, 12, 24]")
+        return v
+
+    @field_validator("abc_customer_shares")
+    @classmethod
+    def _shares(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < v[0] < v[1] < 1:
+            raise ValueError("abc_customer_shares must be two shares 0 < A < B < 1")
+        return v
+
+
 class ReportConfig(_Strict):
     """Everything a run needs. See README "Configuration" for each key."""
 
@@ -116,6 +142,7 @@ class ReportConfig(_Strict):
     segments: list[str] = Field(default_factory=list)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
     drivers: DriverConfig = Field(default_factory=DriverConfig)
+    segment_options: SegmentOptions = Field(default_factory=SegmentOptions)
 
     reason_mapping: Path | None = Field(
         None, description="YAML mapping stated reasons to the taxonomy; default: the shipped one"

@@ -190,3 +190,27 @@ def test_rfm_scores_and_groups():
     assert r.loc["a", ["r", "f", "m"]].tolist() == [1, 1, 1]
     assert r.loc["e", "rfm_group"] == "champions" and r.loc["a", "rfm_group"] == "lost"
     assert r.loc["a", "frequency"] == 1 and r.loc["e", "monetary"] == 5 * 50.0
+
+
+def test_bands_and_abc_boundaries_are_configurable():
+    from churnreport.analysis.segments import abc_classes
+
+    assert band_tenure(pd.Series([1, 7, 40]), (0, 6, 36)).tolist() == [
+        "<6 months",
+        "6-35 months",
+        "36+ months",
+    ]
+    c = abc_classes(pd.Series([float(x) for x in range(10, 0, -1)]), (0.2, 0.5))
+    assert c.tolist() == ["A", "A", "B", "B", "B", "C", "C", "C", "C", "C"]
+
+
+def test_segment_options_validate(tmp_path):
+    from churnreport.errors import ConfigError
+
+    (tmp_path / "c.csv").write_text("id,start\nA,2024-01-01\n")
+    base = "name: x\nsources: {customers: {path: c.csv, columns: {customer_id: id, start_date: start}}}\n"
+    (tmp_path / "ok.yml").write_text(base + "segment_options: {tenure_bands: [0, 6, 36]}\n")
+    assert load_config(tmp_path / "ok.yml").segment_options.tenure_bands == [0, 6, 36]
+    (tmp_path / "bad.yml").write_text(base + "segment_options: {abc_customer_shares: [0.5, 0.2]}\n")
+    with pytest.raises(ConfigError, match="abc_customer_shares"):
+        load_config(tmp_path / "bad.yml")

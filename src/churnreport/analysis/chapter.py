@@ -28,6 +28,8 @@ from churnreport.analysis.reasons import (
 )
 from churnreport.analysis.revenue import mrr_bridge
 from churnreport.analysis.segments import (
+    ABC_CUSTOMER_SHARES,
+    TENURE_BANDS,
     SegmentSurvival,
     SegmentTable,
     change_decomposition,
@@ -334,6 +336,8 @@ def segment_chapter(
     segments: list[str],
     revenue: pd.DataFrame | None = None,
     transactions: pd.DataFrame | None = None,
+    tenure_bands: tuple[int, ...] = TENURE_BANDS,
+    abc_shares: tuple[float, float] = ABC_CUSTOMER_SHARES,
 ) -> SegmentChapter:
     """Compute chapter 3: churn by every segment dimension, survival for the first three,
     and (dated data) what changed against the previous period and a year earlier.
@@ -347,7 +351,7 @@ def segment_chapter(
         spells, customers, as_of, definition, revenue, transactions
     )
 
-    dims = segment_dimensions(pop, segments)
+    dims = segment_dimensions(pop, segments, tenure_bands, abc_shares)
     tables = {
         d: segment_table(pd.concat([pop[["churned", "revenue_lost"]], dims[[d]]], axis=1), d)
         for d in dims.columns

@@ -221,16 +221,23 @@ def churn_population(
     return out.reset_index(drop=True), start.date()
 
 
-def segment_dimensions(frame: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
+def segment_dimensions(
+    frame: pd.DataFrame,
+    segments: list[str],
+    tenure_bands: tuple[int, ...] = TENURE_BANDS,
+    abc_shares: tuple[float, float] | None = None,
+) -> pd.DataFrame:
     """Add the segment level columns: tenure band, age band, value class (ABC) and RFM group
     when the frame carries them, the configured segments, customer type and account manager.
     Returns a frame with one string column per dimension (named as the dimension)."""
     dims = pd.DataFrame(index=frame.index)
-    dims["tenure_band"] = band_tenure(frame["tenure_at_start"])
+    dims["tenure_band"] = band_tenure(frame["tenure_at_start"], tuple(tenure_bands))
     if "age" in frame:
         dims["age_band"] = band_age(frame["age"])
     if "annual_value" in frame and frame["annual_value"].fillna(0).gt(0).any():
-        dims["value_class"] = abc_classes(frame["annual_value"])
+        dims["value_class"] = abc_classes(
+            frame["annual_value"], tuple(abc_shares or ABC_CUSTOMER_SHARES)
+        )
     if "rfm_group" in frame:
         dims["rfm_group"] = frame["rfm_group"].astype("string").fillna(MISSING)
     for col in ["customer_type", *segments, "account_manager"]:

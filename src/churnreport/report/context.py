@@ -100,6 +100,8 @@ class ReportContext:
             segments=cfg.segments,
             revenue=data.tables.get("revenue"),
             transactions=data.tables.get("transactions"),
+            tenure_bands=tuple(cfg.segment_options.tenure_bands),
+            abc_shares=cfg.segment_options.abc_customer_shares,
         )
 
         for key, value in chapter.metrics().items():
