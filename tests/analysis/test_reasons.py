@@ -152,3 +152,9 @@ def test_cumulative_incidence_hand_computed():
     assert cif.loc[1.0, "price"] == pytest.approx(1 / 6, abs=1e-3)
     assert cif.loc[4.0, "price"] == pytest.approx(0.3889, abs=1e-3)
     assert cif.loc[3.0, "service"] == pytest.approx(0.8333 * 0.2, abs=1e-3)
+
+
+def test_sub_categories_have_chinese_labels():
+    c = classify_reasons(pd.Series(["Price too high", "Moved"]), MAPPING)
+    assert c["sub_zh"].tolist() == ["价格太高", "搬迁"]
+    assert all(r.sub_zh for r in MAPPING.rules)

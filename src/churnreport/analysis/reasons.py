@@ -43,17 +43,23 @@ def classify_reasons(reasons: pd.Series, mapping: ReasonMapping) -> pd.DataFrame
     for raw in text.dropna().unique():
         rule, how = mapping.match(raw)
         if rule is None:
-            lookup[raw] = (UNMAPPED, "", UNMAPPED, "")
+            lookup[raw] = (UNMAPPED, "", "", UNMAPPED, "")
         else:
-            lookup[raw] = (rule.category, rule.sub, mapping.categories[rule.category].group, how)
+            lookup[raw] = (
+                rule.category,
+                rule.sub,
+                rule.sub_zh or rule.sub,
+                mapping.categories[rule.category].group,
+                how,
+            )
     rows = [
-        lookup.get(r, (NOT_STATED, "", NOT_STATED, ""))
+        lookup.get(r, (NOT_STATED, "", "", NOT_STATED, ""))
         if pd.notna(r)
-        else (NOT_STATED, "", NOT_STATED, "")
+        else (NOT_STATED, "", "", NOT_STATED, "")
         for r in text
     ]
     out = pd.DataFrame(
-        rows, index=reasons.index, columns=["category", "sub", "group", "matched_by"]
+        rows, index=reasons.index, columns=["category", "sub", "sub_zh", "group", "matched_by"]
     )
     out.insert(0, "reason", text)
     return out
@@ -151,7 +157,7 @@ def reason_analysis(
     churners["revenue_lost"] = revenue_at_churn(lost, revenue) * 12
     total = len(churners)
     categories = _pareto(churners, ["category", "group"], total)
-    reasons = _pareto(churners, ["reason", "category", "sub"], total)
+    reasons = _pareto(churners, ["reason", "category", "sub", "sub_zh"], total)
     reasons = reasons[reasons["category"] != NOT_STATED].reset_index(drop=True)
     unmapped = reasons.loc[reasons["category"] == UNMAPPED, ["reason", "churned"]]
     grouped = churners["group"].value_counts()

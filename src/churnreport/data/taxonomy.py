@@ -35,7 +35,9 @@ class Rule:
 
     category: str
     sub: str
+    sub_zh: str = ""
     exact: tuple[str, ...] = ()
+
     keywords: tuple[str, ...] = ()
 
 
@@ -96,6 +98,7 @@ def load_reason_mapping(path: str | Path | None = None) -> ReasonMapping:
             Rule(
                 category=r["category"],
                 sub=str(r.get("sub", r["category"])),
+                sub_zh=str(r.get("sub_zh", r.get("sub", r["category"]))),
                 exact=tuple(str(x) for x in r.get("exact", []) or []),
                 keywords=tuple(str(x) for x in r.get("keywords", []) or []),
             )

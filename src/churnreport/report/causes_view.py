@@ -135,7 +135,9 @@ def reasons_table_html(chapter: CauseChapter, text: Text, top: int = 15) -> HTML
     frame = r.reasons.head(top).assign(
         cat=lambda d: [
             labels.get(c, c) + (f" · {s}" if s else "")
-            for c, s in zip(d["category"], d["sub"], strict=True)
+            for c, s in zip(
+                d["category"], d["sub_zh" if text.language == "zh" else "sub"], strict=True
+            )
         ]
     )
     out = table(
