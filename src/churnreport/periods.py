@@ -23,11 +23,6 @@ def period_label(p: pd.Period) -> str:
     return str(p)
 
 
-def period_bounds(p: pd.Period) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First day of ``p`` and first day of the next period (half-open)."""
-    return p.start_time.normalize(), (p + 1).start_time.normalize()
-
-
 def last_complete_period_end(day: dt.date | pd.Timestamp, period: str) -> dt.date:
     """End (last day) of the last period that is complete on ``day``.
 

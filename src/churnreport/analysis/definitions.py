@@ -10,14 +10,6 @@ import datetime as dt
 
 import pandas as pd
 
-CONVENTIONS = (
-    "start_set",
-    "all_joiners",
-    "excluding_join_and_leave",
-    "average_customers",
-    "rolling_30_days",
-)
-
 
 def churn_conventions(
     report: pd.Series, spells: pd.DataFrame, as_of: dt.date, daily: bool = True

@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-STATES = ("new", "returning", "resurrecting", "dormant")
-
 
 def activity_matrix(spells: pd.DataFrame, periods: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(customer ids, customers x periods boolean matrix of activity)."""

@@ -269,18 +269,6 @@ def abc_classes(value: pd.Series, bounds: tuple[float, float] = ABC_CUSTOMER_SHA
     return out.where(known, MISSING).astype("string")
 
 
-RFM_GROUPS = (
-    "champions",
-    "loyal",
-    "cannot_lose",
-    "at_risk",
-    "new_or_promising",
-    "hibernating",
-    "lost",
-    "need_attention",
-)
-
-
 def rfm_scores(
     transactions: pd.DataFrame, customer_ids: pd.Series, on: pd.Timestamp
 ) -> pd.DataFrame:

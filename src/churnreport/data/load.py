@@ -25,8 +25,6 @@ from churnreport.data.sources import read_source
 from churnreport.errors import InputError
 from churnreport.periods import last_complete_period_end
 
-TABLE_FILES = ("customers", "spells", "subscriptions", "transactions", "tickets", "staff")
-
 
 @dataclass
 class Dataset:
