@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from churnreport.errors import ConfigError
 
-TABLES = ("customers", "subscriptions", "transactions", "tickets", "staff")
+TABLES = ("customers", "subscriptions", "transactions", "tickets", "staff", "churn_events")
+
 
 
 class _Strict(BaseModel):

@@ -158,3 +158,18 @@ def test_sub_categories_have_chinese_labels():
     c = classify_reasons(pd.Series(["Price too high", "Moved"]), MAPPING)
     assert c["sub_zh"].tolist() == ["价格太高", "搬迁"]
     assert all(r.sub_zh for r in MAPPING.rules)
+
+
+def test_ravenstack_reason_codes_all_map_and_events_reach_the_quality_record(shared_data):
+    cfg = load_config(EXAMPLES / "saas_ravenstack.yml")
+    events = pd.read_csv(cfg.source_path("churn_events"))
+    cls = classify_reasons(events["reason_code"], MAPPING)
+    assert not (cls["category"] == "unmapped").any()
+    by_code = cls.assign(code=events["reason_code"]).groupby("code")["category"].first()
+    assert by_code["pricing"] == "price" and by_code["competitor"] == "competitor"
+    assert by_code["support"] == "service" and by_code["features"] == "product"
+    # the synthetic subscriptions leave every account with an event active on the report date:
+    # the events are counted, not silently used against the dates
+    ds = load_dataset(cfg)
+    notes = {i.reason: i.count for i in ds.quality.issues}
+    assert notes["event_for_active_customer"] == events["account_id"].nunique()

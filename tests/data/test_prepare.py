@@ -159,3 +159,34 @@ def test_purchase_revenue_is_a_run_rate_that_ends_with_the_spell():
     assert m[0].tolist() == pytest.approx([45.65625, 45.65625 + 15.21875, 15.21875, 0.0])
     # the spell ends 60 days after the last purchase (20 Apr): revenue is 0 from then, as churn
     assert s["spell_end"].iloc[0] == pd.Timestamp("2024-04-20")
+
+
+def test_churn_events_fill_reasons_of_churned_customers_only():
+    from churnreport.data.prepare import attach_churn_events
+
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "churned": [True, True, False, True],
+            "churn_reason": ["stated in CRM", None, None, None],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "b", "c", "d"],
+            "churn_date": pd.to_datetime(
+                ["2024-01-05", "2024-01-10", "2024-03-01", "2024-02-01", "2024-09-01"]
+            ),
+            "churn_reason": ["price", "support", "competitor", "budget", "moved"],
+        },
+        index=[2, 3, 4, 5, 6],
+    )
+    q = DataQuality()
+    out = attach_churn_events(customers, events, dt.date(2024, 6, 30), q)
+    # a keeps its own reason; b takes its latest event; c is active; d's event is after as_of
+    got = out["churn_reason"].where(out["churn_reason"].notna(), None).tolist()
+    assert got == ["stated in CRM", "competitor", None, None]
+
+    notes = {i.reason: (i.count, i.examples) for i in q.issues}
+    assert notes["event_after_report_date"] == (1, [(6, "2024-09-01")])
+    assert notes["event_for_active_customer"] == (1, [(5, "c")])

@@ -90,7 +90,14 @@ CONTRACT: dict[str, dict[str, Column]] = {
             Column("account_manager", "text"),
             Column("left_date", "date"),
         ],
+        "churn_events": [
+            Column("customer_id", "id"),
+            Column("churn_date", "date"),
+            Column("churn_reason", "text", blank_is_normal=True),
+            Column("churn_type", "text", blank_is_normal=True),
+        ],
     }.items()
+
 }
 
 
@@ -121,7 +128,9 @@ def required_columns(table: str, definition: str, tables: set[str]) -> list[str]
         "transactions": ["customer_id", "date"],
         "tickets": ["customer_id", "opened_at"],
         "staff": ["account_manager", "left_date"],
+        "churn_events": ["customer_id", "churn_date"],
     }[table]
+
 
 
 def conform(

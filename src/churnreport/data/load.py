@@ -13,6 +13,8 @@ import pandas as pd
 from churnreport.config import ReportConfig
 from churnreport.data.contract import conform, required_columns
 from churnreport.data.prepare import (
+    attach_churn_events,
+
     censor_at,
     customer_table,
     revenue_intervals,
@@ -121,8 +123,12 @@ def load_dataset(config: ReportConfig) -> Dataset:
     customers = customer_table(customers_src, spells, quality)
     if definition != "snapshot" and customers_src is not None and "churned" in customers_src:
         _compare_stated_churn(customers_src, customers, quality)
+    events = tables.pop("churn_events", None)
+    if events is not None:
+        customers = attach_churn_events(customers, events, as_of, quality)
     if customers_src is not None:
         tq = quality.tables["customers"]
+
         tq.rows_kept = tq.rows_read - quality.excluded("customers")
     revenue = revenue_intervals(
         customers,

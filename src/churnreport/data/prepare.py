@@ -295,3 +295,74 @@ def revenue_intervals(
 
     iv.loc[iv["end"] >= cut, "end"] = pd.NaT
     return iv.reset_index(drop=True)
+
+
+def attach_churn_events(
+    customers: pd.DataFrame, events: pd.DataFrame, as_of: dt.date, quality: DataQuality
+) -> pd.DataFrame:
+    """Fill churned customers' stated reason (and churn type) from a churn-events table.
+
+    Each churned customer takes its latest event dated on or before ``as_of``; a reason already
+    in the customers source wins. Events after ``as_of`` and events of customers still active
+    per their dates are not used; both are counted in the data-quality record.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        The customer table (customer_id, churned, optional churn_reason / churn_type).
+    events : DataFrame
+        customer_id, churn_date, optional churn_reason, churn_type.
+    as_of : date
+        The report date.
+    quality : DataQuality
+        Receives the counts of unused events.
+
+    Returns
+    -------
+    DataFrame
+        ``customers`` with churn_reason / churn_type filled where an event supplies them.
+    """
+    cutoff = pd.Timestamp(as_of)
+    late = events["churn_date"] > cutoff
+    quality.add(
+        Issue(
+            "churn_events",
+            "churn_date",
+            "note",
+            "event_after_report_date",
+            int(late.sum()),
+            [(int(r), str(v.date())) for r, v in events.loc[late, "churn_date"].head(5).items()],
+            "churn events dated after the report date: not used",
+        )
+    )
+    usable = events[~late].sort_values("churn_date", kind="stable")
+    latest = usable.drop_duplicates("customer_id", keep="last")
+    churned_ids = set(customers.loc[customers["churned"].astype(bool), "customer_id"])
+    active = ~latest["customer_id"].isin(churned_ids).to_numpy()
+
+    quality.add(
+        Issue(
+            "churn_events",
+            "customer_id",
+            "note",
+            "event_for_active_customer",
+            int(active.sum()),
+            [(int(r), str(i)) for r, i in latest.loc[active, "customer_id"].head(5).items()],
+
+            "customers with a churn event who are active on the report date per their dates "
+            "(reactivated, or the dates disagree): their event reason is not used",
+        )
+    )
+    latest = latest[~active].set_index("customer_id")
+    out = customers.copy()
+
+    churned = out["churned"].astype(bool)
+    for column in ("churn_reason", "churn_type"):
+        if column not in latest.columns:
+            continue
+        filled = out["customer_id"].map(latest[column])
+        if column in out.columns:
+            out[column] = out[column].where(out[column].notna() | ~churned, filled)
+        else:
+            out[column] = filled.where(churned)
+    return out
