@@ -18,7 +18,6 @@ from churnreport.errors import ConfigError
 TABLES = ("customers", "subscriptions", "transactions", "tickets", "staff", "churn_events")
 
 
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

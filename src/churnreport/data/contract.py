@@ -97,7 +97,6 @@ CONTRACT: dict[str, dict[str, Column]] = {
             Column("churn_type", "text", blank_is_normal=True),
         ],
     }.items()
-
 }
 
 
@@ -130,7 +129,6 @@ def required_columns(table: str, definition: str, tables: set[str]) -> list[str]
         "staff": ["account_manager", "left_date"],
         "churn_events": ["customer_id", "churn_date"],
     }[table]
-
 
 
 def conform(

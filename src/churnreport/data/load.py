@@ -14,7 +14,6 @@ from churnreport.config import ReportConfig
 from churnreport.data.contract import conform, required_columns
 from churnreport.data.prepare import (
     attach_churn_events,
-
     censor_at,
     customer_table,
     revenue_intervals,

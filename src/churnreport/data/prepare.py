@@ -348,7 +348,6 @@ def attach_churn_events(
             "event_for_active_customer",
             int(active.sum()),
             [(int(r), str(i)) for r, i in latest.loc[active, "customer_id"].head(5).items()],
-
             "customers with a churn event who are active on the report date per their dates "
             "(reactivated, or the dates disagree): their event reason is not used",
         )
