@@ -35,6 +35,7 @@ def sample_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("reports")
     res = cli("run", "--config", str(SAMPLE / "report.yml"), "--out", str(out))
     assert res.returncode == 0, res.stderr
+    assert "ERROR" not in res.stderr and "Traceback" not in res.stderr, res.stderr
     runs = [p for p in out.iterdir() if not p.name.startswith((".", "_"))]
     assert [p.name for p in runs] == ["2024-12-31_sample"]
     return runs[0]
@@ -67,8 +68,22 @@ def test_sample_run_publishes_every_output(sample_run):
         "manifest.json",
         "01_indicators.html",
         "90_appendix.html",
+        "04_early_warning.html",
+        "at_risk.csv",
+        "at_risk.xlsx",
+        "predictions.parquet",
         "notebooks",
     } <= names
+    risk = json.loads((sample_run / "metrics.json").read_text())["risk"]
+    assert risk["backtest"]["method"] == "time_split" and risk["backtest"]["auc"] > 0.5
+    assert risk["scored_customers"] == len(pd.read_csv(sample_run / "at_risk.csv"))
+    assert [t["tier"] for t in risk["tiers"]] == [
+        "important",
+        "major",
+        "ordinary",
+        "small",
+        "never",
+    ]
     assert not (sample_run / "prepared").exists() and not (sample_run / "metrics").exists()
     manifest = json.loads((sample_run / "manifest.json").read_text())
     assert manifest["status"] == "ok"

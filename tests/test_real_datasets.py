@@ -35,6 +35,10 @@ def test_real_dataset_report_is_produced(shared_data, tmp_path, name):
         assert m["periods"][0]["annualised_churn_rate"] is None
         html = (result.run_dir / "report.html").read_text(encoding="utf-8")
         assert "no history to trend" in html
+        # chapter 4: no time split possible, a labelled cross-validated estimate, still a list
+        assert "a backtest in time is impossible" in html
+        assert m["risk"]["backtest"]["method"] == "cross_validation"
+        assert (result.run_dir / "at_risk.xlsx").exists()
     if name in ("telco_ibm", "saas_ravenstack"):  # revenue is mapped
         assert m["value"]["revenue_lost"] >= 0 and "nrr" in m["periods"][-1]
     assert m["survival"]["customers"] == overall["customers"] or cfg.churn.definition != "snapshot"

@@ -20,6 +20,7 @@ from churnreport.data import Dataset, load_dataset
 from churnreport.errors import ConfigError, InputError
 from churnreport.report import causes_view as causes
 from churnreport.report import segments_view as segments
+from churnreport.report import warning_view as warning
 from churnreport.report.appendix import definitions_html, parameters_html
 from churnreport.report.charts import (
     plot_churn_trend,
@@ -88,5 +89,6 @@ __all__ = [
     "takeaway",
     "title_block",
     "value_html",
+    "warning",
     "wilson_interval",
 ]

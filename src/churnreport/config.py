@@ -127,6 +127,39 @@ class SegmentOptions(_Strict):
         return v
 
 
+class EarlyWarningConfig(_Strict):
+    """Early-warning model: feature window, snapshots for training and the backtest."""
+
+    window_days: int = Field(90, gt=0, description="recent window of the behaviour features")
+    train_snapshots: int = Field(12, ge=1, description="period-end snapshots to train on")
+    test_snapshots: int = Field(3, ge=1, description="latest labelled snapshots held out")
+
+
+class WinbackConfig(_Strict):
+    """Win-back value tiers (DOMAIN.md section 6): cumulative customer shares by value rank."""
+
+    tier_shares: tuple[float, float, float] = Field(
+        (0.05, 0.20, 0.60),
+        description="shares of paying customers (by annual value, highest first) ending the "
+        "important, major and ordinary tiers; the rest are small; no value = never",
+    )
+
+    bad_standing: str | None = Field(
+        None,
+        description="customer column (yes/no) marking customers who broke contracts or damage "
+        "the brand: tier 'never' whatever their value",
+    )
+
+    @field_validator("tier_shares")
+    @classmethod
+    def _tiers(cls, v: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not 0 < v[0] < v[1] < v[2] <= 1:
+            raise ValueError(
+                "tier_shares must be three shares 0 < important < major < ordinary <= 1"
+            )
+        return v
+
+
 class ReportConfig(_Strict):
     """Everything a run needs. See README "Configuration" for each key."""
 
@@ -143,6 +176,11 @@ class ReportConfig(_Strict):
     alerts: AlertConfig = Field(default_factory=AlertConfig)
     drivers: DriverConfig = Field(default_factory=DriverConfig)
     segment_options: SegmentOptions = Field(default_factory=SegmentOptions)
+    early_warning: EarlyWarningConfig = Field(default_factory=EarlyWarningConfig)
+    winback: WinbackConfig = Field(default_factory=WinbackConfig)
+    pii: Literal["none", "mask"] = Field(
+        "none", description="mask: hash customer ids and drop name-like columns in shared files"
+    )
 
     reason_mapping: Path | None = Field(
         None, description="YAML mapping stated reasons to the taxonomy; default: the shipped one"

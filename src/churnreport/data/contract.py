@@ -407,7 +407,7 @@ def _typed(s: pd.Series, kind: str, path, src: str, date_format: str | None) -> 
     if kind == "date":
         return _parse_dates(s, path, src, date_format)
     if kind == "bool":
-        return _parse_bool(s, path, src)
+        return parse_bool(s, path, src)
     raise ValueError(kind)
 
 
@@ -436,7 +436,9 @@ def _parse_dates(s: pd.Series, path, src: str, date_format: str | None) -> pd.Se
     return out
 
 
-def _parse_bool(s: pd.Series, path, src: str) -> pd.Series:
+def parse_bool(s: pd.Series, path, src: str) -> pd.Series:
+    """Yes/no values (true/false, 1/0, 是/否 ...) as a nullable boolean; InputError otherwise."""
+
     def conv(v):
         if _isna(v):
             return pd.NA

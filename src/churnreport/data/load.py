@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from churnreport.config import ReportConfig
-from churnreport.data.contract import conform, required_columns
+from churnreport.data.contract import conform, parse_bool, required_columns
 from churnreport.data.prepare import (
     attach_churn_events,
     censor_at,
@@ -23,7 +23,7 @@ from churnreport.data.prepare import (
 )
 from churnreport.data.quality import DataQuality, Issue
 from churnreport.data.sources import read_source
-from churnreport.errors import InputError
+from churnreport.errors import ConfigError, InputError
 from churnreport.periods import last_complete_period_end
 
 
@@ -122,6 +122,7 @@ def load_dataset(config: ReportConfig) -> Dataset:
     customers = customer_table(customers_src, spells, quality)
     if definition != "snapshot" and customers_src is not None and "churned" in customers_src:
         _compare_stated_churn(customers_src, customers, quality)
+    _bad_standing_flags(config, customers)
     events = tables.pop("churn_events", None)
     if events is not None:
         customers = attach_churn_events(customers, events, as_of, quality)
@@ -141,6 +142,21 @@ def load_dataset(config: ReportConfig) -> Dataset:
     if revenue is not None:
         tables["revenue"] = revenue
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs)
+
+
+def _bad_standing_flags(config: ReportConfig, customers: pd.DataFrame) -> None:
+    """Type the ``winback.bad_standing`` column as yes/no (in place); it must exist."""
+    column = config.winback.bad_standing
+    if column is None:
+        return
+    if column not in customers.columns:
+        raise ConfigError(
+            f"winback.bad_standing: column {column!r} is not in the customers table "
+            f"(columns: {', '.join(map(str, customers.columns))})"
+        )
+    customers[column] = parse_bool(
+        customers[column], config.source_path("customers"), column
+    ).fillna(False)
 
 
 def _compare_stated_churn(

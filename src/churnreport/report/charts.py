@@ -802,3 +802,51 @@ def plot_lifecycle(states: pd.DataFrame, text: Text) -> Chart | None:
     _legend_above(ax, ncol=4)
     _finish(fig)
     return Chart(fig, text("chart.alt.lifecycle", n=len(states)))
+
+
+def plot_calibration(results: dict, labels: dict[str, str], text: Text) -> Chart | None:
+    """Calibration of each model on the backtest: mean predicted vs observed churn per decile
+    of predicted risk, with the diagonal of perfect calibration.
+
+    Parameters
+    ----------
+    results : dict
+        Model kind -> ``risk.evaluate`` output (with ``calibration``).
+    labels : dict
+        Model kind -> display name.
+    text : Text
+    """
+    if not results:
+        return None
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    top = 0.0
+    for (kind, r), colour in zip(
+        results.items(), (PALETTE["rate"], PALETTE["rolling"]), strict=False
+    ):
+        cal = pd.DataFrame(r["calibration"])
+        ax.plot(
+            cal["predicted"],
+            cal["observed"],
+            marker="o",
+            color=colour,
+            label=labels.get(kind, kind),
+        )
+        top = max(top, float(cal["predicted"].max()), float(cal["observed"].max()))
+    top *= 1.05
+    ax.plot(
+        [0, top],
+        [0, top],
+        color="#9e9e9e",
+        linestyle="--",
+        linewidth=1,
+        label=text("chart.perfect"),
+    )
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0 if top > 0.1 else 1))
+    ax.set_xlabel(text("chart.predicted"))
+    ax.set_ylabel(text("chart.observed"))
+    _legend_above(ax, ncol=3)
+    _finish(fig)
+    return Chart(fig, text("chart.alt.calibration", n=len(results)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +24,21 @@ from churnreport.analysis.chapter import (
     indicator_chapter,
     segment_chapter,
 )
+from churnreport.analysis.early_warning import EarlyWarningChapter, early_warning_chapter
+from churnreport.analysis.risk import forecast_check
 from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset, read_tables
 from churnreport.data.taxonomy import load_reason_mapping
 from churnreport.report.charts import apply_theme
+from churnreport.report.shared_files import (
+    find_previous_predictions,
+    mask_ids,
+    name_like_columns,
+    pii_key,
+    write_table_files,
+)
 from churnreport.report.text import Text
+from churnreport.report.warning_view import at_risk_rows, file_headers
 
 
 @dataclass
@@ -107,6 +117,72 @@ class ReportContext:
         for key, value in chapter.metrics().items():
             self.record(key, value)
         return chapter
+
+    def early_warning_chapter(self) -> EarlyWarningChapter:
+        """Chapter 4 for this run's data and config, its metrics recorded; in a run, also
+        writes at_risk.csv, at_risk.xlsx and predictions.parquet to the run directory."""
+        cfg, data = self.config, self.data
+        ew = cfg.early_warning
+        previous = find_previous_predictions(cfg.resolved_output_dir(), cfg.name, data.as_of)
+        masked = cfg.pii == "mask"
+        chapter = early_warning_chapter(
+            data.spells,
+            data.customers,
+            period=cfg.period,
+            as_of=data.as_of,
+            definition=data.definition,
+            tables=data.tables,
+            attributes=cfg.driver_attributes(),
+            window_days=ew.window_days,
+            slow_hours=cfg.drivers.slow_response_hours,
+            train_snapshots=ew.train_snapshots,
+            test_snapshots=ew.test_snapshots,
+            tier_shares=cfg.winback.tier_shares,
+            previous=None if masked else previous,
+            bad_standing=cfg.winback.bad_standing,
+        )
+        if masked and previous is not None and data.definition != "snapshot":
+            made_on = pd.Timestamp(previous["as_of"].iloc[0]).date()
+            horizon_end = pd.Timestamp(previous["horizon_end"].iloc[0]).date()
+            spells = data.spells.assign(
+                customer_id=mask_ids(data.spells["customer_id"], self._key())
+            )
+            check = forecast_check(previous, spells, made_on, horizon_end)
+            chapter = replace(chapter, previous_check=check)
+        for key, value in chapter.metrics().items():
+            self.record(key, value)
+        if self.metrics_dir is not None and not chapter.why_not:
+            run_dir = self.metrics_dir.parent
+            rows = self.at_risk_rows(chapter)
+            write_table_files(
+                file_headers(rows, self.text), run_dir, "at_risk", self.text("warning.list")
+            )
+            predictions = chapter.predictions(data.as_of)
+            if masked:
+                predictions["customer_id"] = mask_ids(predictions["customer_id"], self._key())
+            predictions.to_parquet(run_dir / "predictions.parquet", index=False)
+        return chapter
+
+    def at_risk_rows(self, chapter: EarlyWarningChapter) -> pd.DataFrame:
+        """The at-risk list as shared (report language; ids masked under ``pii: mask``)."""
+        customers = self.data.customers
+        masked = self.config.pii == "mask"
+        names = [] if masked else name_like_columns(list(customers.columns))
+        extra = [*names, *[s for s in self.config.segments if s not in names]]
+        rows = at_risk_rows(
+            chapter,
+            customers,
+            self.text,
+            window_days=self.config.early_warning.window_days,
+            extra_columns=extra,
+        )
+        if masked and not rows.empty:
+            rows = rows.drop(columns=name_like_columns(list(rows.columns)))
+            rows["customer_id"] = mask_ids(rows["customer_id"], self._key())
+        return rows
+
+    def _key(self) -> bytes:
+        return pii_key(self.config.resolved_output_dir())
 
     def record(self, key: str, value: object) -> None:
         """Store one metrics.json entry (a dict, a dataclass with ``to_dict`` or a DataFrame)."""

@@ -20,7 +20,8 @@ _STARTUP_ERRORS = (
 
 
 def _ipc_kernel_manager(socket_dir: Path):
-    """A kernel manager talking to its kernel over IPC sockets in ``socket_dir``.
+    """A kernel manager talking to its kernel over IPC sockets in ``socket_dir``, shut down
+    without the interrupt that makes an idle kernel log a false error.
 
     Parallel kernels on TCP race for free ports (jupyter_client picks a port, releases it, and
     the kernel binds it later); IPC sockets have unique paths, so there is nothing to race for.
@@ -32,6 +33,15 @@ def _ipc_kernel_manager(socket_dir: Path):
             super().__init__(**kw)
             self.transport = "ipc"
             self.ip = str(socket_dir / "kernel")
+
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts (SIGINT) before every shutdown; an idle ipykernel then
+            # logs "ERROR | KeyboardInterrupt caught in kernel" to our stderr, a false alarm
+            # for schedulers that grep logs. The shutdown request and, if needed, SIGTERM /
+            # SIGKILL still stop a busy kernel.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
 
     return IPCKernelManager
 

@@ -1,0 +1,184 @@
+"""Early-warning features of each customer as of one snapshot date, from information up to it.
+
+One function, :func:`snapshot_features`, builds them for any date, so the model is trained on
+past snapshots and scores today's customers with the same code. Nothing dated after the
+snapshot date is read: every dated table is cut at the date first (a test shifts future data
+and checks past snapshots do not move). Static customer attributes (plan, region, age ...) are
+taken as exported; outcome columns (end date, churn flag, reason, type) are never features.
+
+Features (those whose source table exists):
+
+- tenure_months, returning (the customer has left and come back before);
+- transactions: recency_days, purchases and spend in the window and the spend trend
+  (relative change against the window before, 0 without spend before, capped at +300%);
+- revenue: mrr on the date and its relative change over the window (price changes, downgrades);
+- tickets: tickets, complaints, slow first responses (answered by the date), low satisfaction
+  (<= 2) in the window, and the mean first-response hours;
+- staff: the account manager left in the window;
+- the configured customer attributes (numeric or categorical).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from churnreport.data.taxonomy import normalise
+
+WINDOW_DAYS = 90
+COMPLAINT_WORDS = ("complaint", "complain", "投诉")
+#: Customer columns that describe the outcome, never used as features.
+OUTCOME_COLUMNS = frozenset(
+    {"customer_id", "start_date", "end_date", "churned", "churn_reason", "churn_type", "spells"}
+)
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+def active_on(spells: pd.DataFrame, date: dt.date) -> pd.DataFrame:
+    """The spell of each customer active on ``date`` (``spell_start <= date < spell_end``).
+
+    Parameters
+    ----------
+    spells : DataFrame
+        customer_id, spell_start, spell_end (missing = open).
+    date : date
+
+    Returns
+    -------
+    DataFrame
+        One row per active customer: customer_id, spell_start, spell_end, spell_no.
+    """
+    d = pd.Timestamp(date)
+    on = (spells["spell_start"] <= d) & (spells["spell_end"].isna() | (spells["spell_end"] > d))
+    return spells[on].drop_duplicates("customer_id").reset_index(drop=True)
+
+
+def churn_label(spells: pd.DataFrame, date: dt.date, horizon_end: dt.date) -> pd.Series:
+    """1 when the customer's spell active on ``date`` ends in ``(date, horizon_end]``.
+
+    Parameters
+    ----------
+    spells : DataFrame
+    date, horizon_end : date
+
+    Returns
+    -------
+    Series
+        0/1 indexed by customer_id, for the customers active on ``date``.
+    """
+    active = active_on(spells, date)
+    end = active["spell_end"]
+    y = (end.notna() & (end <= pd.Timestamp(horizon_end))).astype(int)
+    return pd.Series(y.to_numpy(), index=active["customer_id"].to_numpy(), name="churned")
+
+
+def snapshot_features(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    date: dt.date,
+    *,
+    tables: dict[str, pd.DataFrame] | None = None,
+    attributes: list[str] | None = None,
+    window_days: int = WINDOW_DAYS,
+    slow_hours: float = 24.0,
+) -> pd.DataFrame:
+    """Features of every customer active on ``date``, from data dated up to ``date``.
+
+    Parameters
+    ----------
+    spells, customers : DataFrame
+        Canonical spells and customer table.
+    date : date
+        The snapshot date.
+    tables : dict, optional
+        transactions, tickets, staff, revenue (whichever exist).
+    attributes : list of str, optional
+        Customer columns to carry as features (outcome columns are refused).
+    window_days : int
+        Length of the "recent" window.
+    slow_hours : float
+        A first response slower than this is slow.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer_id; one column per feature.
+    """
+    tables = tables or {}
+    d = pd.Timestamp(date)
+    w0 = d - pd.Timedelta(days=window_days)
+    w_prev = w0 - pd.Timedelta(days=window_days)
+    past = spells[spells["spell_start"] <= d]
+    active = active_on(spells, date)
+    ids = pd.Index(active["customer_id"], name="customer_id")
+    out = pd.DataFrame(index=ids)
+    first_start = past.groupby("customer_id")["spell_start"].min().reindex(ids)
+    out["tenure_months"] = (d - first_start).dt.days / _DAYS_PER_MONTH
+    out["returning"] = (past.groupby("customer_id").size().reindex(ids) > 1).astype(int)
+
+    tx = tables.get("transactions")
+    if tx is not None and len(tx):
+        tx = tx[(tx["date"] <= d) & tx["customer_id"].isin(ids)]
+        last = tx.groupby("customer_id")["date"].max().reindex(ids)
+        out["recency_days"] = (d - last).dt.days.astype(float)
+        recent = tx[tx["date"] > w0]
+        before = tx[(tx["date"] > w_prev) & (tx["date"] <= w0)]
+        out["purchases_window"] = _count(recent, ids)
+        if "amount" in tx:
+            spend = recent.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0)
+            spend_before = before.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0)
+            out["spend_window"] = spend.astype(float)
+            # relative change against the window before (0 without spend before; capped +300%)
+            trend = (spend - spend_before) / spend_before.where(spend_before > 0)
+            out["spend_trend"] = trend.fillna(0.0).clip(-1.0, 3.0).astype(float)
+
+    rev = tables.get("revenue")
+    if rev is not None and len(rev):
+        out["mrr"] = _mrr_on(rev, d, ids)
+        before = _mrr_on(rev, w0, ids)
+        # relative change for customers paying at the window start (new ones: 0)
+        out["mrr_change"] = ((out["mrr"] - before) / before.where(before > 0)).fillna(0.0)
+
+    tk = tables.get("tickets")
+    if tk is not None and len(tk):
+        tk = tk[(tk["opened_at"] <= d) & (tk["opened_at"] > w0) & tk["customer_id"].isin(ids)]
+        out["tickets_window"] = _count(tk, ids)
+        if "category" in tk:
+            cat = tk["category"].astype("string").fillna("").map(normalise)
+            complaint = cat.map(lambda c: any(w in c for w in COMPLAINT_WORDS)).astype(bool)
+            out["complaints_window"] = _count(tk[complaint], ids)
+        if "first_response_hours" in tk and tk["first_response_hours"].notna().any():
+            hours = tk["first_response_hours"]
+            answered_at = tk["opened_at"] + pd.to_timedelta(hours, unit="h")
+            # a response after the snapshot date is not known on it
+            known = hours.notna() & (answered_at <= d)
+            slow = known & (hours > slow_hours)
+            out["slow_responses_window"] = _count(tk[slow], ids)
+            out["response_hours_mean"] = (
+                tk[known].groupby("customer_id")["first_response_hours"].mean().reindex(ids)
+            )
+        if "satisfaction" in tk and tk["satisfaction"].notna().any():
+            out["low_satisfaction_window"] = _count(tk[tk["satisfaction"] <= 2], ids)
+
+    staff = tables.get("staff")
+    if staff is not None and len(staff) and "account_manager" in customers:
+        left = staff[(staff["left_date"] <= d) & (staff["left_date"] > w0)]
+        managers = customers.set_index("customer_id")["account_manager"].reindex(ids)
+        out["manager_left_window"] = managers.isin(set(left["account_manager"])).astype(int)
+
+    for a in attributes or []:
+        if a in OUTCOME_COLUMNS:
+            raise ValueError(f"{a!r} describes the outcome and cannot be a feature")
+        if a in customers.columns and a not in out.columns:
+            out[a] = customers.set_index("customer_id")[a].reindex(ids)
+    return out
+
+
+def _count(frame: pd.DataFrame, ids: pd.Index) -> pd.Series:
+    return frame.groupby("customer_id").size().reindex(ids, fill_value=0).astype(int)
+
+
+def _mrr_on(revenue: pd.DataFrame, date: pd.Timestamp, ids: pd.Index) -> pd.Series:
+    on = (revenue["start"] <= date) & (revenue["end"].isna() | (revenue["end"] > date))
+    return revenue[on].groupby("customer_id")["mrr"].sum().reindex(ids, fill_value=0.0)

@@ -1,0 +1,444 @@
+"""Who will leave next: a churn-risk model, its honest backtest, scores and reason codes.
+
+- Training rows are customers active at past period ends (snapshots), each with the features
+  of :mod:`churnreport.analysis.features` on that date and the label "left within the next
+  period". The backtest trains on earlier snapshots and tests on the latest labelled ones
+  (never a random split: a model is used on the future). Snapshot exports (one date) cannot be
+  split in time; there a stratified 5-fold cross-validation gives a clearly labelled estimate.
+- Two models on one design matrix: an L2-regularised logistic regression (interpretable) and
+  scikit-learn's HistGradientBoosting. The one with the higher test ROC AUC scores today's
+  customers unless its calibration is poor (mean predicted / observed rate outside 2/3-3/2
+  while the other's is inside).
+- Reason codes are model-agnostic: a feature's contribution for a customer is how much the
+  probability falls when that feature alone is set to its typical value (median, most common
+  level); the three largest positive ones are the customer's reasons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+from churnreport.analysis.features import active_on, churn_label, snapshot_features
+from churnreport.periods import complete_periods
+
+MAX_LEVELS = 12
+SKEW_LIMIT = 1.0
+MIN_CHURNERS = 20
+CALIBRATION_BAND = (2 / 3, 3 / 2)
+MIN_CONTRIBUTION = 0.001
+MODELS = ("logistic", "gradient_boosting")
+#: Which cause a feature points to (DOMAIN.md sections 5 and 6), for recommended actions.
+FEATURE_CAUSE = {
+    "complaints_window": "service",
+    "slow_responses_window": "service",
+    "response_hours_mean": "service",
+    "low_satisfaction_window": "service",
+    "tickets_window": "service",
+    "manager_left_window": "employee",
+    "mrr_change": "price",
+    "recency_days": "engagement",
+    "purchases_window": "engagement",
+    "spend_window": "engagement",
+    "spend_trend": "engagement",
+    "tenure_months": "onboarding",
+    "returning": "engagement",
+}
+
+
+@dataclass
+class Design:
+    """Preprocessing fitted on training rows, applied unchanged to any later rows.
+
+    Numeric features: missing -> training median, log1p when non-negative and skewed,
+    standardised. Categorical features: the most common levels as dummies (the rest pooled as
+    "(other)", missing as "(missing)"), against the most common level.
+    """
+
+    numeric: list[str]
+    categorical: list[str]
+    medians: dict[str, float] = field(default_factory=dict)
+    logged: set[str] = field(default_factory=set)
+    centre: dict[str, float] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+    levels: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def features(self) -> list[str]:
+        """Raw feature names in design order."""
+        return [*self.numeric, *self.categorical]
+
+    def typical(self) -> dict[str, object]:
+        """The reference value of each feature: median or most common level."""
+        out: dict[str, object] = {n: self.medians[n] for n in self.numeric}
+        out.update({c: self.levels[c][0] for c in self.categorical})
+        return out
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Design matrix of ``frame`` (columns: numerics, then dummies)."""
+        cols = []
+        for n in self.numeric:
+            x = pd.to_numeric(frame[n], errors="coerce").astype(float).fillna(self.medians[n])
+            if n in self.logged:
+                x = np.log1p(x.clip(lower=0))
+            cols.append(((x - self.centre[n]) / self.scale[n]).to_numpy())
+        for c in self.categorical:
+            x = _levels(frame[c], self.levels[c])
+            for level in self.levels[c][1:]:
+                cols.append((x == level).to_numpy(dtype=float))
+        return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+
+
+def _levels(values: pd.Series, known: list[str] | None = None) -> pd.Series:
+    x = values.astype("string").fillna("(missing)")
+    if known is not None:
+        x = x.where(x.isin(known), "(other)")
+    return x
+
+
+def fit_design(frame: pd.DataFrame) -> Design:
+    """Fit the preprocessing of every usable column of ``frame``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Feature columns only.
+
+    Returns
+    -------
+    Design
+        Constant columns are left out.
+    """
+    numeric, categorical = [], []
+    for c in frame.columns:
+        s = frame[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            if s.nunique(dropna=True) >= 2:
+                numeric.append(c)
+        elif _levels(s).nunique() >= 2:
+            categorical.append(c)
+    d = Design(numeric, categorical)
+    for n in numeric:
+        x = pd.to_numeric(frame[n], errors="coerce").astype(float)
+        d.medians[n] = float(x.median())
+        x = x.fillna(d.medians[n])
+        if x.min() >= 0 and abs(float(x.skew())) > SKEW_LIMIT:
+            d.logged.add(n)
+            x = np.log1p(x)
+        d.centre[n] = float(x.mean())
+        d.scale[n] = float(x.std()) or 1.0
+    for c in categorical:
+        counts = _levels(frame[c]).value_counts()
+        keep = list(counts.index[:MAX_LEVELS])
+        if len(counts) > MAX_LEVELS:
+            keep.append("(other)")
+        d.levels[c] = [str(k) for k in keep]
+    return d
+
+
+def make_model(kind: str):
+    """An unfitted model: ``logistic`` (L2, C=1) or ``gradient_boosting``."""
+    if kind == "logistic":
+        return LogisticRegression(C=1.0, max_iter=2000)
+    if kind == "gradient_boosting":
+        return HistGradientBoostingClassifier(
+            learning_rate=0.05,
+            max_iter=300,
+            max_leaf_nodes=15,
+            min_samples_leaf=100,
+            l2_regularization=1.0,
+            early_stopping=True,
+            validation_fraction=0.15,
+            random_state=0,
+        )
+    raise ValueError(f"unknown model {kind!r}")
+
+
+def evaluate(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict:
+    """Discrimination and calibration of probabilities ``p`` for outcomes ``y``.
+
+    Parameters
+    ----------
+    y : array of 0/1
+    p : array of probabilities
+    bins : int
+        Quantile bins of ``p`` for the calibration table.
+
+    Returns
+    -------
+    dict
+        n, churners, base_rate, auc (ROC), pr_auc (average precision), top_decile_lift (churn
+        rate of the riskiest 10% over the overall rate), brier, calibration_ratio (mean predicted
+        / observed rate), calibration (list of {predicted, observed, n} per bin, lowest first).
+        AUCs are None when only one class is present.
+    """
+    y = np.asarray(y, dtype=int)
+    p = np.asarray(p, dtype=float)
+    n = len(y)
+    base = float(y.mean()) if n else float("nan")
+    order = np.argsort(-p, kind="stable")
+    top = max(int(np.ceil(0.10 * n)), 1)
+    both = 0 < y.sum() < n
+    cal = pd.DataFrame({"y": y, "p": p})
+    cal["bin"] = pd.qcut(cal["p"].rank(method="first"), min(bins, n), labels=False)
+    table = cal.groupby("bin").agg(predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size"))
+    return {
+        "n": n,
+        "churners": int(y.sum()),
+        "base_rate": base,
+        "auc": float(roc_auc_score(y, p)) if both else None,
+        "pr_auc": float(average_precision_score(y, p)) if both else None,
+        "top_decile_lift": float(y[order[:top]].mean() / base) if base > 0 else None,
+        "brier": float(brier_score_loss(y, p)),
+        "calibration_ratio": float(p.mean() / base) if base > 0 else None,
+        "calibration": table.to_dict(orient="records"),
+    }
+
+
+def snapshot_dates(as_of: dt.date, period: str, first_day: dt.date, n: int) -> list[tuple]:
+    """The latest ``n`` period ends whose next period is complete by ``as_of``.
+
+    Returns
+    -------
+    list of (snapshot_date, horizon_end), oldest first.
+    """
+    periods = complete_periods(first_day, as_of, period)
+    ends = [p.end_time.date() for p in periods]
+    pairs = list(zip(ends[:-1], ends[1:], strict=True))
+    return pairs[-n:]
+
+
+def training_panel(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    snapshots: list[tuple],
+    **feature_args,
+) -> pd.DataFrame:
+    """Features and labels of the customers active at each snapshot.
+
+    Returns
+    -------
+    DataFrame
+        Feature columns plus ``_date`` (snapshot) and ``_y`` (left by the horizon end).
+    """
+    parts = []
+    for date, horizon_end in snapshots:
+        f = snapshot_features(spells, customers, date, **feature_args)
+        y = churn_label(spells, date, horizon_end).reindex(f.index)
+        parts.append(f.assign(_date=pd.Timestamp(date), _y=y.to_numpy()))
+    return pd.concat(parts) if parts else pd.DataFrame()
+
+
+@dataclass
+class Backtest:
+    """How the models did on data they had not seen.
+
+    Attributes
+    ----------
+    method : str
+        ``time_split`` or ``cross_validation`` (snapshot data, or too little history).
+    results : dict
+        Model kind -> :func:`evaluate` output on the test rows.
+    chosen : str
+        Model that scores current customers.
+    choice_reason : str
+        ``auc`` or ``calibration`` (the higher-AUC model was poorly calibrated).
+    train_until, test_from : date or None
+        Last training snapshot and first test snapshot (time split).
+    train_rows, test_rows : int
+    why_no_time_split : str
+        ``snapshot`` or ``short_history`` when the method is cross-validation.
+    """
+
+    method: str
+    results: dict
+    chosen: str
+    choice_reason: str
+    train_until: dt.date | None
+    test_from: dt.date | None
+    train_rows: int
+    test_rows: int
+    why_no_time_split: str = ""
+
+
+def _fit_predict(kind: str, design: Design, train: pd.DataFrame, test: pd.DataFrame):
+    model = make_model(kind).fit(design.transform(train), train["_y"].to_numpy())
+    return model.predict_proba(design.transform(test))[:, 1]
+
+
+def choose_model(results: dict) -> tuple[str, str]:
+    """Higher AUC wins unless it is poorly calibrated and the other is not."""
+    ranked = sorted(MODELS, key=lambda k: -(results[k]["auc"] or 0.0))
+    best, other = ranked
+
+    def calibrated(k):
+        r = results[k]["calibration_ratio"]
+        return r is not None and CALIBRATION_BAND[0] <= r <= CALIBRATION_BAND[1]
+
+    if not calibrated(best) and calibrated(other):
+        return other, "calibration"
+    return best, "auc"
+
+
+def run_backtest(panel: pd.DataFrame, test_snapshots: int, snapshot: bool) -> Backtest:
+    """Backtest both models on ``panel`` (:func:`training_panel` or a snapshot frame).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Features, ``_y`` and ``_date``.
+    test_snapshots : int
+        Latest snapshots held out (time split).
+    snapshot : bool
+        One-date data: cross-validation only.
+
+    Returns
+    -------
+    Backtest
+    """
+    feats = panel.drop(columns=["_y", "_date"])
+    dates = sorted(panel["_date"].unique())
+    why = "snapshot" if snapshot else ""
+    if not snapshot:
+        test_dates = dates[-test_snapshots:]
+        is_test = panel["_date"].isin(test_dates).to_numpy()
+        train, test = panel[~is_test], panel[is_test]
+        if (
+            len(dates) > test_snapshots
+            and train["_y"].sum() >= MIN_CHURNERS
+            and test["_y"].sum() >= MIN_CHURNERS
+        ):
+            design = fit_design(feats[~is_test])
+            results = {
+                k: evaluate(test["_y"], _fit_predict(k, design, train, test)) for k in MODELS
+            }
+            chosen, reason = choose_model(results)
+            return Backtest(
+                "time_split",
+                results,
+                chosen,
+                reason,
+                pd.Timestamp(max(train["_date"])).date(),
+                pd.Timestamp(min(test_dates)).date(),
+                len(train),
+                len(test),
+            )
+        why = "short_history"
+    y = panel["_y"].to_numpy()
+    oof = {k: np.zeros(len(panel)) for k in MODELS}
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    for tr, te in folds.split(np.zeros(len(y)), y):
+        design = fit_design(feats.iloc[tr])
+        for k in MODELS:
+            oof[k][te] = _fit_predict(k, design, panel.iloc[tr], panel.iloc[te])
+    results = {k: evaluate(y, oof[k]) for k in MODELS}
+    chosen, reason = choose_model(results)
+    return Backtest(
+        "cross_validation", results, chosen, reason, None, None, len(panel), len(panel), why
+    )
+
+
+@dataclass
+class RiskModel:
+    """The chosen model refitted on every labelled row, ready to score."""
+
+    kind: str
+    design: Design
+    model: object
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Probability of leaving within the horizon for each row of ``frame``."""
+        return self.model.predict_proba(self.design.transform(frame))[:, 1]
+
+
+def fit_final(panel: pd.DataFrame, kind: str) -> RiskModel:
+    """Fit ``kind`` on every row of ``panel``."""
+    feats = panel.drop(columns=["_y", "_date"])
+    design = fit_design(feats)
+    model = make_model(kind).fit(design.transform(feats), panel["_y"].to_numpy())
+    return RiskModel(kind, design, model)
+
+
+def reason_codes(model: RiskModel, frame: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+    """The features that raise each customer's risk most (model-agnostic).
+
+    Parameters
+    ----------
+    model : RiskModel
+    frame : DataFrame
+        Feature rows (index = customer_id).
+    top : int
+        Reasons per customer.
+
+    Returns
+    -------
+    DataFrame
+        customer_id, rank (1 = strongest), feature, value, typical, contribution (fall in
+        probability when the feature is set to its typical value); only contributions above
+        0.1 percentage point.
+    """
+    base = model.predict(frame)
+    typical = model.design.typical()
+    contrib = {}
+    for f in model.design.features:
+        alt = frame.copy()
+        alt[f] = typical[f]
+        contrib[f] = base - model.predict(alt)
+    c = pd.DataFrame(contrib, index=frame.index)
+    long = c.stack().rename("contribution").reset_index()
+    long.columns = ["customer_id", "feature", "contribution"]
+    long = long[long["contribution"] > MIN_CONTRIBUTION]
+    long = long.sort_values(["customer_id", "contribution"], ascending=[True, False])
+    long["rank"] = long.groupby("customer_id").cumcount() + 1
+    long = long[long["rank"] <= top]
+    values = frame.stack(future_stack=True).rename("value")
+    long = long.join(values, on=["customer_id", "feature"])
+    long["typical"] = long["feature"].map(typical)
+    return long[["customer_id", "rank", "feature", "value", "typical", "contribution"]]
+
+
+def forecast_check(
+    previous: pd.DataFrame, spells: pd.DataFrame, made_on: dt.date, horizon_end: dt.date
+) -> dict:
+    """How an earlier run's scores did against what happened.
+
+    Parameters
+    ----------
+    previous : DataFrame
+        customer_id, probability (the earlier run's predictions).
+    spells : DataFrame
+        Today's spells (they know the outcome).
+    made_on, horizon_end : date
+        The earlier run's report date and the end of its horizon.
+
+    Returns
+    -------
+    dict
+        made_on, horizon_end, scored, matched (still active on ``made_on`` in today's data),
+        predicted (expected number leaving), left (actual), and :func:`evaluate` of the matched.
+    """
+    y = churn_label(spells, made_on, horizon_end)
+    prev = previous.drop_duplicates("customer_id").set_index("customer_id")["probability"]
+    common = prev.index.intersection(y.index)
+    result = evaluate(y.reindex(common).to_numpy(), prev.reindex(common).to_numpy())
+    return {
+        "made_on": made_on,
+        "horizon_end": horizon_end,
+        "scored": len(prev),
+        "matched": len(common),
+        "predicted": float(prev.reindex(common).sum()),
+        "left": int(y.reindex(common).sum()),
+        **result,
+    }
+
+
+def current_customers(spells: pd.DataFrame, as_of: dt.date) -> pd.Index:
+    """Customers active on the report date (the ones to score)."""
+    return pd.Index(active_on(spells, as_of)["customer_id"], name="customer_id")

@@ -1,0 +1,154 @@
+"""Files users share outside the report: at_risk.csv / .xlsx and the stored predictions.
+
+- Spreadsheet injection: a text cell beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage
+  return is prefixed with an apostrophe, so Excel and LibreOffice show it as text instead of
+  running it as a formula (OWASP "CSV injection").
+- ``pii: mask``: customer ids become a stable keyed hash (HMAC-SHA256, first 16 hex digits) and
+  name-like columns (name, e-mail, phone, address, contact; also in Chinese) are left out. The
+  key comes from the environment variable ``CHURN_PII_KEY``, else from a key file created once
+  in the output directory (``.pii_key``, readable by its owner only), so the same customer has
+  the same hash in every run and the forecast check still matches runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NAME_LIKE = re.compile(
+    r"name|e-?mail|phone|mobile|\btel\b|contact|address|姓名|名称|名字|电话|手机|邮箱|地址|联系",
+    re.IGNORECASE,
+)
+PII_KEY_ENV = "CHURN_PII_KEY"
+
+
+def neutralise(value: object) -> object:
+    """``value`` with a leading apostrophe when it is text a spreadsheet would run."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell (and header) of ``frame`` neutralised."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def name_like_columns(columns: list[str]) -> list[str]:
+    """Columns whose name suggests personal data (dropped under ``pii: mask``)."""
+    return [c for c in columns if NAME_LIKE.search(str(c))]
+
+
+def pii_key(output_root: Path) -> bytes:
+    """The masking key: ``$CHURN_PII_KEY``, else ``<output_root>/.pii_key`` (created once)."""
+    env = os.environ.get(PII_KEY_ENV)
+    if env:
+        return env.encode("utf-8")
+    path = output_root / ".pii_key"
+    if not path.exists():
+        output_root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode("utf-8")
+
+
+def mask_ids(ids: pd.Series, key: bytes) -> pd.Series:
+    """Stable keyed hash of each id (16 hex digits)."""
+    return ids.astype(str).map(
+        lambda i: hmac.new(key, i.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+    )
+
+
+def write_table_files(frame: pd.DataFrame, directory: Path, stem: str, sheet: str) -> list[Path]:
+    """Write ``frame`` as ``<stem>.csv`` (UTF-8 with BOM, so Excel reads Chinese) and
+    ``<stem>.xlsx``, text cells neutralised.
+
+    Returns
+    -------
+    list of Path
+        The two files.
+    """
+    safe = neutralise_frame(frame)
+    csv_path = directory / f"{stem}.csv"
+    safe.to_csv(csv_path, index=False, encoding="utf-8-sig")
+    xlsx_path = directory / f"{stem}.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    ws.append(list(safe.columns))
+    for row in safe.itertuples(index=False):
+        ws.append([None if _missing(v) else _plain(v) for v in row])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for i, c in enumerate(safe.columns, start=1):
+        width = max([len(str(c))] + [len(str(v)) for v in safe[c].head(200)])
+        ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
+    ws.freeze_panes = "A2"
+    for row in ws.iter_rows(min_row=1):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
+    wb.save(xlsx_path)
+    return [csv_path, xlsx_path]
+
+
+def _missing(v: object) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(v: object) -> object:
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def find_previous_predictions(output_root: Path, name: str, as_of) -> pd.DataFrame | None:
+    """The latest earlier run's predictions for the same config whose horizon has passed.
+
+    Parameters
+    ----------
+    output_root : Path
+        The reports directory (runs are ``<as_of>_<name>/``).
+    name : str
+        Config name.
+    as_of : date
+        This run's report date.
+
+    Returns
+    -------
+    DataFrame or None
+    """
+    best = None
+    for path in sorted(output_root.glob(f"*_{name}/predictions.parquet")):
+        if path.parent.name.startswith((".", "_")):
+            continue
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError):
+            continue
+        if frame.empty:
+            continue
+        made = pd.Timestamp(frame["as_of"].iloc[0]).date()
+        ends = pd.Timestamp(frame["horizon_end"].iloc[0]).date()
+        if made < as_of and ends <= as_of and (best is None or made > best[0]):
+            best = (made, frame)
+    return best[1] if best else None

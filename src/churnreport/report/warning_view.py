@@ -1,0 +1,344 @@
+"""Chapter 4 blocks: the model's backtest, the at-risk list with reason codes, win-back tiers."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+import pandas as pd
+from IPython.display import HTML
+
+from churnreport.analysis.early_warning import EarlyWarningChapter
+from churnreport.analysis.risk import MODELS
+from churnreport.analysis.winback import TIERS
+from churnreport.report.charts import Chart, plot_calibration
+from churnreport.report.tables import heading, note, table
+from churnreport.report.text import Text
+
+#: Reason-code features with their own sentence; others read "<attribute>: <value>".
+PHRASED = (
+    "complaints_window",
+    "slow_responses_window",
+    "low_satisfaction_window",
+    "tickets_window",
+    "response_hours_mean",
+    "manager_left_window",
+    "recency_days",
+    "purchases_window",
+    "spend_window",
+    "spend_trend",
+    "mrr",
+    "mrr_change",
+    "tenure_months",
+    "returning",
+    "age",
+)
+
+
+def section(chapter: EarlyWarningChapter, name: str, text: Text) -> HTML | None:
+    """A section heading of chapter 4, or nothing when the section has nothing to show.
+
+    ``name``: backtest, list, tiers, lost, previous.
+    """
+    built = not chapter.why_not
+    has = {
+        "backtest": built,
+        "list": built,
+        "tiers": built and not chapter.tiers_at_risk.empty,
+        "lost": built and not chapter.tiers_lost.empty,
+        "previous": True,
+    }[name]
+    if not has:
+        return None
+    return heading(text(f"warning.{name}"), text(f"warning.{name}.why"), level=3)
+
+
+def model_name(kind: str, text: Text) -> str:
+    """Display name of a model kind."""
+    return text(f"warning.model.{kind}")
+
+
+def backtest_html(chapter: EarlyWarningChapter, text: Text) -> HTML:
+    """What the backtest did and which model was chosen, in sentences."""
+    if chapter.why_not:
+        return note(text(f"warning.why_not.{chapter.why_not}"))
+    bt = chapter.backtest
+    best = bt.results[bt.chosen]
+    parts = []
+    if bt.method == "time_split":
+        parts.append(
+            text(
+                "warning.time_split",
+                train=text.int(bt.train_rows),
+                until=text.date(bt.train_until),
+                test=text.int(bt.test_rows),
+                since=text.date(bt.test_from),
+            )
+        )
+    else:
+        parts.append(text(f"warning.cv.{bt.why_no_time_split}", n=text.int(bt.train_rows)))
+    parts.append(
+        text(
+            "warning.result",
+            model=model_name(bt.chosen, text),
+            auc=text.num(best["auc"], 2),
+            lift=text.num(best["top_decile_lift"], 1),
+            rate=text.pct(best["base_rate"]),
+        )
+    )
+    parts.append(text(f"warning.choice.{bt.choice_reason}", model=model_name(bt.chosen, text)))
+    return HTML("".join(f"<p>{escape(p)}</p>" for p in parts))
+
+
+def backtest_table_html(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
+    """Both models side by side on the test rows."""
+    if chapter.why_not:
+        return None
+    bt = chapter.backtest
+    rows = pd.DataFrame(
+        [
+            {
+                "model": model_name(k, text) + (" ✓" if k == bt.chosen else ""),
+                **{m: bt.results[k][m] for m in ("auc", "pr_auc", "top_decile_lift", "brier")},
+                "calibration_ratio": bt.results[k]["calibration_ratio"],
+            }
+            for k in MODELS
+        ]
+    )
+    return table(
+        rows,
+        {
+            "model": (text("col.model"), str),
+            "auc": (text("col.auc"), lambda v: text.num(v, 3)),
+            "pr_auc": (text("col.pr_auc"), lambda v: text.num(v, 3)),
+            "top_decile_lift": (text("col.top_decile_lift"), lambda v: text.num(v, 2)),
+            "brier": (text("col.brier"), lambda v: text.num(v, 4)),
+            "calibration_ratio": (text("col.calibration_ratio"), lambda v: text.num(v, 2)),
+        },
+        numeric={"auc", "pr_auc", "top_decile_lift", "brier", "calibration_ratio"},
+    )
+
+
+def calibration_chart(chapter: EarlyWarningChapter, text: Text) -> Chart | None:
+    """Predicted vs observed churn per risk decile, both models."""
+    if chapter.why_not:
+        return None
+    labels = {k: model_name(k, text) for k in MODELS}
+    return plot_calibration(chapter.backtest.results, labels, text)
+
+
+def _fmt_value(v: object, text: Text) -> str:
+    if isinstance(v, float):
+        return text.num(v, 0 if abs(v) >= 100 or v == int(v) else 1)
+    return str(v)
+
+
+def reason_phrase(row: pd.Series, text: Text, window_days: int = 90) -> str:
+    """One reason code in words: ``2 complaints in the last 90 days``.
+
+    Parameters
+    ----------
+    row : Series
+        feature, value, typical (a row of ``EarlyWarningChapter.reasons``).
+    text : Text
+    window_days : int
+        The feature window.
+    """
+    f, v, t = row["feature"], row["value"], row["typical"]
+    if f not in PHRASED:
+        label = text.get(f"drv.{f}", str(f))
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return text("reason.attribute_number", label=label, value=_fmt_value(float(v), text),
+                        typical=_fmt_value(float(t), text))  # fmt: skip
+        return text("reason.attribute", label=label, value=str(v))
+    v = float(v) if v is not None and not (isinstance(v, float) and math.isnan(v)) else 0.0
+    t = float(t) if t is not None else 0.0
+    values = {
+        "n": text.int(v),
+        "days": window_days,
+        "value": _fmt_value(v, text),
+        "typical": _fmt_value(t, text),
+        "money": text.money(v),
+        "money_typical": text.money(t),
+        "change": text.pct(v, 0),
+    }
+    return text(f"reason.{f}", **values)
+
+
+def reasons_by_customer(chapter: EarlyWarningChapter, text: Text, window_days: int) -> pd.Series:
+    """Each scored customer's reason codes joined in one string (strongest first)."""
+    r = chapter.reasons
+    if r.empty:
+        return pd.Series(dtype="string")
+    phrases = r.apply(lambda row: reason_phrase(row, text, window_days), axis=1)
+    return phrases.groupby(r["customer_id"]).agg(text("reason.separator").join)
+
+
+def action(tier: str, cause: str, text: Text) -> str:
+    """Recommended action for a customer of ``tier`` whose strongest reason points to ``cause``."""
+    tier_action = text(f"action.tier.{tier}") if tier else text("action.tier.unknown")
+    if tier in ("small", "never") or not cause:
+        return tier_action
+    return tier_action + text("reason.separator") + text(f"action.cause.{cause}")
+
+
+def at_risk_rows(
+    chapter: EarlyWarningChapter,
+    customers: pd.DataFrame,
+    text: Text,
+    *,
+    window_days: int = 90,
+    extra_columns: list[str] | None = None,
+) -> pd.DataFrame:
+    """The at-risk list with display columns in the report language (all scored customers).
+
+    Parameters
+    ----------
+    chapter : EarlyWarningChapter
+    customers : DataFrame
+        For the extra columns (segments, names when not masked).
+    text : Text
+    window_days : int
+    extra_columns : list of str, optional
+        Customer columns to carry (e.g. plan, region, account name).
+
+    Returns
+    -------
+    DataFrame
+        rank, customer_id, extra columns, probability, value, expected_loss, tier, reasons,
+        action; tier and action in words.
+    """
+    a = chapter.at_risk
+    if chapter.why_not or a.empty:
+        return pd.DataFrame()
+    out = a[["rank", "customer_id"]].copy()
+    extra = [c for c in (extra_columns or []) if c in customers.columns]
+    if extra:
+        attrs = customers.set_index("customer_id")[extra]
+        out = out.join(attrs, on="customer_id")
+    out["probability"] = a["probability"].round(4)
+    out["value"] = a["value"].round(2)
+    out["expected_loss"] = a["expected_loss"].round(2)
+    out["tier"] = a["tier"].map(lambda t: text(f"tier.{t}") if t else "")
+    out["reasons"] = (
+        a["customer_id"].map(reasons_by_customer(chapter, text, window_days)).fillna("")
+    )
+    out["action"] = [action(t, c, text) for t, c in zip(a["tier"], a["cause"], strict=True)]
+    return out
+
+
+def at_risk_table_html(rows: pd.DataFrame, text: Text, top: int = 20) -> HTML | None:
+    """The top of the at-risk list."""
+    if rows.empty:
+        return None
+    shown = rows.head(top)
+    cols = {
+        "rank": (text("col.rank"), str),
+        "customer_id": (text("col.customer"), str),
+        "probability": (text("col.probability"), lambda v: text.pct(v)),
+        "value": (text("col.annual_value"), lambda v: text.money(v)),
+        "expected_loss": (text("col.expected_loss"), lambda v: text.money(v)),
+        "tier": (text("col.tier"), str),
+        "reasons": (text("col.reasons"), str),
+    }
+    return table(
+        shown, cols, numeric={"rank", "probability", "value", "expected_loss"}, compact=True
+    )
+
+
+def list_summary_html(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
+    """How many customers were scored and the expected loss."""
+    if chapter.why_not:
+        return None
+    a = chapter.at_risk
+    top = a.head(max(int(math.ceil(0.1 * len(a))), 1))
+    sentence = text(
+        "warning.list_summary" if chapter.value_basis != "none" else "warning.list_summary_novalue",
+        n=text.int(len(a)),
+        horizon=text.date(chapter.horizon_end),
+        expected=text.num(a["probability"].sum(), 0),
+        loss=text.money(a["expected_loss"].sum(), unit=True),
+        top_share=text.pct(top["expected_loss"].sum() / a["expected_loss"].sum())
+        if a["expected_loss"].sum() > 0
+        else "–",
+        basis=text(f"warning.basis.{chapter.value_basis}"),
+    )
+    return HTML(f"<p>{escape(sentence)}</p>")
+
+
+def tiers_html(chapter: EarlyWarningChapter, text: Text, lost: bool = False) -> HTML | None:
+    """Win-back priorities by value tier, for today's customers or those lost in the period."""
+    grid = chapter.tiers_lost if lost else chapter.tiers_at_risk
+    if grid.empty:
+        return None
+    g = grid.copy()
+    g["label"] = g["tier"].map(lambda t: text(f"tier.{t}"))
+    g["rule"] = g["tier"].map(lambda t: text(f"tier.{t}.rule"))
+    g["range"] = [_tier_range(t, chapter.thresholds, text) for t in g["tier"]]
+    cols = {
+        "label": (text("col.tier"), str),
+        "range": (text("col.annual_value_range"), str),
+        "customers": (text("col.customers"), lambda v: text.int(v)),
+        "value": (
+            text("col.value_lost" if lost else "col.value_at_stake"),
+            lambda v: text.money(v),
+        ),
+    }
+    if not lost:
+        cols["mean_probability"] = (text("col.mean_probability"), lambda v: text.pct(v))
+        cols["expected_loss"] = (text("col.expected_loss"), lambda v: text.money(v))
+    cols["rule"] = (text("col.recommended_action"), str)
+    return table(g, cols, numeric={"customers", "value", "mean_probability", "expected_loss"})
+
+
+def _tier_range(tier: str, thresholds: list[float], text: Text) -> str:
+    if tier not in TIERS[:4] or not thresholds:
+        return text("tier.range.none")
+    bounds = [math.inf, *thresholds, 0.0]
+    i = TIERS.index(tier)
+    hi, lo = bounds[i], bounds[i + 1]
+    if math.isinf(hi):
+        return text("tier.range.at_least", low=text.money(lo))
+    if tier == "small":
+        return text("tier.range.below", high=text.money(hi))
+    return text("tier.range.between", low=text.money(lo), high=text.money(hi))
+
+
+def previous_check_html(chapter: EarlyWarningChapter, text: Text) -> HTML:
+    """How the previous run's list did against what happened."""
+    c = chapter.previous_check
+    if not c:
+        return note(text("warning.no_previous"))
+    sentence = text(
+        "warning.previous_sentence",
+        made=text.date(c["made_on"]),
+        end=text.date(c["horizon_end"]),
+        matched=text.int(c["matched"]),
+        predicted=text.num(c["predicted"], 0),
+        left=text.int(c["left"]),
+        auc=text.num(c["auc"], 2),
+        lift=text.num(c["top_decile_lift"], 1),
+    )
+    return HTML(f"<p>{escape(sentence)}</p>")
+
+
+def files_note(chapter: EarlyWarningChapter, text: Text, masked: bool) -> HTML | None:
+    """Where the full list is, and whether ids are masked."""
+    if chapter.why_not:
+        return None
+    return note(text("warning.files") + (" " + text("warning.masked") if masked else ""))
+
+
+def file_headers(rows: pd.DataFrame, text: Text) -> pd.DataFrame:
+    """``rows`` with column headers in the report language (for the shared files)."""
+    labels = {
+        "rank": text("col.rank"),
+        "customer_id": text("col.customer"),
+        "probability": text("col.probability"),
+        "value": text("col.annual_value"),
+        "expected_loss": text("col.expected_loss"),
+        "tier": text("col.tier"),
+        "reasons": text("col.reasons"),
+        "action": text("col.recommended_action"),
+    }
+    return rows.rename(columns=lambda c: labels.get(c, text.get(f"drv.{c}", c)))

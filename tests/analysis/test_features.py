@@ -1,0 +1,146 @@
+"""Early-warning features: hand-computed values and no information from after the snapshot."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnreport.analysis.features import active_on, churn_label, snapshot_features
+from churnreport.config import load_config
+from churnreport.data import load_dataset
+from tests.conftest import SAMPLE, spells
+
+D = dt.date(2024, 6, 30)
+
+
+def _tables():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b"],
+            "date": pd.to_datetime(
+                ["2024-02-15", "2024-05-01", "2024-06-20", "2024-03-01", "2024-07-05"]
+            ),
+            "amount": [100.0, 50.0, 70.0, 80.0, 999.0],
+        }
+    )
+    tickets = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b"],
+            "opened_at": pd.to_datetime(["2024-06-01", "2024-06-29", "2024-03-01", "2024-06-10"]),
+            "category": ["Complaint", "billing", "complaint", "投诉"],
+            # a's second ticket is answered after D: its response is not known on D
+            "first_response_hours": [30.0, 48.0, 40.0, 2.0],
+            "satisfaction": [1.0, np.nan, 5.0, 2.0],
+        }
+    )
+    staff = pd.DataFrame(
+        {"account_manager": ["m1", "m2"], "left_date": pd.to_datetime(["2024-05-10", "2024-08-01"])}
+    )
+    revenue = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "start": pd.to_datetime(["2023-01-01", "2024-05-01", "2024-01-01"]),
+            "end": pd.to_datetime(["2024-05-01", None, None]),
+            "mrr": [100.0, 120.0, 80.0],
+        }
+    )
+    return {"transactions": tx, "tickets": tickets, "staff": staff, "revenue": revenue}
+
+
+def _frames():
+    sp = spells(
+        ("a", "2023-01-01", None),
+        ("b", "2022-06-01", "2023-01-01"),
+        ("b", "2024-01-01", "2024-07-15"),
+        ("c", "2024-07-01", None),  # starts after D: not scored on D
+        ("d", "2023-01-01", "2024-06-30"),  # left on D: not active on D
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "account_manager": ["m1", "m2", "m1", "m1"],
+            "plan": ["basic", "premium", "basic", "basic"],
+            "churned": [False, True, False, True],
+        }
+    )
+    return sp, customers
+
+
+def test_features_hand_computed():
+    sp, customers = _frames()
+    f = snapshot_features(sp, customers, D, tables=_tables(), attributes=["plan"])
+    assert list(f.index) == ["a", "b"]
+    a, b = f.loc["a"], f.loc["b"]
+    assert a["tenure_months"] == pytest.approx(
+        (pd.Timestamp(D) - pd.Timestamp("2023-01-01")).days / (365.25 / 12)
+    )
+    assert (a["returning"], b["returning"]) == (0, 1)
+    # window (2024-04-01, 2024-06-30]; the one before (2024-01-02, 2024-04-01]
+    assert (
+        a["recency_days"] == 10
+        and b["recency_days"] == (pd.Timestamp(D) - pd.Timestamp("2024-03-01")).days
+    )
+    assert (a["purchases_window"], a["spend_window"]) == (2, 120.0)
+    assert a["spend_trend"] == pytest.approx(120 / 100 - 1)
+    assert b["spend_trend"] == pytest.approx(-1.0)  # spent 80 before, nothing in the window
+    assert a["mrr"] == 120 and a["mrr_change"] == pytest.approx(0.2)
+    assert (a["tickets_window"], a["complaints_window"]) == (2, 1)
+    assert b["complaints_window"] == 1  # 投诉 is a complaint
+    assert a["slow_responses_window"] == 1  # the 48 h answer comes after D
+    assert a["response_hours_mean"] == 30.0
+    assert (a["low_satisfaction_window"], b["low_satisfaction_window"]) == (1, 1)
+    assert (a["manager_left_window"], b["manager_left_window"]) == (1, 0)  # m2 leaves after D
+    assert a["plan"] == "basic"
+
+
+def test_label_is_leaving_within_the_horizon():
+    sp, _ = _frames()
+    y = churn_label(sp, D, dt.date(2024, 7, 31))
+    assert y.to_dict() == {"a": 0, "b": 1}
+    assert list(active_on(sp, D)["customer_id"]) == ["a", "b"]
+    assert churn_label(sp, D, dt.date(2024, 7, 10))["b"] == 0
+
+
+def test_outcome_columns_are_refused_as_features():
+    sp, customers = _frames()
+    with pytest.raises(ValueError, match="outcome"):
+        snapshot_features(sp, customers, D, attributes=["churned"])
+
+
+def test_future_data_never_changes_a_past_snapshot():
+    """Leakage check on the sample: rewrite everything after D; features on D must not move."""
+    ds = load_dataset(load_config(SAMPLE / "report.yml"))
+    attrs = ["customer_type", "age", "plan", "account_manager"]
+    before = snapshot_features(ds.spells, ds.customers, D, tables=ds.tables, attributes=attrs)
+    cut = pd.Timestamp(D)
+    t = {k: v.copy() for k, v in ds.tables.items()}
+    tx = t["transactions"]
+    late = tx["date"] > cut
+    tx.loc[late, "amount"] *= 10
+    tx.loc[late, "date"] += pd.Timedelta(days=3)
+    tk = t["tickets"]
+    tk.loc[tk["opened_at"] > cut, "category"] = "complaint"
+    extra = tk.head(500).assign(opened_at=cut + pd.Timedelta(days=1), first_response_hours=99.0)
+    t["tickets"] = pd.concat([tk, extra])
+    t["staff"] = pd.concat(
+        [
+            t["staff"],
+            pd.DataFrame(
+                {"account_manager": ["AM01", "AM02"], "left_date": [cut + pd.Timedelta(days=5)] * 2}
+            ),
+        ]
+    )
+    rev = t["revenue"]
+    rev.loc[rev["start"] > cut, "mrr"] *= 3
+    sp = ds.spells.copy()
+    # customers who leave after D leave a month later instead, and new joiners appear
+    ends_later = sp["spell_end"] > cut
+    sp.loc[ends_later, "spell_end"] += pd.Timedelta(days=30)
+    after = sp.copy()
+    after = after[after["spell_start"] > cut].assign(customer_id=lambda d: d["customer_id"] + "x")
+    sp = pd.concat([sp, after], ignore_index=True)
+    moved = snapshot_features(sp, ds.customers, D, tables=t, attributes=attrs)
+    pd.testing.assert_frame_equal(before, moved)

@@ -1,0 +1,229 @@
+"""Churn-risk model: metrics by hand, the backtest design, reason codes, planted effects."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from churnreport.analysis.early_warning import early_warning_chapter
+from churnreport.analysis.risk import (
+    choose_model,
+    evaluate,
+    fit_design,
+    fit_final,
+    forecast_check,
+    reason_codes,
+    run_backtest,
+    snapshot_dates,
+)
+from churnreport.config import load_config
+from churnreport.data import load_dataset
+from tests.conftest import EXAMPLES, SAMPLE, spells
+
+
+def test_evaluate_hand_computed():
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0])
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    r = evaluate(y, p)
+    # positives ranked 1st and 3rd: of 2 x 8 pairs, only (0.7 < 0.8) is misordered -> 15/16
+    assert r["auc"] == pytest.approx(15 / 16)
+    # average precision: precision at each positive = 1/1 and 2/3 -> (1 + 2/3) / 2
+    assert r["pr_auc"] == pytest.approx((1 + 2 / 3) / 2)
+    # riskiest 10% = one customer, who left: rate 1 / base 0.2 = 5
+    assert r["top_decile_lift"] == pytest.approx(5.0)
+    assert r["brier"] == pytest.approx(np.mean((p - y) ** 2))
+    assert r["calibration_ratio"] == pytest.approx(p.mean() / 0.2)
+    assert sum(b["n"] for b in r["calibration"]) == 10
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.floats(0, 1)), min_size=2, max_size=200))
+def test_evaluate_invariants(rows):
+    y = np.array([int(a) for a, _ in rows])
+    p = np.array([b for _, b in rows])
+    r = evaluate(y, p)
+    assert 0 <= r["brier"] <= 1
+    if r["auc"] is not None:
+        assert 0 <= r["auc"] <= 1 and 0 <= r["pr_auc"] <= 1
+    if r["top_decile_lift"] is not None:
+        assert 0 <= r["top_decile_lift"] <= 1 / r["base_rate"] + 1e-9
+    assert sum(b["n"] for b in r["calibration"]) == len(y)
+
+
+def test_design_is_fitted_on_training_rows_only():
+    train = pd.DataFrame({"x": [1.0, 2.0, np.nan, 3.0], "plan": ["a", "a", "b", None]})
+    d = fit_design(train)
+    assert d.medians["x"] == 2.0 and d.levels["plan"][0] == "a"
+    later = pd.DataFrame({"x": [np.nan], "plan": ["brand new plan"]})
+    X = d.transform(later)
+    # missing -> training median; an unseen level is no known level (all dummies 0)
+    assert X[0, 0] == pytest.approx((2.0 - d.centre["x"]) / d.scale["x"])
+    assert X[0, 1:].tolist() == [0.0] * (len(d.levels["plan"]) - 1)
+
+
+def test_model_choice_auc_unless_poorly_calibrated():
+    def r(auc, ratio):
+        return {"auc": auc, "calibration_ratio": ratio}
+
+    assert choose_model({"logistic": r(0.70, 1.0), "gradient_boosting": r(0.72, 1.1)}) == (
+        "gradient_boosting",
+        "auc",
+    )
+    assert choose_model({"logistic": r(0.70, 1.0), "gradient_boosting": r(0.72, 2.0)}) == (
+        "logistic",
+        "calibration",
+    )
+
+
+def test_snapshot_dates_have_a_complete_horizon():
+    pairs = snapshot_dates(dt.date(2024, 12, 31), "month", dt.date(2024, 1, 1), 3)
+    assert pairs == [
+        (dt.date(2024, 9, 30), dt.date(2024, 10, 31)),
+        (dt.date(2024, 10, 31), dt.date(2024, 11, 30)),
+        (dt.date(2024, 11, 30), dt.date(2024, 12, 31)),
+    ]
+
+
+def _planted(n=6000, seed=0, dates=6):
+    """A panel where complaints multiply the odds of leaving by 5 and tenure is null."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in range(dates):
+        complaints = rng.poisson(0.3, n)
+        tenure = rng.uniform(0, 60, n)
+        plan = rng.choice(["basic", "premium"], n)
+        logit = -3.2 + np.log(5) * (complaints > 0) + 0.0 * tenure
+        y = rng.random(n) < 1 / (1 + np.exp(-logit))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "complaints_window": complaints,
+                    "tenure_months": tenure,
+                    "plan": plan,
+                    "_date": pd.Timestamp("2024-01-31") + pd.offsets.MonthEnd(k),
+                    "_y": y.astype(int),
+                },
+                index=pd.Index([f"c{k}_{i}" for i in range(n)], name="customer_id"),
+            )
+        )
+    return pd.concat(parts)
+
+
+def test_backtest_is_a_time_split_and_finds_the_planted_signal():
+    panel = _planted()
+    bt = run_backtest(panel, test_snapshots=2, snapshot=False)
+    assert bt.method == "time_split"
+    assert bt.train_until < bt.test_from
+    assert bt.test_rows == 2 * 6000 and bt.train_rows == 4 * 6000
+    for r in bt.results.values():
+        assert r["auc"] > 0.65 and r["top_decile_lift"] > 2
+        assert 0.67 < r["calibration_ratio"] < 1.5
+
+
+def test_reason_codes_name_the_planted_factor():
+    panel = _planted(dates=2)
+    model = fit_final(panel, "logistic")
+    rows = pd.DataFrame(
+        {"complaints_window": [3, 0], "tenure_months": [30.0, 30.0], "plan": ["basic", "basic"]},
+        index=pd.Index(["angry", "calm"], name="customer_id"),
+    )
+    codes = reason_codes(model, rows)
+    top = codes[codes["rank"] == 1].set_index("customer_id")
+    assert top.loc["angry", "feature"] == "complaints_window"
+    assert top.loc["angry", "value"] == 3 and top.loc["angry", "typical"] == 0
+    assert "calm" not in top.index or top.loc["calm", "contribution"] < 0.01
+
+
+def test_forecast_check_scores_an_earlier_list():
+    sp = spells(
+        ("a", "2024-01-01", "2024-07-10"),
+        ("b", "2024-01-01", None),
+        ("c", "2024-01-01", "2024-08-20"),
+        ("d", "2024-01-01", None),
+    )
+    prev = pd.DataFrame(
+        {"customer_id": ["a", "b", "c", "d", "gone"], "probability": [0.9, 0.1, 0.2, 0.3, 0.5]}
+    )
+    c = forecast_check(prev, sp, dt.date(2024, 6, 30), dt.date(2024, 7, 31))
+    assert (c["scored"], c["matched"], c["left"]) == (5, 4, 1)
+    assert c["predicted"] == pytest.approx(1.5)
+    assert c["auc"] == 1.0
+
+
+@pytest.fixture(scope="module")
+def sample_chapter():
+    cfg = load_config(SAMPLE / "report.yml")
+    ds = load_dataset(cfg)
+    ch = early_warning_chapter(
+        ds.spells,
+        ds.customers,
+        period=cfg.period,
+        as_of=ds.as_of,
+        definition=ds.definition,
+        tables=ds.tables,
+        attributes=cfg.driver_attributes(),
+    )
+    return ds, ch
+
+
+def test_sample_backtest_is_reported(sample_chapter):
+    _, ch = sample_chapter
+    bt = ch.backtest
+    assert bt.method == "time_split" and bt.test_from == dt.date(2024, 9, 30)
+    best = bt.results[bt.chosen]
+    assert best["auc"] > 0.58 and best["top_decile_lift"] > 1.7
+    m = ch.metrics()["risk"]
+    assert m["backtest"]["auc"] == best["auc"] and m["scored_customers"] == len(ch.at_risk)
+    assert m["expected_loss_total"] == pytest.approx(
+        (ch.at_risk["probability"] * ch.at_risk["value"]).sum()
+    )
+
+
+def test_sample_planted_high_risk_groups_dominate_the_top_of_the_list(sample_chapter):
+    ds, ch = sample_chapter
+    from churnreport.analysis.features import snapshot_features
+
+    f = snapshot_features(
+        ds.spells, ds.customers, ds.as_of, tables=ds.tables, attributes=["customer_type", "age"]
+    )
+    planted = (
+        (f["complaints_window"] > 0)
+        | (f["slow_responses_window"] > 0)
+        | (f["tenure_months"] < 3)
+        | (f["age"] < 30)
+    ) & (f["customer_type"] != "intermediate")
+    by_risk = ch.at_risk.sort_values("probability", ascending=False)["customer_id"]
+    top = by_risk.head(len(by_risk) // 10)
+    share_top = planted.reindex(top).mean()
+    assert share_top > 0.8 and share_top > 2 * planted.mean()
+    # expected loss = probability x value, and the list is ordered by it
+    assert ch.at_risk["expected_loss"].is_monotonic_decreasing
+
+
+def test_sample_tiers_follow_the_configured_shares(sample_chapter):
+    _, ch = sample_chapter
+    grid = ch.tiers_at_risk.set_index("tier")
+    n = grid["customers"].sum()
+    assert n == len(ch.at_risk)
+    assert grid.loc["important", "customers"] == pytest.approx(0.05 * n, abs=30)
+
+    assert grid["expected_loss"].sum() == pytest.approx(ch.at_risk["expected_loss"].sum())
+
+
+def test_snapshot_data_fall_back_to_cross_validation_and_still_list(shared_data):
+    cfg = load_config(EXAMPLES / "telco_ibm.yml")
+    ds = load_dataset(cfg)
+    ch = early_warning_chapter(
+        ds.spells, ds.customers, period=cfg.period, as_of=ds.as_of, definition="snapshot",
+        attributes=cfg.driver_attributes(), tables=ds.tables,
+    )  # fmt: skip
+    assert ch.backtest.method == "cross_validation"
+    assert ch.backtest.why_no_time_split == "snapshot"
+    assert ch.metrics()["risk"]["backtest"]["train_until"] is None
+    assert len(ch.at_risk) == (~ds.customers["churned"]).sum() == 7043 - 1869
+    assert ch.backtest.results[ch.backtest.chosen]["auc"] > 0.75

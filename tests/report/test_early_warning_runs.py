@@ -1,0 +1,70 @@
+"""Chapter 4 through the report context: files of a run, the next run's forecast check, PII."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from churnreport.config import dump_config, load_config
+from churnreport.report.context import open_report
+from tests.conftest import SAMPLE
+
+
+def _run(config_path, out, as_of):
+    run_dir = out / f"{as_of}_sample"
+    ctx = open_report(str(config_path), as_of=as_of, output_dir=str(run_dir))
+    return ctx, ctx.early_warning_chapter(), run_dir
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    cfg = load_config(SAMPLE / "report.yml", output_dir=str(out))
+    path = dump_config(cfg, out / "config.yml")
+    first = _run(path, out, "2024-11-30")
+    second = _run(path, out, "2024-12-31")
+    return first, second
+
+
+def test_run_writes_list_files_and_predictions(two_runs):
+    (ctx, ch, run_dir), _ = two_runs
+    rows = pd.read_csv(run_dir / "at_risk.csv", encoding="utf-8-sig")
+    assert len(rows) == len(ch.at_risk) and rows.columns[1] == ctx.text("col.customer")
+    assert rows[ctx.text("col.customer")].tolist()[:5] == ch.at_risk["customer_id"].tolist()[:5]
+    ws = load_workbook(run_dir / "at_risk.xlsx").active
+    assert ws.max_row == len(rows) + 1
+    pred = pd.read_parquet(run_dir / "predictions.parquet")
+    assert len(pred) == len(ch.at_risk)
+    assert str(pred["horizon_end"].iloc[0].date()) == "2024-12-31"
+    risk = json.loads((run_dir / "metrics" / "risk.json").read_text())
+    assert risk["previous_run_check"] is None
+
+
+def test_next_run_scores_the_previous_list(two_runs):
+    (_, first, _), (_, second, run_dir) = two_runs
+    check = second.previous_check
+    assert check is not None
+    assert str(check["made_on"]) == "2024-11-30" and str(check["horizon_end"]) == "2024-12-31"
+    assert check["scored"] == len(first.at_risk)
+    assert check["matched"] == check["scored"]
+    assert 0.5 < check["auc"] < 1 and check["left"] > 0
+    risk = json.loads((run_dir / "metrics" / "risk.json").read_text())
+    assert risk["previous_run_check"]["left"] == check["left"]
+
+
+def test_pii_mask_hashes_ids_and_drops_names(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHURN_PII_KEY", "test-key")
+    cfg = load_config(SAMPLE / "report.yml", output_dir=str(tmp_path), pii="mask")
+    path = dump_config(cfg, tmp_path / "config.yml")
+    ctx, ch, run_dir = _run(path, tmp_path, "2024-12-31")
+    ctx.data.customers["contact_name"] = "Ms Example"
+    rows = ctx.at_risk_rows(ch)
+    assert "contact_name" not in rows.columns
+    assert not rows["customer_id"].isin(ctx.data.customers["customer_id"]).any()
+    shared = pd.read_csv(run_dir / "at_risk.csv", encoding="utf-8-sig")
+    assert not shared.iloc[:, 1].astype(str).str.startswith("C0").any()
+    pred = pd.read_parquet(run_dir / "predictions.parquet")
+    assert set(pred["customer_id"]) == set(rows["customer_id"])

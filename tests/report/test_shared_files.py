@@ -1,0 +1,83 @@
+"""at_risk files: spreadsheet injection, PII masking, the previous run's predictions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import stat
+
+import pandas as pd
+from openpyxl import load_workbook
+
+from churnreport.report.shared_files import (
+    find_previous_predictions,
+    mask_ids,
+    name_like_columns,
+    neutralise,
+    pii_key,
+    write_table_files,
+)
+
+
+def test_formula_like_text_is_neutralised():
+    assert neutralise('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    for s in ("+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise(s).startswith("'")
+    assert neutralise("price too high") == "price too high"
+    assert neutralise(-5.0) == -5.0  # numbers stay numbers
+
+
+def test_xlsx_and_csv_round_trip_with_neutralised_cells(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["C1", "=cmd|' /C calc'!A0", "@x"],
+            "reasons": ["投诉 2 次", "+danger", None],
+            "probability": [0.5, 0.25, 0.125],
+        }
+    )
+    csv, xlsx = write_table_files(frame, tmp_path, "at_risk", "客户")
+    wb = load_workbook(xlsx)
+    ws = wb["客户"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("customer_id", "reasons", "probability")
+    assert rows[2][0] == "'=cmd|' /C calc'!A0" and rows[3][0] == "'@x"
+    assert rows[1][1] == "投诉 2 次" and rows[2][1] == "'+danger" and rows[3][1] is None
+    assert rows[1][2] == 0.5
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    back = pd.read_csv(csv, encoding="utf-8-sig")
+    assert back["customer_id"].tolist()[1].startswith("'=")
+    assert csv.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_masking_is_stable_keyed_and_drops_name_like_columns(tmp_path, monkeypatch):
+    monkeypatch.delenv("CHURN_PII_KEY", raising=False)
+    key = pii_key(tmp_path)
+    assert stat.S_IMODE((tmp_path / ".pii_key").stat().st_mode) == 0o600
+    assert pii_key(tmp_path) == key  # created once
+    ids = pd.Series(["C1", "C2", "C1"])
+    h = mask_ids(ids, key)
+    assert h[0] == h[2] != h[1] and len(h[0]) == 16 and "C1" not in h[0]
+    assert mask_ids(ids, b"other")[0] != h[0]
+    monkeypatch.setenv("CHURN_PII_KEY", "from-env")
+    assert pii_key(tmp_path) == b"from-env"
+    cols = ["customer_id", "account_name", "Email", "phone_number", "客户姓名", "plan", "region"]
+    assert name_like_columns(cols) == ["account_name", "Email", "phone_number", "客户姓名"]
+
+
+def test_previous_predictions_are_the_latest_finished_earlier_run(tmp_path):
+    def write(run, as_of, horizon):
+        d = tmp_path / run
+        d.mkdir()
+        pd.DataFrame(
+            {"customer_id": ["a"], "probability": [0.1], "as_of": [pd.Timestamp(as_of)],
+             "horizon_end": [pd.Timestamp(horizon)], "model": ["logistic"]}
+        ).to_parquet(d / "predictions.parquet")  # fmt: skip
+
+    write("2024-10-31_s", "2024-10-31", "2024-11-30")
+    write("2024-11-30_s", "2024-11-30", "2024-12-31")
+    write("2024-12-31_s", "2024-12-31", "2025-01-31")  # this run itself
+    write("2024-11-30_other", "2024-11-30", "2024-12-31")
+    (tmp_path / "_failed").mkdir()
+    prev = find_previous_predictions(tmp_path, "s", dt.date(2024, 12, 31))
+    assert pd.Timestamp(prev["as_of"].iloc[0]).date() == dt.date(2024, 11, 30)
+    assert find_previous_predictions(tmp_path, "s", dt.date(2024, 11, 30)) is not None
+    assert find_previous_predictions(tmp_path, "s", dt.date(2024, 10, 31)) is None
