@@ -227,7 +227,9 @@ def early_warning_chapter(
         else None
     )
     tiers = (
-        assign_tiers(value, thresholds, bad) if basis != "none" else pd.Series("", index=value.index)
+        assign_tiers(value, thresholds, bad)
+        if basis != "none"
+        else pd.Series("", index=value.index)
     )
     reasons = reason_codes(model, scoring)
     top_cause = reasons[reasons["rank"] == 1].set_index("customer_id")["feature"].map(FEATURE_CAUSE)
