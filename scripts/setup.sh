@@ -11,6 +11,8 @@ fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || need_apt+=(fonts-not
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
 python3 -c "import venv, ensurepip" 2>/dev/null || need_apt+=(python3-venv)
 ldconfig -p 2>/dev/null | grep libpango-1.0 >/dev/null || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+# the HTML report's browser test drives Debian's chromium (no browser download)
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}" >&2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -34,3 +36,23 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not beside the repository")
     return SHARED_DATA
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "churnreport.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    res = cli("run", "--config", str(SAMPLE / "report.yml"), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "ERROR" not in res.stderr and "Traceback" not in res.stderr, res.stderr
+    runs = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))]
+    assert [p.name for p in runs] == ["2024-12-31_sample"]
+    return runs[0]

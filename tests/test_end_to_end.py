@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -18,27 +15,7 @@ from churnreport.data.sample import write_sample
 from churnreport.errors import NotebookFailed
 from churnreport.report.pipeline import run_report
 from churnreport.report.runner import NOTEBOOKS_DIR
-from tests.conftest import SAMPLE
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "churnreport.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
-@pytest.fixture(scope="session")
-def sample_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    res = cli("run", "--config", str(SAMPLE / "report.yml"), "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    assert "ERROR" not in res.stderr and "Traceback" not in res.stderr, res.stderr
-    runs = [p for p in out.iterdir() if not p.name.startswith((".", "_"))]
-    assert [p.name for p in runs] == ["2024-12-31_sample"]
-    return runs[0]
+from tests.conftest import SAMPLE, cli
 
 
 def _independent_period_counts(period: str) -> dict:
@@ -139,7 +116,7 @@ def test_pdf_has_title_pages_and_headline(sample_run):
     n = len(reader.pages)
     assert n >= 3
     assert "Churn analysis report" in text
-    assert f"1 / {n}" in text and f"{n} / {n}" in text
+    assert f"2 / {n}" in text and f"{n} / {n}" in text
     o = json.loads((sample_run / "metrics.json").read_text())["overall"]
     assert f"{o['churn_rate'] * 100:.1f}%" in text
     assert "Traceback" not in text and "import " not in text
@@ -159,8 +136,15 @@ def test_chinese_report_renders_chinese_text(tmp_path):
     assert "华东" in text and "西部" in text  # segment names in Chinese, in tables
     seg = json.loads((run / "metrics.json").read_text())["segments"]["region"]["levels"]
     assert {r["segment"] for r in seg} == set(zh_regions.values())
-
-    assert json.loads((run / "metrics.json").read_text())["language"] == "zh"
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["language"] == "zh"
+    # cover, contents and the summary in Chinese, the summary's figures those of metrics.json
+    pages = [p.extract_text() for p in PdfReader(run / "report.pdf").pages]
+    assert "数据来源" in pages[0] and "目录" in pages[1] and "摘要" in pages[1]
+    summary = re.sub(r"\s+", "", next(p for p in pages[2:] if "主要发现" in p))
+    assert m["summary"]["kpis"][0]["value"] == m["overall"]["churn_rate"]
+    for k in m["summary"]["kpis"]:
+        assert re.sub(r"\s+", "", k["display"]) in summary, k
 
 
 def test_bad_input_exits_2_with_clear_message_and_no_report(tmp_path):
@@ -202,7 +186,7 @@ def test_failing_notebook_exits_1_and_keeps_executed_copy(tmp_path):
     manifest = json.loads((kept[0].parent / "manifest.json").read_text())
     assert manifest["status"] == "failed"
     assert "planted failure" in next(n["error"] for n in manifest["notebooks"] if n["error"])
-    published = [p for p in (tmp_path / "out").iterdir() if not p.name.startswith("_")]
+    published = [p for p in (tmp_path / "out").iterdir() if p.is_dir() and p.name[0] not in "_."]
     assert published == []
 
 
@@ -213,7 +197,8 @@ def test_rerun_replaces_previous_run_of_same_period(tmp_path):
     (first / "marker").write_text("old")
     second = run_report(cfg, pdf=False).run_dir
     assert first == second and not (second / "marker").exists()
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [first.name]
+    runs = [p.name for p in (tmp_path / "out").iterdir() if p.is_dir()]
+    assert runs == [first.name]  # besides the lock file and index.html, nothing else
 
 
 def test_validate_and_sample_commands(tmp_path):

@@ -12,7 +12,14 @@ NOTEBOOKS = report_notebooks(NOTEBOOKS_DIR)
 
 
 def test_there_are_report_notebooks():
-    assert [p.name for p in NOTEBOOKS][:1] == ["01_indicators.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "00_summary.ipynb",
+        "01_indicators.ipynb",
+        "02_causes.ipynb",
+        "03_segments.ipynb",
+        "04_early_warning.ipynb",
+        "90_appendix.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

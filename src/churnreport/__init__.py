@@ -20,6 +20,7 @@ from churnreport.data import Dataset, load_dataset
 from churnreport.errors import ConfigError, InputError
 from churnreport.report import causes_view as causes
 from churnreport.report import segments_view as segments
+from churnreport.report import summary_view as summary
 from churnreport.report import warning_view as warning
 from churnreport.report.appendix import definitions_html, parameters_html
 from churnreport.report.charts import (
@@ -85,6 +86,7 @@ __all__ = [
     "revenue_table_html",
     "section",
     "segments",
+    "summary",
     "survival_summary_html",
     "takeaway",
     "title_block",

@@ -1,8 +1,14 @@
-"""Command line: parses options and delegates. Exit codes: 0 ok, 1 a notebook failed,
-2 bad config or input."""
+"""Command line: parses options and delegates.
+
+Exit codes: 0 ok; 1 a notebook failed (executed copy kept under <output>/_failed/<run id>/);
+2 bad config or input (nothing written); 3 another run holds the output directory's lock;
+4 the run succeeded and raised alerts, with ``--fail-on-alert``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from churnreport.errors import ChurnReportError
+from churnreport.errors import AlertsRaised, ChurnReportError, ConfigError
 
 app = typer.Typer(
     add_completion=False,
@@ -25,8 +31,14 @@ err = Console(stderr=True, highlight=False)
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Report config (YAML).")]
 
 
+def _log(message: str, level: str = "INFO") -> None:
+    """One plain, grep-able stderr line: ``<local time> churnreport <LEVEL> <message>``."""
+    stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    err.print(f"{stamp} churnreport {level} {message}", markup=False, soft_wrap=True)
+
+
 def _fail(exc: ChurnReportError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    _log(f"exit {exc.exit_code}: {exc}", "ERROR")
     raise typer.Exit(exc.exit_code)
 
 
@@ -42,6 +54,10 @@ def run(
     language: Annotated[str, typer.Option(help="Report language: en or zh.")] = "",
     out: Annotated[Path | None, typer.Option(help="Output directory for runs.")] = None,
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Skip the PDF.")] = False,
+    fail_on_alert: Annotated[
+        bool,
+        typer.Option("--fail-on-alert", help="Exit 4 when the published run raised alerts."),
+    ] = False,
 ) -> None:
     """Validate the data, execute the notebooks, export HTML + PDF, publish the run."""
     from churnreport.config import load_config
@@ -54,38 +70,55 @@ def run(
             language=language or None,
             output_dir=str(out.resolve()) if out else None,
         )
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=False,
-        ) as progress:
-            task = progress.add_task("loading data", total=None)
+        # a progress bar for a person at a terminal; plain log lines always (schedulers grep them)
+        progress = (
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            )
+            if err.is_terminal
+            else None
+        )
+        with progress or contextlib.nullcontext():
+            task = progress.add_task("loading data", total=None) if progress else None
 
             def on_event(kind: str, payload: object) -> None:
                 if kind == "loaded":
-                    progress.update(task, description=f"data as of {payload.as_of}")
+                    _log(f"data loaded and valid, as of {payload.as_of}")
                 elif kind == "start":
-                    progress.update(task, description="notebooks", total=len(payload), completed=0)
+                    _log(f"executing {len(payload)} notebooks")
+                    if progress:
+                        progress.update(task, description="notebooks", total=len(payload))
                 elif kind == "done":
-                    mark = "failed" if payload.error else "ok"
-                    progress.console.print(f"  {payload.name}: {mark} ({payload.seconds:.1f}s)")
-                    progress.advance(task)
+                    mark = f"failed: {payload.error}" if payload.error else "ok"
+                    _log(f"notebook {payload.name} {mark} ({payload.seconds:.1f}s)",
+                         "ERROR" if payload.error else "INFO")  # fmt: skip
+                    if progress:
+                        progress.advance(task)
+                elif kind == "warning":
+                    _log(str(payload), "WARNING")
                 elif kind == "exported":
-                    progress.update(task, description="exported HTML and PDF")
+                    _log(f"exported {', '.join(sorted(payload))}")
 
             result = run_report(cfg, on_event=on_event, pdf=not no_pdf)
     except ChurnReportError as exc:
         _fail(exc)
     overall = result.metrics.get("overall", {})
-    err.print(f"report: {result.run_dir}")
+    _log(f"report: {result.run_dir}")
     if overall:
-        err.print(
+        _log(
             f"churn rate {overall['period']}: {overall['churn_rate']:.2%} "
             f"({overall['churned']} of {overall['customers']})"
         )
+    alerts = result.metrics.get("alerts") or []
+    for a in alerts:
+        _log(f"alert: {a['metric']} {a['rule']} value={a['value']} threshold={a['threshold']}")
+    if alerts and fail_on_alert:
+        _fail(AlertsRaised(f"{len(alerts)} alert(s) raised; the report is published"))
 
 
 @app.command()
@@ -114,6 +147,36 @@ def validate(config: ConfigOpt) -> None:
             + (f" e.g. {ex}" if ex else "")
         )
     out.print(f"customers: {len(ds.customers):,}; spells: {len(ds.spells):,}")
+
+
+@app.command()
+def history(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Report config (its output_dir).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output directory holding the runs.")] = None,
+) -> None:
+    """List every published run with its headline figures (as reports/index.html does)."""
+    from churnreport.config import load_config
+    from churnreport.report.history import COLUMNS, format_rows, run_rows
+
+    if out is None:
+        if config is None:
+            _fail(ConfigError("give --config or --out"))
+        try:
+            out = load_config(config).resolved_output_dir()
+        except ChurnReportError as exc:
+            _fail(exc)
+    rows = run_rows(out)
+    t = Table(title=f"Runs in {out}", box=None)
+    for c in COLUMNS:
+        t.add_column(
+            c.replace("_", " "),
+            justify="right" if c not in ("run_id", "name", "status") else "left",
+        )
+    for cells in format_rows(rows):
+        t.add_row(*cells)
+    Console(highlight=False, width=200).print(t)
 
 
 @app.command()

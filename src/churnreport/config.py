@@ -178,6 +178,7 @@ class ReportConfig(_Strict):
     segment_options: SegmentOptions = Field(default_factory=SegmentOptions)
     early_warning: EarlyWarningConfig = Field(default_factory=EarlyWarningConfig)
     winback: WinbackConfig = Field(default_factory=WinbackConfig)
+    paper: Literal["A4", "Letter"] = Field("A4", description="PDF page size")
     pii: Literal["none", "mask"] = Field(
         "none", description="mask: hash customer ids and drop name-like columns in shared files"
     )

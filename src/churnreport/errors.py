@@ -67,3 +67,15 @@ class NotebookFailed(ChurnReportError):
     """A notebook raised while executing (exit 1)."""
 
     exit_code = 1
+
+
+class RunLocked(ChurnReportError):
+    """Another run is writing to the same output directory (exit 3)."""
+
+    exit_code = 3
+
+
+class AlertsRaised(ChurnReportError):
+    """The run succeeded and raised alerts, and ``--fail-on-alert`` was given (exit 4)."""
+
+    exit_code = 4

@@ -32,3 +32,17 @@ def test_money_and_points():
     assert en.money(950) == "950" and en.money(float("nan")) == "–"
     assert zh.money(4_044_751.88) == "404.5万" and zh.money(2.5e8, unit=True) == "2.50亿 CNY"
     assert en.points(0.0123) == "+1.2 pts" and zh.points(-0.004) == "-0.4 个百分点"
+
+
+def test_catalogue_has_no_key_twice():
+    """A key written twice in one language silently keeps only the last string."""
+    import ast
+    from pathlib import Path
+
+    import churnreport.report.text as mod
+
+    tree = ast.parse(Path(mod.__file__).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+            assert not {k for k in keys if keys.count(k) > 1}

@@ -82,6 +82,11 @@ class EarlyWarningChapter:
             }
         )
 
+    def priority_customers(self) -> int:
+        """Important and major customers in the top tenth of the list (call them first)."""
+        top = self.at_risk.head(int(np.ceil(0.1 * len(self.at_risk))))
+        return int(top["tier"].isin(["important", "major"]).sum())
+
     def metrics(self) -> dict[str, object]:
         """metrics.json entry ``risk``."""
         bt = self.backtest
@@ -112,6 +117,8 @@ class EarlyWarningChapter:
                     },
                     "horizon_end": self.horizon_end,
                     "scored_customers": len(self.at_risk),
+                    "expected_leavers": float(self.at_risk["probability"].sum()),
+                    "priority_customers": self.priority_customers(),
                     "expected_loss_total": float(self.at_risk["expected_loss"].sum()),
                     "value_basis": self.value_basis,
                     "tier_thresholds": self.thresholds,

@@ -46,6 +46,12 @@ PALETTE = {
 }
 
 
+CJK_FONT_MISSING = (
+    "no Chinese font found: Chinese text in charts and the PDF would show as boxes. Install "
+    "one, e.g. 'apt-get install fonts-noto-cjk' (Debian/Ubuntu)."
+)
+
+
 def find_cjk_font() -> str | None:
     """Name of an installed font that covers Chinese, or None."""
     installed = {f.name for f in font_manager.fontManager.ttflist}
@@ -64,11 +70,7 @@ def apply_theme(language: str = "en") -> None:
     if cjk:
         families = ["DejaVu Sans", cjk] if language == "en" else [cjk, "DejaVu Sans"]
     elif language == "zh":
-        warnings.warn(
-            "no Chinese font found: charts would show boxes. Install one, e.g. "
-            "'apt-get install fonts-noto-cjk' (Debian/Ubuntu).",
-            stacklevel=2,
-        )
+        warnings.warn(CJK_FONT_MISSING, stacklevel=2)
     plt.rcParams.update(
         {
             "font.family": families,  # a list: matplotlib falls back glyph by glyph

@@ -37,6 +37,7 @@ from churnreport.report.shared_files import (
     pii_key,
     write_table_files,
 )
+from churnreport.report.summary_view import summary_metrics
 from churnreport.report.text import Text
 from churnreport.report.warning_view import at_risk_rows, file_headers
 
@@ -183,6 +184,45 @@ class ReportContext:
 
     def _key(self) -> bytes:
         return pii_key(self.config.resolved_output_dir())
+
+    def summary(self) -> tuple[dict, dict]:
+        """The executive summary from the chapters' metrics, recorded as ``summary``.
+
+        In a run the chapters have recorded their metrics already (the summary notebook runs
+        last); run interactively, the chapters are computed here first.
+
+        Returns
+        -------
+        (metrics, summary)
+            The chapters' metrics and the summary (kpis, findings, actions).
+        """
+        m = self.chapter_metrics()
+        mapping = load_reason_mapping(self.config.resolved_reason_mapping())
+        labels = {n: getattr(c, self.text.language) for n, c in mapping.categories.items()}
+        s = summary_metrics(m, self.text, labels)
+        self.record("summary", s)
+        return m, s
+
+    def chapter_metrics(self) -> dict:
+        """Every chapter's metrics: the recorded fragments, or computed now when none exist."""
+        head = {"period": self.config.period, "definition": self.data.definition}
+        frags = (
+            sorted(p for p in self.metrics_dir.glob("*.json") if p.stem != "summary")
+            if self.metrics_dir is not None and self.metrics_dir.is_dir()
+            else []
+        )
+        if frags:
+            return head | {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in frags}
+        quiet = replace(self, metrics_dir=None)
+        m: dict = dict(head)
+        for chapter in (
+            quiet.indicator_chapter(),
+            quiet.cause_chapter(),
+            quiet.segment_chapter(),
+            quiet.early_warning_chapter(),
+        ):
+            m.update(to_jsonable(chapter.metrics()))
+        return m
 
     def record(self, key: str, value: object) -> None:
         """Store one metrics.json entry (a dict, a dataclass with ``to_dict`` or a DataFrame)."""

@@ -17,6 +17,8 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Unicode
 from traitlets.config import Config
 
+from churnreport.report.front import AnchorHeadings
+
 TEMPLATES = Path(__file__).parent / "templates"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-on-export", "remove_cell"}
 
@@ -58,6 +60,7 @@ class ChurnHTMLExporter(HTMLExporter):
         c.TagRemovePreprocessor.enabled = True
         super().__init__(config=c, **kw)
         self.register_preprocessor(StripForReaders, enabled=True)
+        self.register_preprocessor(AnchorHeadings, enabled=True)
 
     def _init_resources(self, resources):
         resources = super()._init_resources(resources)
@@ -113,6 +116,7 @@ def export_report(
     language: str,
     paper: str = "A4",
     pdf: bool = True,
+    cover: dict | None = None,
 ) -> dict[str, Path]:
     """Write report.html (+ one HTML per section) and report.pdf from executed notebooks.
 
@@ -130,6 +134,9 @@ def export_report(
         ``A4`` or ``Letter``.
     pdf : bool
         Also write the PDF.
+    cover : dict, optional
+        :func:`front.cover_info`: the whole report gets a cover page, contents and a running
+        header (the per-section files do not).
 
     Returns
     -------
@@ -142,7 +149,8 @@ def export_report(
     resources = {"language_code": "zh-CN" if language == "zh" else "en"}
     written: dict[str, Path] = {}
     merged = merge_notebooks(executed, title)
-    body, _ = html_exporter.from_notebook_node(merged, resources=dict(resources))
+    whole = dict(resources, cover=cover) if cover else dict(resources)
+    body, _ = html_exporter.from_notebook_node(merged, resources=dict(whole))
     written["report.html"] = out_dir / "report.html"
     written["report.html"].write_text(body, encoding="utf-8")
     for p in executed:
@@ -154,7 +162,7 @@ def export_report(
         written[target.name] = target
     if pdf:
         pdf_bytes, _ = ChurnPDFExporter(config=cfg).from_notebook_node(
-            merged, resources=dict(resources)
+            merged, resources=dict(whole)
         )
         written["report.pdf"] = out_dir / "report.pdf"
         written["report.pdf"].write_bytes(pdf_bytes)

@@ -12,10 +12,15 @@ from pathlib import Path
 from churnreport.config import ReportConfig, dump_config
 from churnreport.data import Dataset, load_dataset, save_tables
 from churnreport.errors import NotebookFailed
+from churnreport.periods import period_label, to_period
 from churnreport.report import publish as pub
+from churnreport.report.charts import CJK_FONT_MISSING, find_cjk_font
 from churnreport.report.export import export_report
+from churnreport.report.front import cover_info
+from churnreport.report.history import write_index
 from churnreport.report.runner import (
     NOTEBOOKS_DIR,
+    SUMMARY_PREFIX,
     NotebookResult,
     execute_notebooks,
     report_notebooks,
@@ -77,71 +82,102 @@ def run_report(
     data: Dataset = load_dataset(config)  # raises before any directory exists
     timings["load_and_validate"] = time.perf_counter() - t0
     emit("loaded", data)
+    if config.language == "zh" and find_cjk_font() is None:
+        emit("warning", CJK_FONT_MISSING)
     notebooks = report_notebooks(notebooks_dir)
     out_root = config.resolved_output_dir()
     rid = pub.run_id(data.as_of.isoformat(), config.name)
-    staging = pub.staging_dir(out_root, rid)
-    try:
-        save_tables(data, staging / "prepared")
-        effective = dump_config(config, staging / "config.yml")  # kept in the run
-        params = {
-            "config_path": str(effective),
-            "as_of": data.as_of.isoformat(),
-            "language": config.language,
-            "prepared_dir": str(staging / "prepared"),
-            "output_dir": str(staging),
-        }
-        emit("start", [nb.name for nb in notebooks])
-        t1 = time.perf_counter()
-        results = execute_notebooks(
-            notebooks,
-            staging / "notebooks",
-            params,
-            cell_timeout=config.cell_timeout_seconds,
-            on_done=lambda r: emit("done", r),
-        )
-        timings["execute"] = time.perf_counter() - t1
-        failed = [r for r in results if r.error]
-        if failed:
-            kept = pub.keep_failed(staging, out_root, rid)
-            timings["total"] = time.perf_counter() - t0
-            manifest = _manifest(config, data, rid, results, timings)
-            manifest["status"] = "failed"
-            pub.write_json(kept / "manifest.json", manifest)
-            lines = [f"{r.name}: {r.error}" for r in failed]
-            raise NotebookFailed(
-                "notebook(s) failed:\n  "
-                + "\n  ".join(lines)
-                + f"\nexecuted notebooks kept in {kept}"
+    # one run at a time per output directory (exit 3 for the second)
+    with pub.run_lock(out_root):
+        staging = pub.staging_dir(out_root, rid)
+        try:
+            save_tables(data, staging / "prepared")
+            effective = dump_config(config, staging / "config.yml")  # kept in the run
+            params = {
+                "config_path": str(effective),
+                "as_of": data.as_of.isoformat(),
+                "language": config.language,
+                "prepared_dir": str(staging / "prepared"),
+                "output_dir": str(staging),
+            }
+            emit("start", [nb.name for nb in notebooks])
+            t1 = time.perf_counter()
+            # the summary (00_*) reads the chapters' metrics, so it runs after them
+            phases = [
+                [nb for nb in notebooks if not nb.name.startswith(SUMMARY_PREFIX)],
+                [nb for nb in notebooks if nb.name.startswith(SUMMARY_PREFIX)],
+            ]
+            done = {}
+            for phase in phases:
+                if not phase or any(r.error for r in done.values()):
+                    continue
+                for r in execute_notebooks(
+                    phase,
+                    staging / "notebooks",
+                    params,
+                    cell_timeout=config.cell_timeout_seconds,
+                    on_done=lambda r: emit("done", r),
+                ):
+                    done[r.name] = r
+            results = [done[nb.name] for nb in notebooks if nb.name in done]
+            timings["execute"] = time.perf_counter() - t1
+            failed = [r for r in results if r.error]
+            if failed:
+                kept = pub.keep_failed(staging, out_root, rid)
+                timings["total"] = time.perf_counter() - t0
+                manifest = _manifest(config, data, rid, results, timings)
+                manifest["status"] = "failed"
+                pub.write_json(kept / "manifest.json", manifest)
+                lines = [f"{r.name}: {r.error}" for r in failed]
+                raise NotebookFailed(
+                    "notebook(s) failed:\n  "
+                    + "\n  ".join(lines)
+                    + f"\nexecuted notebooks kept in {kept}"
+                )
+            t2 = time.perf_counter()
+            text = Text(config.language, config.currency)
+            title = f"{config.company} – {text('report.title')}"
+            cover = cover_info(
+                config.company,
+                period_label(to_period(data.as_of, config.period)),
+                data.as_of,
+                [Path(i["path"]).name for i in data.inputs.values()],
+                text,
             )
-        t2 = time.perf_counter()
-        text = Text(config.language, config.currency)
-        title = f"{config.company} – {text('report.title')}"
-        outputs = export_report(
-            [r.output for r in results], staging, title=title, language=config.language, pdf=pdf
-        )
-        timings["export"] = time.perf_counter() - t2
-        emit("exported", outputs)
-        header = {
-            "run_id": rid,
-            "as_of": data.as_of.isoformat(),
-            "period": config.period,
-            "definition": data.definition,
-            "language": config.language,
-            "company": config.company,
-            "currency": config.currency,
-        }
-        metrics = pub.merge_metrics(staging, header)
-        pub.write_json(staging / "data_quality.json", data.quality.to_dict())
-        shutil.rmtree(staging / "prepared")
-        timings["total"] = time.perf_counter() - t0
-        pub.write_json(staging / "manifest.json", _manifest(config, data, rid, results, timings))
-        final = pub.publish(staging, out_root / rid)
-    except BaseException:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return RunResult(final, metrics)
+            outputs = export_report(
+                [r.output for r in results],
+                staging,
+                title=title,
+                language=config.language,
+                paper=config.paper,
+                pdf=pdf,
+                cover=cover,
+            )
+            timings["export"] = time.perf_counter() - t2
+            emit("exported", outputs)
+            header = {
+                "run_id": rid,
+                "as_of": data.as_of.isoformat(),
+                "period": config.period,
+                "definition": data.definition,
+                "language": config.language,
+                "company": config.company,
+                "currency": config.currency,
+            }
+            metrics = pub.merge_metrics(staging, header)
+            pub.write_json(staging / "data_quality.json", data.quality.to_dict())
+            shutil.rmtree(staging / "prepared")
+            timings["total"] = time.perf_counter() - t0
+            pub.write_json(
+                staging / "manifest.json", _manifest(config, data, rid, results, timings)
+            )
+            final = pub.publish(staging, out_root / rid)
+            write_index(out_root)
+        except BaseException:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return RunResult(final, metrics)
 
 
 def _manifest(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import json
 import os
 import platform
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
+
+from churnreport.errors import ConfigError, RunLocked
 
 PACKAGES = (
     "churnreport",
@@ -103,3 +109,47 @@ def keep_failed(staging: Path, output_dir: Path, rid: str) -> Path:
 def command_line() -> str:
     """The command that started this run."""
     return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+
+
+@contextmanager
+def run_lock(output_dir: Path) -> Iterator[None]:
+    """Hold ``<output_dir>/.lock`` for a run; a second run on the same directory gets
+    :class:`RunLocked` (exit 3). Leftovers of a run that was killed (hidden staging and
+    old-run directories) are removed once the lock is held, as no other run can own them.
+    """
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(output_dir / ".lock", "a+", encoding="utf-8")  # noqa: SIM115 (held open)
+    except OSError as exc:
+        raise ConfigError(
+            f"output directory {output_dir} is not writable: {exc.strerror}"
+        ) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown process"
+        handle.close()
+        raise RunLocked(
+            f"another churn-report run is writing to {output_dir} ({holder}); "
+            "wait for it to finish and run again"
+        ) from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        handle.write(f"pid {os.getpid()} since {started}\n")
+        handle.flush()
+        for leftover in output_dir.glob(".staging-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in output_dir.glob(".old-*"):
+            # killed between the two renames of publish(): the old run goes back in place
+            final = output_dir / leftover.name[len(".old-") :].rsplit("-", 1)[0]
+            if final.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.rename(final)
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
+#: Notebooks named so run after the others (the executive summary reads their metrics).
+SUMMARY_PREFIX = "00_"
 #: Start-up failures that happen before any cell ran, so one retry is safe.
 _STARTUP_ERRORS = (
     "Kernel died before replying to kernel_info",

@@ -14,6 +14,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "report.title": "Churn analysis report",
         "report.period": "Report period: {period} (data as of {as_of})",
         "report.generated": "Generated {date} for {company}",
+        "report.generated_on": "Generated {date}",
+        "report.sources": "Data sources",
+        "report.contents": "Contents",
         "indicators.title": "Churn indicators and trends",
         "indicators.why": "How many customers we lose each period, and whether that is "
         "getting better or worse.",
@@ -550,11 +553,57 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "chart.observed": "Share who actually left",
         "chart.alt.calibration": "Calibration of {n} models on the backtest: predicted against "
         "observed churn per tenth of predicted risk; points on the diagonal are well calibrated.",
+        "summary.title": "Executive summary",
+        "summary.why": "The report period at a glance: what churn cost, why customers leave, "
+        "who is most at risk and what to do.",
+        "summary.kpi.churn_rate": "Churn rate",
+        "summary.kpi.retention_rate": "Retention rate",
+        "summary.kpi.churned": "Customers lost",
+        "summary.kpi.revenue_lost": "Revenue lost (per year)",
+        "summary.kpi.profit_lost": "Profit lost (per year)",
+        "summary.kpi.nrr": "Net revenue retention",
+        "summary.kpi.clv": "Customer lifetime value",
+        "summary.margin": "at a {margin} margin",
+        "summary.findings": "Findings",
+        "summary.actions": "Recommended actions",
+        "summary.alert": "Alert: ",
+        "summary.cost": "The {lost} customers lost in {period} took {revenue} of annual revenue "
+        "with them ({profit} of profit); one point less annual churn would keep about {saved} a "
+        "year.",
+        "summary.lost": "{lost} of {customers} customers left in {period} (churn rate {rate}).",
+        "summary.cause": "{category} is the most common stated reason for leaving: {share} of the "
+        "customers who left; {controllable} of the reasons are within the company's control.",
+        "summary.segment": "{dimension} {level} churn the most: {rate}, {lift} times the average, "
+        "{share} of all customers lost.",
+        "summary.risk": "The early-warning model expects about {expected} of today's {n} "
+        "customers to leave by {horizon}; the at-risk list ranks them by expected loss.",
+        "summary.action.immediate": "Contact this period's lost customers within a week: "
+        "apologise, learn the reason, fix it and follow up.",
+        "summary.action.service": "Service: answer every complaint fast (first response within "
+        "6 hours) and close it within a week; each complaint stands for many silent customers.",
+        "summary.action.price": "Price: review the last price rise with the customers it hit and "
+        "offer loyalty terms to the valuable ones.",
+        "summary.action.product": "Product: fix the quality problems and gaps customers name.",
+        "summary.action.employee": "Staff: when an account manager leaves, introduce the "
+        "successor to each customer in person within the first week.",
+        "summary.action.brand": "Brand: restore regular contact with customers not reached "
+        "for a long time.",
+        "summary.action.competitor": "Competition: learn what the competitor offers and match it "
+        "for the customers worth keeping.",
+        "summary.action.involuntary": "Payments: retry failed payments and remind customers "
+        "before cards expire.",
+        "summary.action.onboarding": "New customers: an onboarding call and a check-in in the "
+        "first three months, when churn is highest.",
+        "summary.action.call_list": "Call first the {n} important and major customers in the "
+        "top tenth of the at-risk list (at_risk.xlsx).",
     },
     "zh": {
         "report.title": "客户流失分析报告",
         "report.period": "报告期：{period}（数据截至 {as_of}）",
         "report.generated": "{company}，生成于 {date}",
+        "report.generated_on": "生成于 {date}",
+        "report.sources": "数据来源",
+        "report.contents": "目录",
         "indicators.title": "流失指标与趋势",
         "indicators.why": "每期流失多少客户，情况在变好还是变坏。",
         "indicators.kpis": "核心指标",
@@ -976,6 +1025,34 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "chart.predicted": "预测流失概率",
         "chart.observed": "实际流失比例",
         "chart.alt.calibration": "{n} 个模型在回测中的校准：按预测风险十分位比较预测与实际流失率；落在对角线上表示校准良好。",
+        "summary.title": "摘要",
+        "summary.why": "报告期概览：流失的代价、客户离开的原因、风险最高的客户以及应采取的行动。",
+        "summary.kpi.churn_rate": "流失率",
+        "summary.kpi.retention_rate": "留存率",
+        "summary.kpi.churned": "流失客户数",
+        "summary.kpi.revenue_lost": "流失收入（每年）",
+        "summary.kpi.profit_lost": "流失利润（每年）",
+        "summary.kpi.nrr": "净收入留存率",
+        "summary.kpi.clv": "客户终身价值",
+        "summary.margin": "按 {margin} 利润率",
+        "summary.findings": "主要发现",
+        "summary.actions": "建议行动",
+        "summary.alert": "预警：",
+        "summary.cost": "{period}流失的 {lost} 位客户带走了 {revenue} 的年收入（利润 {profit}）；年流失率每降低 1 个百分点，每年约可保住 {saved}。",
+        "summary.lost": "{period} {customers} 位客户中有 {lost} 位流失（流失率 {rate}）。",
+        "summary.cause": "最常见的流失原因是“{category}”：占流失客户的 {share}；{controllable} 的原因是公司可以控制的。",
+        "summary.segment": "{dimension}为“{level}”的客户流失最多：{rate}，是平均水平的 {lift} 倍，占全部流失客户的 {share}。",
+        "summary.risk": "预警模型预计当前 {n} 位客户中约 {expected} 位会在{horizon}前流失；高风险名单按预期损失排序。",
+        "summary.action.immediate": "一周内联系本期流失的客户：致歉、了解原因、改进并回访。",
+        "summary.action.service": "服务：快速回应每一次投诉（6 小时内首次响应），一周内解决；每一次投诉背后都有许多沉默的客户。",
+        "summary.action.price": "价格：与受上次涨价影响的客户沟通，为高价值客户提供忠诚优惠。",
+        "summary.action.product": "产品：解决客户提到的质量问题和功能缺口。",
+        "summary.action.employee": "员工：客户经理离职时，第一周内由继任者当面拜访每位客户。",
+        "summary.action.brand": "品牌：恢复与长期未联系客户的定期联系。",
+        "summary.action.competitor": "竞争：了解竞争对手的条件，对值得保留的客户予以匹配。",
+        "summary.action.involuntary": "付款：自动重试失败的付款，并在银行卡到期前提醒客户。",
+        "summary.action.onboarding": "新客户：前三个月流失最高，安排入门电话和回访。",
+        "summary.action.call_list": "优先致电高风险名单（at_risk.xlsx）前 10% 中的 {n} 位重要和主要客户。",
     },
 }
 

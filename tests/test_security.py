@@ -1,0 +1,87 @@
+"""Hostile values in the data never become markup: every value reaching HTML is escaped."""
+
+from __future__ import annotations
+
+import shutil
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from churnreport.data.sample import write_sample
+from tests.conftest import cli
+
+SCRIPT = '<script>alert("x")</script>'
+IMG = "<img src=x onerror=alert(1)>"
+
+
+class _Tags(HTMLParser):
+    """Every element name and every event-handler attribute (on...) of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.names: set[str] = set()
+        self.handlers: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.names.add(tag)
+        self.handlers += [(tag, a) for a, _ in attrs if a.lower().startswith("on")]
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("xss")
+    cfg = write_sample(root / "s", n_customers=2500, output_dir=str(root / "reports"))
+    c = pd.read_csv(root / "s" / "customers.csv", dtype=str, keep_default_na=False)
+    c["region"] = c["region"].replace({"East": "East" + SCRIPT, "West": IMG})
+    c["account_manager"] = c["account_manager"].replace({"AM01": SCRIPT + "AM01"})
+    stated = c["churn_reason"] != ""
+    c.loc[stated & (c.index % 3 == 0), "churn_reason"] = IMG + " price too high"
+    c.loc[stated & (c.index % 3 == 1), "churn_reason"] = "=HYPERLINK(" + SCRIPT + ")"
+    c["contact_name"] = "Ms " + SCRIPT
+    c.to_csv(root / "s" / "customers.csv", index=False)
+    res = cli("run", "--config", str(cfg), "--no-pdf")
+    assert res.returncode == 0, res.stderr
+    return next((root / "reports").glob("*_sample"))
+
+
+def test_hostile_values_are_escaped_in_every_html_file(hostile_run):
+    pages = sorted(hostile_run.glob("*.html"))
+    assert len(pages) >= 6
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        tags = _Tags()
+        tags.feed(html)
+        assert "script" not in tags.names, page.name
+        assert tags.handlers == [], (page.name, tags.handlers[:3])
+    whole = (hostile_run / "report.html").read_text(encoding="utf-8")
+    # the values are shown, as text
+    assert "&lt;script&gt;" in whole and "&lt;img src=x onerror=alert(1)&gt;" in whole
+
+
+def test_hostile_values_are_inert_in_a_browser(hostile_run):
+    if shutil.which("chromium") is None:
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto((hostile_run / "report.html").as_uri(), wait_until="load")
+        assert page.locator("script").count() == 0
+        assert page.get_by_text("East" + SCRIPT).count() >= 1
+        browser.close()
+    assert dialogs == []
+
+
+def test_shared_files_neutralise_formulas_and_keep_text(hostile_run):
+    rows = pd.read_csv(hostile_run / "at_risk.csv", encoding="utf-8-sig", dtype=str)
+    for col in rows.columns:
+        values = rows[col].dropna()
+        assert not values.str.match(r"^[=+\-@]").any(), col
+    assert rows.filter(like="contact_name").iloc[:, 0].str.contains("<script>").all()
