@@ -329,3 +329,34 @@ def test_sample_lifecycle_and_value_classes(sample_run):
     total = sum(r["customers"] for r in abc.values())
     assert abc["A"]["customers"] == pytest.approx(0.15 * total, abs=1)
     assert {r["segment"] for r in m["value_classes"]["rfm"]["levels"]} >= {"champions", "at_risk"}
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "message"),
+    [
+        ("timeout", "import time\ntime.sleep(60)", "CellTimeoutError"),
+        ("kernel_dies", "import os\nos._exit(1)", "DeadKernelError"),
+    ],
+)
+def test_timeout_or_dead_kernel_exits_1_names_the_cell_and_keeps_the_previous_run(
+    tmp_path, name, code, message
+):
+    cfg_path = write_sample(tmp_path / "s", n_customers=500, output_dir=str(tmp_path / "out"))
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    good = nbformat.read(NOTEBOOKS_DIR / "90_appendix.ipynb", as_version=4)
+    nbformat.write(good, nbs / "90_appendix.ipynb")
+    cfg = load_config(cfg_path, cell_timeout_seconds=5)
+    previous = run_report(cfg, notebooks_dir=nbs, pdf=False).run_dir
+    before = (previous / "report.html").read_text(encoding="utf-8")
+    bad = nbformat.read(NOTEBOOKS_DIR / "90_appendix.ipynb", as_version=4)
+    bad.cells.append(nbformat.v4.new_code_cell(code))
+    nbformat.write(bad, nbs / "50_bad.ipynb")
+    with pytest.raises(NotebookFailed) as err:
+        run_report(cfg, notebooks_dir=nbs, pdf=False)
+    assert err.value.exit_code == 1
+    n = len(bad.cells) + 1  # numbered in the kept executed copy: papermill adds a parameters cell
+    first = code.splitlines()[0]
+    assert f"50_bad.ipynb: cell {n} ({first}): {message}" in str(err.value)
+    assert (tmp_path / "out" / "_failed" / previous.name / "50_bad.ipynb").exists()
+    assert (previous / "report.html").read_text(encoding="utf-8") == before  # untouched

@@ -85,3 +85,14 @@ def test_shared_files_neutralise_formulas_and_keep_text(hostile_run):
         values = rows[col].dropna()
         assert not values.str.match(r"^[=+\-@]").any(), col
     assert rows.filter(like="contact_name").iloc[:, 0].str.contains("<script>").all()
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "/abs", "..", ".hidden", "a\\b", "名字"])
+def test_config_names_cannot_escape_the_reports_directory(tmp_path, name):
+    from churnreport.config import load_config
+    from churnreport.errors import ConfigError
+
+    cfg = tmp_path / "r.yml"
+    cfg.write_text("sources: {customers: {path: c.csv}}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="name"):
+        load_config(cfg, name=name)

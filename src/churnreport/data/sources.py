@@ -89,7 +89,7 @@ def read_source(
     else:
         raise InputError(path, f"unknown file type '{suffix}'", hint="use .csv, .xlsx or .parquet")
     frame.columns = [str(c).strip() for c in frame.columns]
-    dropped = [c for c in frame.columns if c.startswith("Unnamed:") and frame[c].isna().all()]
+    dropped = [c for c in frame.columns if c.startswith("Unnamed:") and _all_empty(frame[c])]
     frame = frame.drop(columns=dropped)
     if frame.empty:
         raise InputError(path, "the file has a header but no data rows")
@@ -99,6 +99,10 @@ def read_source(
     first_data_row = header_row + 2 if suffix not in PARQUET_SUFFIXES else 1
     frame.index = pd.RangeIndex(first_data_row, first_data_row + len(frame), name="row")
     return RawTable(frame, path, used_encoding, dropped)
+
+
+def _all_empty(values: pd.Series) -> bool:
+    return bool(values.map(lambda v: pd.isna(v) or (isinstance(v, str) and not v.strip())).all())
 
 
 def _read_csv(path: Path, header_row: int, encoding: str | None) -> tuple[pd.DataFrame, str]:
@@ -121,6 +125,8 @@ def _read_csv(path: Path, header_row: int, encoding: str | None) -> tuple[pd.Dat
             + (f" (first bad byte on line {line})" if line else ""),
             hint="set sources.<table>.encoding to the file's encoding (e.g. latin-1, big5)",
         )
+    if used != "utf-8-sig" and encoding is None:
+        _refuse_mixed_encoding(path, data)
     if used == "utf-8-sig" and text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
@@ -139,7 +145,36 @@ def _read_csv(path: Path, header_row: int, encoding: str | None) -> tuple[pd.Dat
         raise InputError(path, "the file is empty") from None
     except pd.errors.ParserError as exc:
         raise InputError(path, f"not a well-formed CSV table: {exc}") from None
+    # pandas renames a repeated header ("region", "region.1"); the file's own header decides
+    header = pd.read_csv(
+        io.StringIO(text), sep=sep, skiprows=header_row, header=None, nrows=1, dtype=str
+    ).iloc[0]
+    names = [str(h).strip() for h in header if isinstance(h, str) and h.strip()]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(path, f"duplicate column names in the header: {repeated}")
     return frame, used
+
+
+def _refuse_mixed_encoding(path: Path, data: bytes) -> None:
+    """Stop when some lines are UTF-8 text and others are not: decoding the whole file as
+    GB18030 would silently garble the UTF-8 lines."""
+    utf8, other = [], []
+    for no, line in enumerate(data.split(b"\n"), start=1):
+        if not line or max(line) < 128:
+            continue
+        try:
+            line.decode("utf-8")
+            utf8.append(no)
+        except UnicodeDecodeError:
+            other.append(no)
+    if utf8 and other:
+        raise InputError(
+            path,
+            f"mixed text encodings: {len(utf8)} lines are UTF-8, {len(other)} are not",
+            rows=[(n, "UTF-8") for n in utf8[:2]] + [(n, "not UTF-8") for n in other[:3]],
+            hint="re-export the file in one encoding (UTF-8 preferred)",
+        )
 
 
 def _read_excel(path: Path, sheet: int | str, header_row: int) -> pd.DataFrame:

@@ -118,10 +118,32 @@ def execute_one(
             except pm.PapermillExecutionError as exc:
                 error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
             except Exception as exc:  # kernel death, timeout: papermill raises several kinds
-                error = f"{type(exc).__name__}: {exc}".strip()
+                first_line = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+                error = f"{_running_cell(output)}: {first_line}"
         if not (error and attempt == 1 and any(e in error for e in _STARTUP_ERRORS)):
             break
     return NotebookResult(notebook.name, output, time.perf_counter() - t0, error)
+
+
+def _running_cell(executed: Path) -> str:
+    """'cell N (first line of its code)' for the last cell papermill started, from the executed
+    copy it saved; the cell that timed out or took the kernel down."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except Exception:  # the copy may be missing when the kernel never started
+        return "before the first cell"
+    started = [
+        (i, c)
+        for i, c in enumerate(nb.cells, start=1)
+        if c.cell_type == "code" and (c.metadata.get("papermill") or {}).get("start_time")
+    ]
+    if not started:
+        return "before the first cell"
+    i, cell = started[-1]
+    line = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
+    return f"cell {i} ({line[:60]})"
 
 
 def execute_notebooks(

@@ -1,0 +1,367 @@
+"""The bad-input catalogue (docs/DATA.md): one case per row, each with its decided outcome.
+
+Every case writes a small export with one problem and loads it. The outcome is either ``stop``
+(an InputError or ConfigError naming the file, the column and example rows; the CLI exits 2 and
+writes nothing), ``note`` (the data-quality record counts what was repaired or excluded and the
+report goes on) or ``ok`` (read as intended, nothing to report). docs/DATA.md is generated from
+this list (``python -m tests.data.test_catalogue``) and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from churnreport.config import load_config
+from churnreport.data import load_dataset
+from churnreport.errors import ConfigError, InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "DATA.md"
+AS_OF = "2024-12-31"
+
+
+def base_customers(n: int = 60) -> pd.DataFrame:
+    """A clean customers export: every third customer left 200 days after joining."""
+    rows = []
+    for i in range(n):
+        start = dt.date(2023, 1, 1) + dt.timedelta(days=7 * i)
+        end = start + dt.timedelta(days=200) if i % 3 == 0 else None
+        rows.append(
+            {
+                "customer_id": f"C{i:03d}",
+                "start_date": start.isoformat(),
+                "end_date": end.isoformat() if end and end <= dt.date(2024, 12, 31) else "",
+                "plan": ["basic", "premium"][i % 2],
+                "monthly_revenue": f"{99 + i % 5}.5",
+                "churn_reason": "price too high" if i % 3 == 0 else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def base_transactions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": ["C000", "C000", "C001", "C002"],
+            "date": ["2023-01-05", "2023-02-05", "2023-01-10", "2023-01-20"],
+            "amount": ["10", "10", "20", "30"],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row of the catalogue."""
+
+    id: str
+    problem: str
+    outcome: str  # stop | note | ok
+    behaviour: str
+    customers: Callable[[pd.DataFrame], pd.DataFrame | str | bytes] = lambda c: c
+    config: dict = field(default_factory=dict)
+    expect: Callable[[object], None] = lambda r: None
+    suffix: str = ".csv"
+    encoding: str = "utf-8"
+    extra: dict = field(default_factory=dict)  # other tables: name -> DataFrame
+
+
+def _write(case: Case, tmp: Path) -> Path:
+    data = case.customers(base_customers())
+    path = tmp / f"customers{case.suffix}"
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    elif isinstance(data, str):
+        path.write_text(data, encoding=case.encoding)
+    elif case.suffix == ".xlsx":
+        data.to_excel(path, index=False)
+    else:
+        path.write_bytes(data.to_csv(index=False).encode(case.encoding))
+    cfg = {"name": "cat", "as_of": AS_OF, "sources": {"customers": {"path": path.name}}}
+    for table, frame in case.extra.items():
+        frame.to_csv(tmp / f"{table}.csv", index=False)
+        cfg["sources"][table] = {"path": f"{table}.csv"}
+    for key, value in case.config.items():
+        if key.startswith("customers."):
+            cfg["sources"]["customers"][key.split(".", 1)[1]] = value
+        else:
+            cfg[key] = value
+    (tmp / "report.yml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return tmp / "report.yml"
+
+
+def _stop(pattern: str, column: str | None = None, rows: bool = False):
+    def check(result):
+        assert isinstance(result, InputError | ConfigError), result
+        assert pd.Series([str(result)]).str.contains(pattern, regex=True).iloc[0], str(result)
+        if isinstance(result, InputError):
+            name = Path(result.path).name
+            assert name.startswith(("customers", "transactions", "staff", "nowhere")), name
+            if column is not None:
+                assert result.column == column, result.column
+            if rows:
+                assert result.rows, "example rows expected"
+
+    return check
+
+
+def _note(reason: str, count: int, table: str = "customers", customers: int | None = None):
+    def check(result):
+        assert not isinstance(result, Exception), result
+        issues = {(i.table, i.reason): i.count for i in result.quality.issues}
+        assert issues.get((table, reason)) == count, issues
+        if customers is not None:
+            assert len(result.customers) == customers
+
+    return check
+
+
+def _ok(check: Callable[[object], bool]):
+    def run(result):
+        assert not isinstance(result, Exception), result
+        assert check(result)
+
+    return run
+
+
+def _set(col, index, value):
+    def f(c):
+        c = c.copy()
+        c.loc[index, col] = value
+        return c
+
+    return f
+
+
+def _csv(c: pd.DataFrame) -> str:
+    return c.to_csv(index=False)
+
+
+CASES = [
+    Case("missing-column", "a mapped column is not in the file", "stop",
+         "names the missing column and lists the file's columns",
+         config={"customers.columns": {"start_date": "Start"}},
+         expect=_stop("mapped column\\(s\\) not found", "Start")),
+    Case("renamed-column", "a required column has another name and is not mapped", "stop",
+         "says which canonical column is not mapped and lists the file's columns",
+         customers=lambda c: c.rename(columns={"start_date": "StartDate"}),
+         expect=_stop("required column\\(s\\) \\['start_date'\\]", "start_date")),
+    Case("unknown-canonical", "the config maps a canonical column that does not exist", "stop",
+         "lists the canonical columns", config={"customers.columns": {"signup": "start_date"}},
+         expect=_stop("unknown canonical column")),
+    Case("unparsable-date", "a date that is not a date (2024-13-45)", "stop",
+         "names the column and the rows", customers=_set("start_date", 4, "2024-13-45"),
+         expect=_stop("not dates in format ISO8601", "start_date", rows=True)),
+    Case("non-iso-date", "day-first dates (05/01/2024) without date_format", "stop",
+         "ambiguous with month-first: asks for sources.<table>.date_format",
+         customers=_set("start_date", slice(None), "05/01/2023"),
+         expect=_stop("date_format", "start_date", rows=True)),
+    Case("date-format", "day-first dates with date_format '%d/%m/%Y'", "ok",
+         "read as configured", customers=lambda c: c.assign(start_date="05/01/2023", end_date=""),
+         config={"customers.date_format": "%d/%m/%Y"},
+         expect=_ok(lambda ds: (ds.customers["start_date"] == "2023-01-05").all())),
+    Case("mixed-date-formats", "ISO and day-first dates in one column", "stop",
+         "never guesses per row", customers=_set("start_date", 7, "05/01/2023"),
+         expect=_stop("not dates", "start_date", rows=True)),
+    Case("datetime-values", "dates with a time of day (2023-01-05 13:45:00)", "ok",
+         "the date part is used", customers=_set("start_date", 0, "2023-01-01 13:45:00"),
+         expect=_ok(lambda ds: ds.customers["start_date"].min() == pd.Timestamp("2023-01-01"))),
+    Case("excel-serial-date", "an Excel serial number (44927) in a CSV date column", "stop",
+         "a number is not a date without a base; named with the rows",
+         customers=_set("start_date", 3, "44927"),
+         expect=_stop("not dates", "start_date", rows=True)),
+    Case("future-start", "a customer starting after the report date", "note",
+         "counted and left out of this report",
+         customers=_set("start_date", 1, "2025-03-01"),
+         expect=_note("starts_after_as_of", 1, table="spells")),
+    Case("future-end", "an end date after the report date", "note",
+         "the customer is active on the report date (end reopened), counted",
+         customers=_set("end_date", 1, "2025-06-30"),
+         expect=_note("ends_after_as_of", 1, table="spells")),
+    Case("end-before-start", "end date before start date", "stop", "names both dates and rows",
+         customers=_set("end_date", 3, "2022-01-01"),
+         expect=_stop("before", "end_date", rows=True)),
+    Case("duplicate-id", "the same customer id twice", "stop",
+         "one row per customer; points to a subscriptions source for several rows",
+         customers=lambda c: pd.concat([c, c.iloc[[5]]]),
+         expect=_stop("appear more than once", "customer_id", rows=True)),
+    Case("duplicated-row", "an identical row repeated (export glitch)", "stop",
+         "same as a duplicate id: the export is wrong, not the customer",
+         customers=lambda c: pd.concat([c, c.iloc[[0, 0]]]),
+         expect=_stop("appear more than once", "customer_id")),
+    Case("id-whitespace", "ids that differ only by spaces (' C005' and 'C005')", "stop",
+         "ids are trimmed, so they are the same customer twice",
+         customers=lambda c: pd.concat([c, c.iloc[[5]].assign(customer_id=" C005 ")]),
+         expect=_stop("appear more than once", "customer_id")),
+    Case("id-case", "ids that differ only in case ('c005' and 'C005')", "ok",
+         "ids are case-sensitive (as in most CRMs): two customers",
+         customers=lambda c: pd.concat([c, c.iloc[[5]].assign(customer_id="c005")]),
+         expect=_ok(lambda ds: len(ds.customers) == 61)),
+    Case("numeric-ids", "numeric ids with leading zeros (00123)", "ok",
+         "ids are text: leading zeros kept",
+         customers=_set("customer_id", 2, "00123"),
+         expect=_ok(lambda ds: "00123" in set(ds.customers["customer_id"]))),
+    Case("non-numeric-amount", "text in a number column (monthly_revenue 'n/a price')", "stop",
+         "names the column and rows", customers=_set("monthly_revenue", 2, "about 100"),
+         config={"customers.columns": {"monthly_revenue": "monthly_revenue"}},
+         expect=_stop("not numbers", "monthly_revenue", rows=True)),
+    Case("thousands-separator", "amounts with thousands separators (1,234.50)", "stop",
+         "',' is ambiguous (decimal comma); asks for plain numbers",
+         customers=_set("monthly_revenue", 2, "1,234.50"),
+         config={"customers.columns": {"monthly_revenue": "monthly_revenue"}},
+         expect=_stop("not numbers", "monthly_revenue", rows=True)),
+    Case("currency-symbol", "amounts with a currency sign (¥99)", "stop",
+         "names the column and rows", customers=_set("monthly_revenue", 2, "¥99"),
+         config={"customers.columns": {"monthly_revenue": "monthly_revenue"}},
+         expect=_stop("not numbers", "monthly_revenue", rows=True)),
+    Case("negative-amount", "a negative transaction amount (refund)", "ok",
+         "kept: refunds lower the spend", config={"churn": {"definition": "inactivity"}},
+         extra={"transactions": base_transactions().assign(amount=["10", "-10", "20", "30"])},
+         expect=_ok(lambda ds: ds.tables["transactions"]["amount"].min() == -10)),
+    Case("question-mark", "'?' placeholders in a column", "note",
+         "read as missing and counted", customers=_set("plan", [1, 2, 3], "?"),
+         expect=_note("missing_token", 3)),
+    Case("na-tokens", "N/A, NULL, #N/A placeholders", "note", "read as missing and counted",
+         customers=_set("plan", [1, 2, 3], ["N/A", "NULL", "#N/A"]),
+         expect=_note("missing_token", 3)),
+    Case("blank-optional", "blank cells in an optional column", "note",
+         "kept as missing and counted", customers=_set("plan", [4, 5], ""),
+         expect=_note("blank_value", 2)),
+    Case("blank-required", "blank start date (required)", "note",
+         "the row is excluded and counted", customers=_set("start_date", [4, 5], ""),
+         expect=_note("missing_required_value", 2, customers=58)),
+    Case("too-many-excluded", "more than max_excluded_share of rows unusable", "stop",
+         "stops rather than report on a fraction of the data",
+         customers=_set("start_date", slice(0, 20), ""),
+         expect=_stop("lack a required value", "start_date", rows=True)),
+    Case("bom", "UTF-8 with a byte-order mark", "ok", "read; the BOM never reaches a column name",
+         encoding="utf-8-sig", expect=_ok(lambda ds: "customer_id" in ds.customers.columns)),
+    Case("gbk", "GBK / GB18030 encoded file with Chinese text", "ok", "encoding detected",
+         customers=_set("churn_reason", [0, 3], "价格太高"), encoding="gb18030",
+         expect=_ok(lambda ds: (ds.customers["churn_reason"] == "价格太高").sum() == 2)),
+    Case("mixed-encoding", "UTF-8 and GBK rows in one file", "stop",
+         "undecodable as one encoding: says so instead of garbling names",
+         customers=lambda c: _csv(_set("churn_reason", 0, "价格太高")(c)).encode("utf-8")
+         + "C999,2023-01-01,,基本,99,价格太高\n".encode("gbk"),
+         expect=_stop("decode|encoding")),
+    Case("header-row-2", "a title line above the header, header_row: 1", "ok",
+         "rows above the header skipped", customers=lambda c: "Customer export\n" + _csv(c),
+         config={"customers.header_row": 1}, expect=_ok(lambda ds: len(ds.customers) == 60)),
+    Case("header-row-2-unset", "a title line above the header, header_row not set", "stop",
+         "the required columns are not found; the hint lists what was read as header",
+         customers=lambda c: "Customer export\n" + _csv(c),
+         expect=_stop("not mapped|not found")),
+    Case("junk-footer", "a 'Total' line at the end of the export", "note",
+         "no start date: excluded and counted",
+         customers=lambda c: _csv(c) + "Total,,,,,\n",
+         expect=_note("missing_required_value", 1, customers=60)),
+    Case("empty-file", "a 0-byte file", "stop", "'the file is empty'",
+         customers=lambda c: b"", expect=_stop("the file is empty")),
+    Case("header-only", "a header and no data rows", "stop", "'has a header but no data rows'",
+         customers=lambda c: "customer_id,start_date\n", expect=_stop("no data rows")),
+    Case("file-not-found", "the configured file does not exist", "stop", "'file not found'",
+         config={"customers.path": "nowhere.csv"}, expect=_stop("file not found")),
+    Case("unknown-type", "an unsupported file type (.json)", "stop", "lists the supported types",
+         suffix=".json", expect=_stop("unknown file type")),
+    Case("txt-as-csv", "a comma-separated export named .txt", "ok", "read as CSV (.tsv: tabs)",
+         suffix=".txt", expect=_ok(lambda ds: len(ds.customers) == 60)),
+    Case("missing-sheet", "an XLSX sheet name that does not exist", "stop",
+         "names the sheet and lists the sheets", suffix=".xlsx",
+         config={"customers.sheet": "Customers 2024"}, expect=_stop("Customers 2024")),
+    Case("duplicate-header", "two columns with the same name", "stop", "names the column",
+         customers=lambda c: _csv(c).replace("plan,", "region,", 1).replace(
+             "monthly_revenue", "region", 1), expect=_stop("duplicate column names")),
+    Case("empty-unnamed-column", "an empty unnamed column (trailing comma)", "note",
+         "ignored and counted", customers=lambda c: _csv(c).replace("\n", ",\n"),
+         expect=_note("empty_column_dropped", 1)),
+    Case("excel-booleans", "TRUE/FALSE booleans from Excel", "ok",
+         "yes/no read (also 是/否, 1/0, yes/no)", suffix=".xlsx",
+         customers=lambda c: c.assign(churned=c["end_date"] != ""),
+         expect=_ok(lambda ds: ds.customers["churned"].sum() > 0)),
+    Case("unmapped-flag-value", "a churn flag that is neither yes nor no ('Maybe')", "stop",
+         "names the rows; values: maps such labels",
+         customers=lambda c: c.assign(churned=["Maybe"] + ["No"] * (len(c) - 1)),
+         expect=_stop("neither yes nor no", "churned", rows=True)),
+    Case("value-mapping", "a churn flag with custom labels ('Left'/'Stayed') and a mapping", "ok",
+         "mapped by sources.<table>.values",
+         customers=lambda c: c.assign(churned=["Left" if e else "Stayed" for e in c["end_date"]]),
+         config={"customers.values": {"churned": {"Left": True, "Stayed": False}}},
+         expect=_ok(lambda ds: "churned" in ds.customers)),
+    Case("html-in-text", "HTML / JavaScript in a reason or name", "ok",
+         "kept as text; every HTML output escapes it (tests/test_security.py)",
+         customers=_set("churn_reason", 0, '<script>alert("x")</script>'),
+         expect=_ok(lambda ds: '<script>alert("x")</script>' in set(ds.customers["churn_reason"]))),
+    Case("formula-text", "Excel-formula-like text (=HYPERLINK(...))", "ok",
+         "kept as text; neutralised in at_risk.csv/.xlsx (tests/report/test_shared_files.py)",
+         customers=_set("plan", 0, "=HYPERLINK(\"http://x\")"),
+         expect=_ok(lambda ds: ds.customers["plan"].str.startswith("=").sum() == 1)),
+    Case("whitespace", "values with leading or trailing spaces", "ok", "trimmed",
+         customers=_set("plan", 0, "  basic  "),
+         expect=_ok(lambda ds: " basic" not in set(ds.customers["plan"].dropna()))),
+    Case("orphan-transactions", "transactions of ids missing from customers", "note",
+         "kept with empty attributes and counted", config={"churn": {"definition": "inactivity"}},
+         extra={"transactions": base_transactions().assign(customer_id=["C000", "C000", "X1", "C002"])},
+         expect=_note("activity_without_customer_row", 1)),
+    Case("no-activity", "customers without any purchase (inactivity definition)", "note",
+         "never active: excluded and counted", config={"churn": {"definition": "inactivity"}},
+         extra={"transactions": base_transactions()},
+         expect=_note("no_activity", 57)),
+    Case("bad-staff-date", "an unparsable account-manager leaving date", "stop",
+         "names the staff file, column and rows",
+         extra={"staff": pd.DataFrame({"account_manager": ["A"], "left_date": ["soon"]})},
+         expect=_stop("not dates", "left_date", rows=True)),
+    Case("negative-tenure", "a negative tenure in a snapshot export", "stop", "names the rows",
+         customers=lambda c: pd.DataFrame(
+             {"customer_id": ["A", "B", "C"], "tenure_months": ["3", "-2", "5"],
+              "churned": ["yes", "no", "no"]}),
+         config={"churn": {"definition": "snapshot"}},
+         expect=_stop("negative", "tenure_months", rows=True)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_catalogue_case(case, tmp_path):
+    cfg_path = _write(case, tmp_path)
+    try:
+        result = load_dataset(load_config(cfg_path))
+    except (InputError, ConfigError) as exc:
+        result = exc
+    if case.outcome == "stop":
+        assert isinstance(result, InputError | ConfigError), f"{case.id}: expected a stop"
+    case.expect(result)
+
+
+def test_catalogue_has_enough_rows_and_the_doc_is_current():
+    assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES)
+    assert DOC.read_text(encoding="utf-8") == render_doc()
+
+
+def render_doc() -> str:
+    """docs/DATA.md from :data:`CASES`."""
+    lines = [
+        "# Bad input: what churnreport does with it",
+        "",
+        "Generated from tests/data/test_catalogue.py (`python -m tests.data.test_catalogue`);",
+        "every row is a test. **stop**: one error naming the file, the column and example rows,",
+        "exit code 2, nothing written. **note**: repaired or excluded, counted in the report's",
+        "data-quality appendix and data_quality.json, the report goes on. **ok**: read as intended.",
+        "",
+        "| # | case | input | outcome | what happens |",
+        "|---|---|---|---|---|",
+    ]
+    for i, c in enumerate(CASES, start=1):
+        cells = [str(i), f"`{c.id}`", c.problem, f"**{c.outcome}**", c.behaviour]
+        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    DOC.write_text(render_doc(), encoding="utf-8")
+    print(f"wrote {DOC}")
