@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from html.parser import HTMLParser
 
@@ -96,3 +97,46 @@ def test_config_names_cannot_escape_the_reports_directory(tmp_path, name):
     cfg.write_text("sources: {customers: {path: c.csv}}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="name"):
         load_config(cfg, name=name)
+
+
+def test_pii_mask_leaves_no_customer_id_or_name_in_any_shared_output(tmp_path):
+    import json
+    import subprocess
+
+    import yaml
+
+    root = tmp_path
+    cfg = write_sample(root / "s", n_customers=1500, output_dir=str(root / "reports"))
+    c = pd.read_csv(root / "s" / "customers.csv", dtype=str, keep_default_na=False)
+    c["contact_email"] = [f"person{i}@example.com" for i in range(len(c))]
+    c.loc[3, "plan"] = "?"  # a data-quality example on a customer row
+    c.to_csv(root / "s" / "customers.csv", index=False)
+    raw = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+    raw["pii"] = "mask"
+    cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    res = cli("run", "--config", str(cfg))
+    assert res.returncode == 0, res.stderr
+    run = next((root / "reports").glob("*_sample"))
+    ids = set(c["customer_id"])
+    texts = []
+    for path in run.rglob("*"):
+        if path.suffix in (".html", ".json", ".csv", ".ipynb", ".yml"):
+            texts.append((path.name, path.read_text(encoding="utf-8", errors="replace")))
+        elif path.suffix == ".pdf":
+            out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True)
+            texts.append((path.name, out.stdout))
+        elif path.suffix == ".xlsx":
+            rows = pd.read_excel(path, dtype=str).to_csv(index=False)
+            texts.append((path.name, rows))
+        elif path.suffix == ".parquet":
+            texts.append((path.name, pd.read_parquet(path).to_csv(index=False)))
+    assert {name for name, _ in texts} >= {"report.pdf", "at_risk.xlsx", "data_quality.json"}
+    pattern = re.compile(r"\bC\d{6}\b")
+    for name, text in texts:
+        if name == "config.yml":
+            continue
+        leaked = {m for m in pattern.findall(text) if m in ids}
+        assert not leaked, (name, sorted(leaked)[:3])
+        assert "@example.com" not in text, name
+    dq = json.loads((run / "data_quality.json").read_text(encoding="utf-8"))
+    assert any(i["examples"] for i in dq["issues"])

@@ -420,7 +420,10 @@ def _parse_dates(s: pd.Series, path, src: str, date_format: str | None) -> pd.Se
     text = present & ~is_dt
     if text.any():
         fmt = date_format or "ISO8601"
-        parsed = pd.to_datetime(s[text].astype(str), format=fmt, errors="coerce")
+        raw = s[text].astype(str)
+        if date_format is None:  # a time-zone suffix: the date as written (wall clock) counts
+            raw = raw.str.replace(r"(?<=\d)(Z|[+-]\d\d:?\d\d)$", "", regex=True)
+        parsed = pd.to_datetime(raw, format=fmt, errors="coerce")
         bad = parsed.isna()
         if bad.any():
             raise InputError(

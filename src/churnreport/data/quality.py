@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+MASKED = "(masked)"
+
 
 @dataclass
 class Issue:
@@ -63,6 +65,11 @@ class DataQuality:
         """Record an issue (ignored when it affects no row)."""
         if issue.count > 0:
             self.issues.append(issue)
+
+    def mask_examples(self) -> None:
+        """Hide example values (ids, names, raw cells), keeping row numbers (``pii: mask``)."""
+        for issue in self.issues:
+            issue.examples = [(row, MASKED) for row, _ in issue.examples]
 
     def excluded(self, table: str) -> int:
         """Rows excluded from ``table``."""

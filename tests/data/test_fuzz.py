@@ -1,0 +1,73 @@
+"""Generated hostile tables: the loader returns a clean dataset or the documented error, never
+another exception."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from churnreport.config import load_config
+from churnreport.data import load_dataset
+from churnreport.errors import ConfigError, InputError
+
+DATES = st.one_of(
+    st.dates(dt.date(1900, 1, 1), dt.date(2262, 1, 1)).map(dt.date.isoformat),
+    st.sampled_from(["", "?", "N/A", "2024-02-30", "0001-01-01", "9999-12-31", "31/12/2024",
+                     "2024-01-01T10:00:00", "2024-01-01 00:00:00+08:00", "yesterday", "  "]),
+)  # fmt: skip
+TEXT = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "?", "NULL", "价格太高", "<script>x</script>", "=1+1", " a ", "\t"]),
+)
+NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.integers(-(10**12), 10**12).map(str),
+    st.sampled_from(["", "?", "1,5", "¥9", "1e309", "-0"]),
+)
+ROW = st.fixed_dictionaries(
+    {
+        "customer_id": st.one_of(st.from_regex(r"C[0-9]{1,3}", fullmatch=True), TEXT),
+        "start_date": DATES,
+        "end_date": DATES,
+        "plan": TEXT,
+        "monthly_revenue": NUMBERS,
+        "churned": st.sampled_from(["yes", "no", "", "TRUE", "0", "maybe"]),
+    }
+)
+
+
+def _check(ds) -> None:
+    c = ds.customers
+    assert c["customer_id"].notna().all() and c["customer_id"].is_unique
+    assert c["start_date"].notna().all()
+    ended = c["end_date"].notna()
+    assert (c.loc[ended, "end_date"] >= c.loc[ended, "start_date"]).all()
+    assert set(c["churned"].unique()) <= {True, False}
+    for tq in ds.quality.tables.values():
+        assert tq.rows_read == tq.rows_kept + tq.rows_excluded
+        assert 0 <= tq.rows_kept <= tq.rows_read
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(ROW, min_size=1, max_size=25), mapped=st.booleans())
+def test_loader_returns_clean_data_or_the_documented_error(rows, mapped):
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        pd.DataFrame(rows).to_csv(tmp / "customers.csv", index=False)
+        columns = "{monthly_revenue: monthly_revenue, churned: churned}" if mapped else "{}"
+        (tmp / "r.yml").write_text(
+            "as_of: 2024-12-31\nsources:\n  customers:\n    path: customers.csv\n"
+            f"    columns: {columns}\n",
+            encoding="utf-8",
+        )
+        try:
+            ds = load_dataset(load_config(tmp / "r.yml"))
+        except (InputError, ConfigError) as exc:
+            assert str(exc)  # a message, naming the file
+            return
+        _check(ds)
