@@ -13,6 +13,8 @@ python3 -c "import venv, ensurepip" 2>/dev/null || need_apt+=(python3-venv)
 ldconfig -p 2>/dev/null | grep libpango-1.0 >/dev/null || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 # the HTML report's browser test drives Debian's chromium (no browser download)
 command -v chromium >/dev/null || need_apt+=(chromium)
+# the database-source tests start a throw-away PostgreSQL server
+compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || need_apt+=(postgresql)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}" >&2

@@ -41,15 +41,40 @@ class SourceConfig(_Strict):
         Canonical column name -> source column name.
     values : dict
         Canonical column name -> {raw value -> canonical value}.
+    sql : str or None
+        A table name or a SELECT query, read from ``connection`` instead of a file.
+    connection : str or None
+        Database URL without password: ``postgresql://user@host:5432/db`` or
+        ``duckdb:///path/file.duckdb`` (relative paths resolve against the config file).
+    password_env : str
+        Environment variable holding the database password (never written in the config).
     """
 
-    path: Path
+    path: Path | None = None
+    sql: str | None = None
+    connection: str | None = None
+    password_env: str = "CHURN_DB_PASSWORD"
     sheet: int | str = 0
     header_row: int = Field(0, ge=0)
     encoding: str | None = None
     date_format: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _file_or_database(self) -> SourceConfig:
+        if (self.path is None) == (self.sql is None):
+            raise ValueError("give either 'path' (a file) or 'sql' with 'connection' (a database)")
+        if self.sql is not None and not self.connection:
+            raise ValueError("'sql' needs a 'connection' URL")
+        if self.connection and "@" in self.connection.split("//", 1)[-1].split("/", 1)[0]:
+            userinfo = self.connection.split("//", 1)[-1].split("@", 1)[0]
+            if ":" in userinfo:
+                raise ValueError(
+                    "put the database password in an environment variable (password_env), "
+                    "not in the connection URL"
+                )
+        return self
 
     @field_validator("values", mode="before")
     @classmethod
@@ -219,10 +244,27 @@ class ReportConfig(_Strict):
         """Directory that relative paths resolve against."""
         return self.config_path.parent if self.config_path else Path.cwd()
 
-    def source_path(self, table: str) -> Path:
-        """Absolute path of a source table's file."""
+    def source_path(self, table: str) -> Path | None:
+        """Absolute path of a source table's file (None for a database source)."""
         p = self.sources[table].path
+        if p is None:
+            return None
         return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def source_connection(self, table: str) -> str:
+        """A database source's URL, a relative DuckDB file resolved (no password)."""
+        url = self.sources[table].connection or ""
+        prefix = "duckdb://"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix:
+            url = prefix + str((self.base_dir / url[len(prefix) :]).resolve())
+        return url
+
+    def source_label(self, table: str) -> str:
+        """How messages name a source: its file, or its connection and query."""
+        path = self.source_path(table)
+        if path is not None:
+            return str(path)
+        return f"{self.source_connection(table)} [{self.sources[table].sql}]"
 
     def driver_attributes(self) -> list[str]:
         """Customer attributes for the driver model: the usual segment columns, the configured
@@ -292,7 +334,10 @@ def dump_config(config: ReportConfig, path: Path) -> Path:
     """
     data = config.model_dump(mode="json", exclude={"config_path"})
     for table in data["sources"]:
-        data["sources"][table]["path"] = str(config.source_path(table))
+        if config.source_path(table) is not None:
+            data["sources"][table]["path"] = str(config.source_path(table))
+        else:
+            data["sources"][table]["connection"] = config.source_connection(table)
     data["output_dir"] = str(config.resolved_output_dir())
     if config.reason_mapping is not None:
         data["reason_mapping"] = str(config.resolved_reason_mapping())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from churnreport.data.prepare import (
     spells_from_snapshot,
 )
 from churnreport.data.quality import DataQuality, Issue
-from churnreport.data.sources import read_source
+from churnreport.data.sources import read_database, read_source
 from churnreport.errors import ConfigError, InputError
 from churnreport.periods import last_complete_period_end
 
@@ -84,10 +85,27 @@ def load_dataset(config: ReportConfig) -> Dataset:
     inputs: dict[str, dict] = {}
     for table, source in config.sources.items():
         path = config.source_path(table)
-        raw = read_source(
-            path, sheet=source.sheet, header_row=source.header_row, encoding=source.encoding
-        )
-        inputs[table] = {"path": str(path), "sha256": _sha256(path), "bytes": path.stat().st_size}
+        if path is None:
+            raw = read_database(
+                config.source_connection(table), source.sql, os.environ.get(source.password_env)
+            )
+            inputs[table] = {
+                "connection": config.source_connection(table),
+                "sql": source.sql,
+                "rows": len(raw.frame),
+                "sha256": hashlib.sha256(
+                    pd.util.hash_pandas_object(raw.frame.astype(str), index=False).to_numpy()
+                ).hexdigest(),
+            }
+        else:
+            raw = read_source(
+                path, sheet=source.sheet, header_row=source.header_row, encoding=source.encoding
+            )
+            inputs[table] = {
+                "path": str(path),
+                "sha256": _sha256(path),
+                "bytes": path.stat().st_size,
+            }
         tables[table] = conform(
             raw,
             table,
@@ -117,7 +135,7 @@ def load_dataset(config: ReportConfig) -> Dataset:
         as_of = config.as_of or _default_as_of(source_for_dates, config.period)
         spells = censor_at(spells, as_of, quality)
     if spells.empty:
-        src = config.source_path("customers" if customers_src is not None else "transactions")
+        src = config.source_label("customers" if customers_src is not None else "transactions")
         raise InputError(src, f"no customer was active on or before the report date {as_of}")
     customers = customer_table(customers_src, spells, quality)
     if definition != "snapshot" and customers_src is not None and "churned" in customers_src:
@@ -155,7 +173,7 @@ def _bad_standing_flags(config: ReportConfig, customers: pd.DataFrame) -> None:
             f"(columns: {', '.join(map(str, customers.columns))})"
         )
     customers[column] = parse_bool(
-        customers[column], config.source_path("customers"), column
+        customers[column], config.source_label("customers"), column
     ).fillna(False)
 
 

@@ -7,9 +7,12 @@ are kept as text (CSV) or as the cell values (XLSX, Parquet); typing is the cont
 
 from __future__ import annotations
 
+import contextlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -30,8 +33,8 @@ class RawTable:
     frame : pandas.DataFrame
         The values, one column per source column. Its index holds the 1-based row number as a
         spreadsheet shows it (header row included), for error messages.
-    path : Path
-        The file read.
+    path : Path or str
+        The file read (or, for a database, its connection and query).
     encoding : str or None
         The text encoding used (CSV only).
     dropped_empty_columns : list of str
@@ -39,7 +42,7 @@ class RawTable:
     """
 
     frame: pd.DataFrame
-    path: Path
+    path: Path | str
     encoding: str | None = None
     dropped_empty_columns: list[str] | None = None
 
@@ -190,3 +193,62 @@ def _read_excel(path: Path, sheet: int | str, header_row: int) -> pd.DataFrame:
     if isinstance(sheet, str) and sheet not in names:
         raise InputError(path, f"sheet '{sheet}' does not exist; sheets are {names}")
     return pd.read_excel(book, sheet_name=sheet, header=header_row, dtype=object)
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def read_database(connection: str, sql: str, password: str | None = None) -> RawTable:
+    """Read a table or the result of a query from a database through Ibis.
+
+    Parameters
+    ----------
+    connection : str
+        ``postgresql://user@host:port/db`` or ``duckdb:///path/file.duckdb`` (no password).
+    sql : str
+        A table name (``customers``, ``crm.customers``) or a SELECT query.
+    password : str, optional
+        The password (from the environment; never part of messages or outputs).
+
+    Returns
+    -------
+    RawTable
+        Values as the database types them; rows numbered from 1 in result order; ``path`` is
+        the connection and query, for messages.
+
+    Raises
+    ------
+    InputError
+        The database cannot be reached or the query fails.
+    """
+    import ibis
+
+    label = f"{connection} [{sql}]"
+    url = connection.replace("postgresql://", "postgres://", 1)
+    if password and url.startswith("postgres://"):
+        scheme, rest = url.split("://", 1)
+        if "@" in rest:
+            user, host = rest.split("@", 1)
+            url = f"{scheme}://{user}:{quote(password, safe='')}@{host}"
+    con = None
+    try:
+        con = ibis.connect(url)
+        expr = con.table(sql) if _IDENTIFIER.match(sql.strip()) and "." not in sql else None
+        if expr is None:
+            query = f"SELECT * FROM {sql}" if _IDENTIFIER.match(sql.strip()) else sql
+            expr = con.sql(query)
+        frame = expr.to_pandas()
+    except Exception as exc:  # drivers raise their own types; the message must not carry the URL
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if password:
+            message = message.replace(password, "***")
+        raise InputError(label, f"cannot read from the database: {message}") from None
+    finally:
+        if con is not None:
+            with contextlib.suppress(Exception):
+                con.disconnect()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise InputError(label, "the query returned no rows")
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+    return RawTable(frame, label, None, [])

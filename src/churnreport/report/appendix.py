@@ -46,5 +46,8 @@ def parameters_html(config: ReportConfig, as_of: dt.date, text: Text) -> HTML:
         ("churn.reactivation_gap_days", str(config.churn.reactivation_gap_days)),
         ("segments", ", ".join(config.segments) or "–"),
     ]
-    pairs += [(f"sources.{t}", s.path.name) for t, s in config.sources.items()]
+    pairs += [
+        (f"sources.{t}", s.path.name if s.path is not None else f"{s.sql} @ {s.connection}")
+        for t, s in config.sources.items()
+    ]
     return key_value_html(pairs, text)

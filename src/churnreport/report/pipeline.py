@@ -143,7 +143,10 @@ def run_report(
                 config.company,
                 period_label(to_period(data.as_of, config.period)),
                 data.as_of,
-                [Path(i["path"]).name for i in data.inputs.values()],
+                [
+                    Path(i["path"]).name if "path" in i else f"{i['connection']} [{i['sql']}]"
+                    for i in data.inputs.values()
+                ],
                 text,
             )
             outputs = export_report(

@@ -1,0 +1,170 @@
+"""Database sources: the same report from a DuckDB file and from a PostgreSQL server as from
+the files, and the password never written anywhere."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from churnreport.data.sample import write_sample
+from tests.conftest import cli
+
+TABLES = ("customers", "transactions", "tickets", "staff")
+PASSWORD = "s3cret-Pw-42"
+
+
+def _frames(sample_dir: Path) -> dict[str, pd.DataFrame]:
+    """The sample tables as a database would hold them: typed columns, NULLs for blanks."""
+    dates = {
+        "customers": ["start_date", "end_date"],
+        "tickets": ["opened_at"],
+        "staff": ["left_date"],
+    }
+    out = {}
+    for t in TABLES:
+        csv, parquet = sample_dir / f"{t}.csv", sample_dir / f"{t}.parquet"
+        if parquet.exists():
+            out[t] = pd.read_parquet(parquet)
+        else:
+            out[t] = pd.read_csv(csv, parse_dates=dates.get(t, []))
+    return out
+
+
+def _db_config(file_cfg: Path, target: Path, connection: str, out: Path) -> Path:
+    raw = yaml.safe_load(file_cfg.read_text(encoding="utf-8"))
+    for t in TABLES:
+        src = raw["sources"][t]
+        src.pop("path")
+        src.update({"sql": t, "connection": connection})
+    raw["output_dir"] = str(out)
+    target.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+def _run(cfg: Path, env: dict | None = None) -> tuple[dict, Path]:
+    res = cli("run", "--config", str(cfg), "--no-pdf") if env is None else _cli_env(cfg, env)
+    assert res.returncode == 0, res.stderr
+    run = next(
+        p
+        for p in Path(yaml.safe_load(cfg.read_text())["output_dir"]).iterdir()
+        if p.is_dir() and not p.name.startswith((".", "_"))
+    )
+    return json.loads((run / "metrics.json").read_text(encoding="utf-8")), run
+
+
+def _cli_env(cfg: Path, env: dict):
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "churnreport.cli", "run", "--config", str(cfg), "--no-pdf"],
+        capture_output=True, text=True, timeout=900, env={**os.environ, **env},
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def from_files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("db")
+    cfg = write_sample(root / "s", n_customers=1500, output_dir=str(root / "files"))
+    metrics, _ = _run(cfg)
+    return root, cfg, metrics
+
+
+def test_duckdb_file_gives_the_same_report(from_files):
+    import duckdb
+
+    root, cfg, metrics = from_files
+    db = root / "crm.duckdb"
+    con = duckdb.connect(str(db))
+    for name, frame in _frames(root / "s").items():
+        con.register("frame", frame)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+        con.unregister("frame")
+    con.close()
+    db_cfg = _db_config(cfg, root / "s" / "duck.yml", "duckdb://../crm.duckdb", root / "duck")
+    got, run = _run(db_cfg)
+    assert got == metrics
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["inputs"]["customers"]["connection"] == f"duckdb://{db}"
+    assert manifest["inputs"]["customers"]["rows"] == 1500
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(found[-1]).parent if found else None
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A throw-away PostgreSQL server on localhost, password authentication."""
+    pg = _pg_bin()
+    if pg is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (scripts/setup.sh installs it)")
+        pytest.skip("PostgreSQL is not installed")
+    # outside pytest's root-only temp tree: the server runs as the postgres user
+    home = Path(tempfile.mkdtemp(prefix="churnreport-pg-"))
+    data = home / "data"
+    pwfile = home / "pw"
+    pwfile.write_text(PASSWORD)
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(home, "postgres")
+        shutil.chown(pwfile, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True)  # noqa: E731
+    run(str(pg / "initdb"), "-D", str(data), "-U", "churn", "-A", "scram-sha-256",
+        f"--pwfile={pwfile}")  # fmt: skip
+    run(str(pg / "pg_ctl"), "-D", str(data), "-w", "-l", str(home / "log"), "-o",
+        f"-p {port} -k {home} -c listen_addresses=127.0.0.1", "start")  # fmt: skip
+    try:
+        env = {**os.environ, "PGPASSWORD": PASSWORD}
+        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "churn", "-d",
+                        "postgres", "-c", "CREATE DATABASE crm"], check=True, env=env,
+                       capture_output=True)  # fmt: skip
+        yield f"postgresql://churn@127.0.0.1:{port}/crm"
+    finally:
+        run(str(pg / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_postgresql_gives_the_same_report_and_never_writes_the_password(from_files, postgres):
+    import ibis
+
+    root, cfg, metrics = from_files
+    con = ibis.connect(postgres.replace("postgresql://churn@", f"postgres://churn:{PASSWORD}@"))
+    for name, frame in _frames(root / "s").items():
+        con.create_table(name, frame)
+    con.disconnect()
+    pg_cfg = _db_config(cfg, root / "s" / "pg.yml", postgres, root / "pg")
+    bad = _cli_env(pg_cfg, {"CHURN_DB_PASSWORD": "wrong"})
+    assert bad.returncode == 2 and "cannot read from the database" in bad.stderr
+    assert "wrong" not in bad.stderr
+    got, run = _run(pg_cfg, {"CHURN_DB_PASSWORD": PASSWORD})
+    assert got == metrics
+    for path in run.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path.name
+
+
+def test_a_password_in_the_url_is_refused(tmp_path):
+    from churnreport.config import load_config
+    from churnreport.errors import ConfigError
+
+    cfg = tmp_path / "r.yml"
+    cfg.write_text(
+        "sources: {customers: {sql: customers, connection: 'postgresql://u:pw@localhost/crm'}}\n"
+    )
+    with pytest.raises(ConfigError, match="password_env"):
+        load_config(cfg)
