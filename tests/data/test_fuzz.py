@@ -71,3 +71,34 @@ def test_loader_returns_clean_data_or_the_documented_error(rows, mapped):
             assert str(exc)  # a message, naming the file
             return
         _check(ds)
+
+
+TX_ROW = st.fixed_dictionaries(
+    {
+        "customer_id": st.one_of(st.from_regex(r"C[0-9]{1,2}", fullmatch=True), TEXT),
+        "date": DATES,
+        "amount": NUMBERS,
+    }
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(TX_ROW, min_size=1, max_size=30))
+def test_transactions_loader_returns_clean_data_or_the_documented_error(rows):
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        pd.DataFrame(rows).to_csv(tmp / "tx.csv", index=False)
+        (tmp / "r.yml").write_text(
+            "as_of: 2024-12-31\nchurn: {definition: inactivity, inactivity_days: 90}\n"
+            "sources:\n  transactions:\n    path: tx.csv\n",
+            encoding="utf-8",
+        )
+        try:
+            ds = load_dataset(load_config(tmp / "r.yml"))
+        except (InputError, ConfigError) as exc:
+            assert str(exc)
+            return
+        _check(ds)
+        tx = ds.tables["transactions"]
+        assert tx["customer_id"].notna().all() and tx["date"].notna().all()
+        assert pd.Series(tx["amount"].dropna()).map(abs).lt(float("inf")).all()

@@ -394,7 +394,7 @@ def _typed(s: pd.Series, kind: str, path, src: str, date_format: str | None) -> 
         return s.map(lambda v: None if _isna(v) else str(v)).astype("string")
     if kind == "number":
         num = pd.to_numeric(s, errors="coerce")
-        bad = num.isna() & s.notna()
+        bad = (num.isna() & s.notna()) | np.isinf(num.astype(float))
         if bad.any():
             raise InputError(
                 path,
