@@ -46,3 +46,12 @@ def test_catalogue_has_no_key_twice():
         if isinstance(node, ast.Dict):
             keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
             assert not {k for k in keys if keys.count(k) > 1}
+
+
+def test_points_never_print_minus_zero():
+    from churnreport.report.text import Text
+
+    t = Text("en")
+    assert t.points(-0.00004) == t.points(0.0) == t.points(0.00004)
+    assert "-" not in t.points(-0.00004)
+    assert t.points(-0.004).startswith("-0.4")

@@ -1119,7 +1119,8 @@ class Text:
         """A difference of two rates in percentage points, signed: ``+0.4 pts``."""
         if x is None or (isinstance(x, float) and math.isnan(x)):
             return "–"
-        return self("points", value=f"{x * 100:+.1f}")
+        value = x * 100 if abs(x * 100) >= 0.05 else 0.0  # no "-0.0"
+        return self("points", value=f"{value:+.1f}")
 
     def money(self, x: float | None, unit: bool = False) -> str:
         """An amount, compact for large values (``4.04M`` / ``404.5万``), with the currency
