@@ -152,6 +152,12 @@ def staff_turnover_effect(panel: pd.DataFrame, flag: str = "manager_left_90d") -
     return out
 
 
+def is_complaint(category: pd.Series) -> pd.Series:
+    """True for ticket categories that name a complaint (complaint, complain, 投诉)."""
+    cat = category.astype("string").fillna("").map(normalise)
+    return cat.map(lambda c: any(w in c for w in COMPLAINT_WORDS)).astype(bool)
+
+
 def _month_index(dates: pd.Series) -> pd.Series:
     return dates.dt.year * 12 + dates.dt.month - 1
 
@@ -168,10 +174,9 @@ def experience_events(
     if tickets is not None and len(tickets):
         t = tickets.rename(columns={"opened_at": "date"})
         if "category" in t:
-            cat = t["category"].astype("string").fillna("").map(normalise)
-            is_complaint = cat.map(lambda c: any(w in c for w in COMPLAINT_WORDS))
-            if is_complaint.any():
-                events["complaint_90d"] = t.loc[is_complaint, ["customer_id", "date"]]
+            complaint = is_complaint(t["category"])
+            if complaint.any():
+                events["complaint_90d"] = t.loc[complaint, ["customer_id", "date"]]
         if "first_response_hours" in t and t["first_response_hours"].notna().any():
             events["slow_response_90d"] = t.loc[
                 t["first_response_hours"] > slow_hours, ["customer_id", "date"]

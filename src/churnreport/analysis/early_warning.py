@@ -211,8 +211,6 @@ def early_warning_chapter(
         if h_end <= as_of:
             check = forecast_check(previous, spells, made_on, h_end)
 
-    lost = lost_in_period(spells, period_start, as_of)
-    lost_value, _ = customer_value(lost.index, lost - pd.Timedelta(days=1), customers, tables)
     empty = pd.DataFrame(
         columns=["rank", "customer_id", "probability", "value", "tier", "expected_loss", "cause"]
     )
@@ -257,6 +255,8 @@ def early_warning_chapter(
     at_risk.insert(0, "rank", np.arange(1, len(at_risk) + 1))
 
     if basis != "none":
+        lost = lost_in_period(spells, period_start, as_of)
+        lost_value, _ = customer_value(lost.index, lost - pd.Timedelta(days=1), customers, tables)
         grid = tier_grid(at_risk, "probability")
         lost_frame = pd.DataFrame(
             {"value": lost_value, "tier": assign_tiers(lost_value, thresholds)}

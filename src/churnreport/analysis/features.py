@@ -24,10 +24,9 @@ import datetime as dt
 
 import pandas as pd
 
-from churnreport.data.taxonomy import normalise
+from churnreport.analysis.drivers import is_complaint
 
 WINDOW_DAYS = 90
-COMPLAINT_WORDS = ("complaint", "complain", "投诉")
 #: Customer columns that describe the outcome, never used as features.
 OUTCOME_COLUMNS = frozenset(
     {"customer_id", "start_date", "end_date", "churned", "churn_reason", "churn_type", "spells"}
@@ -145,9 +144,7 @@ def snapshot_features(
         tk = tk[(tk["opened_at"] <= d) & (tk["opened_at"] > w0) & tk["customer_id"].isin(ids)]
         out["tickets_window"] = _count(tk, ids)
         if "category" in tk:
-            cat = tk["category"].astype("string").fillna("").map(normalise)
-            complaint = cat.map(lambda c: any(w in c for w in COMPLAINT_WORDS)).astype(bool)
-            out["complaints_window"] = _count(tk[complaint], ids)
+            out["complaints_window"] = _count(tk[is_complaint(tk["category"])], ids)
         if "first_response_hours" in tk and tk["first_response_hours"].notna().any():
             hours = tk["first_response_hours"]
             answered_at = tk["opened_at"] + pd.to_timedelta(hours, unit="h")

@@ -14,6 +14,7 @@ from html import escape
 import pandas as pd
 from IPython.display import HTML
 
+from churnreport.periods import PERIODS_PER_YEAR
 from churnreport.report.causes_view import driver_sentence
 from churnreport.report.text import Text
 
@@ -34,10 +35,6 @@ def _num(x) -> float | None:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return None
     return float(x)
-
-
-def _year_lag(period: str) -> int:
-    return {"month": 12, "quarter": 4, "year": 1}[period]
 
 
 def kpis(m: dict) -> list[dict]:
@@ -62,7 +59,7 @@ def kpis(m: dict) -> list[dict]:
     others = {}
     if len(periods) > 1:
         others["previous"] = periods[-2]
-    lag = _year_lag(m.get("period", "month"))
+    lag = PERIODS_PER_YEAR[m.get("period", "month")]
     if len(periods) > lag:
         others["year_ago"] = periods[-1 - lag]
 
