@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy.stats import norm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.stats.multitest import multipletests
 
 from churnreport.analysis.indicators import wilson_interval
@@ -385,7 +386,7 @@ def _estimate(
 
 def _fit(y: pd.Series, X: pd.DataFrame, link) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
-    model = sm.GLM(y.astype(float), X, family=sm.families.Binomial(link=link))
+    model = GLM(y.astype(float), X, family=families.Binomial(link=link))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = model.fit(maxiter=100)
@@ -469,7 +470,7 @@ def hazard_drivers(
     design = pd.concat([X, months], axis=1)
     design.insert(0, "const", 1.0)
     effects = _estimate(
-        panel["churned"], design, meta, sm.families.links.CLogLog(), "hazard_ratio", dropped
+        panel["churned"], design, meta, families.links.CLogLog(), "hazard_ratio", dropped
     )
 
     cohorts = metric_cohorts(panel, "churned", binary + numeric + categorical)
@@ -498,7 +499,7 @@ def snapshot_drivers(
     y = frame["churned"].astype(int)
     X, meta, dropped = prepare_features(frame, binary, numeric, categorical)
     X.insert(0, "const", 1.0)
-    effects = _estimate(y, X, meta, sm.families.links.Logit(), "odds_ratio", dropped)
+    effects = _estimate(y, X, meta, families.links.Logit(), "odds_ratio", dropped)
 
     cohorts = metric_cohorts(frame.assign(_y=y), "_y", binary + numeric + categorical)
     return DriverModel(effects, cohorts, "odds_ratio", len(frame), int(y.sum()), dropped)
