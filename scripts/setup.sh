@@ -15,6 +15,8 @@ ldconfig -p 2>/dev/null | grep libpango-1.0 >/dev/null || need_apt+=(libpango-1.
 command -v chromium >/dev/null || need_apt+=(chromium)
 # the database-source tests start a throw-away PostgreSQL server
 compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || need_apt+=(postgresql)
+# the Spark equivalence test runs a local Spark session (pyspark needs Java 17 or newer)
+command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}" >&2

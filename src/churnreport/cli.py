@@ -182,7 +182,14 @@ def history(
 @app.command()
 def sample(
     out: Annotated[Path, typer.Option(help="Directory for the sample tables.")] = Path("sample"),
-    customers: Annotated[int, typer.Option(help="Customers to generate.")] = 20_000,
+    customers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Customers to generate (above 250,000 the tables are streamed to Parquet "
+            "block by block; about 15 transactions per customer).",
+        ),
+    ] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
 ) -> None:
     """Write the sample company's canonical tables and a ready-to-run report.yml."""

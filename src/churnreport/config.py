@@ -215,6 +215,11 @@ class ReportConfig(_Strict):
     max_excluded_share: float = Field(
         0.2, ge=0, le=1, description="stop when more than this share of a table's rows is excluded"
     )
+    engine: Literal["duckdb", "spark"] = Field(
+        "duckdb",
+        description="where the transactions are aggregated (data/engine.py): in-process DuckDB, "
+        "or Spark through Ibis's PySpark backend (pip install churnreport[spark])",
+    )
     cell_timeout_seconds: int = Field(600, gt=0)
     output_dir: Path = Path("reports")
     config_path: Path | None = Field(None, exclude=True)

@@ -15,6 +15,7 @@ from churnreport.data.sample import (
     PRICE_RISE_MONTH,
     SLOW_RESPONSE_HOURS,
     generate_sample,
+    write_sample,
 )
 from tests.conftest import SAMPLE
 
@@ -151,3 +152,31 @@ def test_planted_price_rise_and_january_are_flagged_changes(sample):
     assert (
         t.loc["2024-01", "change_vs_previous"] > 0 and t.loc["2024-01", "significant_vs_previous"]
     )
+
+
+def test_a_large_sample_is_streamed_in_blocks_that_continue_the_numbering(tmp_path):
+    import pyarrow.parquet as pq
+
+    path = write_sample(tmp_path, n_customers=1000, seed=9, block_customers=300)
+    cfg = load_config(path)
+    assert cfg.sources["customers"].path.name == "customers.parquet"
+    files = {
+        name: pq.ParquetFile(tmp_path / f"{name}.parquet")
+        for name in ("customers", "tickets", "transactions")
+    }
+    assert files["customers"].metadata.num_row_groups == 4  # 300 + 300 + 300 + 100
+    customers = pd.read_parquet(tmp_path / "customers.parquet")
+    tickets = pd.read_parquet(tmp_path / "tickets.parquet")
+    tx = pd.read_parquet(tmp_path / "transactions.parquet")
+    assert customers["customer_id"].is_unique and len(customers) == 1000
+    assert customers["customer_id"].iloc[[0, -1]].tolist() == ["C000001", "C001000"]
+    assert tickets["ticket_id"].is_unique
+    assert set(tx["customer_id"]) <= set(customers["customer_id"])
+    assert set(tickets["customer_id"]) <= set(customers["customer_id"])
+    # the first block is the small sample of the same seed
+    small = generate_sample(300, seed=9).customers
+    cols = ["customer_id", "plan", "monthly_revenue", "churn_reason"]
+    pd.testing.assert_frame_equal(customers[cols].iloc[:300], small[cols])
+    assert (
+        pd.to_datetime(customers["start_date"].iloc[:300]) == pd.to_datetime(small["start_date"])
+    ).all()

@@ -123,7 +123,12 @@ def snapshot_features(
         out["recency_days"] = (d - last).dt.days.astype(float)
         recent = tx[tx["date"] > w0]
         before = tx[(tx["date"] > w_prev) & (tx["date"] <= w0)]
-        out["purchases_window"] = _count(recent, ids)
+        # the prepared table holds one row per customer-day with its number of purchases
+        if "purchases" in recent:
+            counts = recent.groupby("customer_id")["purchases"].sum()
+            out["purchases_window"] = counts.reindex(ids, fill_value=0).astype(int)
+        else:
+            out["purchases_window"] = _count(recent, ids)
         if "amount" in tx:
             spend = recent.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0)
             spend_before = before.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0)

@@ -291,7 +291,13 @@ def rfm_scores(
     last = before.groupby("customer_id")["date"].max()
     out = pd.DataFrame({"customer_id": customer_ids.to_numpy()})
     out["recency_days"] = (on - out["customer_id"].map(last)).dt.days
-    out["frequency"] = out["customer_id"].map(year.groupby("customer_id").size()).fillna(0)
+    # prepared transactions are customer-days carrying their number of purchases
+    counts = (
+        year.groupby("customer_id")["purchases"].sum()
+        if "purchases" in year
+        else year.groupby("customer_id").size()
+    )
+    out["frequency"] = out["customer_id"].map(counts).fillna(0)
     amount = year.groupby("customer_id")["amount"].sum() if "amount" in year else None
     out["monetary"] = out["customer_id"].map(amount).fillna(0.0) if amount is not None else 0.0
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from churnreport.config import ReportConfig
 from churnreport.data.contract import conform, parse_bool, required_columns
+from churnreport.data.engine import daily_purchases
 from churnreport.data.prepare import (
     attach_churn_events,
     censor_at,
@@ -115,6 +116,8 @@ def load_dataset(config: ReportConfig) -> Dataset:
             max_excluded_share=config.max_excluded_share,
         )
     customers_src = tables.pop("customers", None)
+    if "transactions" in tables:  # reduced in the engine before anything else reads them
+        tables["transactions"] = daily_purchases(tables["transactions"], config.engine)
 
     if definition == "snapshot":
         as_of = config.as_of
@@ -123,7 +126,9 @@ def load_dataset(config: ReportConfig) -> Dataset:
         spells = spells_from_snapshot(customers_src, as_of)
     else:
         if definition == "inactivity":
-            spells = spells_from_purchases(tables["transactions"], config.churn.inactivity_days)
+            spells = spells_from_purchases(
+                tables["transactions"], config.churn.inactivity_days, config.engine
+            )
             source_for_dates = tables["transactions"]["date"]
         elif "subscriptions" in tables:
             subs = tables["subscriptions"]

@@ -20,6 +20,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from churnreport.data.engine import connect, purchase_spells, table, to_frame
 from churnreport.data.quality import DataQuality, Issue
 
 SPELL_COLUMNS = ["customer_id", "spell_start", "spell_end", "spell_no"]
@@ -71,8 +72,13 @@ def spells_from_intervals(intervals: pd.DataFrame, gap_days: int = 0) -> pd.Data
     return out[SPELL_COLUMNS]
 
 
-def spells_from_purchases(transactions: pd.DataFrame, window_days: int) -> pd.DataFrame:
+def spells_from_purchases(
+    transactions: pd.DataFrame, window_days: int, engine: str = "duckdb"
+) -> pd.DataFrame:
     """Spells of purchase-based customers (the inactivity definition).
+
+    Computed by the engine (``engine.purchase_spells``), so a large transactions table is
+    reduced there, not in pandas.
 
     Parameters
     ----------
@@ -80,6 +86,8 @@ def spells_from_purchases(transactions: pd.DataFrame, window_days: int) -> pd.Da
         Columns customer_id, date.
     window_days : int
         Inactivity window N: a customer with no purchase for N days has churned.
+    engine : {"duckdb", "spark"}
+        Where to compute them (config ``engine``).
 
     Returns
     -------
@@ -90,24 +98,27 @@ def spells_from_purchases(transactions: pd.DataFrame, window_days: int) -> pd.Da
     Examples
     --------
     Purchases on Jan 1 and Jan 20 with a 30-day window form one spell ending Feb 19; a purchase
-    on Mar 1 (after the lapse) starts spell 2:
+    on Mar 1 (on or after the lapse day) starts spell 2:
 
     >>> tx = pd.DataFrame({"customer_id": ["a"] * 3,
     ...     "date": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-03-01"])})
     >>> spells_from_purchases(tx, 30)[["spell_start", "spell_end", "spell_no"]].astype(str).values.tolist()
     [['2024-01-01', '2024-02-19', '1'], ['2024-03-01', '2024-03-31', '2']]
     """
-    w = pd.Timedelta(days=window_days)
-    iv = pd.DataFrame(
-        {
-            "customer_id": transactions["customer_id"].values,
-            "start_date": transactions["date"].values,
-            "end_date": (transactions["date"] + w).values,
-        }
-    )
-    # A purchase on the lapse day itself (gap == window) starts a new spell: gap_days = -1 makes
-    # "start > previous end - 1 day" false only for purchases strictly before the lapse day.
-    return spells_from_intervals(iv.drop_duplicates(), gap_days=-1)
+    cols = ["customer_id", "spell_start", "spell_end", "spell_no"]
+    if transactions.empty:
+        return pd.DataFrame(
+            {
+                "customer_id": pd.Series(dtype=object),
+                "spell_start": pd.Series(dtype="datetime64[ns]"),
+                "spell_end": pd.Series(dtype="datetime64[ns]"),
+                "spell_no": pd.Series(dtype="int64"),
+            }
+        )
+    con = connect(engine)
+    tx = table(transactions[["customer_id", "date"]])
+    out = to_frame(con, purchase_spells(tx, window_days))
+    return out[cols].astype({"spell_start": "datetime64[ns]", "spell_end": "datetime64[ns]"})
 
 
 def spells_from_snapshot(customers: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

@@ -76,7 +76,14 @@ class SampleTables:
     staff: pd.DataFrame
 
 
-def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42) -> SampleTables:
+def generate_sample(
+    n_customers: int = 20_000,
+    months: int = 36,
+    seed: int = 42,
+    *,
+    first_id: int = 1,
+    first_ticket: int = 1,
+) -> SampleTables:
     """Generate the sample company.
 
     Parameters
@@ -86,7 +93,10 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
     months : int
         Length of the history, starting January 2022.
     seed : int
-        Random seed; the output is a pure function of the three arguments.
+        Random seed; the output is a pure function of the arguments.
+    first_id, first_ticket : int
+        Number of the first customer (C000001) and ticket (T0000001); a large sample is written
+        in blocks of customers that continue the numbering (:func:`write_sample`).
 
     Returns
     -------
@@ -216,7 +226,7 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
         price_rise_m,
     )
 
-    ids = np.array([f"C{i:06d}" for i in range(1, n + 1)])
+    ids = np.array([f"C{i:06d}" for i in range(first_id, first_id + n)])
     customers = pd.DataFrame(
         {
             "customer_id": ids,
@@ -237,7 +247,9 @@ def generate_sample(n_customers: int = 20_000, months: int = 36, seed: int = 42)
 
     tickets = pd.concat(ticket_parts, ignore_index=True) if ticket_parts else pd.DataFrame()
     tickets["customer_id"] = ids[tickets["customer_id"].to_numpy()]
-    tickets.insert(0, "ticket_id", [f"T{i:07d}" for i in range(1, len(tickets) + 1)])
+    tickets.insert(
+        0, "ticket_id", [f"T{i:07d}" for i in range(first_ticket, first_ticket + len(tickets))]
+    )
     tickets["opened_at"] = tickets["opened_at"].dt.date
 
     transactions = _invoices(
@@ -341,10 +353,24 @@ def sample_config(name: str = "sample", language: str = "en") -> dict:
     }
 
 
+#: Customers generated at once; a larger sample is written block by block (each block an
+#: independent draw of the same company, seeded ``seed + block``), so memory stays flat.
+BLOCK_CUSTOMERS = 250_000
+
+
 def write_sample(
-    out: Path, n_customers: int = 20_000, seed: int = 42, output_dir: str | None = None
+    out: Path,
+    n_customers: int = 20_000,
+    seed: int = 42,
+    output_dir: str | None = None,
+    block_customers: int = BLOCK_CUSTOMERS,
 ) -> Path:
     """Generate the sample into ``out`` with a ready-to-run ``report.yml``.
+
+    Up to ``block_customers`` customers the tables are customers.csv, tickets.csv, staff.csv and
+    transactions.parquet (the shipped sample). Above it, customers, tickets and transactions are
+    streamed to Parquet one block at a time (about 20 transactions per customer: 5,000,000
+    customers give about 100,000,000 transactions) without holding the whole sample in memory.
 
     Parameters
     ----------
@@ -356,6 +382,8 @@ def write_sample(
         Random seed.
     output_dir : str, optional
         ``output_dir`` to write into report.yml (default: ``reports`` beside the sample).
+    block_customers : int
+        Customers per generated block.
 
     Returns
     -------
@@ -364,12 +392,17 @@ def write_sample(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    t = generate_sample(n_customers, seed=seed)
-    t.customers.to_csv(out / "customers.csv", index=False)
-    t.tickets.to_csv(out / "tickets.csv", index=False)
-    t.staff.to_csv(out / "staff.csv", index=False)
-    t.transactions.to_parquet(out / "transactions.parquet", index=False, compression="zstd")
     cfg = sample_config()
+    if n_customers <= block_customers:
+        t = generate_sample(n_customers, seed=seed)
+        t.customers.to_csv(out / "customers.csv", index=False)
+        t.tickets.to_csv(out / "tickets.csv", index=False)
+        t.staff.to_csv(out / "staff.csv", index=False)
+        t.transactions.to_parquet(out / "transactions.parquet", index=False, compression="zstd")
+    else:
+        _write_blocks(out, n_customers, seed, block_customers)
+        for table in ("customers", "tickets"):
+            cfg["sources"][table] = {"path": f"{table}.parquet"}
     cfg["output_dir"] = output_dir or "reports"
     path = out / "report.yml"
     path.write_text(
@@ -378,3 +411,35 @@ def write_sample(
         encoding="utf-8",
     )
     return path
+
+
+def _write_blocks(out: Path, n_customers: int, seed: int, block: int) -> None:
+    """Stream the sample to Parquet files block by block."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writers: dict[str, pq.ParquetWriter] = {}
+    schemas: dict[str, pa.Schema] = {}
+    first_id, first_ticket = 1, 1
+    try:
+        for k, start in enumerate(range(0, n_customers, block)):
+            n = min(block, n_customers - start)
+            t = generate_sample(n, seed=seed + k, first_id=first_id, first_ticket=first_ticket)
+            first_id += n
+            first_ticket += len(t.tickets)
+            if k == 0:
+                t.staff.to_csv(out / "staff.csv", index=False)
+            for name in ("customers", "tickets", "transactions"):
+                frame = getattr(t, name)
+                if name not in writers:
+                    schemas[name] = pa.Schema.from_pandas(frame, preserve_index=False)
+                    writers[name] = pq.ParquetWriter(
+                        out / f"{name}.parquet", schemas[name], compression="zstd"
+                    )
+                writers[name].write_table(
+                    pa.Table.from_pandas(frame, schema=schemas[name], preserve_index=False)
+                )
+            del t
+    finally:
+        for w in writers.values():
+            w.close()
