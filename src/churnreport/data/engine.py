@@ -18,6 +18,8 @@ Expressions (all take a table with ``customer_id`` (string), ``date`` (date) and
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from typing import Literal
 
 import pandas as pd
@@ -33,8 +35,8 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
     ----------
     engine : {"duckdb", "spark"}
         ``duckdb``: an in-process DuckDB (``database`` a file, or in memory). ``spark``: the
-        active Spark session, or a local one (``local[*]``) when none is running; point it at a
-        cluster with the usual ``SPARK_REMOTE`` / ``spark-submit`` settings (docs/SCALING.md).
+        active Spark session, else a new one: Spark Connect when ``$SPARK_REMOTE`` is set,
+        else the master in ``$CHURN_SPARK_MASTER`` (default ``local[*]``); docs/SCALING.md.
     database : str, optional
         DuckDB database file.
 
@@ -49,17 +51,24 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
     if engine == "spark":
         from pyspark.sql import SparkSession
 
+        # Python workers run this interpreter (with pandas and pyarrow), not whatever is on PATH
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
         session = SparkSession.getActiveSession()
         if session is None:
-            session = (
-                SparkSession.builder.appName("churnreport")
-                .master("local[*]")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.sql.shuffle.partitions", "8")
-                .getOrCreate()
-            )
-            session.sparkContext.setLogLevel("ERROR")
+            builder = SparkSession.builder.appName("churnreport")
+            remote = os.environ.get("SPARK_REMOTE")
+            if remote:  # Spark Connect: sc://host:15002
+                session = builder.remote(remote).getOrCreate()
+            else:  # e.g. spark://host:7077 or yarn; a local session by default
+                session = (
+                    builder.master(os.environ.get("CHURN_SPARK_MASTER", "local[*]"))
+                    .config("spark.ui.enabled", "false")
+                    .config("spark.sql.session.timeZone", "UTC")
+                    .config("spark.sql.shuffle.partitions", "8")
+                    .getOrCreate()
+                )
+                session.sparkContext.setLogLevel("ERROR")
         return ibis.pyspark.connect(session)
     raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
 
