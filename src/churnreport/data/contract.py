@@ -330,7 +330,7 @@ def _clean_text(
         s = s.astype(object)  # pandas 3 reads text as "str"; cells are handled one by one
     if s.dtype != object:
         return s
-    is_str = s.map(lambda v: isinstance(v, str))
+    is_str = s.notna() if _all_text(s) else s.map(lambda v: isinstance(v, str))
 
     stripped = s.where(~is_str, s[is_str].str.strip() if is_str.any() else s)
     token = stripped.isin(MISSING_TOKENS) & is_str
@@ -387,7 +387,14 @@ def _isna(v: object) -> bool:
         return False
 
 
+def _all_text(s: pd.Series) -> bool:
+    """Every present value is a ``str`` (the common case, checked without a Python loop)."""
+    return s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+
+
 def _typed(s: pd.Series, kind: str, path, src: str, date_format: str | None) -> pd.Series:
+    if kind in ("id", "text") and _all_text(s):
+        return s.astype("string")  # already stripped (_clean_text); _key/str change nothing
     if kind == "id":
         return s.map(lambda v: None if _isna(v) else _key(v)).astype("string")
     if kind == "text":
@@ -414,7 +421,12 @@ def _typed(s: pd.Series, kind: str, path, src: str, date_format: str | None) -> 
 def _parse_dates(s: pd.Series, path, src: str, date_format: str | None) -> pd.Series:
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     present = s.notna()
-    is_dt = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp, np.datetime64)))
+    if pd.api.types.is_datetime64_any_dtype(s):
+        is_dt = present
+    elif _all_text(s):
+        is_dt = pd.Series(False, index=s.index)
+    else:
+        is_dt = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp, np.datetime64)))
     if is_dt.any():
         out[is_dt] = pd.to_datetime(s[is_dt]).dt.normalize()
     text = present & ~is_dt
@@ -474,11 +486,13 @@ def _extra(s: pd.Series) -> pd.Series:
     present = s.dropna()
     if present.empty:
         return s
-    if present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+    if pd.api.types.infer_dtype(present, skipna=True) == "boolean":  # bool / numpy bool only
         return s.astype("boolean")
     num = pd.to_numeric(present, errors="coerce")
     if num.notna().all():
         return pd.to_numeric(s, errors="coerce")
+    if _all_text(s):
+        return s.astype("string")
     return s.map(lambda v: None if _isna(v) else str(v)).astype("string")
 
 
