@@ -330,7 +330,13 @@ def _clean_text(
         s = s.astype(object)  # pandas 3 reads text as "str"; cells are handled one by one
     if s.dtype != object:
         return s
-    is_str = s.notna() if _all_text(s) else s.map(lambda v: isinstance(v, str))
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    if kind in ("string", "empty"):
+        is_str = s.notna()
+    elif kind in ("mixed", "mixed-integer", "unknown-array"):  # strings among other values
+        is_str = s.map(lambda v: isinstance(v, str))
+    else:  # dates, numbers, booleans: no text at all
+        is_str = pd.Series(False, index=s.index)
 
     stripped = s.where(~is_str, s[is_str].str.strip() if is_str.any() else s)
     token = stripped.isin(MISSING_TOKENS) & is_str
@@ -421,9 +427,10 @@ def _typed(s: pd.Series, kind: str, path, src: str, date_format: str | None) -> 
 def _parse_dates(s: pd.Series, path, src: str, date_format: str | None) -> pd.Series:
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     present = s.notna()
-    if pd.api.types.is_datetime64_any_dtype(s):
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    if pd.api.types.is_datetime64_any_dtype(s) or kind in ("date", "datetime", "datetime64"):
         is_dt = present
-    elif _all_text(s):
+    elif kind in ("string", "empty"):
         is_dt = pd.Series(False, index=s.index)
     else:
         is_dt = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp, np.datetime64)))
