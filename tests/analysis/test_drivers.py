@@ -179,3 +179,47 @@ def test_staff_turnover_effect_hand_computed():
 def test_sample_staff_turnover_effect(sample_model):
     e = sample_model.staff_turnover
     assert e["rate_ratio"] > 1.6 and e["ratio_ci_low"] > 1
+
+
+def test_a_panel_over_the_row_cap_is_fitted_on_whole_sampled_customers(monkeypatch, sample_model):
+    import churnreport.analysis.drivers as drivers
+
+    monkeypatch.setattr(drivers, "MAX_MODEL_ROWS", sample_model.rows // 2)
+    half = _model(load_dataset(load_config(SAMPLE / "report.yml")))
+    s = half.sample
+    assert s is not None and s["of_rows"] == sample_model.rows
+    assert half.rows == s["rows"] and 0.4 < s["rows"] / s["of_rows"] < 0.6
+    assert 0.4 < s["customers"] / s["of_customers"] < 0.6
+    # the cohorts (churn rate by level) still use every customer-month
+    for name, table in half.cohorts.items():
+        assert table["rows"].sum() == sample_model.cohorts[name]["rows"].sum()
+    # planted effects are still recovered, with wider intervals than the full fit
+    got, full = _effects(half), _effects(sample_model)
+    for key, planted in PLANTED.items():
+        r = got[key]
+        assert (r.effect > 1) == (planted > 1), key
+        assert r.ci_high / r.ci_low > full[key].ci_high / full[key].ci_low, key
+    assert sample_model.sample is None
+    # and the report says so, in both languages
+    from types import SimpleNamespace
+
+    from churnreport.report.causes_view import drivers_html
+    from churnreport.report.text import Text
+
+    en = drivers_html(SimpleNamespace(drivers=half), Text("en")).data
+    assert f"({s['customers']:,} of {s['of_customers']:,}, each with its whole history)" in en
+    zh = drivers_html(SimpleNamespace(drivers=half), Text("zh")).data
+    assert "随机抽取" in zh
+
+
+def test_sample_customers_keeps_whole_histories():
+    from churnreport.analysis.drivers import sample_customers
+
+    panel = pd.DataFrame({"customer_id": [c for c in "abcdefghij" for _ in range(10)]})
+    same, info = sample_customers(panel, 100)
+    assert info is None and same is panel
+    fit, info = sample_customers(panel, 50, seed=1)
+    assert fit.groupby("customer_id").size().eq(10).all()
+    assert info["rows"] == len(fit) == 10 * info["customers"] and info["of_customers"] == 10
+    again, _ = sample_customers(panel, 50, seed=1)
+    assert again.equals(fit)

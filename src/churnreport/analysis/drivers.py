@@ -37,6 +37,10 @@ MAX_LEVELS = 8
 CORRELATION_LIMIT = 0.8
 SKEW_LIMIT = 1.0
 MIN_EVENTS_PER_FACTOR = 10
+#: Largest table (customer-months or customers) a driver model is fitted on. A larger one is
+#: fitted on a random sample of whole customers: the estimates stay unbiased, the intervals
+#: widen to what the sample supports, and the report says so (memory grows with rows x factors).
+MAX_MODEL_ROWS = 1_000_000
 DRIVER_COLUMNS = [
     "driver",
     "level",
@@ -79,6 +83,9 @@ class DriverModel:
         Churn events in the model.
     dropped : list of dict
         Drivers left out and why (constant, correlated with another, too few rows).
+    sample : dict or None
+        When the model was fitted on a random sample of customers (:data:`MAX_MODEL_ROWS`):
+        customers, of_customers, rows, of_rows, seed. None when fitted on all rows.
     """
 
     drivers: pd.DataFrame
@@ -88,6 +95,7 @@ class DriverModel:
     events: int
     dropped: list[dict] = field(default_factory=list)
     staff_turnover: dict | None = None
+    sample: dict | None = None
 
     def metrics(self) -> dict[str, object]:
         """metrics.json entry ``drivers`` (and ``drivers_model``)."""
@@ -100,6 +108,7 @@ class DriverModel:
                 "rows": self.rows,
                 "events": self.events,
                 "dropped": self.dropped,
+                "sample": self.sample,
             },
             "staff_turnover": self.staff_turnover,
         }
@@ -449,7 +458,11 @@ def metric_cohorts(
 
 
 def hazard_drivers(
-    panel: pd.DataFrame, binary: list[str], numeric: list[str], categorical: list[str]
+    panel: pd.DataFrame,
+    binary: list[str],
+    numeric: list[str],
+    categorical: list[str],
+    max_rows: int | None = None,
 ) -> DriverModel:
     """Fit the discrete-time hazard model (cloglog GLM with month fixed effects).
 
@@ -459,18 +472,22 @@ def hazard_drivers(
         :func:`hazard_panel` output.
     binary, numeric, categorical : list of str
         Driver columns by kind.
+    max_rows : int, optional
+        Default :data:`MAX_MODEL_ROWS`. A larger panel is fitted on a sample of whole customers (:func:`sample_customers`);
+        the churn rates by driver level (cohorts) always use the whole panel.
 
     Returns
     -------
     DriverModel
         Effects are hazard ratios.
     """
-    X, meta, dropped = prepare_features(panel, binary, numeric, categorical)
-    months = pd.get_dummies(panel["month"], prefix="_m", drop_first=True, dtype=float)
+    fit, sample = sample_customers(panel, max_rows or MAX_MODEL_ROWS)
+    X, meta, dropped = prepare_features(fit, binary, numeric, categorical)
+    months = pd.get_dummies(fit["month"], prefix="_m", drop_first=True, dtype=float)
     design = pd.concat([X, months], axis=1)
     design.insert(0, "const", 1.0)
     effects = _estimate(
-        panel["churned"], design, meta, families.links.CLogLog(), "hazard_ratio", dropped
+        fit["churned"], design, meta, families.links.CLogLog(), "hazard_ratio", dropped
     )
 
     cohorts = metric_cohorts(panel, "churned", binary + numeric + categorical)
@@ -478,17 +495,60 @@ def hazard_drivers(
         effects,
         cohorts,
         "hazard_ratio",
-        len(panel),
-        int(panel["churned"].sum()),
+        len(fit),
+        int(fit["churned"].sum()),
         dropped,
         staff_turnover_effect(panel),
+        sample,
     )
 
 
+def sample_customers(
+    frame: pd.DataFrame, max_rows: int = MAX_MODEL_ROWS, seed: int = 0
+) -> tuple[pd.DataFrame, dict | None]:
+    """All rows of a random share of the customers, when ``frame`` has more than ``max_rows``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        With ``customer_id`` (a panel holds several rows per customer: all are kept or dropped
+        together, so each sampled customer's history stays whole).
+    max_rows : int
+        Rows the sample aims at (each customer is kept with probability max_rows / rows).
+    seed : int
+        Random seed: the same data give the same sample.
+
+    Returns
+    -------
+    (DataFrame, dict or None)
+        The rows to fit on, and customers, of_customers, rows, of_rows, seed (None when
+        ``frame`` is small enough to use whole).
+    """
+    if len(frame) <= max_rows:
+        return frame, None
+    ids = pd.unique(frame["customer_id"])
+    keep = np.random.default_rng(seed).random(len(ids)) < max_rows / len(frame)
+    out = frame[frame["customer_id"].isin(ids[keep])]
+    info = {
+        "customers": int(keep.sum()),
+        "of_customers": int(len(ids)),
+        "rows": int(len(out)),
+        "of_rows": int(len(frame)),
+        "seed": seed,
+    }
+    return out, info
+
+
 def snapshot_drivers(
-    customers: pd.DataFrame, binary: list[str], numeric: list[str], categorical: list[str]
+    customers: pd.DataFrame,
+    binary: list[str],
+    numeric: list[str],
+    categorical: list[str],
+    max_rows: int | None = None,
 ) -> DriverModel:
     """Fit a logistic regression of the churn flag on customer attributes (snapshot data).
+
+    More than ``max_rows`` customers: fitted on a random sample of them (cohorts use all).
 
     Returns
     -------
@@ -496,13 +556,17 @@ def snapshot_drivers(
         Effects are odds ratios.
     """
     frame = customers.reset_index(drop=True)
-    y = frame["churned"].astype(int)
-    X, meta, dropped = prepare_features(frame, binary, numeric, categorical)
+    fit, sample = sample_customers(frame, max_rows or MAX_MODEL_ROWS)
+    y = fit["churned"].astype(int)
+    X, meta, dropped = prepare_features(fit, binary, numeric, categorical)
     X.insert(0, "const", 1.0)
     effects = _estimate(y, X, meta, families.links.Logit(), "odds_ratio", dropped)
 
-    cohorts = metric_cohorts(frame.assign(_y=y), "_y", binary + numeric + categorical)
-    return DriverModel(effects, cohorts, "odds_ratio", len(frame), int(y.sum()), dropped)
+    y_all = frame["churned"].astype(int)
+    cohorts = metric_cohorts(frame.assign(_y=y_all), "_y", binary + numeric + categorical)
+    return DriverModel(
+        effects, cohorts, "odds_ratio", len(fit), int(y.sum()), dropped, sample=sample
+    )
 
 
 def churn_drivers(

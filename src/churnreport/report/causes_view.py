@@ -263,6 +263,14 @@ def drivers_html(chapter: CauseChapter, text: Text, top: int = 6) -> HTML:
     if null:
         parts.append(f'<p class="meta">{escape(text("causes.null", names="; ".join(null)))}</p>')
     scope = text(f"causes.model.{m.kind}", rows=text.int(m.rows), events=text.int(m.events))
+    if m.sample is not None:
+        s = m.sample
+        scope += " " + text(
+            "causes.model.sampled",
+            share=text.pct(s["customers"] / s["of_customers"], 0),
+            customers=text.int(s["customers"]),
+            of=text.int(s["of_customers"]),
+        )
     parts.append(f'<p class="meta">{escape(scope)}</p>')
     if m.staff_turnover is not None:
         s = m.staff_turnover

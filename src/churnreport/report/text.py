@@ -287,6 +287,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "{events} departures; month effects absorb seasonality; significance is Holm-corrected.",
         "causes.model.odds_ratio": "Logistic regression on {rows} customers with {events} "
         "departures; significance is Holm-corrected.",
+        "causes.model.sampled": "To keep the model within memory it was fitted on a random "
+        "{share} of the customers ({customers} of {of}, each with its whole history): the "
+        "estimates are unbiased and the intervals are those this sample supports; churn rates "
+        "by driver level use every customer.",
         "causes.staff": "Customers whose account manager left churned at {after} a month in the "
         "90 days after, against {other} otherwise: {ratio} times as often (95% CI {lo}–{hi}; "
         "{months} customer-months).",
@@ -811,6 +815,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "causes.null": "无明显影响：{names}。",
         "causes.model.hazard_ratio": "离散时间风险模型，基于 {rows} 个客户月、{events} 次流失；按月效应吸收季节性；显著性经 Holm 校正。",
         "causes.model.odds_ratio": "逻辑回归，基于 {rows} 位客户、{events} 次流失；显著性经 Holm 校正。",
+        "causes.model.sampled": "为控制内存，模型在随机抽取的 {share} 客户（{of} 位中的 {customers} 位，"
+        "每位含完整历史）上拟合：估计无偏，区间为该样本所能支持的范围；各驱动因素水平的流失率使用全部客户。",
         "causes.staff": "客户经理离职后 90 天内，其客户的月流失率为 {after}，其他客户为 {other}：是后者的 {ratio} 倍（95% 置信区间 {lo}–{hi}；{months} 个客户月）。",
         "causes.dropped": "未纳入模型：{items}。",
         "col.reason_text": "原因",
