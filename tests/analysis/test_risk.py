@@ -227,3 +227,30 @@ def test_snapshot_data_fall_back_to_cross_validation_and_still_list(shared_data)
     assert ch.metrics()["risk"]["backtest"]["train_until"] is None
     assert len(ch.at_risk) == (~ds.customers["churned"]).sum() == 7043 - 1869
     assert ch.backtest.results[ch.backtest.chosen]["auc"] > 0.75
+
+
+def test_a_large_training_table_is_a_sample_of_whole_customers_and_everyone_is_scored(
+    monkeypatch, sample_chapter
+):
+    import churnreport.analysis.early_warning as ew
+    from churnreport.report.text import Text
+    from churnreport.report.warning_view import backtest_html
+
+    ds, full = sample_chapter
+    full_rows = full.backtest.train_rows + full.backtest.test_rows
+    assert full.training_sample is None
+    monkeypatch.setattr(ew, "MAX_TRAINING_ROWS", full_rows // 3)
+    cfg = load_config(SAMPLE / "report.yml")
+    ch = ew.early_warning_chapter(
+        ds.spells, ds.customers, period=cfg.period, as_of=ds.as_of, definition=ds.definition,
+        tables=ds.tables, attributes=cfg.driver_attributes(),
+    )  # fmt: skip
+    s = ch.training_sample
+    assert s["of_rows"] == full_rows and 0.25 < s["rows"] / full_rows < 0.42
+    assert ch.backtest.train_rows + ch.backtest.test_rows == s["rows"]
+    # every active customer is still scored, and the model still finds the risk
+    assert set(ch.at_risk["customer_id"]) == set(full.at_risk["customer_id"])
+    assert ch.backtest.results[ch.backtest.chosen]["auc"] > 0.58
+    assert ch.metrics()["risk"]["training_sample"] == s
+    html = backtest_html(ch, Text("en")).data
+    assert f"({s['customers']:,} of {s['of_customers']:,}," in html

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from churnreport.analysis.features import snapshot_features
+from churnreport.analysis.drivers import sample_customers
+from churnreport.analysis.features import active_on, snapshot_features
 from churnreport.analysis.risk import (
     FEATURE_CAUSE,
     MIN_CHURNERS,
@@ -28,6 +29,11 @@ from churnreport.analysis.winback import (
     tier_thresholds,
 )
 from churnreport.periods import to_period
+
+#: Largest training table (customers x past period ends) the risk models learn from; a larger
+#: one is built for a random sample of whole customers (stated in the report). The list still
+#: scores every customer active on the report date.
+MAX_TRAINING_ROWS = 500_000
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,9 @@ class EarlyWarningChapter:
         End of the period the probabilities refer to.
     previous_check : dict or None
         How the previous run's scores did (risk.forecast_check).
+    training_sample : dict or None
+        When the models learned from a random sample of customers (:data:`MAX_TRAINING_ROWS`):
+        customers, of_customers, rows, of_rows, seed.
     """
 
     why_not: str
@@ -69,6 +78,7 @@ class EarlyWarningChapter:
     tiers_lost: pd.DataFrame
     horizon_end: dt.date
     previous_check: dict | None
+    training_sample: dict | None = None
 
     def predictions(self, as_of: dt.date) -> pd.DataFrame:
         """The scores to store for the next run's forecast check."""
@@ -126,6 +136,7 @@ class EarlyWarningChapter:
                     "lost_tiers": self.tiers_lost,
                 }
             )
+        risk["training_sample"] = self.training_sample
         risk["previous_run_check"] = (
             {k: v for k, v in self.previous_check.items() if k != "calibration"}
             if self.previous_check
@@ -195,13 +206,25 @@ def early_warning_chapter(
     if snapshot:
         frame = customers.set_index("customer_id")
         cols = [c for c in ["tenure_months", *attributes] if c in frame.columns]
-        panel = frame[cols].assign(_date=pd.Timestamp(as_of), _y=frame["churned"].astype(int))
-        scoring = panel.loc[panel["_y"] == 0, cols]
+        everyone = frame[cols].assign(_date=pd.Timestamp(as_of), _y=frame["churned"].astype(int))
+        scoring = everyone.loc[everyone["_y"] == 0, cols]
+        panel, sample = sample_customers(everyone.reset_index(), MAX_TRAINING_ROWS)
+        panel = panel.set_index("customer_id")
         horizon_end = as_of
     else:
         first_day = spells["spell_start"].min().date()
         dates = snapshot_dates(as_of, period, first_day, train_snapshots + test_snapshots)
-        panel = training_panel(spells, customers, dates, **feature_args)
+        # one row per customer active at each training date; sample whole customers when large
+        rows = pd.DataFrame(
+            {"customer_id": np.concatenate([active_on(spells, d)["customer_id"] for d, _ in dates])}
+            if dates
+            else {"customer_id": []}
+        )
+        kept, sample = sample_customers(rows, MAX_TRAINING_ROWS)
+        train_spells = (
+            spells if sample is None else spells[spells["customer_id"].isin(kept["customer_id"])]
+        )
+        panel = training_panel(train_spells, customers, dates, **feature_args)
         scoring = snapshot_features(spells, customers, as_of, **feature_args)
 
     check = None
@@ -276,4 +299,5 @@ def early_warning_chapter(
         lost_grid,
         horizon_end,
         check,
+        sample,
     )

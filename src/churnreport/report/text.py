@@ -456,6 +456,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "warning model (at least 40 needed); no list this time.",
         "warning.why_not.no_history": "No complete period with a known outcome before the "
         "report date: no warning model can be trained yet.",
+        "warning.training_sample": "The models learned from a random {share} of the customers "
+        "({customers} of {of}, each at every period end it was active): enough for the estimates, "
+        "and it keeps the run within memory; every active customer is scored.",
         "warning.time_split": "Trained on {train} customer snapshots at period ends up to "
         "{until}, tested on {test} snapshots from {since} onwards (a time split: the test "
         "months were never seen in training).",
@@ -948,6 +951,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "warning.previous.why": "上次运行给出的概率与此后实际发生情况的对比，用来判断本次名单的可信程度。",
         "warning.why_not.too_few_churners": "历史数据中流失客户太少（至少需要 40 位），无法训练预警模型，本次不生成名单。",
         "warning.why_not.no_history": "报告日期之前没有结果已知的完整期间，暂时无法训练预警模型。",
+        "warning.training_sample": "模型从随机抽取的 {share} 客户（{of} 位中的 {customers} 位，含其活跃的每个期末）学习："
+        "足以支撑估计，并使运行不超出内存；所有活跃客户均被评分。",
         "warning.time_split": "用截至{until}各期末的 {train} 个客户快照训练，用{since}起的 {test} 个快照检验（按时间切分：检验月份在训练中从未出现）。",
         "warning.cv.snapshot": "数据是一个没有日期的快照，无法按时间回测。以下数字是在同一批 {n} 位客户上的 5 折交叉验证估计：可用于排序，但可能偏乐观，且概率指截至快照时已流失的概率，而非下一期流失的概率。",
         "warning.cv.short_history": "历史太短，无法按时间切分（检验月份中流失客户太少），以下数字是在 {n} 个客户快照上的 5 折交叉验证估计，可能偏乐观。",

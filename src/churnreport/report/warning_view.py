@@ -77,6 +77,16 @@ def backtest_html(chapter: EarlyWarningChapter, text: Text) -> HTML:
         )
     else:
         parts.append(text(f"warning.cv.{bt.why_no_time_split}", n=text.int(bt.train_rows)))
+    if chapter.training_sample is not None:
+        s = chapter.training_sample
+        parts.append(
+            text(
+                "warning.training_sample",
+                share=text.pct(s["customers"] / s["of_customers"], 0),
+                customers=text.int(s["customers"]),
+                of=text.int(s["of_customers"]),
+            )
+        )
     parts.append(
         text(
             "warning.result",
