@@ -133,7 +133,7 @@ def end_to_end(sizes: list[int], repeat: int, rows: list[dict]) -> None:
         for n in sizes:
             cfg = sample(n)
             tx = transactions_in(cfg)
-            reps = repeat if n <= 500_000 else 1
+            reps = repeat if n <= 100_000 else 1  # minutes per run above: one run
             for label, nbs in (("run", None), ("floor", floor_dir)):
                 if label == "floor" and n != sizes[0]:
                     continue

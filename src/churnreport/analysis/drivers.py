@@ -246,13 +246,21 @@ def hazard_panel(
             )
         )
     panel = pd.concat(parts, ignore_index=True)
+    # (customer, month) keys as one integer: customer code x 100000 + month index (< 100000)
+    codes, uniques = pd.factorize(panel["customer_id"])
+    known = pd.Index(uniques)
+    panel_key = codes.astype(np.int64) * 100_000 + panel["month"].to_numpy(np.int64)
     for name, ev in events.items():
-        e = ev.dropna(subset=["date"]).assign(month=lambda d: _month_index(d["date"]))
-        first_in_month = e.groupby(["customer_id", "month"])["date"].min().rename("_first")
+        e = ev.dropna(subset=["date"])
+        e_code = known.get_indexer(e["customer_id"])
+        e = e[e_code >= 0]
+        e_key = e_code[e_code >= 0].astype(np.int64) * 100_000 + _month_index(e["date"]).to_numpy(
+            np.int64
+        )
+        first_in_month = e["date"].groupby(e_key).min()
         flag = np.zeros(len(panel), dtype=bool)
         for lag in range(EVENT_WINDOW_MONTHS):
-            key = pd.MultiIndex.from_arrays([panel["customer_id"], panel["month"] - lag])
-            hit = first_in_month.reindex(key)
+            hit = first_in_month.reindex(panel_key - lag)
             ok = hit.notna().to_numpy()
             if lag == 0:  # only events before the churn date count in the churn month
                 ends = panel["_end"].to_numpy("datetime64[ns]")
