@@ -102,3 +102,93 @@ def test_transactions_loader_returns_clean_data_or_the_documented_error(rows):
         tx = ds.tables["transactions"]
         assert tx["customer_id"].notna().all() and tx["date"].notna().all()
         assert pd.Series(tx["amount"].dropna()).map(abs).lt(float("inf")).all()
+
+
+CUSTOMERS = pd.DataFrame(
+    {
+        "customer_id": [f"C{i}" for i in range(1, 6)],
+        "start_date": ["2023-01-01", "2023-03-01", "2023-06-01", "2024-01-01", "2024-02-01"],
+        "end_date": ["", "2024-05-01", "", "2024-09-01", ""],
+        "account_manager": ["AM01", "AM02", "AM01", "AM03", "AM02"],
+    }
+)
+TICKET_ROW = st.fixed_dictionaries(
+    {
+        "customer_id": st.one_of(st.sampled_from(list(CUSTOMERS["customer_id"])), TEXT),
+        "opened_at": DATES,
+        "category": TEXT,
+        "first_response_hours": NUMBERS,
+        "resolved": st.sampled_from(["yes", "no", "", "TRUE", "0", "maybe", "?"]),
+        "satisfaction": NUMBERS,
+    }
+)
+STAFF_ROW = st.fixed_dictionaries(
+    {"account_manager": st.one_of(st.sampled_from(["AM01", "AM02", "AM03"]), TEXT),
+     "left_date": DATES}
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tickets=st.lists(TICKET_ROW, min_size=1, max_size=25),
+    staff=st.lists(STAFF_ROW, min_size=1, max_size=6),
+)
+def test_tickets_and_staff_loader_returns_clean_data_or_the_documented_error(tickets, staff):
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        CUSTOMERS.to_csv(tmp / "customers.csv", index=False)
+        pd.DataFrame(tickets).to_csv(tmp / "tickets.csv", index=False)
+        pd.DataFrame(staff).to_csv(tmp / "staff.csv", index=False)
+        (tmp / "r.yml").write_text(
+            "as_of: 2024-12-31\nsources:\n  customers: {path: customers.csv}\n"
+            "  tickets: {path: tickets.csv}\n  staff: {path: staff.csv}\n",
+            encoding="utf-8",
+        )
+        try:
+            ds = load_dataset(load_config(tmp / "r.yml"))
+        except (InputError, ConfigError) as exc:
+            assert str(exc)
+            return
+        _check(ds)
+        tk = ds.tables["tickets"]
+        assert tk["customer_id"].notna().all() and tk["opened_at"].notna().all()
+        assert set(tk["resolved"].dropna().unique()) <= {True, False}
+        st_ = ds.tables["staff"]
+        assert st_["account_manager"].notna().all()
+
+
+XLSX_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=12
+)  # what a spreadsheet can hold
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "customer_id": st.one_of(st.from_regex(r"C[0-9]{1,3}", fullmatch=True), XLSX_TEXT),
+                "start_date": st.one_of(st.dates(dt.date(1950, 1, 1), dt.date(2030, 1, 1)), DATES),
+                "end_date": st.one_of(
+                    st.none(), st.dates(dt.date(1950, 1, 1), dt.date(2030, 1, 1))
+                ),
+                "plan": st.one_of(XLSX_TEXT, st.integers(-5, 5), st.floats(-1e6, 1e6)),
+            }
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_xlsx_customers_with_typed_cells_load_clean_or_fail_documented(rows):
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        pd.DataFrame(rows).to_excel(tmp / "customers.xlsx", index=False)
+        (tmp / "r.yml").write_text(
+            "as_of: 2024-12-31\nsources:\n  customers: {path: customers.xlsx}\n", encoding="utf-8"
+        )
+        try:
+            ds = load_dataset(load_config(tmp / "r.yml"))
+        except (InputError, ConfigError) as exc:
+            assert str(exc)
+            return
+        _check(ds)
