@@ -92,10 +92,19 @@ def table(frame: pd.DataFrame):
     if "amount" in frame:
         fields.append(("amount", pa.float64()))
     cols = [c for c, _ in fields]
-    data = frame[cols].assign(
-        customer_id=frame["customer_id"].astype(str), date=pd.to_datetime(frame["date"])
-    )
+    data = frame[cols]
+    if pd.api.types.infer_dtype(data["customer_id"], skipna=False) != "string":
+        data = data.assign(customer_id=data["customer_id"].astype(str))
+    if not pd.api.types.is_datetime64_any_dtype(data["date"]):
+        data = data.assign(date=pd.to_datetime(data["date"]))
     return ibis.memtable(pa.Table.from_pandas(data, schema=pa.schema(fields), preserve_index=False))
+
+
+def _dated(tx):
+    """``tx`` with its ``date`` column as a date (a Parquet file may hold timestamps)."""
+    if tx.date.type().is_timestamp():
+        return tx.mutate(date=tx.date.cast("date"))
+    return tx
 
 
 def customer_days(tx):
@@ -111,6 +120,7 @@ def customer_days(tx):
     ibis.Table
         customer_id, date, purchases (rows that day), amount (their sum; null when no row has one).
     """
+    tx = _dated(tx)
     aggs = {"purchases": tx.count()}
     if "amount" in tx.columns:
         aggs["amount"] = tx.amount.sum()
@@ -147,18 +157,17 @@ def transaction_summary(tx, observation_end: dt.date):
     import ibis
 
     end = ibis.date(observation_end)
+    tx = _dated(tx)
     days = customer_days(tx.filter(tx.date <= end))
-    by_customer = ibis.window(group_by="customer_id")
-    days = days.mutate(
-        day=days.date.epoch_days(), first=days.date.epoch_days().min().over(by_customer)
-    )
-    repeat = days.day > days.first
+    days = days.mutate(day=days.date.epoch_days())
     out = days.group_by("customer_id").aggregate(
         n_days=days.count(),
         first=days.day.min(),
         last=days.day.max(),
-        repeat_amount=ibis.ifelse(repeat, days.amount, 0.0).sum(),
+        total=days.amount.sum(),
+        first_amount=days.amount.argmin(days.day),  # the amount of the first purchase day
     )
+    out = out.mutate(repeat_amount=out.total - out.first_amount)
     frequency = out.n_days - 1
     return out.select(
         "customer_id",
@@ -192,6 +201,7 @@ def purchase_spells(tx, window_days: int):
     """
     import ibis
 
+    tx = _dated(tx)
     days = tx.select("customer_id", day=tx.date.epoch_days()).distinct()
     ordered = ibis.window(group_by="customer_id", order_by="day")
     days = days.mutate(gap=days.day - days.day.lag().over(ordered))
@@ -219,7 +229,8 @@ def to_frame(con, expr, *, sort: list[str] | None = None) -> pd.DataFrame:
     -------
     DataFrame
     """
-    out = con.to_pyarrow(expr).to_pandas()
+    keys = sort or ["customer_id"] + [c for c in ("spell_no", "date") if c in expr.columns]
+    out = con.to_pyarrow(expr.order_by(keys)).to_pandas()  # sorted by the engine, in parallel
     for col in ("spell_start", "spell_end"):
         if col in out:
             out[col] = pd.to_datetime(out[col].astype("int64"), unit="D")
@@ -228,8 +239,7 @@ def to_frame(con, expr, *, sort: list[str] | None = None) -> pd.DataFrame:
     for col in ("spell_no", "purchases"):
         if col in out:
             out[col] = out[col].astype("int64")
-    keys = sort or ["customer_id"] + [c for c in ("spell_no", "date") if c in out]
-    return out.sort_values(keys).reset_index(drop=True)
+    return out
 
 
 def daily_purchases(transactions: pd.DataFrame, engine: Engine = "duckdb") -> pd.DataFrame:
