@@ -47,7 +47,10 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
     import ibis
 
     if engine == "duckdb":
-        return ibis.duckdb.connect(database or ":memory:")
+        con = ibis.duckdb.connect(database or ":memory:")
+        # no progress bar: it would print into the CLI's log and the notebooks' outputs
+        con.raw_sql("SET enable_progress_bar = false")
+        return con
     if engine == "spark":
         from pyspark.sql import SparkSession
 
