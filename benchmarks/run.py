@@ -65,11 +65,11 @@ def transactions_in(cfg: Path) -> int:
     return pq.ParquetFile(cfg.parent / "transactions.parquet").metadata.num_rows
 
 
-def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (GB) of the process tree, exit code."""
+def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, int, str]:
+    """Wall seconds, peak RSS (GB) of the process tree, exit code, standard output."""
     peak = 0
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     root = psutil.Process(proc.pid)
     stop = threading.Event()
 
@@ -91,13 +91,13 @@ def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]
 
     th = threading.Thread(target=poll, daemon=True)
     th.start()
-    _, stderr = proc.communicate()
+    stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
     stop.set()
     th.join()
     if proc.returncode not in (0, 4):
         print(stderr.decode(errors="replace")[-3000:], file=sys.stderr)
-    return wall, peak / 1e9, proc.returncode
+    return wall, peak / 1e9, proc.returncode, stdout.decode(errors="replace")
 
 
 def floor_notebooks(target: Path) -> Path:
@@ -151,7 +151,7 @@ def end_to_end(sizes: list[int], repeat: int, rows: list[dict]) -> None:
                 walls, peaks, breakdown = [], [], {}
                 for _ in range(reps):
                     out = Path(tmp) / f"out_{n}_{label}"
-                    wall, peak, code = measure(run_cmd(cfg, out, nbs))
+                    wall, peak, code, _ = measure(run_cmd(cfg, out, nbs))
                     breakdown = _breakdown(out)
                     shutil.rmtree(out, ignore_errors=True)
                     if code not in (0, 4):
@@ -273,15 +273,24 @@ def prepare_slope(sizes: list[int], rows: list[dict]) -> None:
             f"c = load_config({str(cfg)!r}); t = time.perf_counter(); load_dataset(c);"
             "print(time.perf_counter() - t)"
         )
-        times = []
+        times, peaks = [], []
         for _ in range(3 if n <= 200_000 else 1):
-            out = subprocess.run([PY, "-c", code], check=True, capture_output=True, text=True)
-            times.append(float(out.stdout.strip().splitlines()[-1]))
+            _, peak, status, stdout = measure([PY, "-c", code])
+            if status != 0:
+                raise SystemExit(f"prepare step at {n:,} customers failed (exit {status})")
+            times.append(float(stdout.strip().splitlines()[-1]))
+            peaks.append(peak)
         tx = transactions_in(cfg)
         xs.append(tx)
         ys.append(statistics.median(times))
         rows.append(
-            {"benchmark": "prepare step", "customers": n, "transactions": tx, "median_s": ys[-1]}
+            {
+                "benchmark": "prepare step",
+                "customers": n,
+                "transactions": tx,
+                "median_s": ys[-1],
+                "peak_rss_gb": max(peaks),
+            }
         )
         print(f"  {rows[-1]}", flush=True)
     slope = float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
