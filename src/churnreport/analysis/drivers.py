@@ -481,8 +481,9 @@ def hazard_drivers(
     binary, numeric, categorical : list of str
         Driver columns by kind.
     max_rows : int, optional
-        Default :data:`MAX_MODEL_ROWS`. A larger panel is fitted on a sample of whole customers (:func:`sample_customers`);
-        the churn rates by driver level (cohorts) always use the whole panel.
+        Default :data:`MAX_MODEL_ROWS`. A larger panel is fitted on a sample of whole
+        customers (:func:`sample_customers`); the churn rates by driver level (cohorts)
+        always use the whole panel.
 
     Returns
     -------

@@ -1,10 +1,11 @@
 """The prepare step's heavy aggregation as Ibis expressions, run by an engine.
 
 A transactions table can hold far more rows than pandas should see. The functions here build
-Ibis expressions that reduce it inside the engine -- DuckDB in-process by default, Spark through
-Ibis's PySpark backend (``engine: spark``), or the PostgreSQL server a source is read from --
-and only the reduced result comes back as a pandas frame. The same expression runs unchanged on
-each backend; tests assert identical results on DuckDB and Spark.
+Ibis expressions that reduce it inside the engine -- DuckDB in-process by default, or Spark
+through Ibis's PySpark backend (``engine: spark``) -- and only the reduced result comes back as a
+pandas frame. The same expression runs unchanged on each backend; tests assert identical results
+on DuckDB and Spark. (Today the validated table is handed to the engine from pandas; reading
+the sources in the engine itself is the next step, docs/SCALING.md.)
 
 Expressions (all take a table with ``customer_id`` (string), ``date`` (date) and ``amount``):
 
@@ -266,7 +267,4 @@ def daily_purchases(transactions: pd.DataFrame, engine: Engine = "duckdb") -> pd
     if transactions.empty:
         out = transactions[[c for c in ("customer_id", "date", "amount") if c in transactions]]
         return out.assign(purchases=pd.Series(dtype="int64"))
-    con = connect(engine)
-    out = to_frame(con, customer_days(table(transactions)))
-    out["date"] = out["date"].astype("datetime64[ns]")
-    return out
+    return to_frame(connect(engine), customer_days(table(transactions)))

@@ -105,7 +105,6 @@ def spells_from_purchases(
     >>> spells_from_purchases(tx, 30)[["spell_start", "spell_end", "spell_no"]].astype(str).values.tolist()
     [['2024-01-01', '2024-02-19', '1'], ['2024-03-01', '2024-03-31', '2']]
     """
-    cols = ["customer_id", "spell_start", "spell_end", "spell_no"]
     if transactions.empty:
         return pd.DataFrame(
             {
@@ -118,7 +117,9 @@ def spells_from_purchases(
     con = connect(engine)
     tx = table(transactions[["customer_id", "date"]])
     out = to_frame(con, purchase_spells(tx, window_days))
-    return out[cols].astype({"spell_start": "datetime64[ns]", "spell_end": "datetime64[ns]"})
+    return out[SPELL_COLUMNS].astype(
+        {"spell_start": "datetime64[ns]", "spell_end": "datetime64[ns]"}
+    )
 
 
 def spells_from_snapshot(customers: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
