@@ -369,8 +369,8 @@ def write_sample(
 
     Up to ``block_customers`` customers the tables are customers.csv, tickets.csv, staff.csv and
     transactions.parquet (the shipped sample). Above it, customers, tickets and transactions are
-    streamed to Parquet one block at a time (about 20 transactions per customer: 5,000,000
-    customers give about 100,000,000 transactions) without holding the whole sample in memory.
+    streamed to Parquet one block at a time (about 15 transactions per customer: 5,000,000
+    customers give 75.6 million transactions) without holding the whole sample in memory.
 
     Parameters
     ----------
