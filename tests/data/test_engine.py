@@ -153,3 +153,19 @@ def test_engine_spark_in_the_config_gives_the_same_dataset(spark, tmp_path):
 def test_duckdb_prints_no_progress_bar_into_logs_or_notebooks():
     con = engine.connect()
     assert con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+
+
+def test_cached_tables_round_trip_and_are_read_only_when_used(tmp_path):
+    from churnreport.data.load import LazyTables, read_tables, save_tables
+
+    write_sample(tmp_path / "s", n_customers=300, seed=5)
+    ds = load_dataset(load_config(tmp_path / "s" / "report.yml"))
+    save_tables(ds, tmp_path / "cache")
+    back = read_tables(tmp_path / "cache")
+    assert isinstance(back.tables, LazyTables)
+    assert set(back.tables) == set(ds.tables) and "transactions" in back.tables
+    assert back.tables._frames == {}  # nothing read yet
+    pd.testing.assert_frame_equal(back.tables["transactions"], ds.tables["transactions"])
+    assert set(back.tables._frames) == {"transactions"}
+    assert back.tables.get("nope") is None and len(back.tables) == len(ds.tables)
+    pd.testing.assert_frame_equal(back.customers, ds.customers)

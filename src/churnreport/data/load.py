@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,9 +47,10 @@ class Dataset:
         Churn definition used (contract, inactivity, snapshot).
     quality : DataQuality
         Row accounting and issues.
-    tables : dict
+    tables : mapping
         Other canonical tables present (subscriptions, transactions, tickets, staff), and
-        ``revenue`` (customer_id, start, end, mrr) when recurring revenue is known.
+        ``revenue`` (customer_id, start, end, mrr) when recurring revenue is known. A dict
+        after :func:`load_dataset`; :class:`LazyTables` (read on first use) in a notebook.
 
     inputs : dict
         Source table -> {path, sha256, bytes}.
@@ -59,7 +61,7 @@ class Dataset:
     as_of: dt.date
     definition: str
     quality: DataQuality
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     inputs: dict[str, dict] = field(default_factory=dict)
 
 
@@ -243,14 +245,47 @@ def save_tables(ds: Dataset, directory: Path) -> None:
     (directory / "dataset.json").write_text(json.dumps(meta, indent=1, default=str))
 
 
+class LazyTables(Mapping):
+    """The cached tables of a run, each read from its Parquet file on first use.
+
+    A notebook holds only the tables its chapter reads: the transactions of a large sample
+    (millions of rows) stay on disk in the chapters that never look at them.
+
+    Parameters
+    ----------
+    paths : dict
+        Table name -> Parquet file.
+    """
+
+    def __init__(self, paths: dict[str, Path]):
+        self._paths = dict(paths)
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = pd.read_parquet(self._paths[name])
+        return self._frames[name]
+
+    def __iter__(self):
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._paths
+
+
 def read_tables(directory: Path) -> Dataset:
-    """Inverse of :func:`save_tables`."""
+    """Inverse of :func:`save_tables` (the optional tables are read when first used)."""
     meta = json.loads((directory / "dataset.json").read_text())
-    tables = {
-        p.stem: pd.read_parquet(p)
-        for p in sorted(directory.glob("*.parquet"))
-        if p.stem not in ("customers", "spells")
-    }
+    tables = LazyTables(
+        {
+            p.stem: p
+            for p in sorted(directory.glob("*.parquet"))
+            if p.stem not in ("customers", "spells")
+        }
+    )
     return Dataset(
         customers=pd.read_parquet(directory / "customers.parquet"),
         spells=pd.read_parquet(directory / "spells.parquet"),
