@@ -150,7 +150,7 @@ def test_engine_spark_in_the_config_gives_the_same_dataset(spark, tmp_path):
     pd.testing.assert_frame_equal(duck.tables["transactions"], sp.tables["transactions"])
 
 
-def test_duckdb_prints_no_progress_bar_into_logs_or_notebooks():
+def test_duckdb_prints_no_progress_bar_into_the_log():
     con = engine.connect()
     assert con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
 

@@ -18,6 +18,7 @@ Expressions (all take a table with ``customer_id`` (string), ``date`` (date) and
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -49,8 +50,11 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
 
     if engine == "duckdb":
         con = ibis.duckdb.connect(database or ":memory:")
-        # no progress bar: it would print into the CLI's log and the notebooks' outputs
-        con.raw_sql("SET enable_progress_bar = false")
+        # no progress bar: it would print into the CLI's log. Inside a Jupyter kernel DuckDB
+        # refuses to touch the setting at all without ipywidgets (it would draw a widget there,
+        # not print), so a refusal is left as it is.
+        with contextlib.suppress(Exception):
+            con.raw_sql("SET enable_progress_bar = false")
         return con
     if engine == "spark":
         from pyspark.sql import SparkSession

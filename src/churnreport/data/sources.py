@@ -234,7 +234,8 @@ def read_database(connection: str, sql: str, password: str | None = None) -> Raw
     try:
         con = ibis.connect(url)
         if url.startswith("duckdb://"):  # its progress bar would print into the run's log
-            con.raw_sql("SET enable_progress_bar = false")
+            with contextlib.suppress(Exception):  # refused inside Jupyter (engine.connect)
+                con.raw_sql("SET enable_progress_bar = false")
         expr = con.table(sql) if _IDENTIFIER.match(sql.strip()) and "." not in sql else None
         if expr is None:
             query = f"SELECT * FROM {sql}" if _IDENTIFIER.match(sql.strip()) else sql
