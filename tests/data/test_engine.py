@@ -169,3 +169,14 @@ def test_cached_tables_round_trip_and_are_read_only_when_used(tmp_path):
     assert set(back.tables._frames) == {"transactions"}
     assert back.tables.get("nope") is None and len(back.tables) == len(ds.tables)
     pd.testing.assert_frame_equal(back.customers, ds.customers)
+
+
+def test_engine_spark_without_pyspark_is_a_config_error(monkeypatch):
+    import sys
+
+    from churnreport.errors import ConfigError
+
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # as if not installed
+    with pytest.raises(ConfigError, match=r"pip install 'churnreport\[spark\]'") as err:
+        engine.connect("spark")
+    assert err.value.exit_code == 2

@@ -26,6 +26,8 @@ from typing import Literal
 
 import pandas as pd
 
+from churnreport.errors import ConfigError
+
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
@@ -57,7 +59,12 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
             con.raw_sql("SET enable_progress_bar = false")
         return con
     if engine == "spark":
-        from pyspark.sql import SparkSession
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise ConfigError(
+                "engine: spark needs pyspark: pip install 'churnreport[spark]' (and Java 17)"
+            ) from None
 
         # Python workers run this interpreter (with pandas and pyarrow), not whatever is on PATH
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -69,13 +76,20 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
             if remote:  # Spark Connect: sc://host:15002
                 session = builder.remote(remote).getOrCreate()
             else:  # e.g. spark://host:7077 or yarn; a local session by default
-                session = (
-                    builder.master(os.environ.get("CHURN_SPARK_MASTER", "local[*]"))
-                    .config("spark.ui.enabled", "false")
-                    .config("spark.sql.session.timeZone", "UTC")
-                    .config("spark.sql.shuffle.partitions", "8")
-                    .getOrCreate()
-                )
+                master = os.environ.get("CHURN_SPARK_MASTER", "local[*]")
+                try:
+                    session = (
+                        builder.master(master)
+                        .config("spark.ui.enabled", "false")
+                        .config("spark.sql.session.timeZone", "UTC")
+                        .config("spark.sql.shuffle.partitions", "8")
+                        .getOrCreate()
+                    )
+                except Exception as exc:  # no Java, unreachable master, ...
+                    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise ConfigError(
+                        f"engine: spark could not start a Spark session on {master}: {first}"
+                    ) from None
                 session.sparkContext.setLogLevel("ERROR")
         return ibis.pyspark.connect(session)
     raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
