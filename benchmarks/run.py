@@ -186,6 +186,19 @@ def _lifetimes():
     return summary_data_from_transaction_data
 
 
+def _lifetimes_on(lifetimes_summary, tx: pd.DataFrame, end: dt.date) -> pd.DataFrame:
+    """lifetimes' summary of ``tx`` (daily), as a frame sorted by customer like ours."""
+    out = lifetimes_summary(
+        tx,
+        "customer_id",
+        "date",
+        monetary_value_col="amount",
+        observation_period_end=pd.Timestamp(end),
+        freq="D",
+    )
+    return out.reset_index().sort_values("customer_id").reset_index(drop=True)
+
+
 def summaries(counts: list[int], repeat: int, rows: list[dict]) -> None:
     from churnreport.data import engine
 
@@ -211,16 +224,8 @@ def summaries(counts: list[int], repeat: int, rows: list[dict]) -> None:
             ours_t.append(time.perf_counter() - t)
         for _ in range(max(1, repeat if n <= 1_000_000 else 1)):
             t = time.perf_counter()
-            theirs = lifetimes_summary(
-                tx,
-                "customer_id",
-                "date",
-                monetary_value_col="amount",
-                observation_period_end=pd.Timestamp(end),
-                freq="D",
-            )
+            theirs = _lifetimes_on(lifetimes_summary, tx, end)
             theirs_t.append(time.perf_counter() - t)
-        theirs = theirs.reset_index().sort_values("customer_id").reset_index(drop=True)
         cols = ["customer_id", "frequency", "recency", "T", "monetary_value"]
         pd.testing.assert_frame_equal(ours[cols], theirs[cols], check_dtype=False, rtol=1e-9)
         # the same rows from a Parquet file: the engine reads it itself, lifetimes via pandas
@@ -235,16 +240,8 @@ def summaries(counts: list[int], repeat: int, rows: list[dict]) -> None:
                 file_ours.append(time.perf_counter() - t)
             for _ in range(max(1, repeat if n <= 1_000_000 else 1)):
                 t = time.perf_counter()
-                theirs_f = lifetimes_summary(
-                    pd.read_parquet(path),
-                    "customer_id",
-                    "date",
-                    monetary_value_col="amount",
-                    observation_period_end=pd.Timestamp(end),
-                    freq="D",
-                )
+                theirs_f = _lifetimes_on(lifetimes_summary, pd.read_parquet(path), end)
                 file_theirs.append(time.perf_counter() - t)
-        theirs_f = theirs_f.reset_index().sort_values("customer_id").reset_index(drop=True)
         pd.testing.assert_frame_equal(ours_f[cols], theirs_f[cols], check_dtype=False, rtol=1e-9)
         pd.testing.assert_frame_equal(ours_f[cols], ours[cols])
         row = {

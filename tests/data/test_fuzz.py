@@ -41,6 +41,15 @@ ROW = st.fixed_dictionaries(
 )
 
 
+def _load_or_documented_error(config_path: Path):
+    """The loaded dataset, or None when the loader stopped with the documented error."""
+    try:
+        return load_dataset(load_config(config_path))
+    except (InputError, ConfigError) as exc:
+        assert str(exc)  # a message, naming the file
+        return None
+
+
 def _check(ds) -> None:
     c = ds.customers
     assert c["customer_id"].notna().all() and c["customer_id"].is_unique
@@ -65,10 +74,8 @@ def test_loader_returns_clean_data_or_the_documented_error(rows, mapped):
             f"    columns: {columns}\n",
             encoding="utf-8",
         )
-        try:
-            ds = load_dataset(load_config(tmp / "r.yml"))
-        except (InputError, ConfigError) as exc:
-            assert str(exc)  # a message, naming the file
+        ds = _load_or_documented_error(tmp / "r.yml")
+        if ds is None:
             return
         _check(ds)
 
@@ -93,10 +100,8 @@ def test_transactions_loader_returns_clean_data_or_the_documented_error(rows):
             "sources:\n  transactions:\n    path: tx.csv\n",
             encoding="utf-8",
         )
-        try:
-            ds = load_dataset(load_config(tmp / "r.yml"))
-        except (InputError, ConfigError) as exc:
-            assert str(exc)
+        ds = _load_or_documented_error(tmp / "r.yml")
+        if ds is None:
             return
         _check(ds)
         tx = ds.tables["transactions"]
@@ -144,10 +149,8 @@ def test_tickets_and_staff_loader_returns_clean_data_or_the_documented_error(tic
             "  tickets: {path: tickets.csv}\n  staff: {path: staff.csv}\n",
             encoding="utf-8",
         )
-        try:
-            ds = load_dataset(load_config(tmp / "r.yml"))
-        except (InputError, ConfigError) as exc:
-            assert str(exc)
+        ds = _load_or_documented_error(tmp / "r.yml")
+        if ds is None:
             return
         _check(ds)
         tk = ds.tables["tickets"]
@@ -186,9 +189,7 @@ def test_xlsx_customers_with_typed_cells_load_clean_or_fail_documented(rows):
         (tmp / "r.yml").write_text(
             "as_of: 2024-12-31\nsources:\n  customers: {path: customers.xlsx}\n", encoding="utf-8"
         )
-        try:
-            ds = load_dataset(load_config(tmp / "r.yml"))
-        except (InputError, ConfigError) as exc:
-            assert str(exc)
+        ds = _load_or_documented_error(tmp / "r.yml")
+        if ds is None:
             return
         _check(ds)
