@@ -14,12 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+import churnreport.data.load as load_module
 from churnreport.config import load_config
 from churnreport.data import load_dataset
+from churnreport.data.sources import BLOCK_ROWS
 from churnreport.errors import ConfigError, InputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +73,8 @@ class Case:
     suffix: str = ".csv"
     encoding: str = "utf-8"
     extra: dict = field(default_factory=dict)  # other tables: name -> DataFrame
+    write: Callable[[Path], dict] | None = None  # writes other files, returns their sources
+    in_blocks: bool = False  # transactions must be read in several blocks, never whole
 
 
 def _write(case: Case, tmp: Path) -> Path:
@@ -87,6 +92,9 @@ def _write(case: Case, tmp: Path) -> Path:
     for table, frame in case.extra.items():
         frame.to_csv(tmp / f"{table}.csv", index=False)
         cfg["sources"][table] = {"path": f"{table}.csv"}
+    if case.write is not None:
+        cfg["sources"].update(case.write(tmp))
+
     for key, value in case.config.items():
         if key.startswith("customers."):
             cfg["sources"]["customers"][key.split(".", 1)[1]] = value
@@ -130,7 +138,56 @@ def _ok(check: Callable[[object], bool]):
     return run
 
 
+LARGE_ROWS = 2_500_000  # about 250 MB of line items, 5 blocks
+
+
+def _large_transactions(tmp: Path) -> dict:
+    """A line-item export of LARGE_ROWS rows (~100 bytes each) for the 60 base customers;
+    every 500,000th row has no customer id. Returns its source entry."""
+    rng = np.random.default_rng(0)
+    ids = np.array([f"C{i:03d}" for i in range(60)])
+    days = pd.date_range("2023-01-01", "2024-12-30").strftime("%Y-%m-%d").to_numpy()
+    path = tmp / "transactions.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("transaction_id,customer_id,date,amount,product,channel,note\n")
+        for start in range(0, LARGE_ROWS, 500_000):
+            n = min(500_000, LARGE_ROWS - start)
+            cents = rng.integers(100, 100_000, n)
+            cust = ids[rng.integers(0, 60, n)]
+            cust[::500_000] = ""
+            pd.DataFrame(
+                {
+                    "transaction_id": np.char.add("T", np.arange(start, start + n).astype(str)),
+                    "customer_id": cust,
+                    "date": days[rng.integers(0, len(days), n)],
+                    "amount": cents / 100,
+                    "product": np.array(["add-on", "premium bundle", "support"])[
+                        rng.integers(0, 3, n)
+                    ],
+                    "channel": np.array(["web shop", "partner", "sales"])[rng.integers(0, 3, n)],
+                    "note": "standard delivery, invoice sent by e-mail",
+                }
+            ).to_csv(f, header=False, index=False, lineterminator="\n")
+    assert path.stat().st_size > 200e6
+    return {"transactions": {"path": path.name}}
+
+
+def _large_expected(ds) -> bool:
+    """Every row with an id counted once; excluded rows counted with their row numbers."""
+    tx = ds.tables["transactions"]
+    excluded = {(i.column, i.reason): i for i in ds.quality.issues if i.table == "transactions"}
+    missing = excluded["customer_id", "missing_required_value"]
+    return (
+        int(tx["purchases"].sum()) == LARGE_ROWS - 5
+        and missing.count == 5
+        and [r for r, _ in missing.examples] == [2 + k * 500_000 for k in range(5)]
+        and len(tx) == len(tx[["customer_id", "date"]].drop_duplicates())
+        and ds.quality.tables["transactions"].rows_kept == LARGE_ROWS - 5
+    )
+
+
 def _set(col, index, value):
+
     def f(c):
         c = c.copy()
         c.loc[index, col] = value
@@ -331,12 +388,25 @@ CASES = [
               "churned": ["yes", "no", "no"]}),
          config={"churn": {"definition": "snapshot"}},
          expect=_stop("negative", "tenure_months", rows=True)),
+    Case("large-file", "a transactions file far larger than the rest (generated: 2.5 million "
+         "line items, 250 MB, 5 rows without an id)", "note",
+         "read, checked and reduced to purchases per customer and day in blocks of 500,000 rows, "
+         "never whole (only mapped columns parsed); exclusions counted across blocks",
+         write=_large_transactions, in_blocks=True, expect=_ok(_large_expected)),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_catalogue_case(case, tmp_path):
+def test_catalogue_case(case, tmp_path, monkeypatch):
     cfg_path = _write(case, tmp_path)
+    blocks = []
+    real = load_module.conform
+
+    def spy(raw, table, *args, **kwargs):
+        blocks.append((table, len(raw.frame)))
+        return real(raw, table, *args, **kwargs)
+
+    monkeypatch.setattr(load_module, "conform", spy)
     try:
         result = load_dataset(load_config(cfg_path))
     except (InputError, ConfigError) as exc:
@@ -344,6 +414,9 @@ def test_catalogue_case(case, tmp_path):
     if case.outcome == "stop":
         assert isinstance(result, InputError | ConfigError), f"{case.id}: expected a stop"
     case.expect(result)
+    if case.in_blocks:
+        sizes = [n for table, n in blocks if table == "transactions"]
+        assert len(sizes) > 1 and max(sizes) <= BLOCK_ROWS, sizes
 
 
 def test_catalogue_has_enough_rows_and_the_doc_is_current():

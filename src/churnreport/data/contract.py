@@ -186,37 +186,7 @@ def conform(
             )
         )
 
-    unknown = sorted(set(source.columns) - set(spec))
-    if unknown:
-        raise InputError(
-            path,
-            f"config maps unknown canonical column(s) {unknown} for table '{table}'",
-            hint=f"canonical columns are {list(spec)}; other columns are kept as they are",
-        )
-    mapping = dict(source.columns)
-    for name in spec:  # a source column already named canonically maps to itself
-        if name not in mapping and name in frame.columns and name not in mapping.values():
-            mapping[name] = name
-    missing_cols = [src for src in mapping.values() if src not in frame.columns]
-    if missing_cols:
-        raise InputError(
-            path,
-            f"mapped column(s) not found: {missing_cols}",
-            column=missing_cols[0],
-            hint=f"the file's columns are {list(frame.columns)}",
-        )
-    absent = [c for c in required if c not in mapping]
-    if absent:
-        raise InputError(
-            path,
-            f"required column(s) {absent} for table '{table}' are not mapped",
-            column=absent[0],
-            hint=f"add them under sources.{table}.columns; the file's columns are "
-            f"{list(frame.columns)}",
-        )
-    unknown_values = sorted(set(source.values) - set(mapping))
-    if unknown_values:
-        raise InputError(path, f"value mapping given for unmapped column(s) {unknown_values}")
+    mapping = resolve_mapping(list(frame.columns), table, source, required, path)
 
     out = pd.DataFrame(index=frame.index)
     for canon, src in mapping.items():
@@ -262,17 +232,7 @@ def conform(
                 )
             )
             keep &= ~miss
-    excluded = int((~keep).sum())
-    if len(out) and excluded / len(out) > max_excluded_share:
-        first = next(i for i in quality.issues[::-1] if i.table == table)
-        raise InputError(
-            path,
-            f"{excluded} of {len(out)} rows ({excluded / len(out):.0%}) lack a required value; "
-            f"more than max_excluded_share={max_excluded_share:.0%}",
-            column=mapping.get(first.column or "", first.column),
-            rows=first.examples,
-            hint="fix the source or map the right column",
-        )
+    check_excluded_share(quality, table, len(out), path, mapping, max_excluded_share)
     out = out[keep]
 
     if "customer_id" in out.columns and table == "customers":
@@ -314,6 +274,113 @@ def conform(
             )
     tq.rows_kept = len(out)
     return out
+
+
+def resolve_mapping(
+    columns: list[str], table: str, source: SourceConfig, required: list[str], path
+) -> dict[str, str]:
+    """Canonical column -> source column, checked against the source's header.
+
+    Parameters
+    ----------
+    columns : list of str
+        The source's column names.
+    table : str
+        Canonical table name.
+    source : SourceConfig
+        Column and value mapping of the table.
+    required : list of str
+        Canonical columns that must be mapped.
+    path : Path or str
+        The source, for messages.
+
+    Returns
+    -------
+    dict
+        Every mapped canonical column (a source column already named canonically maps to
+        itself).
+
+    Raises
+    ------
+    InputError
+        A mapped column is not in the source, a required column is not mapped, or the config
+        names an unknown canonical column.
+    """
+    spec = CONTRACT[table]
+    unknown = sorted(set(source.columns) - set(spec))
+    if unknown:
+        raise InputError(
+            path,
+            f"config maps unknown canonical column(s) {unknown} for table '{table}'",
+            hint=f"canonical columns are {list(spec)}; other columns are kept as they are",
+        )
+    mapping = dict(source.columns)
+    for name in spec:  # a source column already named canonically maps to itself
+        if name not in mapping and name in columns and name not in mapping.values():
+            mapping[name] = name
+    missing_cols = [src for src in mapping.values() if src not in columns]
+    if missing_cols:
+        raise InputError(
+            path,
+            f"mapped column(s) not found: {missing_cols}",
+            column=missing_cols[0],
+            hint=f"the file's columns are {list(columns)}",
+        )
+    absent = [c for c in required if c not in mapping]
+    if absent:
+        raise InputError(
+            path,
+            f"required column(s) {absent} for table '{table}' are not mapped",
+            column=absent[0],
+            hint=f"add them under sources.{table}.columns; the file's columns are {list(columns)}",
+        )
+    unknown_values = sorted(set(source.values) - set(mapping))
+    if unknown_values:
+        raise InputError(path, f"value mapping given for unmapped column(s) {unknown_values}")
+    return mapping
+
+
+def check_excluded_share(
+    quality: DataQuality,
+    table: str,
+    rows: int,
+    path,
+    mapping: dict[str, str],
+    max_excluded_share: float,
+) -> None:
+    """Stop when more than ``max_excluded_share`` of a table's rows were excluded.
+
+    Parameters
+    ----------
+    quality : DataQuality
+        Holds the table's exclusions.
+    table : str
+        Canonical table name.
+    rows : int
+        Rows read.
+    path : Path or str
+        The source, for messages.
+    mapping : dict
+        Canonical -> source column (the message names the source column).
+    max_excluded_share : float
+
+    Raises
+    ------
+    InputError
+        Naming the first exclusion's column and example rows.
+    """
+    excluded = quality.excluded(table)
+    if not rows or excluded / rows <= max_excluded_share:
+        return
+    first = next(i for i in quality.issues[::-1] if i.table == table and i.action == "excluded")
+    raise InputError(
+        path,
+        f"{excluded} of {rows} rows ({excluded / rows:.0%}) lack a required value; "
+        f"more than max_excluded_share={max_excluded_share:.0%}",
+        column=mapping.get(first.column or "", first.column),
+        rows=first.examples,
+        hint="fix the source or map the right column",
+    )
 
 
 def _clean_text(

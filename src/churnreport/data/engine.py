@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
+from collections.abc import Iterable
 from typing import Literal
 
 import pandas as pd
@@ -282,7 +283,48 @@ def daily_purchases(transactions: pd.DataFrame, engine: Engine = "duckdb") -> pd
     DataFrame
         customer_id, date (datetime64), purchases, amount (when given); sorted.
     """
-    if transactions.empty:
-        out = transactions[[c for c in ("customer_id", "date", "amount") if c in transactions]]
+    return daily_purchases_in_blocks([transactions], engine)
+
+
+def daily_purchases_in_blocks(
+    blocks: Iterable[pd.DataFrame], engine: Engine = "duckdb"
+) -> pd.DataFrame:
+    """:func:`daily_purchases` of a table given in blocks of rows, holding only reduced blocks.
+
+    Each block is reduced to customer-days in the engine as it arrives (kept as Arrow, not
+    pandas); the reduced blocks are then merged there (purchases and amounts summed per
+    customer and day, as one block would give). A file of any length is read this way with
+    one block of raw rows in memory at a time.
+
+    Parameters
+    ----------
+    blocks : iterable of DataFrame
+        Canonical transactions (customer_id, date, amount optional), consumed once.
+    engine : {"duckdb", "spark"}
+
+    Returns
+    -------
+    DataFrame
+        As :func:`daily_purchases`.
+    """
+    import ibis
+    import pyarrow as pa
+
+    con, parts, empty = None, [], None
+    for frame in blocks:
+        if frame.empty:
+            empty = frame
+            continue
+        con = con or connect(engine)
+        parts.append(con.to_pyarrow(customer_days(table(frame))))
+    if not parts:
+        cols = [c for c in ("customer_id", "date", "amount") if empty is None or c in empty]
+        out = pd.DataFrame(columns=cols) if empty is None else empty[cols]
         return out.assign(purchases=pd.Series(dtype="int64"))
-    return to_frame(connect(engine), customer_days(table(transactions)))
+    days = ibis.memtable(pa.concat_tables(parts))
+    if len(parts) > 1:
+        aggs = {"purchases": days.purchases.sum()}
+        if "amount" in days.columns:
+            aggs["amount"] = days.amount.sum()
+        days = days.group_by(["customer_id", "date"]).aggregate(**aggs)
+    return to_frame(con, days)

@@ -13,8 +13,14 @@ from pathlib import Path
 import pandas as pd
 
 from churnreport.config import ReportConfig
-from churnreport.data.contract import conform, parse_bool, required_columns
-from churnreport.data.engine import daily_purchases
+from churnreport.data.contract import (
+    check_excluded_share,
+    conform,
+    parse_bool,
+    required_columns,
+    resolve_mapping,
+)
+from churnreport.data.engine import daily_purchases, daily_purchases_in_blocks
 from churnreport.data.prepare import (
     attach_churn_events,
     censor_at,
@@ -25,7 +31,7 @@ from churnreport.data.prepare import (
     spells_from_snapshot,
 )
 from churnreport.data.quality import DataQuality, Issue
-from churnreport.data.sources import read_database, read_source
+from churnreport.data.sources import SourceFile, read_database, read_source
 from churnreport.errors import ConfigError, InputError
 from churnreport.periods import last_complete_period_end
 
@@ -101,14 +107,23 @@ def load_dataset(config: ReportConfig) -> Dataset:
                 ).hexdigest(),
             }
         else:
-            raw = read_source(
-                path, sheet=source.sheet, header_row=source.header_row, encoding=source.encoding
-            )
+            if table == "transactions":  # the long table: read, checked and reduced in blocks
+                tables[table] = _read_transactions(config, path, quality)
+            else:
+                raw = read_source(
+                    path,
+                    sheet=source.sheet,
+                    header_row=source.header_row,
+                    encoding=source.encoding,
+                )
             inputs[table] = {
                 "path": str(path),
                 "sha256": _sha256(path),
                 "bytes": path.stat().st_size,
             }
+            if table == "transactions":
+                continue
+
         tables[table] = conform(
             raw,
             table,
@@ -117,9 +132,9 @@ def load_dataset(config: ReportConfig) -> Dataset:
             quality,
             max_excluded_share=config.max_excluded_share,
         )
+        if table == "transactions":  # from a database: reduced before anything else reads it
+            tables[table] = daily_purchases(tables[table], config.engine)
     customers_src = tables.pop("customers", None)
-    if "transactions" in tables:  # reduced in the engine before anything else reads them
-        tables["transactions"] = daily_purchases(tables["transactions"], config.engine)
 
     if definition == "snapshot":
         as_of = config.as_of
@@ -167,6 +182,46 @@ def load_dataset(config: ReportConfig) -> Dataset:
     if revenue is not None:
         tables["revenue"] = revenue
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs)
+
+
+def _read_transactions(config: ReportConfig, path: Path, quality: DataQuality) -> pd.DataFrame:
+    """Read, check and reduce a transactions file block by block (never whole).
+
+    Only the mapped columns are parsed; each block is conformed like any table (same checks,
+    row numbers as in the file) and reduced to customer-days in the engine; the blocks' data
+    quality records are summed. A file of hundreds of millions of rows needs the memory of one
+    block plus the customer-days.
+    """
+    source = config.sources["transactions"]
+    required = required_columns("transactions", config.churn.definition, set(config.sources))
+    reader = SourceFile(
+        path, sheet=source.sheet, header_row=source.header_row, encoding=source.encoding
+    )
+    mapping = resolve_mapping(reader.header, "transactions", source, required, path)
+
+    def conformed():
+        for block in reader.blocks(list(mapping.values())):
+            record = DataQuality()
+            yield conform(block, "transactions", source, required, record, max_excluded_share=1)
+            quality.absorb(record)
+
+    days = daily_purchases_in_blocks(conformed(), config.engine)
+    rows = quality.tables["transactions"].rows_read
+    check_excluded_share(quality, "transactions", rows, path, mapping, config.max_excluded_share)
+    unused = [c for c in reader.header if c and c not in mapping.values()]
+    quality.add(  # counted in columns; named in the column field
+        Issue(
+            "transactions",
+            ", ".join(unused[:5]) + (", ..." if len(unused) > 5 else ""),
+            "note",
+            "columns_not_used",
+            len(unused),
+            detail="columns not read: transactions are reduced to purchases and spend per "
+            f"customer and day ({unused})",
+        )
+    )
+
+    return days
 
 
 def _bad_standing_flags(config: ReportConfig, customers: pd.DataFrame) -> None:

@@ -66,6 +66,34 @@ class DataQuality:
         if issue.count > 0:
             self.issues.append(issue)
 
+    def absorb(self, block: DataQuality) -> None:
+        """Add the record of one block of a table read block by block.
+
+        Rows read and kept are summed per table; issues of the same table, column, action and
+        reason are merged (counts summed, the first five examples kept).
+
+        Parameters
+        ----------
+        block : DataQuality
+            The record of one block.
+        """
+        for name, tq in block.tables.items():
+            if name in self.tables:
+                self.tables[name].rows_read += tq.rows_read
+                self.tables[name].rows_kept += tq.rows_kept
+            else:
+                self.tables[name] = TableQuality(**asdict(tq))
+        for issue in block.issues:
+            key = (issue.table, issue.column, issue.action, issue.reason)
+            same = next(
+                (i for i in self.issues if (i.table, i.column, i.action, i.reason) == key), None
+            )
+            if same is None:
+                self.add(Issue(**{**asdict(issue), "examples": list(issue.examples)}))
+            else:
+                same.count += issue.count
+                same.examples = (same.examples + list(issue.examples))[:5]
+
     def mask_examples(self) -> None:
         """Hide example values (ids, names, raw cells), keeping row numbers (``pii: mask``)."""
         for issue in self.issues:

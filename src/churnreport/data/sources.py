@@ -7,9 +7,10 @@ are kept as text (CSV) or as the cell values (XLSX, Parquet); typing is the cont
 
 from __future__ import annotations
 
+import codecs
 import contextlib
-import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -22,6 +23,9 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 FALLBACK_ENCODINGS = ("utf-8-sig", "gb18030")
+#: Rows per block when a large table is read block by block.
+BLOCK_ROWS = 500_000
+READ_CHUNK = 1 << 24  # bytes decoded at a time when checking the encoding
 
 
 @dataclass
@@ -54,7 +58,39 @@ def read_source(
     header_row: int = 0,
     encoding: str | None = None,
 ) -> RawTable:
-    """Read a CSV, XLSX or Parquet file.
+    """Read a CSV, XLSX or Parquet file whole.
+
+    Parameters
+    ----------
+    path, sheet, header_row, encoding
+        As for :class:`SourceFile`.
+
+    Returns
+    -------
+    RawTable
+        Entirely empty unnamed columns (a trailing comma) are dropped and listed.
+
+    Raises
+    ------
+    InputError
+        File missing, empty, undecodable, unknown format or sheet.
+    """
+    source = SourceFile(path, sheet=sheet, header_row=header_row, encoding=encoding)
+    frame = source.read_whole()
+    dropped = [c for c in frame.columns if c.startswith("Unnamed:") and _all_empty(frame[c])]
+    frame = frame.drop(columns=dropped)
+    if frame.empty:
+        raise InputError(source.path, "the file has a header but no data rows")
+    frame.index = pd.RangeIndex(source.first_row, source.first_row + len(frame), name="row")
+    return RawTable(frame, source.path, source.encoding, dropped)
+
+
+class SourceFile:
+    """A source file opened for reading, whole or in blocks of rows.
+
+    Opening checks what can be checked without reading the rows: the file exists and is not
+    empty, its type, its text encoding (CSV: the whole file is decoded once, a chunk at a time),
+    the sheet (XLSX) and the header (no repeated names).
 
     Parameters
     ----------
@@ -67,61 +103,182 @@ def read_source(
     encoding : str, optional
         CSV text encoding; detected when not given (UTF-8 with or without BOM, then GB18030).
 
-    Returns
-    -------
-    RawTable
+    Attributes
+    ----------
+    header : list of str
+        The column names (stripped), in file order.
+    encoding : str or None
+        The CSV text encoding used.
+    first_row : int
+        The row number of the first data row as a spreadsheet shows it.
 
     Raises
     ------
     InputError
-        File missing, empty, undecodable, unknown format or sheet.
+        File missing, empty, undecodable, unknown format or sheet, repeated column names.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise InputError(path, "the file is empty")
-    suffix = path.suffix.lower()
-    used_encoding = None
-    if suffix in CSV_SUFFIXES:
-        frame, used_encoding = _read_csv(path, header_row, encoding)
-    elif suffix in EXCEL_SUFFIXES:
-        frame = _read_excel(path, sheet, header_row)
-    elif suffix in PARQUET_SUFFIXES:
-        frame = pd.read_parquet(path)
-    else:
-        raise InputError(path, f"unknown file type '{suffix}'", hint="use .csv, .xlsx or .parquet")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    dropped = [c for c in frame.columns if c.startswith("Unnamed:") and _all_empty(frame[c])]
-    frame = frame.drop(columns=dropped)
-    if frame.empty:
-        raise InputError(path, "the file has a header but no data rows")
-    dupes = frame.columns[frame.columns.duplicated()].tolist()
-    if dupes:
-        raise InputError(path, f"duplicate column names in the header: {dupes}")
-    first_data_row = header_row + 2 if suffix not in PARQUET_SUFFIXES else 1
-    frame.index = pd.RangeIndex(first_data_row, first_data_row + len(frame), name="row")
-    return RawTable(frame, path, used_encoding, dropped)
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        sheet: int | str = 0,
+        header_row: int = 0,
+        encoding: str | None = None,
+    ):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(self.path, "file not found")
+        if self.path.stat().st_size == 0:
+            raise InputError(self.path, "the file is empty")
+        self.suffix = self.path.suffix.lower()
+        self.header_row = header_row
+        self.encoding = None
+        self._frame = None
+        if self.suffix in CSV_SUFFIXES:
+            self.encoding = _detect_encoding(self.path, encoding)
+            self.sep = "\t" if self.suffix == ".tsv" else ","
+            names = self._csv_header()
+        elif self.suffix in EXCEL_SUFFIXES:
+            self._frame = _read_excel(self.path, sheet, header_row)
+            names = list(self._frame.columns)
+        elif self.suffix in PARQUET_SUFFIXES:
+            import pyarrow.parquet as pq
+
+            names = list(pq.ParquetFile(self.path).schema_arrow.names)
+            header_row = -1  # no header line: the first row is row 1
+        else:
+            raise InputError(
+                self.path, f"unknown file type '{self.suffix}'", hint="use .csv, .xlsx or .parquet"
+            )
+        self._names = [str(c) for c in names]
+        self.header = [n.strip() for n in self._names]
+        present = [n for n in self.header if n]
+        repeated = sorted({n for n in present if present.count(n) > 1})
+        if repeated:
+            raise InputError(self.path, f"duplicate column names in the header: {repeated}")
+        self.first_row = header_row + 2
+
+    def _csv_header(self) -> list[str]:
+        try:
+            header = pd.read_csv(
+                self.path,
+                sep=self.sep,
+                encoding=self.encoding,
+                skiprows=self.header_row,
+                header=None,
+                nrows=1,
+                dtype=str,
+                keep_default_na=False,
+            )
+        except pd.errors.EmptyDataError:
+            raise InputError(self.path, "the file is empty") from None
+        except pd.errors.ParserError as exc:
+            raise InputError(self.path, f"not a well-formed CSV table: {exc}") from None
+        if header.empty:
+            raise InputError(self.path, "the file is empty")
+        return ["" if pd.isna(h) else str(h) for h in header.iloc[0]]
+
+    def read_whole(self) -> pd.DataFrame:
+        """All rows and columns (names stripped), the index not yet numbered."""
+        frame = next(self._frames(None, None), None)
+        if frame is None:
+            frame = pd.DataFrame(columns=self.header)
+        return frame
+
+    def blocks(self, columns: list[str], block_rows: int | None = None) -> Iterator[RawTable]:
+        """The rows in blocks of at most ``block_rows``, only the named columns.
+
+        Parameters
+        ----------
+        columns : list of str
+            Column names (as in :attr:`header`) to read; the others are never parsed.
+        block_rows : int, optional
+            Rows per block (default :data:`BLOCK_ROWS`).
+
+        Yields
+        ------
+        RawTable
+            One block; its index holds the rows' numbers in the file.
+
+        Raises
+        ------
+        InputError
+            The file has no data rows, or is not a well-formed table.
+        """
+        row = self.first_row
+        for frame in self._frames(columns, block_rows or BLOCK_ROWS):
+            frame.index = pd.RangeIndex(row, row + len(frame), name="row")
+            row += len(frame)
+            yield RawTable(frame, self.path, self.encoding, [])
+        if row == self.first_row:
+            raise InputError(self.path, "the file has a header but no data rows")
+
+    def _frames(self, columns: list[str] | None, block_rows: int | None) -> Iterator[pd.DataFrame]:
+        wanted = None if columns is None else set(columns)
+        if self._frame is not None:  # XLSX: one sheet of at most 1,048,576 rows, read once
+            frame = self._named(self._frame)
+            if wanted is not None:
+                frame = frame[[c for c in frame.columns if c in wanted]]
+            step = block_rows or max(len(frame), 1)
+            for start in range(0, len(frame), step):
+                yield frame.iloc[start : start + step]
+        elif self.suffix in PARQUET_SUFFIXES:
+            if block_rows is None:
+                yield self._named(pd.read_parquet(self.path))
+                return
+            import pyarrow.parquet as pq
+
+            keep = [n for n, h in zip(self._names, self.header, strict=True) if h in wanted]
+            for batch in pq.ParquetFile(self.path).iter_batches(block_rows, columns=keep):
+                yield self._named(batch.to_pandas())
+        else:
+            try:
+                reader = pd.read_csv(
+                    self.path,
+                    sep=self.sep,
+                    encoding=self.encoding,
+                    skiprows=self.header_row,
+                    dtype=str,
+                    keep_default_na=False,
+                    skipinitialspace=False,
+                    usecols=None if wanted is None else (lambda c: str(c).strip() in wanted),
+                    chunksize=block_rows,
+                )
+                if block_rows is None:
+                    yield self._named(reader)
+                    return
+                with reader:
+                    for frame in reader:
+                        yield self._named(frame)
+            except pd.errors.EmptyDataError:
+                raise InputError(self.path, "the file is empty") from None
+            except pd.errors.ParserError as exc:
+                raise InputError(self.path, f"not a well-formed CSV table: {exc}") from None
+
+    @staticmethod
+    def _named(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.columns = [str(c).strip() for c in frame.columns]
+        return frame
 
 
 def _all_empty(values: pd.Series) -> bool:
     return bool(values.map(lambda v: pd.isna(v) or (isinstance(v, str) and not v.strip())).all())
 
 
-def _read_csv(path: Path, header_row: int, encoding: str | None) -> tuple[pd.DataFrame, str]:
-    data = path.read_bytes()
+def _detect_encoding(path: Path, encoding: str | None) -> str:
+    """The encoding the whole file decodes with, read a chunk at a time."""
     candidates = (encoding,) if encoding else FALLBACK_ENCODINGS
-    text = None
+    line = None
     for enc in candidates:
         try:
-            text = data.decode(enc)
+            line = _first_undecodable_line(path, enc)
+        except LookupError:
+            line = 0
+        if line is None:
             used = enc
             break
-        except (UnicodeDecodeError, LookupError) as exc:
-            last = exc
-    if text is None:
-        bad = getattr(last, "start", None)
-        line = data[:bad].count(b"\n") + 1 if bad is not None else None
+    else:
         raise InputError(
             path,
             f"text cannot be decoded as {' or '.join(candidates)}"
@@ -129,48 +286,41 @@ def _read_csv(path: Path, header_row: int, encoding: str | None) -> tuple[pd.Dat
             hint="set sources.<table>.encoding to the file's encoding (e.g. latin-1, big5)",
         )
     if used != "utf-8-sig" and encoding is None:
-        _refuse_mixed_encoding(path, data)
-    if used == "utf-8-sig" and text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
-        raise InputError(path, "the file is empty")
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            skiprows=header_row,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=False,
-        )
-    except pd.errors.EmptyDataError:
-        raise InputError(path, "the file is empty") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(path, f"not a well-formed CSV table: {exc}") from None
-    # pandas renames a repeated header ("region", "region.1"); the file's own header decides
-    header = pd.read_csv(
-        io.StringIO(text), sep=sep, skiprows=header_row, header=None, nrows=1, dtype=str
-    ).iloc[0]
-    names = [str(h).strip() for h in header if isinstance(h, str) and h.strip()]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise InputError(path, f"duplicate column names in the header: {repeated}")
-    return frame, used
+        _refuse_mixed_encoding(path)
+    return used
 
 
-def _refuse_mixed_encoding(path: Path, data: bytes) -> None:
+def _first_undecodable_line(path: Path, encoding: str) -> int | None:
+    """None when the file decodes as ``encoding``, else the line of the first bad byte."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 0
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(READ_CHUNK)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return (
+                    lines + chunk[: max(exc.start - len(decoder.getstate()[0]), 0)].count(b"\n") + 1
+                )
+            if not chunk:
+                return None
+            lines += chunk.count(b"\n")
+
+
+def _refuse_mixed_encoding(path: Path) -> None:
     """Stop when some lines are UTF-8 text and others are not: decoding the whole file as
     GB18030 would silently garble the UTF-8 lines."""
     utf8, other = [], []
-    for no, line in enumerate(data.split(b"\n"), start=1):
-        if not line or max(line) < 128:
-            continue
-        try:
-            line.decode("utf-8")
-            utf8.append(no)
-        except UnicodeDecodeError:
-            other.append(no)
+    with open(path, "rb") as f:
+        for no, line in enumerate(f, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                utf8.append(no)
+            except UnicodeDecodeError:
+                other.append(no)
     if utf8 and other:
         raise InputError(
             path,

@@ -426,6 +426,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "dq.blank_value": "empty cells, kept as missing values",
         "dq.missing_required_value": "rows without a required value cannot be analysed",
         "dq.empty_column_dropped": "entirely empty unnamed columns ignored",
+        "dq.columns_not_used": "columns not read: transactions are reduced to purchases and "
+        "spend per customer and day",
         "dq.starts_after_as_of": "spells starting after the report date are left out",
         "dq.ends_after_as_of": "spells ending after the report date count as active on it",
         "dq.no_activity": "customers with no subscription or purchase up to the report date",
@@ -932,6 +934,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "dq.blank_value": "空单元格，按缺失值保留",
         "dq.missing_required_value": "缺少必填值的行无法分析",
         "dq.empty_column_dropped": "忽略完全为空且无列名的列",
+        "dq.columns_not_used": "未读取的列：交易记录按客户和日期汇总为购买次数与金额",
         "dq.starts_after_as_of": "开始于报告日期之后的记录不计入",
         "dq.ends_after_as_of": "结束于报告日期之后的记录视为报告日仍在网",
         "dq.no_activity": "截至报告日期没有任何订阅或购买的客户",

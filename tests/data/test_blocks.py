@@ -1,0 +1,204 @@
+"""Long tables read block by block: the same rows, row numbers, checks and counts as one read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import churnreport.data.load as load_module
+from churnreport.config import load_config
+from churnreport.data import load_dataset
+from churnreport.data import sources as sources_module
+from churnreport.data.engine import daily_purchases, daily_purchases_in_blocks
+from churnreport.data.quality import DataQuality, Issue, TableQuality
+from churnreport.data.sources import SourceFile, read_source
+from churnreport.errors import InputError
+
+
+def _csv(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_blocks_number_rows_as_the_file_shows_them(tmp_path):
+    body = "".join(f"C{i},2024-01-{1 + i % 28:02d},{i}\n" for i in range(10))
+    path = _csv(tmp_path / "t.csv", "export of 2024\ncustomer_id,date,amount,note\n" + body)
+    source = SourceFile(path, header_row=1)
+    assert source.header == ["customer_id", "date", "amount", "note"]
+    blocks = list(source.blocks(["customer_id", "amount"], block_rows=4))
+    assert [len(b.frame) for b in blocks] == [4, 4, 2]
+    assert list(blocks[0].frame.columns) == ["customer_id", "amount"]  # 'note' never parsed
+    # the title is row 1, the header row 2: the first data row is row 3, as a spreadsheet shows
+    assert list(blocks[1].frame.index) == [7, 8, 9, 10]
+    whole = read_source(path, header_row=1).frame
+    joined = pd.concat([b.frame for b in blocks])
+    pd.testing.assert_frame_equal(joined, whole[["customer_id", "amount"]])
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".xlsx"])
+def test_parquet_and_xlsx_blocks(tmp_path, suffix):
+    frame = pd.DataFrame({" customer_id": [f"C{i}" for i in range(7)], "amount": range(7)})
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_excel(path, index=False)
+    source = SourceFile(path)
+    assert source.header == ["customer_id", "amount"]
+    blocks = list(source.blocks(["customer_id"], block_rows=3))
+    assert [len(b.frame) for b in blocks] == [3, 3, 1]
+    first = 1 if suffix == ".parquet" else 2
+    assert blocks[2].frame.index[0] == first + 6
+    assert blocks[2].frame["customer_id"].iloc[0] == "C6"
+
+
+def test_encoding_is_checked_over_the_whole_file_a_chunk_at_a_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources_module, "READ_CHUNK", 7)  # chunk ends split characters
+    text = "customer_id,churn_reason\n" + "".join(f"C{i},价格太高\n" for i in range(5))
+    assert SourceFile(_csv(tmp_path / "u.csv", text)).encoding == "utf-8-sig"
+    assert SourceFile(_csv(tmp_path / "g.csv", text, "gbk")).encoding == "gb18030"
+    mixed = text.encode() + "C9,服务差\n".encode("gbk")
+    (tmp_path / "m.csv").write_bytes(mixed)
+    with pytest.raises(InputError, match="mixed text encodings"):
+        SourceFile(tmp_path / "m.csv")
+    bad = text.encode() + b"C9,\xff\xfe\n"
+    (tmp_path / "b.csv").write_bytes(bad)
+    with pytest.raises(
+        InputError, match=r"cannot be decoded as utf-8 \(first bad byte on line 7\)"
+    ):
+        SourceFile(tmp_path / "b.csv", encoding="utf-8")
+
+
+def test_header_only_file_read_in_blocks_stops(tmp_path):
+    path = _csv(tmp_path / "t.csv", "customer_id,date\n")
+    with pytest.raises(InputError, match="header but no data rows"):
+        list(SourceFile(path).blocks(["customer_id"]))
+
+
+def test_absorb_sums_rows_and_counts_and_keeps_five_examples():
+    total = DataQuality()
+    for start in (2, 5):
+        block = DataQuality()
+        block.tables["transactions"] = TableQuality("transactions", "t.csv", 3, 2)
+        block.add(Issue("transactions", "date", "excluded", "missing_required_value", 1,
+                        [(start, "")]))  # fmt: skip
+        block.add(Issue("transactions", "amount", "repaired", "missing_token", 3,
+                        [(start + k, "?") for k in range(3)]))  # fmt: skip
+        total.absorb(block)
+    assert (total.tables["transactions"].rows_read, total.tables["transactions"].rows_kept) == (
+        6,
+        4,
+    )
+    counts = {i.reason: i.count for i in total.issues}
+    assert counts == {"missing_required_value": 2, "missing_token": 6}
+    token = next(i for i in total.issues if i.reason == "missing_token")
+    assert token.examples == [(2, "?"), (3, "?"), (4, "?"), (5, "?"), (6, "?")]
+    assert total.excluded("transactions") == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(["A", "B", "C"]), st.integers(0, 5), st.integers(-50, 50)),
+        min_size=1,
+        max_size=30,
+    ),
+    cuts=st.lists(st.integers(0, 30), max_size=4),
+)
+def test_blocks_reduce_to_the_same_customer_days_as_one_table(rows, cuts):
+    tx = pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "date": [pd.Timestamp(2024, 1, 1) + pd.Timedelta(days=r[1]) for r in rows],
+            "amount": [r[2] / 4 for r in rows],  # exact in binary: sums do not depend on order
+        }
+    )
+    bounds = sorted({0, len(tx), *[c for c in cuts if c < len(tx)]})
+    blocks = [tx.iloc[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    pd.testing.assert_frame_equal(daily_purchases_in_blocks(blocks), daily_purchases(tx))
+
+
+def _inactivity_config(tmp_path, tx: pd.DataFrame, **extra) -> object:
+    tx.to_csv(tmp_path / "transactions.csv", index=False)
+    cfg = {
+        "name": "blocks",
+        "as_of": "2024-12-31",
+        "churn": {"definition": "inactivity", "inactivity_days": 60},
+        "sources": {"transactions": {"path": "transactions.csv"}},
+        **extra,
+    }
+    (tmp_path / "report.yml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return load_config(tmp_path / "report.yml")
+
+
+def _transactions(n: int = 400, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    days = rng.integers(0, 700, n)
+    tx = pd.DataFrame(
+        {
+            "order": [f"O{i}" for i in range(n)],
+            "customer_id": [f"C{k:02d}" for k in rng.integers(0, 30, n)],
+            "date": [(dt.date(2023, 1, 1) + dt.timedelta(days=int(d))).isoformat() for d in days],
+            "amount": [f"{a / 4:.2f}" for a in rng.integers(1, 400, n)],
+        }
+    )
+    tx.loc[[5, 150, 390], "customer_id"] = ""  # excluded: no id (in three different blocks)
+    tx.loc[[7, 8, 260], "amount"] = "?"  # repaired: read as missing
+    return tx
+
+
+def test_a_file_read_in_blocks_gives_the_dataset_of_one_read(tmp_path, monkeypatch):
+    cfg = _inactivity_config(tmp_path, _transactions())
+    whole = load_dataset(cfg)
+    sizes = []
+    real = load_module.conform
+
+    def spy(raw, *args, **kwargs):
+        sizes.append(len(raw.frame))
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(load_module, "conform", spy)
+    monkeypatch.setattr(sources_module, "BLOCK_ROWS", 64)
+    blocked = load_dataset(cfg)
+    assert sizes == [64] * 6 + [16]
+    pd.testing.assert_frame_equal(blocked.tables["transactions"], whole.tables["transactions"])
+    pd.testing.assert_frame_equal(blocked.customers, whole.customers)
+    assert blocked.quality.to_dict() == whole.quality.to_dict()
+    issues = {(i.column, i.reason): i for i in blocked.quality.issues}
+    assert issues["customer_id", "missing_required_value"].count == 3
+    assert [r for r, _ in issues["customer_id", "missing_required_value"].examples] == [7, 152, 392]
+    assert issues["amount", "missing_token"].count == 3
+    assert issues["order", "columns_not_used"].count == 1
+    tq = blocked.quality.tables["transactions"]
+    assert (tq.rows_read, tq.rows_kept) == (400, 397)
+
+
+def test_a_bad_value_in_a_late_block_names_its_row(tmp_path, monkeypatch):
+    tx = _transactions()
+    tx.loc[333, "date"] = "2024-02-30"
+    monkeypatch.setattr(sources_module, "BLOCK_ROWS", 64)
+    with pytest.raises(InputError, match="not dates") as err:
+        load_dataset(_inactivity_config(tmp_path, tx))
+    assert err.value.column == "date"
+    assert err.value.rows == [(335, "2024-02-30")]
+
+
+@pytest.mark.parametrize("blank, stops", [(30, False), (120, True)])
+def test_excluded_share_is_judged_on_the_whole_file(tmp_path, monkeypatch, blank, stops):
+    tx = _transactions()
+    tx.loc[: blank - 1, "customer_id"] = ""  # all in the first blocks: > 20% of each of them
+    monkeypatch.setattr(sources_module, "BLOCK_ROWS", 64)
+    cfg = _inactivity_config(tmp_path, tx)
+    if stops:
+        with pytest.raises(InputError, match=r"max_excluded_share") as err:
+            load_dataset(cfg)
+        assert err.value.column == "customer_id" and err.value.rows[0][0] == 2
+    else:
+        ds = load_dataset(cfg)
+        assert ds.quality.excluded("transactions") == blank + 2  # and rows 150, 390
