@@ -160,24 +160,31 @@ class SourceFile:
         self.first_row = header_row + 2
 
     def _csv_header(self) -> list[str]:
+        with self._csv_errors():
+            header = self._read_csv(header=None, nrows=1)
+        if header.empty:
+            raise InputError(self.path, "the file is empty")
+        return ["" if pd.isna(h) else str(h) for h in header.iloc[0]]
+
+    def _read_csv(self, **options):
+        return pd.read_csv(
+            self.path,
+            sep=self.sep,
+            encoding=self.encoding,
+            skiprows=self.header_row,
+            dtype=str,
+            keep_default_na=False,
+            **options,
+        )
+
+    @contextlib.contextmanager
+    def _csv_errors(self):
         try:
-            header = pd.read_csv(
-                self.path,
-                sep=self.sep,
-                encoding=self.encoding,
-                skiprows=self.header_row,
-                header=None,
-                nrows=1,
-                dtype=str,
-                keep_default_na=False,
-            )
+            yield
         except pd.errors.EmptyDataError:
             raise InputError(self.path, "the file is empty") from None
         except pd.errors.ParserError as exc:
             raise InputError(self.path, f"not a well-formed CSV table: {exc}") from None
-        if header.empty:
-            raise InputError(self.path, "the file is empty")
-        return ["" if pd.isna(h) else str(h) for h in header.iloc[0]]
 
     def read_whole(self) -> pd.DataFrame:
         """All rows and columns (names stripped), the index not yet numbered."""
@@ -233,14 +240,8 @@ class SourceFile:
             for batch in pq.ParquetFile(self.path).iter_batches(block_rows, columns=keep):
                 yield self._named(batch.to_pandas())
         else:
-            try:
-                reader = pd.read_csv(
-                    self.path,
-                    sep=self.sep,
-                    encoding=self.encoding,
-                    skiprows=self.header_row,
-                    dtype=str,
-                    keep_default_na=False,
+            with self._csv_errors():
+                reader = self._read_csv(
                     skipinitialspace=False,
                     usecols=None if wanted is None else (lambda c: str(c).strip() in wanted),
                     chunksize=block_rows,
@@ -251,10 +252,6 @@ class SourceFile:
                 with reader:
                     for frame in reader:
                         yield self._named(frame)
-            except pd.errors.EmptyDataError:
-                raise InputError(self.path, "the file is empty") from None
-            except pd.errors.ParserError as exc:
-                raise InputError(self.path, f"not a well-formed CSV table: {exc}") from None
 
     @staticmethod
     def _named(frame: pd.DataFrame) -> pd.DataFrame:
