@@ -382,7 +382,8 @@ def main() -> None:
         print("prepare step", flush=True)
         prepare_slope(args.prepare_sizes, rows)
     md = to_markdown(info, rows)
-    out = RESULTS / f"{info['date'][:10]}-{'-'.join(args.only)}.md"
+    stamp = info["date"].replace(":", "")  # 2026-11-23T0512: a rerun the same day keeps both
+    out = RESULTS / f"{stamp}-{'-'.join(args.only)}.md"
     out.write_text(md + "\n", encoding="utf-8")
     print(md)
     print(f"\nwritten: {out}")

@@ -96,6 +96,8 @@ def test_duckdb_file_gives_the_same_report(from_files):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["inputs"]["customers"]["connection"] == f"duckdb://{db}"
     assert manifest["inputs"]["customers"]["rows"] == 1500
+    # the transactions were checked and reduced to customer-days inside the database
+    assert manifest["inputs"]["transactions"]["reduced_in"] == "database"
 
 
 def _pg_bin() -> Path | None:
@@ -153,6 +155,8 @@ def test_postgresql_gives_the_same_report_and_never_writes_the_password(from_fil
     assert "wrong" not in bad.stderr
     got, run = _run(pg_cfg, {"CHURN_DB_PASSWORD": PASSWORD})
     assert got == metrics
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["inputs"]["transactions"]["reduced_in"] == "database"
     for path in run.rglob("*"):
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path.name

@@ -4,8 +4,9 @@ A transactions table can hold far more rows than pandas should see. The function
 Ibis expressions that reduce it inside the engine -- DuckDB in-process by default, or Spark
 through Ibis's PySpark backend (``engine: spark``) -- and only the reduced result comes back as a
 pandas frame. The same expression runs unchanged on each backend; tests assert identical results
-on DuckDB and Spark. (Today the validated table is handed to the engine from pandas; reading
-the sources in the engine itself is the next step, docs/SCALING.md.)
+on DuckDB and Spark. A transactions file reaches the engine in validated blocks
+(:func:`daily_purchases_in_blocks`); a typed database table is reduced by the same expression
+inside its own database (data/pushdown.py).
 
 Expressions (all take a table with ``customer_id`` (string), ``date`` (date) and ``amount``):
 

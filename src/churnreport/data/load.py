@@ -20,7 +20,7 @@ from churnreport.data.contract import (
     required_columns,
     resolve_mapping,
 )
-from churnreport.data.engine import daily_purchases, daily_purchases_in_blocks
+from churnreport.data.engine import daily_purchases_in_blocks
 from churnreport.data.prepare import (
     attach_churn_events,
     censor_at,
@@ -30,8 +30,9 @@ from churnreport.data.prepare import (
     spells_from_purchases,
     spells_from_snapshot,
 )
+from churnreport.data.pushdown import reduce_in_database
 from churnreport.data.quality import DataQuality, Issue
-from churnreport.data.sources import SourceFile, read_database, read_source
+from churnreport.data.sources import SourceFile, open_database, read_database, read_source
 from churnreport.errors import ConfigError, InputError
 from churnreport.periods import last_complete_period_end
 
@@ -93,6 +94,9 @@ def load_dataset(config: ReportConfig) -> Dataset:
     tables: dict[str, pd.DataFrame] = {}
     inputs: dict[str, dict] = {}
     for table, source in config.sources.items():
+        if table == "transactions":  # the long table: never read whole (_read_transactions)
+            tables[table], inputs[table] = _read_transactions(config, quality)
+            continue
         path = config.source_path(table)
         if path is None:
             raw = read_database(
@@ -102,28 +106,13 @@ def load_dataset(config: ReportConfig) -> Dataset:
                 "connection": config.source_connection(table),
                 "sql": source.sql,
                 "rows": len(raw.frame),
-                "sha256": hashlib.sha256(
-                    pd.util.hash_pandas_object(raw.frame.astype(str), index=False).to_numpy()
-                ).hexdigest(),
+                "sha256": _frame_sha256(raw.frame),
             }
         else:
-            if table == "transactions":  # the long table: read, checked and reduced in blocks
-                tables[table] = _read_transactions(config, path, quality)
-            else:
-                raw = read_source(
-                    path,
-                    sheet=source.sheet,
-                    header_row=source.header_row,
-                    encoding=source.encoding,
-                )
-            inputs[table] = {
-                "path": str(path),
-                "sha256": _sha256(path),
-                "bytes": path.stat().st_size,
-            }
-            if table == "transactions":
-                continue
-
+            raw = read_source(
+                path, sheet=source.sheet, header_row=source.header_row, encoding=source.encoding
+            )
+            inputs[table] = _file_input(path)
         tables[table] = conform(
             raw,
             table,
@@ -132,8 +121,6 @@ def load_dataset(config: ReportConfig) -> Dataset:
             quality,
             max_excluded_share=config.max_excluded_share,
         )
-        if table == "transactions":  # from a database: reduced before anything else reads it
-            tables[table] = daily_purchases(tables[table], config.engine)
     customers_src = tables.pop("customers", None)
 
     if definition == "snapshot":
@@ -184,31 +171,48 @@ def load_dataset(config: ReportConfig) -> Dataset:
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs)
 
 
-def _read_transactions(config: ReportConfig, path: Path, quality: DataQuality) -> pd.DataFrame:
-    """Read, check and reduce a transactions file block by block (never whole).
+def _read_transactions(config: ReportConfig, quality: DataQuality) -> tuple[pd.DataFrame, dict]:
+    """The transactions table as customer-days, and its input record; never read whole.
 
-    Only the mapped columns are parsed; each block is conformed like any table (same checks,
-    row numbers as in the file) and reduced to customer-days in the engine; the blocks' data
-    quality records are summed. A file of hundreds of millions of rows needs the memory of one
-    block plus the customer-days.
+    A file is read in blocks (only the mapped columns parsed); each block is conformed like any
+    table (same checks, row numbers as in the file) and reduced to customer-days in the engine;
+    the blocks' data-quality records are summed. A database table whose columns are typed is
+    checked and reduced inside the database (data.pushdown); otherwise it is streamed in blocks
+    like a file.
     """
     source = config.sources["transactions"]
     required = required_columns("transactions", config.churn.definition, set(config.sources))
-    reader = SourceFile(
-        path, sheet=source.sheet, header_row=source.header_row, encoding=source.encoding
-    )
-    mapping = resolve_mapping(reader.header, "transactions", source, required, path)
-
-    def conformed():
-        for block in reader.blocks(list(mapping.values())):
-            record = DataQuality()
-            yield conform(block, "transactions", source, required, record, max_excluded_share=1)
-            quality.absorb(record)
-
-    days = daily_purchases_in_blocks(conformed(), config.engine)
+    path = config.source_path("transactions")
+    if path is None:
+        connection = config.source_connection("transactions")
+        password = os.environ.get(source.password_env)
+        with open_database(connection, source.sql, password) as db:
+            days = reduce_in_database(
+                db, source, required, quality, max_excluded_share=config.max_excluded_share
+            )
+            label, header, where = db.label, list(db.expr.columns), "database"
+            mapping = resolve_mapping(header, "transactions", source, required, label)
+            if days is None:  # not typed for the checks in SQL: the contract's, block by block
+                days = _conformed_days(config, db.blocks(list(mapping.values())), quality)
+                where = "engine"
+        record = {
+            "connection": connection,
+            "sql": source.sql,
+            "rows": quality.tables["transactions"].rows_read,
+            "reduced_in": where,
+            "sha256_of_customer_days": _frame_sha256(days),
+        }
+    else:
+        reader = SourceFile(
+            path, sheet=source.sheet, header_row=source.header_row, encoding=source.encoding
+        )
+        label, header = path, reader.header
+        mapping = resolve_mapping(header, "transactions", source, required, label)
+        days = _conformed_days(config, reader.blocks(list(mapping.values())), quality)
+        record = _file_input(path)
     rows = quality.tables["transactions"].rows_read
-    check_excluded_share(quality, "transactions", rows, path, mapping, config.max_excluded_share)
-    unused = [c for c in reader.header if c and c not in mapping.values()]
+    check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
+    unused = [c for c in header if c and c not in mapping.values()]
     quality.add(  # counted in columns; named in the column field
         Issue(
             "transactions",
@@ -220,8 +224,31 @@ def _read_transactions(config: ReportConfig, path: Path, quality: DataQuality) -
             f"customer and day ({unused})",
         )
     )
+    return days, record
 
-    return days
+
+def _conformed_days(config: ReportConfig, blocks, quality: DataQuality) -> pd.DataFrame:
+    """Conform blocks of raw transactions one at a time and reduce them to customer-days."""
+    source = config.sources["transactions"]
+    required = required_columns("transactions", config.churn.definition, set(config.sources))
+
+    def conformed():
+        for block in blocks:
+            record = DataQuality()
+            yield conform(block, "transactions", source, required, record, max_excluded_share=1)
+            quality.absorb(record)
+
+    return daily_purchases_in_blocks(conformed(), config.engine)
+
+
+def _file_input(path: Path) -> dict:
+    return {"path": str(path), "sha256": _sha256(path), "bytes": path.stat().st_size}
+
+
+def _frame_sha256(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(
+        pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+    ).hexdigest()
 
 
 def _bad_standing_flags(config: ReportConfig, customers: pd.DataFrame) -> None:

@@ -346,16 +346,12 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 def read_database(connection: str, sql: str, password: str | None = None) -> RawTable:
-    """Read a table or the result of a query from a database through Ibis.
+    """Read a table or the result of a query from a database through Ibis, whole.
 
     Parameters
     ----------
-    connection : str
-        ``postgresql://user@host:port/db`` or ``duckdb:///path/file.duckdb`` (no password).
-    sql : str
-        A table name (``customers``, ``crm.customers``) or a SELECT query.
-    password : str, optional
-        The password (from the environment; never part of messages or outputs).
+    connection, sql, password
+        As for :func:`open_database`.
 
     Returns
     -------
@@ -366,7 +362,96 @@ def read_database(connection: str, sql: str, password: str | None = None) -> Raw
     Raises
     ------
     InputError
-        The database cannot be reached or the query fails.
+        The database cannot be reached, the query fails or returns no rows.
+    """
+    with open_database(connection, sql, password) as db:
+        frame = db.execute(db.expr).to_pandas()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise InputError(db.label, "the query returned no rows")
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+    return RawTable(frame, db.label, None, [])
+
+
+@dataclass
+class DatabaseTable:
+    """A table or query of an open database connection.
+
+    Attributes
+    ----------
+    con : ibis.BaseBackend
+        The connection (expressions built on :attr:`expr` run in the database).
+    expr : ibis.Table
+        The table or query.
+    label : str
+        The connection and query, for messages (never the password).
+    password : str or None
+        Removed from any error message.
+    """
+
+    con: object
+    expr: object
+    label: str
+    password: str | None = None
+
+    def execute(self, expr):
+        """Run ``expr`` in the database and return its result as a pyarrow Table.
+
+        Raises
+        ------
+        InputError
+            The database refused or failed the query (message without the password).
+        """
+        try:
+            return self.con.to_pyarrow(expr)
+        except Exception as exc:  # drivers raise their own types
+            raise InputError(self.label, _database_problem(exc, self.password)) from None
+
+    def blocks(self, columns: list[str], block_rows: int | None = None) -> Iterator[RawTable]:
+        """The rows of the named columns in blocks (as :meth:`SourceFile.blocks`).
+
+        Rows are numbered from 1 in the order the database returns them.
+        """
+        row = 1
+        try:
+            batches = self.con.to_pyarrow_batches(
+                self.expr.select(columns), chunk_size=block_rows or BLOCK_ROWS
+            )
+            for batch in batches:
+                frame = batch.to_pandas()
+                frame.columns = [str(c).strip() for c in frame.columns]
+                frame.index = pd.RangeIndex(row, row + len(frame), name="row")
+                row += len(frame)
+                yield RawTable(frame, self.label, None, [])
+        except InputError:
+            raise
+        except Exception as exc:  # drivers raise their own types
+            raise InputError(self.label, _database_problem(exc, self.password)) from None
+        if row == 1:
+            raise InputError(self.label, "the query returned no rows")
+
+
+@contextlib.contextmanager
+def open_database(connection: str, sql: str, password: str | None = None):
+    """Connect to a database and open a table or query there; disconnect on leaving.
+
+    Parameters
+    ----------
+    connection : str
+        ``postgresql://user@host:port/db`` or ``duckdb:///path/file.duckdb`` (no password).
+    sql : str
+        A table name (``customers``, ``crm.customers``) or a SELECT query.
+    password : str, optional
+        The password (from the environment; never part of messages or outputs).
+
+    Yields
+    ------
+    DatabaseTable
+
+    Raises
+    ------
+    InputError
+        The database cannot be reached or the query is refused.
     """
     import ibis
 
@@ -383,22 +468,25 @@ def read_database(connection: str, sql: str, password: str | None = None) -> Raw
         if url.startswith("duckdb://"):  # its progress bar would print into the run's log
             with contextlib.suppress(Exception):  # refused inside Jupyter (engine.connect)
                 con.raw_sql("SET enable_progress_bar = false")
-        expr = con.table(sql) if _IDENTIFIER.match(sql.strip()) and "." not in sql else None
-        if expr is None:
+        if _IDENTIFIER.match(sql.strip()) and "." not in sql:
+            expr = con.table(sql.strip())
+        else:
             query = f"SELECT * FROM {sql}" if _IDENTIFIER.match(sql.strip()) else sql
             expr = con.sql(query)
-        frame = expr.to_pandas()
     except Exception as exc:  # drivers raise their own types; the message must not carry the URL
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if password:
-            message = message.replace(password, "***")
-        raise InputError(label, f"cannot read from the database: {message}") from None
-    finally:
         if con is not None:
             with contextlib.suppress(Exception):
                 con.disconnect()
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.empty:
-        raise InputError(label, "the query returned no rows")
-    frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
-    return RawTable(frame, label, None, [])
+        raise InputError(label, _database_problem(exc, password)) from None
+    try:
+        yield DatabaseTable(con, expr, label, password)
+    finally:
+        with contextlib.suppress(Exception):
+            con.disconnect()
+
+
+def _database_problem(exc: Exception, password: str | None) -> str:
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if password:
+        message = message.replace(password, "***")
+    return f"cannot read from the database: {message}"
