@@ -135,6 +135,15 @@ def test_spark_runs_the_same_expressions_with_identical_results(spark, sample_tx
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
 
 
+def test_blocks_merge_the_same_on_spark_and_the_session_survives(spark, sample_tx):
+    blocks = [sample_tx.iloc[i : i + 700] for i in range(0, len(sample_tx), 700)]
+    duck = engine.daily_purchases_in_blocks(blocks)
+    close = {"check_exact": False, "rtol": 1e-12}  # partial sums: the order of additions differs
+    pd.testing.assert_frame_equal(duck, engine.daily_purchases(sample_tx), **close)
+    pd.testing.assert_frame_equal(engine.daily_purchases_in_blocks(blocks, "spark"), duck, **close)
+    assert spark.raw_sql("SELECT 1").collect()[0][0] == 1  # the user's session is not stopped
+
+
 def test_engine_spark_in_the_config_gives_the_same_dataset(spark, tmp_path):
     write_sample(tmp_path, n_customers=300, seed=5)
     (tmp_path / "inactivity.yml").write_text(

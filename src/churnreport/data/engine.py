@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
+import tempfile
 from collections.abc import Iterable
 from typing import Literal
 
@@ -253,13 +254,24 @@ def to_frame(con, expr, *, sort: list[str] | None = None) -> pd.DataFrame:
     -------
     DataFrame
     """
+    return _frame(_fetch_sorted(con, expr, sort))
+
+
+def _fetch_sorted(con, expr, sort: list[str] | None = None):
+    """The result of ``expr`` as Arrow, sorted by the engine (in parallel)."""
     keys = sort or ["customer_id"] + [c for c in ("spell_no", "date") if c in expr.columns]
-    out = con.to_pyarrow(expr.order_by(keys)).to_pandas()  # sorted by the engine, in parallel
+    return con.to_pyarrow(expr.order_by(keys))
+
+
+def _frame(result) -> pd.DataFrame:
+    """An Arrow result as pandas; its buffers are released column by column on the way."""
+    # dates straight to datetime64 (not one Python date object per row)
+    out = result.to_pandas(date_as_object=False, self_destruct=True, split_blocks=True)
     for col in ("spell_start", "spell_end"):
         if col in out:
             out[col] = pd.to_datetime(out[col].astype("int64"), unit="D")
     if "date" in out:
-        out["date"] = pd.to_datetime(out["date"])
+        out["date"] = out["date"].astype("datetime64[ns]")
     for col in ("spell_no", "purchases"):
         if col in out:
             out[col] = out[col].astype("int64")
@@ -287,6 +299,14 @@ def daily_purchases(transactions: pd.DataFrame, engine: Engine = "duckdb") -> pd
     return daily_purchases_in_blocks([transactions], engine)
 
 
+def _bound_memory(con, spill_dir: str) -> None:
+    """Cap a DuckDB connection at an eighth of the machine's memory, spilling to ``spill_dir``."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    with contextlib.suppress(Exception):  # an engine that refuses keeps its defaults
+        con.raw_sql(f"SET memory_limit = '{max(total // 8 // 10**6, 500)}MB'")
+        con.raw_sql(f"SET temp_directory = '{spill_dir}'")
+
+
 def daily_purchases_in_blocks(
     blocks: Iterable[pd.DataFrame], engine: Engine = "duckdb"
 ) -> pd.DataFrame:
@@ -310,22 +330,42 @@ def daily_purchases_in_blocks(
     """
     import ibis
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    con, parts, empty = None, [], None
-    for frame in blocks:
-        if frame.empty:
-            empty = frame
-            continue
-        con = con or connect(engine)
-        parts.append(con.to_pyarrow(customer_days(table(frame))))
-    if not parts:
-        cols = [c for c in ("customer_id", "date", "amount") if empty is None or c in empty]
-        out = pd.DataFrame(columns=cols) if empty is None else empty[cols]
-        return out.assign(purchases=pd.Series(dtype="int64"))
-    days = ibis.memtable(pa.concat_tables(parts))
-    if len(parts) > 1:
-        aggs = {"purchases": days.purchases.sum()}
-        if "amount" in days.columns:
-            aggs["amount"] = days.amount.sum()
-        days = days.group_by(["customer_id", "date"]).aggregate(**aggs)
-    return to_frame(con, days)
+    # DuckDB: the reduced blocks go to a Parquet file, the merge may spill to disk, so the
+    # memory is that of one block plus the merged result (Spark manages its own memory)
+    spill = engine == "duckdb"
+    with tempfile.TemporaryDirectory(prefix="churnreport-") as tmp:
+        con, parts, writer, empty = None, [], None, None
+        for frame in blocks:
+            if frame.empty:
+                empty = frame
+                continue
+            if con is None:
+                con = connect(engine)
+                if spill:
+                    _bound_memory(con, tmp)
+            part = con.to_pyarrow(customer_days(table(frame)))
+            if spill:
+                writer = writer or pq.ParquetWriter(f"{tmp}/days.parquet", part.schema)
+                writer.write_table(part.cast(writer.schema))
+            parts.append(part if not spill else len(part))
+        if not parts:
+            cols = [c for c in ("customer_id", "date", "amount") if empty is None or c in empty]
+            out = pd.DataFrame(columns=cols) if empty is None else empty[cols]
+            return out.assign(purchases=pd.Series(dtype="int64"))
+        if spill:
+            writer.close()
+            days = con.read_parquet(f"{tmp}/days.parquet")
+        else:
+            days = ibis.memtable(pa.concat_tables(parts))
+        if len(parts) > 1:
+            aggs = {"purchases": days.purchases.sum()}
+            if "amount" in days.columns:
+                aggs["amount"] = days.amount.sum()
+            days = days.group_by(["customer_id", "date"]).aggregate(**aggs)
+        result = _fetch_sorted(con, days)
+        del parts, days  # the reduced blocks are merged: free them before the pandas copy
+        if spill:  # our own DuckDB (a Spark backend's disconnect would stop the session)
+            con.disconnect()
+    return _frame(result)
