@@ -14,7 +14,9 @@ Measures (docs/PERFORMANCE.md explains each and records the results):
   and 5M transactions, outputs asserted identical (lifetimes is installed into
   benchmarks/.deps only, never into the project's environment);
 - the prepare step (``load_dataset``: read, validate, engine reduction, spells, customer table)
-  at growing sizes, with the log-log slope of time vs transactions.
+  at growing sizes, with the log-log slope of time vs transactions;
+- a 250 MB line-item CSV (the bad-input catalogue's ``large-file`` case) loaded block by block,
+  against reading it whole.
 
 Samples are generated once into benchmarks/.data (git-ignored). Nothing here is a test: no
 assertion on time anywhere.
@@ -295,6 +297,53 @@ def prepare_slope(sizes: list[int], rows: list[dict]) -> None:
     print(f"  slope {slope:.2f}", flush=True)
 
 
+def large_csv(rows: list[dict]) -> None:
+    """Load the catalogue's 250 MB line-item CSV block by block, against reading it whole."""
+    sys.path.insert(0, str(ROOT))
+    from tests.data.test_catalogue import base_customers, write_large_transactions
+
+    folder = DATA / "large_csv"
+    if not (folder / "transactions.csv").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        base_customers().to_csv(folder / "customers.csv", index=False)
+        write_large_transactions(folder)
+    cfg = folder / "report.yml"
+    cfg.write_text(
+        "name: large\nas_of: 2024-12-31\nsources:\n  customers: {path: customers.csv}\n"
+        "  transactions: {path: transactions.csv}\n"
+    )
+    size = (folder / "transactions.csv").stat().st_size
+    blocked = (
+        "import time; from churnreport.config import load_config;"
+        "from churnreport.data.load import load_dataset;"
+        f"c = load_config({str(cfg)!r}); t = time.perf_counter(); load_dataset(c);"
+        "print(time.perf_counter() - t)"
+    )
+    whole = (  # what a whole read costs: the file as one pandas table, then the contract
+        "import time; from churnreport.config import load_config;"
+        "from churnreport.data.contract import conform; from churnreport.data.quality import "
+        "DataQuality; from churnreport.data.sources import read_source;"
+        f"c = load_config({str(cfg)!r}); t = time.perf_counter();"
+        f"raw = read_source({str(folder / 'transactions.csv')!r});"
+        "conform(raw, 'transactions', c.sources['transactions'], ['customer_id', 'date'], "
+        "DataQuality()); print(time.perf_counter() - t)"
+    )
+    for name, code in (("in blocks (load_dataset)", blocked), ("whole (read + check only)", whole)):
+        _, peak, status, stdout = measure([PY, "-c", code])
+        if status != 0:
+            raise SystemExit(f"large CSV {name} failed (exit {status})")
+        rows.append(
+            {
+                "benchmark": "large CSV",
+                "read": name,
+                "file_mb": round(size / 1e6),
+                "seconds": float(stdout.strip().splitlines()[-1]),
+                "peak_rss_gb": peak,
+            }
+        )
+        print(f"  {rows[-1]}", flush=True)
+
+
 def machine() -> dict:
     import duckdb
     import ibis
@@ -364,8 +413,8 @@ def main() -> None:
     ap.add_argument(
         "--only",
         nargs="+",
-        choices=["e2e", "summaries", "prepare"],
-        default=["e2e", "summaries", "prepare"],
+        choices=["e2e", "summaries", "prepare", "large-csv"],
+        default=["e2e", "summaries", "prepare", "large-csv"],
     )
     args = ap.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
@@ -381,6 +430,9 @@ def main() -> None:
     if "prepare" in args.only:
         print("prepare step", flush=True)
         prepare_slope(args.prepare_sizes, rows)
+    if "large-csv" in args.only:
+        print("large CSV", flush=True)
+        large_csv(rows)
     md = to_markdown(info, rows)
     stamp = info["date"].replace(":", "")  # 2026-11-23T0512: a rerun the same day keeps both
     out = RESULTS / f"{stamp}-{'-'.join(args.only)}.md"

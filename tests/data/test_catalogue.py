@@ -138,11 +138,11 @@ def _ok(check: Callable[[object], bool]):
     return run
 
 
-LARGE_ROWS = 2_500_000  # about 250 MB of line items, 5 blocks
+LARGE_ROWS = 2_500_000  # about 230 MB of line items, 5 blocks
 
 
-def _large_transactions(tmp: Path) -> dict:
-    """A line-item export of LARGE_ROWS rows (~100 bytes each) for the 60 base customers;
+def write_large_transactions(tmp: Path) -> dict:
+    """A line-item export of LARGE_ROWS rows (~95 bytes each) for the 60 base customers;
     every 500,000th row has no customer id. Returns its source entry."""
     rng = np.random.default_rng(0)
     ids = np.array([f"C{i:03d}" for i in range(60)])
@@ -389,10 +389,10 @@ CASES = [
          config={"churn": {"definition": "snapshot"}},
          expect=_stop("negative", "tenure_months", rows=True)),
     Case("large-file", "a transactions file far larger than the rest (generated: 2.5 million "
-         "line items, 250 MB, 5 rows without an id)", "note",
+         "line items, 230 MB, 5 rows without an id)", "note",
          "read, checked and reduced to purchases per customer and day in blocks of 500,000 rows, "
          "never whole (only mapped columns parsed); exclusions counted across blocks",
-         write=_large_transactions, in_blocks=True, expect=_ok(_large_expected)),
+         write=write_large_transactions, in_blocks=True, expect=_ok(_large_expected)),
 ]  # fmt: skip
 
 
