@@ -213,13 +213,13 @@ def _read_transactions(config: ReportConfig, quality: DataQuality) -> tuple[pd.D
     rows = quality.tables["transactions"].rows_read
     check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
     unused = [c for c in header if c and c not in mapping.values()]
-    quality.add(  # counted in columns; named in the column field
+    quality.add(  # every row's unused columns: named in the column field
         Issue(
             "transactions",
-            ", ".join(unused[:5]) + (", ..." if len(unused) > 5 else ""),
+            ", ".join(unused[:5]) + (", ..." if len(unused) > 5 else "") if unused else None,
             "note",
             "columns_not_used",
-            len(unused),
+            rows if unused else 0,
             detail="columns not read: transactions are reduced to purchases and spend per "
             f"customer and day ({unused})",
         )
