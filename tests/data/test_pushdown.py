@@ -84,6 +84,8 @@ def test_typed_table_is_reduced_in_the_database_as_a_file_would_be(tmp_path):
     assert issues(from_file) == {
         k: (n, [r + 1 for r in rows]) for k, (n, rows) in issues(from_db).items()
     }
+    blank = next(i for i in from_db.quality.issues if i.reason == "blank_value")
+    assert [v for _, v in blank.examples] == ["", ""]  # NULL and NaN shown as empty cells
     tq = from_db.quality.tables["transactions"]
     assert (tq.rows_read, tq.rows_kept) == (8, 5)
 

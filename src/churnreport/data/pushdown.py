@@ -125,7 +125,7 @@ def reduce_in_database(
     def examples(condition, column: str) -> list[tuple[int, object]]:
         found = db.execute(clean.filter(condition).order_by("_row").limit(5)).to_pydict()
         return [
-            (int(r), "" if v is None else v)
+            (int(r), "" if pd.isna(v) else v)  # empty or NaN shown as "", as conform does
             for r, v in zip(found["_row"], found[column], strict=True)
         ]
 
