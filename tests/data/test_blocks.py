@@ -75,6 +75,13 @@ def test_encoding_is_checked_over_the_whole_file_a_chunk_at_a_time(tmp_path, mon
         SourceFile(tmp_path / "b.csv", encoding="utf-8")
 
 
+def test_a_damaged_parquet_file_is_named(tmp_path):
+    path = tmp_path / "t.parquet"
+    path.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(InputError, match="not a readable Parquet file"):
+        SourceFile(path)
+
+
 def test_header_only_file_read_in_blocks_stops(tmp_path):
     path = _csv(tmp_path / "t.csv", "customer_id,date\n")
     with pytest.raises(InputError, match="header but no data rows"):

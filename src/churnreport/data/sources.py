@@ -145,7 +145,12 @@ class SourceFile:
         elif self.suffix in PARQUET_SUFFIXES:
             import pyarrow.parquet as pq
 
-            names = list(pq.ParquetFile(self.path).schema_arrow.names)
+            try:
+                names = list(pq.ParquetFile(self.path).schema_arrow.names)
+            except Exception as exc:  # pyarrow raises several types for a damaged file
+                raise InputError(
+                    self.path, f"not a readable Parquet file ({exc.__class__.__name__})"
+                ) from None
             header_row = -1  # no header line: the first row is row 1
         else:
             raise InputError(
