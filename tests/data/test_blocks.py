@@ -194,6 +194,17 @@ def test_a_bad_value_in_a_late_block_names_its_row(tmp_path, monkeypatch):
         load_dataset(_inactivity_config(tmp_path, tx))
     assert err.value.column == "date"
     assert err.value.rows == [(335, "2024-02-30")]
+    # the count covers the block read when it stopped, and says so
+    assert "1 values are not dates in format ISO8601 (counted in rows 322-385:" in str(err.value)
+    assert "rows after these were not read" in str(err.value)
+
+
+def test_a_bad_value_in_a_single_block_table_has_no_block_note(tmp_path):
+    tx = _transactions()
+    tx.loc[333, "date"] = "2024-02-30"
+    with pytest.raises(InputError, match="not dates") as err:
+        load_dataset(_inactivity_config(tmp_path, tx))
+    assert "counted in rows" not in str(err.value)
 
 
 @pytest.mark.parametrize("blank, stops", [(30, False), (120, True)])

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from churnreport.config import ReportConfig
+from churnreport.data import sources
 from churnreport.data.contract import (
     check_excluded_share,
     conform,
@@ -233,12 +234,27 @@ def _conformed_days(config: ReportConfig, blocks, quality: DataQuality) -> pd.Da
     required = required_columns("transactions", config.churn.definition, set(config.sources))
 
     def conformed():
-        for block in blocks:
+        for i, block in enumerate(blocks):
             record = DataQuality()
-            yield conform(block, "transactions", source, required, record, max_excluded_share=1)
+            try:
+                frame = conform(
+                    block, "transactions", source, required, record, max_excluded_share=1
+                )
+            except InputError as exc:
+                if i == 0 and len(block.frame) < sources.BLOCK_ROWS:  # the table was one block
+                    raise
+                raise _in_block(exc, block.frame.index) from None
+            yield frame
             quality.absorb(record)
 
     return daily_purchases_in_blocks(conformed(), config.engine)
+
+
+def _in_block(exc: InputError, rows: pd.Index) -> InputError:
+    """A block's error saying which rows its count covers (the table is read block by block)."""
+    where = f" (counted in rows {rows[0]:,}-{rows[-1]:,}: the table is checked block by block "
+    where += "and the rows after these were not read)"
+    return InputError(exc.path, exc.problem + where, exc.column, exc.rows, exc.hint)
 
 
 def _file_input(path: Path) -> dict:
