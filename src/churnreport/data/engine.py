@@ -312,10 +312,11 @@ def daily_purchases_in_blocks(
 ) -> pd.DataFrame:
     """:func:`daily_purchases` of a table given in blocks of rows, holding only reduced blocks.
 
-    Each block is reduced to customer-days in the engine as it arrives (kept as Arrow, not
-    pandas); the reduced blocks are then merged there (purchases and amounts summed per
-    customer and day, as one block would give). A file of any length is read this way with
-    one block of raw rows in memory at a time.
+    Each block is reduced to customer-days in the engine as it arrives; the reduced blocks are
+    then merged there (purchases and amounts summed per customer and day, as one block would
+    give). With DuckDB the reduced blocks wait in a temporary Parquet file and the merge runs
+    under a memory cap, spilling to disk (:func:`_bound_memory`); with Spark they wait as Arrow
+    tables. A file of any length is read this way with one block of raw rows in memory.
 
     Parameters
     ----------
@@ -349,7 +350,7 @@ def daily_purchases_in_blocks(
             if spill:
                 writer = writer or pq.ParquetWriter(f"{tmp}/days.parquet", part.schema)
                 writer.write_table(part.cast(writer.schema))
-            parts.append(part if not spill else len(part))
+            parts.append(len(part) if spill else part)  # DuckDB: the rows are in the file
         if not parts:
             cols = [c for c in ("customer_id", "date", "amount") if empty is None or c in empty]
             out = pd.DataFrame(columns=cols) if empty is None else empty[cols]
