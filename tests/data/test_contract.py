@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from churnreport.config import SourceConfig
 from churnreport.data.contract import conform, required_columns
@@ -182,3 +184,34 @@ def test_required_columns_follow_definition():
     assert required_columns("customers", "contract", {"customers", "subscriptions"}) == [
         "customer_id"
     ]
+
+
+def test_whitespace_is_what_python_strips():
+    import sys
+
+    from churnreport.data.contract import WHITESPACE
+
+    assert set(WHITESPACE) == {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(["a", "中", "?", " ", "\t", "\n", "\u3000", "\xa0",
+                                           "\x1c", "\u2028", "\x85", "é", "\x00"])),
+        min_size=1,
+        max_size=20,
+    )
+)  # fmt: skip
+def test_strip_only_where_needed_equals_python_strip(values):
+    from churnreport.data.contract import _strip
+
+    s = pd.Series(values, index=range(3, 3 + len(values)), dtype=object)
+    pd.testing.assert_series_equal(_strip(s), s.str.strip())
+
+
+def test_strip_falls_back_for_text_arrow_cannot_hold():
+    from churnreport.data.contract import _strip
+
+    s = pd.Series([" a\ud800 ", "b "], dtype=object)  # a lone surrogate is not UTF-8
+    assert _strip(s).tolist() == ["a\ud800", "b"]
