@@ -221,14 +221,12 @@ def conform(
         miss = out[canon].isna() & keep
         if miss.any():
             quality.add(
-                Issue(
+                missing_required(
                     table,
                     canon,
-                    "excluded",
-                    "missing_required_value",
+                    mapping[canon],
                     int(miss.sum()),
                     _examples(frame.loc[miss, mapping[canon]]),
-                    f"rows without {canon} ({mapping[canon]}) cannot be analysed",
                 )
             )
             keep &= ~miss
@@ -367,7 +365,7 @@ def check_excluded_share(
     Raises
     ------
     InputError
-        Naming the first exclusion's column and example rows.
+        Naming the column and example rows of the last exclusion recorded.
     """
     excluded = quality.excluded(table)
     if not rows or excluded / rows <= max_excluded_share:
@@ -380,6 +378,82 @@ def check_excluded_share(
         column=mapping.get(first.column or "", first.column),
         rows=first.examples,
         hint="fix the source or map the right column",
+    )
+
+
+def missing_required(table: str, column: str, source_column: str, count: int, examples) -> Issue:
+    """The record of rows excluded for a missing required value (the contract's wording).
+
+    Parameters
+    ----------
+    table, column : str
+        Canonical table and column.
+    source_column : str
+        The column's name in the source, for the reader.
+    count : int
+        Rows excluded.
+    examples : list
+        Up to five (row number, raw value) pairs.
+
+    Returns
+    -------
+    Issue
+    """
+    return Issue(
+        table,
+        column,
+        "excluded",
+        "missing_required_value",
+        count,
+        examples,
+        f"rows without {column} ({source_column}) cannot be analysed",
+    )
+
+
+def blank_values(table: str, column: str, count: int, examples) -> Issue:
+    """The record of empty cells kept as missing values (the contract's wording).
+
+    Parameters
+    ----------
+    table, column : str
+        Canonical table and column.
+    count : int
+        Empty cells.
+    examples : list
+        Up to five (row number, raw value) pairs.
+
+    Returns
+    -------
+    Issue
+    """
+    return Issue(table, column, "note", "blank_value", count, examples,
+                 "empty cells, kept as missing values")  # fmt: skip
+
+
+def not_numbers(path, column: str, count: int, examples) -> InputError:
+    """The error for values of a number column that are not finite numbers.
+
+    Parameters
+    ----------
+    path : Path or str
+        The source.
+    column : str
+        The source column.
+    count : int
+        Values that are not numbers.
+    examples : list
+        Up to five (row number, raw value) pairs.
+
+    Returns
+    -------
+    InputError
+    """
+    return InputError(
+        path,
+        f"{count} values are not numbers",
+        column=column,
+        rows=examples,
+        hint="use a plain number with '.' as decimal point",
     )
 
 
@@ -422,17 +496,7 @@ def _clean_text(
     blank = is_str & (stripped == "")
     empty = blank | s.isna()  # blank text, or cells a spreadsheet reader returned as empty
     if count_blanks and empty.any():
-        quality.add(
-            Issue(
-                table,
-                column,
-                "note",
-                "blank_value",
-                int(empty.sum()),
-                _examples(s[empty]),
-                "empty cells, kept as missing values",
-            )
-        )
+        quality.add(blank_values(table, column, int(empty.sum()), _examples(s[empty])))
     return stripped.mask(token | blank)
 
 
@@ -506,13 +570,7 @@ def _typed(s: pd.Series, kind: str, path, src: str, date_format: str | None) -> 
         num = pd.to_numeric(s, errors="coerce")
         bad = (num.isna() & s.notna()) | np.isinf(num.astype(float))
         if bad.any():
-            raise InputError(
-                path,
-                f"{int(bad.sum())} values are not numbers",
-                column=src,
-                rows=_examples(s[bad]),
-                hint="use a plain number with '.' as decimal point",
-            )
+            raise not_numbers(path, src, int(bad.sum()), _examples(s[bad]))
         return num.astype(float)
     if kind == "date":
         return _parse_dates(s, path, src, date_format)

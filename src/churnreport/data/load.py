@@ -188,13 +188,14 @@ def _read_transactions(config: ReportConfig, quality: DataQuality) -> tuple[pd.D
         connection = config.source_connection("transactions")
         password = os.environ.get(source.password_env)
         with open_database(connection, source.sql, password) as db:
-            days = reduce_in_database(
-                db, source, required, quality, max_excluded_share=config.max_excluded_share
-            )
             label, header, where = db.label, list(db.expr.columns), "database"
             mapping = resolve_mapping(header, "transactions", source, required, label)
+            days = reduce_in_database(
+                db, source, mapping, quality, max_excluded_share=config.max_excluded_share
+            )
             if days is None:  # not typed for the checks in SQL: the contract's, block by block
-                days = _conformed_days(config, db.blocks(list(mapping.values())), quality)
+                blocks = db.blocks(list(mapping.values()))
+                days = _conformed_days(config, source, required, blocks, quality)
                 where = "engine"
         record = {
             "connection": connection,
@@ -209,7 +210,8 @@ def _read_transactions(config: ReportConfig, quality: DataQuality) -> tuple[pd.D
         )
         label, header = path, reader.header
         mapping = resolve_mapping(header, "transactions", source, required, label)
-        days = _conformed_days(config, reader.blocks(list(mapping.values())), quality)
+        blocks = reader.blocks(list(mapping.values()))
+        days = _conformed_days(config, source, required, blocks, quality)
         record = _file_input(path)
     rows = quality.tables["transactions"].rows_read
     check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
@@ -228,10 +230,10 @@ def _read_transactions(config: ReportConfig, quality: DataQuality) -> tuple[pd.D
     return days, record
 
 
-def _conformed_days(config: ReportConfig, blocks, quality: DataQuality) -> pd.DataFrame:
+def _conformed_days(
+    config: ReportConfig, source, required: list[str], blocks, quality: DataQuality
+) -> pd.DataFrame:
     """Conform blocks of raw transactions one at a time and reduce them to customer-days."""
-    source = config.sources["transactions"]
-    required = required_columns("transactions", config.churn.definition, set(config.sources))
 
     def conformed():
         for i, block in enumerate(blocks):

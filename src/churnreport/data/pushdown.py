@@ -16,9 +16,15 @@ from __future__ import annotations
 import pandas as pd
 
 from churnreport.config import SourceConfig
-from churnreport.data.contract import MISSING_TOKENS, check_excluded_share, resolve_mapping
+from churnreport.data.contract import (
+    MISSING_TOKENS,
+    blank_values,
+    check_excluded_share,
+    missing_required,
+    not_numbers,
+)
 from churnreport.data.engine import customer_days, to_frame
-from churnreport.data.quality import DataQuality, Issue, TableQuality
+from churnreport.data.quality import DataQuality, TableQuality
 from churnreport.data.sources import DatabaseTable
 from churnreport.errors import InputError
 
@@ -56,7 +62,7 @@ def typed_in_database(db: DatabaseTable, mapping: dict[str, str], source: Source
 def reduce_in_database(
     db: DatabaseTable,
     source: SourceConfig,
-    required: list[str],
+    mapping: dict[str, str],
     quality: DataQuality,
     *,
     max_excluded_share: float = 0.2,
@@ -74,9 +80,10 @@ def reduce_in_database(
     db : DatabaseTable
         The open transactions table.
     source : SourceConfig
-        Its column mapping.
-    required : list of str
-        Required canonical columns (customer_id, date).
+        Its configuration (value mappings or a date format decline the push-down).
+    mapping : dict
+        Canonical -> source column, resolved against the table's columns
+        (:func:`~churnreport.data.contract.resolve_mapping`).
     quality : DataQuality
         Receives the row accounting and the issues.
     max_excluded_share : float
@@ -91,11 +98,10 @@ def reduce_in_database(
     Raises
     ------
     InputError
-        Missing mapped column, infinite amounts, too many excluded rows, an empty result.
+        Infinite amounts, too many excluded rows, an empty result.
     """
     import ibis
 
-    mapping = resolve_mapping(list(db.expr.columns), TABLE, source, required, db.label)
     if not typed_in_database(db, mapping, source):
         return None
     raw = db.expr.mutate(_row=ibis.row_number() + 1)
@@ -130,27 +136,21 @@ def reduce_in_database(
         ]
 
     if counts.get("inf_amount"):
-        raise InputError(
-            db.label,
-            f"{counts['inf_amount']} values are not numbers",
-            column=mapping["amount"],
-            rows=examples(inf_amount, mapping["amount"]),
-            hint="use a plain number with '.' as decimal point",
+        amount_col = mapping["amount"]
+        raise not_numbers(
+            db.label, amount_col, counts["inf_amount"], examples(inf_amount, amount_col)
         )
     quality.tables[TABLE] = TableQuality(TABLE, db.label, rows_read=counts["rows"])
     if counts.get("no_amount"):
         quality.add(
-            Issue(TABLE, "amount", "note", "blank_value", counts["no_amount"],
-                  examples(no_amount, mapping["amount"]),
-                  "empty cells, kept as missing values")
-        )  # fmt: skip
+            blank_values(
+                TABLE, "amount", counts["no_amount"], examples(no_amount, mapping["amount"])
+            )
+        )
     for key, canon, condition in (("no_id", "customer_id", no_id), ("no_date", "date", no_date)):
         if counts[key]:
-            quality.add(
-                Issue(TABLE, canon, "excluded", "missing_required_value", counts[key],
-                      examples(condition, mapping[canon]),
-                      f"rows without {canon} ({mapping[canon]}) cannot be analysed")
-            )  # fmt: skip
+            src = mapping[canon]
+            quality.add(missing_required(TABLE, canon, src, counts[key], examples(condition, src)))
     check_excluded_share(quality, TABLE, counts["rows"], db.label, mapping, max_excluded_share)
     quality.tables[TABLE].rows_kept = counts["rows"] - quality.excluded(TABLE)
     kept = clean.filter(clean._id.notnull() & clean._date.notnull())
