@@ -162,13 +162,46 @@ def test_postgresql_gives_the_same_report_and_never_writes_the_password(from_fil
             assert PASSWORD.encode() not in path.read_bytes(), path.name
 
 
-def test_a_password_in_the_url_is_refused(tmp_path):
+SECRET = "s3cr3t-Pw"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://u:{SECRET}@localhost/crm",
+        f"postgresql://churn@host/crm?password={SECRET}",
+        f"postgresql://churn@host/crm?sslmode=require&sslpassword={SECRET}",
+        f"postgres://churn@host/crm?PassWord={SECRET}",
+        f"postgresql://churn@host/crm?pass%77ord={SECRET}",
+        f"postgresql://host/crm?dbname=postgresql://u:{SECRET}@h/db",
+        f"postgresql://host/crm?options=-c%20password%3D{SECRET}",
+        f"host=localhost dbname=crm password={SECRET}",
+    ],
+)
+def test_every_form_of_password_in_the_url_is_refused_and_never_echoed(tmp_path, url):
     from churnreport.config import load_config
     from churnreport.errors import ConfigError
 
     cfg = tmp_path / "r.yml"
-    cfg.write_text(
-        "sources: {customers: {sql: customers, connection: 'postgresql://u:pw@localhost/crm'}}\n"
-    )
-    with pytest.raises(ConfigError, match="password_env"):
+    cfg.write_text(yaml.safe_dump({"sources": {"customers": {"sql": "c", "connection": url}}}))
+    with pytest.raises(ConfigError, match="password_env") as refused:
         load_config(cfg)
+    assert SECRET not in str(refused.value)
+    if "?password=" not in url:
+        return
+    # and through the CLI: one ERROR line, exit 2, the secret nowhere
+    res = cli("run", "--config", str(cfg), "--out", str(tmp_path / "out"))
+    assert res.returncode == 2 and SECRET not in res.stderr + res.stdout, res.stderr
+    assert " ERROR exit 2:" in res.stderr and not (tmp_path / "out").exists()
+
+
+def test_connection_strings_are_shown_redacted():
+    from churnreport.config import redact_connection
+
+    assert redact_connection("duckdb:///data/w.duckdb") == "duckdb:///data/w.duckdb"
+    assert redact_connection("postgresql://churn@db:5432/crm?sslmode=require") == (
+        "postgresql://churn@db:5432/crm?sslmode=require"
+    )
+    shown = redact_connection(f"postgresql://u:{SECRET}@db/crm?sslmode=require&password={SECRET}")
+    assert shown == "postgresql://u:***@db/crm?sslmode=require&password=***"
+    assert SECRET not in redact_connection(f"host=db password={SECRET}")

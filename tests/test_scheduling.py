@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
+import psutil
 import pytest
 import yaml
 
+from churnreport import cli as cli_module
 from churnreport.data.sample import write_sample
 from churnreport.errors import ConfigError, RunLocked
 from churnreport.report.history import run_rows
@@ -78,3 +86,126 @@ def test_alerts_exit_4_with_fail_on_alert_and_the_run_is_listed(small):
     # without the flag the same alerts are logged, and the run exits 0
     res = cli("run", "--config", str(alerting), "--no-pdf")
     assert res.returncode == 0 and "alert: churn_rate above" in res.stderr
+
+
+def _start_run(cfg, out):
+    """``churn-report run`` in the background, returned once its notebooks are executing."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "churnreport.cli", "run", "--config", str(cfg), "--no-pdf",
+         "--out", str(out)],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    log = []
+    for line in proc.stderr:
+        log.append(line)
+        if " executing " in line:
+            break
+    assert proc.poll() is None, "".join(log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the kernels are up and cells are running
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        if sum("ipykernel" in " ".join(p.cmdline()) for p in tree if p.is_running()) >= 2:
+            break
+        time.sleep(0.2)
+    time.sleep(1)
+    return proc, psutil.Process(proc.pid).children(recursive=True), log
+
+
+def _gone(procs, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        alive = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not alive:
+            return []
+        time.sleep(0.2)
+    return [(p.pid, p.cmdline()) for p in alive]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_a_killed_run_leaves_no_process_and_no_lock(small, tmp_path, sig):
+    cfg, _ = small
+    proc, tree, log = _start_run(cfg, tmp_path)
+    assert len(tree) >= 3  # workers and their kernels
+    proc.send_signal(sig)
+    rest = proc.stderr.read()
+    code = proc.wait(timeout=60)
+    assert _gone(tree) == []  # no worker or kernel outlives the run
+    if sig == signal.SIGKILL:
+        assert code == -signal.SIGKILL
+    else:  # the same clean-up as Ctrl-C: staging gone, one ERROR line, a documented code
+        assert code == {signal.SIGTERM: 143, signal.SIGINT: 130}[sig], rest
+        errors = [ln for ln in rest.splitlines() if " ERROR " in ln]
+        assert len(errors) == 1 and "nothing was published" in errors[0], rest
+        assert "Traceback" not in rest, rest
+        assert not list(tmp_path.glob(".staging-*"))
+    assert not [p for p in tmp_path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    with run_lock(tmp_path):  # the next run takes the lock at once
+        assert not list(tmp_path.glob(".staging-*"))  # and clears what a SIGKILL left
+
+
+def test_the_run_after_a_sigkill_succeeds(small, tmp_path):
+    cfg, _ = small
+    proc, tree, _ = _start_run(cfg, tmp_path)
+    proc.kill()
+    proc.wait(timeout=60)
+    assert _gone(tree) == []
+    res = cli("run", "--config", str(cfg), "--no-pdf", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "2024-12-31_sample" / "report.html").is_file()
+
+
+def test_a_lock_whose_holder_is_gone_does_not_block(tmp_path):
+    # a stray process kept the locked file open after the run that wrote the record died
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import fcntl, sys, time
+            f = open({str(tmp_path / ".lock")!r}, "a+")
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.write("pid 4194999 start 1 since 2026-01-01T00:00:00+00:00\\n"); f.flush()
+            print("held", flush=True); time.sleep(120)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with run_lock(tmp_path):
+            record = (tmp_path / ".lock").read_text()
+            assert record.startswith("pid ") and "4194999" not in record
+            with pytest.raises(RunLocked):  # a live holder still blocks
+                with run_lock(tmp_path):
+                    pass
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _main(monkeypatch, capsys, exc, *args):
+    def boom(*a, **k):
+        raise exc
+
+    monkeypatch.setattr("churnreport.report.pipeline.run_report", boom)
+    monkeypatch.setattr(sys, "argv", ["churn-report", "run", *args])
+    with pytest.raises(SystemExit) as stop:
+        cli_module.main()
+    return stop.value.code, capsys.readouterr().err
+
+
+def test_a_full_disk_is_one_error_line_and_exit_5(small, monkeypatch, capsys):
+    cfg, _ = small
+    full = OSError(errno.ENOSPC, "No space left on device")
+    full.filename = "/reports/.staging/report.pdf"
+    code, stderr = _main(monkeypatch, capsys, full, "--config", str(cfg), "--no-pdf")
+    assert code == 5
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and LOG_LINE.match(lines[0]), stderr
+    assert " ERROR exit 5: the machine failed the run: No space left on device" in lines[0]
+
+
+def test_an_unexpected_error_is_one_error_line_and_exit_6(small, monkeypatch, capsys):
+    cfg, _ = small
+    code, stderr = _main(monkeypatch, capsys, TypeError("boom"), "--config", str(cfg))
+    assert code == 6
+    lines = stderr.rstrip().splitlines()
+    assert [ln for ln in lines if " ERROR " in ln] == [lines[0]], stderr
+    assert "unexpected error TypeError: boom" in lines[0]
+    assert all(ln.startswith("  ") for ln in lines[1:])  # the traceback, indented under it

@@ -2,14 +2,20 @@
 
 Exit codes: 0 ok; 1 a notebook failed (executed copy kept under <output>/_failed/<run id>/);
 2 bad config or input (nothing written); 3 another run holds the output directory's lock;
-4 the run succeeded and raised alerts, with ``--fail-on-alert``.
+4 the run succeeded and raised alerts, with ``--fail-on-alert``; 5 the machine failed the run
+(disk full, out of memory, an input/output error); 6 an unexpected internal error (a bug: the
+traceback follows its ERROR line); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every
+failure writes exactly one ERROR line; nothing is published and no process is left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
+import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -199,12 +205,51 @@ def sample(
     err.print(f"sample written: {path}")
 
 
+#: Exit codes of failures that are not a ChurnReportError (see the module docstring).
+EXIT_MACHINE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED = 5, 6, 130, 143
+
+
+def _machine_problem(exc: BaseException) -> str | None:
+    """One sentence for a failure of the machine rather than of the data or the code."""
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    if isinstance(exc, OSError) and exc.errno in (
+        errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EMFILE, errno.ENFILE
+    ):  # fmt: skip
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}"
+    return None
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: one ERROR line and a documented exit code for any failure."""
+    from churnreport.report.runner import Terminated, raise_terminated
+
+    # both signals take one road: the workers stop, the staging folder goes, the lock is freed
+    signal.signal(signal.SIGTERM, raise_terminated)
+    signal.signal(signal.SIGINT, raise_terminated)
     try:
         app()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except Terminated as stop:
+        if stop.signum == signal.SIGINT:
+            code, what = EXIT_INTERRUPTED, "interrupted (Ctrl-C)"
+        else:
+            code, what = EXIT_TERMINATED, "terminated (SIGTERM)"
+        _log(f"exit {code}: {what}; nothing was published", "ERROR")
+        sys.exit(code)
+    except Exception as exc:  # noqa: BLE001 (the last line of defence: one ERROR line, a code)
+        problem = _machine_problem(exc)
+        if problem is not None:
+            _log(f"exit {EXIT_MACHINE}: the machine failed the run: {problem}", "ERROR")
+            sys.exit(EXIT_MACHINE)
+        _log(
+            f"exit {EXIT_INTERNAL}: unexpected error {type(exc).__name__}: {exc} "
+            "(a bug in churnreport; please report it with the traceback below)",
+            "ERROR",
+        )
+        for line in traceback.format_exc().rstrip().splitlines():
+            err.print(f"  {line}", markup=False, soft_wrap=True, highlight=False)
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ the config file, so a config can be moved together with its data.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -20,6 +22,79 @@ TABLES = ("customers", "subscriptions", "transactions", "tickets", "staff", "chu
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+#: URL schemes a database source may use (through Ibis).
+_DB_SCHEMES = ("postgresql", "postgres", "duckdb")
+#: Query parameters that hold a secret or point libpq at one in the URL itself.
+_SECRET_WORDS = re.compile(r"pass|pwd|secret|token|credential", re.IGNORECASE)
+
+
+def connection_secret(url: str) -> str | None:
+    """What secret a database URL carries, or None.
+
+    A secret is refused in every form libpq or Ibis would take it: a password in the user part
+    (``user:pw@host``), a query parameter such as ``password``, ``sslpassword`` (or any name
+    with pass/pwd/secret/token/credential, percent-encoded or not), a ``dbname`` or
+    ``options`` value that is itself a connection string with a password, or a keyword/value
+    string (``host=... password=...``) instead of a URL.
+
+    Parameters
+    ----------
+    url : str
+        The ``connection`` value of a source.
+
+    Returns
+    -------
+    str or None
+        A short description of the secret's place (never the secret itself).
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in _DB_SCHEMES:
+        if _SECRET_WORDS.search(url):
+            return "a password keyword in a connection string"
+        return None
+    if parts.password is not None or ":" in (parts.netloc.rpartition("@")[0]):
+        return "a password in the user part"
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if _SECRET_WORDS.search(key):
+            return f"the query parameter '{key}'"
+        if _SECRET_WORDS.search(value) or "@" in value:
+            nested = connection_secret(value) if "://" in value else None
+            if nested or "=" in value:
+                return f"a connection string in the query parameter '{key}'"
+    if parts.fragment:
+        return "a '#' fragment"
+    return None
+
+
+def redact_connection(url: str) -> str:
+    """A database URL as it may be shown: no user password, secret-like query values masked.
+
+    Parameters
+    ----------
+    url : str
+        A connection URL.
+
+    Returns
+    -------
+    str
+        The URL with ``***`` in place of any password or secret-like parameter value.
+    """
+    if connection_secret(url) is None:
+        return url
+    out = url.split("#", 1)[0]
+    out = re.sub(r"(//[^/@:?#]*):[^@/?#]*@", r"\1:***@", out)  # user:password@
+
+    def _param(m: re.Match) -> str:
+        key, value = unquote(m.group(2)), unquote(m.group(3))
+        secret = _SECRET_WORDS.search(key) or _SECRET_WORDS.search(value) or "@" in value
+        return f"{m.group(1)}{m.group(2)}=***" if secret else m.group(0)
+
+    out = re.sub(r"([?&])([^=&]*)=([^&]*)", _param, out)
+    # keyword/value strings: password=... and the like
+    return re.sub(r"(\w*(?:pass|pwd|secret|token|credential)\w*\s*=\s*)\S+", r"\1***", out,
+                  flags=re.IGNORECASE)  # fmt: skip
 
 
 class SourceConfig(_Strict):
@@ -67,12 +142,13 @@ class SourceConfig(_Strict):
             raise ValueError("give either 'path' (a file) or 'sql' with 'connection' (a database)")
         if self.sql is not None and not self.connection:
             raise ValueError("'sql' needs a 'connection' URL")
-        if self.connection and "@" in self.connection.split("//", 1)[-1].split("/", 1)[0]:
-            userinfo = self.connection.split("//", 1)[-1].split("@", 1)[0]
-            if ":" in userinfo:
+        if self.connection:
+            problem = connection_secret(self.connection)
+            if problem:
                 raise ValueError(
-                    "put the database password in an environment variable (password_env), "
-                    "not in the connection URL"
+                    f"the connection URL carries a secret ({problem}); put the database "
+                    "password in an environment variable (password_env, default "
+                    "CHURN_DB_PASSWORD), never in the URL"
                 )
         return self
 
@@ -269,7 +345,7 @@ class ReportConfig(_Strict):
         path = self.source_path(table)
         if path is not None:
             return str(path)
-        return f"{self.source_connection(table)} [{self.sources[table].sql}]"
+        return f"{redact_connection(self.source_connection(table))} [{self.sources[table].sql}]"
 
     def driver_attributes(self) -> list[str]:
         """Customer attributes for the driver model: the usual segment columns, the configured

@@ -111,34 +111,93 @@ def command_line() -> str:
     return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
 
 
+def _process_start(pid: int) -> str | None:
+    """The start time of process ``pid`` (clock ticks since boot, from /proc), None when no
+    such process exists; with the pid it names one process even after pids are reused."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return "unknown"
+        return "unknown"  # alive, no /proc (not Linux)
+    return stat.rpartition(")")[2].split()[19]  # field 22, after the command in parentheses
+
+
+def _holder_gone(record: str) -> bool:
+    """True when the lock record names a process that no longer exists."""
+    fields = record.split()
+    if len(fields) < 2 or fields[0] != "pid" or not fields[1].isdigit():
+        return False
+    started = _process_start(int(fields[1]))
+    if started is None:
+        return True
+    recorded = fields[fields.index("start") + 1] if "start" in fields[:-1] else None
+    return recorded not in (None, "unknown") and started not in ("unknown", recorded)
+
+
+def _open_locked(path: Path):
+    """Open ``path`` and hold an exclusive flock on it; None when another process holds it.
+
+    The file is opened close-on-exec (Python's default) and worker processes are spawned,
+    not forked, so no other process ever shares the lock.
+    """
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held open by the caller)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    try:
+        same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+    except FileNotFoundError:
+        same = False
+    if not same:  # a stale lock was broken and replaced after we opened it: try again
+        handle.close()
+        return _open_locked(path)
+    return handle
+
+
 @contextmanager
 def run_lock(output_dir: Path) -> Iterator[None]:
     """Hold ``<output_dir>/.lock`` for a run; a second run on the same directory gets
     :class:`RunLocked` (exit 3). Leftovers of a run that was killed (hidden staging and
     old-run directories) are removed once the lock is held, as no other run can own them.
+
+    The lock is an flock, released by the kernel when its holder ends however it ends. A lock
+    still held while the process its record names is gone (a process that inherited the file
+    outlived the run) does not block: the file is replaced under a short guard lock and the
+    new run goes on.
     """
+    path = output_dir / ".lock"
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(output_dir / ".lock", "a+", encoding="utf-8")  # noqa: SIM115 (held open)
+        with open(output_dir / ".lock.guard", "a", encoding="utf-8") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)  # held for microseconds, never during a run
+            handle = _open_locked(path)
+            if handle is None:
+                holder = path.read_text(encoding="utf-8").strip() or "unknown process"
+                if not _holder_gone(holder):
+                    raise RunLocked(
+                        f"another churn-report run is writing to {output_dir} ({holder}); "
+                        "wait for it to finish and run again"
+                    )
+                path.unlink()  # the holder is gone; whoever still has the old file keeps it
+                handle = _open_locked(path)
+                if handle is None:
+                    raise RunLocked(f"could not take the lock {path}; run again")
     except OSError as exc:
         raise ConfigError(
             f"output directory {output_dir} is not writable: {exc.strerror}"
         ) from None
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown process"
-        handle.close()
-        raise RunLocked(
-            f"another churn-report run is writing to {output_dir} ({holder}); "
-            "wait for it to finish and run again"
-        ) from None
-    try:
         handle.seek(0)
         handle.truncate()
         started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        handle.write(f"pid {os.getpid()} since {started}\n")
+        handle.write(f"pid {os.getpid()} start {_process_start(os.getpid())} since {started}\n")
         handle.flush()
         for leftover in output_dir.glob(".staging-*"):
             shutil.rmtree(leftover, ignore_errors=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
+import signal
 import tempfile
 import time
 from collections.abc import Callable
@@ -46,6 +49,91 @@ def _ipc_kernel_manager(socket_dir: Path):
             await super()._async_interrupt_kernel()
 
     return IPCKernelManager
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+#: Seconds a worker gets to shut its kernel down after SIGTERM before it is killed.
+_STOP_GRACE = 10
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGINT (Ctrl-C) arrived: stop the work and clean up (a BaseException, so no
+    ``except Exception`` on the way swallows it).
+
+    Attributes
+    ----------
+    signum : int
+        The signal.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    """A signal handler that turns the signal into :class:`Terminated`."""
+    raise Terminated(signum)
+
+
+def _worker_start(parent: int) -> None:
+    """Initialise a worker process: it dies with the run that started it.
+
+    The operating system sends SIGTERM to the worker when its parent ends, however it ends
+    (SIGKILL included); the worker kills its kernel and leaves. Ctrl-C reaches the whole process group: the workers ignore it
+    and the parent stops them, one road for both signals.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_terminated)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the parent still stops its workers
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _execute_in_worker(*args) -> NotebookResult:
+    """:func:`execute_one` in a worker; on SIGTERM the worker leaves at once (its temporary
+    socket folder removed on the way), and the kernel, polling its parent, follows."""
+    try:
+        return execute_one(*args)
+    except Terminated:
+        os._exit(128 + signal.SIGTERM)
+
+
+def _worker_terminated(signum: int, frame: object) -> None:
+    """A worker's SIGTERM handler: the kernel, mid-cell, is killed first (before its socket
+    folder goes, so it has nothing to fail on), then :class:`Terminated` unwinds the worker."""
+    _kill_children()
+    raise Terminated(signum)
+
+
+def _kill_children() -> None:
+    """SIGKILL this process's child processes (Linux /proc; elsewhere the kernel's own parent
+    polling ends it a moment later)."""
+    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM every worker of ``pool`` (each shuts its kernel down), SIGKILL what is left."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + _STOP_GRACE
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1)
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass(frozen=True)
@@ -183,9 +271,19 @@ def execute_notebooks(
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = max(1, min(workers or os.cpu_count() or 1, len(notebooks)))
     results: dict[str, NotebookResult] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawned, not forked: a worker starts from a fresh interpreter and inherits no open file
+    # of this process (the run lock above all), and it dies with this process (_worker_start)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_start,
+        initargs=(os.getpid(),),
+    )
+    try:
         futures = [
-            pool.submit(execute_one, nb, out_dir / nb.name, parameters, cell_timeout, kernel_name)
+            pool.submit(
+                _execute_in_worker, nb, out_dir / nb.name, parameters, cell_timeout, kernel_name
+            )
             for nb in notebooks
         ]
         for fut in as_completed(futures):
@@ -193,4 +291,8 @@ def execute_notebooks(
             results[res.name] = res
             if on_done:
                 on_done(res)
+    except BaseException:  # Ctrl-C, SIGTERM, a callback's error: no worker outlives the run
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     return [results[nb.name] for nb in notebooks]
