@@ -101,8 +101,9 @@ def run(
                         progress.update(task, description="notebooks", total=len(payload))
                 elif kind == "done":
                     mark = f"failed: {payload.error}" if payload.error else "ok"
+                    # a failed notebook is a WARNING here: the run's one ERROR line follows
                     _log(f"notebook {payload.name} {mark} ({payload.seconds:.1f}s)",
-                         "ERROR" if payload.error else "INFO")  # fmt: skip
+                         "WARNING" if payload.error else "INFO")  # fmt: skip
                     if progress:
                         progress.advance(task)
                 elif kind == "warning":
