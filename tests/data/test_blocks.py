@@ -220,3 +220,48 @@ def test_excluded_share_is_judged_on_the_whole_file(tmp_path, monkeypatch, blank
     else:
         ds = load_dataset(cfg)
         assert ds.quality.excluded("transactions") == blank + 2  # and rows 150, 390
+
+
+def test_time_zone_aware_parquet_read_in_blocks_gives_the_days_of_one_read(tmp_path, monkeypatch):
+    tx = _transactions().drop(columns="order")
+    tx = tx[tx["customer_id"] != ""].reset_index(drop=True)
+    # 23:30 in Shanghai is 15:30 UTC: the stored zone's (Shanghai's) calendar day counts
+    tx["date"] = (pd.to_datetime(tx["date"]) + pd.Timedelta(hours=23, minutes=30)).dt.tz_localize(
+        "Asia/Shanghai"
+    )
+    tx["amount"] = pd.to_numeric(tx["amount"], errors="coerce")
+    tx.to_parquet(tmp_path / "transactions.parquet", index=False)
+    cfg = {
+        "name": "tz",
+        "as_of": "2024-12-31",
+        "churn": {"definition": "inactivity", "inactivity_days": 60},
+        "sources": {"transactions": {"path": "transactions.parquet"}},
+    }
+    (tmp_path / "report.yml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    whole = load_dataset(load_config(tmp_path / "report.yml"))
+    monkeypatch.setattr(sources_module, "BLOCK_ROWS", 64)
+    blocked = load_dataset(load_config(tmp_path / "report.yml"))
+    pd.testing.assert_frame_equal(blocked.tables["transactions"], whole.tables["transactions"])
+    days = whole.tables["transactions"]["date"]
+    assert set(days) == set(tx["date"].dt.tz_localize(None).dt.normalize())
+
+
+def test_ids_of_a_table_read_in_blocks_match_by_number_with_rows_of_the_file(tmp_path, monkeypatch):
+    tx = _transactions()
+    tx = tx[tx["customer_id"] != ""].reset_index(drop=True)
+    tx["customer_id"] = tx["customer_id"].str[1:].astype(int).astype(str)  # C07 -> 7
+    tx.loc[300, "customer_id"] = "777"  # one unknown customer, in a late block
+    ids = sorted({f"{int(i):04d}" for i in tx["customer_id"] if i != "777"})
+    pd.DataFrame({"customer_id": ids}).to_csv(tmp_path / "customers.csv", index=False)
+    monkeypatch.setattr(sources_module, "BLOCK_ROWS", 64)
+    cfg = _inactivity_config(tmp_path, tx, **{})
+    cfg.sources["customers"] = cfg.sources["transactions"].model_copy(
+        update={"path": tmp_path / "customers.csv"}
+    )
+    ds = load_dataset(cfg)
+    issues = {i.reason: i for i in ds.quality.issues if i.table == "transactions"}
+    assert issues["id_matched_by_number"].count == len(tx) - 1
+    row, text = issues["id_matched_by_number"].examples[0]
+    assert row == 2 and text == f"{tx.loc[0, 'customer_id']} -> {int(tx.loc[0, 'customer_id']):04d}"
+    assert issues["unknown_customer"].examples == [(302, "777")]  # its row in the file
+    assert set(ds.customers["customer_id"]) == {*ids, "777"}

@@ -49,13 +49,67 @@ def base_customers(n: int = 60) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def base_transactions() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "customer_id": ["C000", "C000", "C001", "C002"],
-            "date": ["2023-01-05", "2023-02-05", "2023-01-10", "2023-01-20"],
-            "amount": ["10", "10", "20", "30"],
-        }
+def base_transactions(ids: Callable[[int], str] = lambda i: f"C{i:03d}") -> pd.DataFrame:
+    """Two purchases per base customer: one in 2023 and one in December 2024."""
+    rows = []
+    for i in range(60):
+        first = dt.date(2023, 1, 5) + dt.timedelta(days=7 * i)
+        for day in (first, dt.date(2024, 12, 1 + i % 28)):
+            rows.append({"customer_id": ids(i), "date": day.isoformat(), "amount": f"{10 + i}"})
+    return pd.DataFrame(rows)
+
+
+def _drop_rows(frame: pd.DataFrame, rows) -> pd.DataFrame:
+    return frame.drop(index=rows).reset_index(drop=True)
+
+
+def write_tz_parquet(tmp: Path) -> dict:
+    """customers.parquet (Europe/Berlin timestamps) and transactions.parquet (UTC timestamps)."""
+    c = base_customers()
+    berlin = "Europe/Berlin"
+    # 23:30 UTC on Dec 31 is 00:30 on Jan 1 in Berlin: the Berlin calendar day counts
+    start = pd.to_datetime(c["start_date"]) - pd.Timedelta(minutes=30)
+    c["start_date"] = start.dt.tz_localize("UTC").dt.tz_convert(berlin)
+    end = pd.to_datetime(c["end_date"].replace("", None))
+    c["end_date"] = end.dt.tz_localize(berlin)
+    c.to_parquet(tmp / "customers_tz.parquet", index=False)
+    tx = base_transactions()
+    tx["date"] = pd.to_datetime(tx["date"]).dt.tz_localize("UTC") + pd.Timedelta(hours=23)
+    tx["amount"] = tx["amount"].astype(float)
+    tx.to_parquet(tmp / "transactions.parquet", index=False)
+    return {
+        "customers": {"path": "customers_tz.parquet"},
+        "transactions": {"path": "transactions.parquet"},
+    }
+
+
+def _tz_expected(ds) -> bool:
+    c = ds.customers.set_index("customer_id")
+    tx = ds.tables["transactions"]
+    return (
+        c.loc["C000", "start_date"] == pd.Timestamp("2023-01-01")  # Berlin's day, not UTC's
+        and c["end_date"].notna().sum() > 0
+        and tx["date"].min() == pd.Timestamp("2023-01-05")  # UTC's day
+        and ds.quality.tables["transactions"].rows_kept == 120
+    )
+
+
+def _masked_rows(result) -> bool:
+    assert isinstance(result, InputError), result
+    assert result.rows and all(v == "(masked)" for _, v in result.rows), result.rows
+    assert [r for r, _ in result.rows] == [6], result.rows  # row numbers kept
+    assert "2024-13-45" not in str(result)
+    return True
+
+
+def _matched_by_number(ds) -> bool:
+    issues = {(i.table, i.reason): i for i in ds.quality.issues}
+    by_number = issues["transactions", "id_matched_by_number"]
+    return (
+        by_number.count == 120
+        and by_number.examples[0] == (2, "1 -> 000001")
+        and ("customers", "no_activity") not in issues
+        and set(ds.tables["transactions"]["customer_id"]) == set(ds.customers["customer_id"])
     )
 
 
@@ -86,6 +140,8 @@ def _write(case: Case, tmp: Path) -> Path:
         path.write_text(data, encoding=case.encoding)
     elif case.suffix == ".xlsx":
         data.to_excel(path, index=False)
+    elif case.suffix == ".parquet":
+        data.to_parquet(path, index=False)
     else:
         path.write_bytes(data.to_csv(index=False).encode(case.encoding))
     cfg = {"name": "cat", "as_of": AS_OF, "sources": {"customers": {"path": path.name}}}
@@ -288,7 +344,7 @@ CASES = [
          expect=_stop("not numbers", "monthly_revenue", rows=True)),
     Case("negative-amount", "a negative transaction amount (refund)", "ok",
          "kept: refunds lower the spend", config={"churn": {"definition": "inactivity"}},
-         extra={"transactions": base_transactions().assign(amount=["10", "-10", "20", "30"])},
+         extra={"transactions": _set("amount", 1, "-10")(base_transactions())},
          expect=_ok(lambda ds: ds.tables["transactions"]["amount"].min() == -10)),
     Case("question-mark", "'?' placeholders in a column", "note",
          "read as missing and counted", customers=_set("plan", [1, 2, 3], "?"),
@@ -372,12 +428,12 @@ CASES = [
          expect=_ok(lambda ds: " basic" not in set(ds.customers["plan"].dropna()))),
     Case("orphan-transactions", "transactions of ids missing from customers", "note",
          "kept with empty attributes and counted", config={"churn": {"definition": "inactivity"}},
-         extra={"transactions": base_transactions().assign(customer_id=["C000", "C000", "X1", "C002"])},
+         extra={"transactions": _set("customer_id", 2, "X1")(base_transactions())},
          expect=_note("activity_without_customer_row", 1)),
     Case("no-activity", "customers without any purchase (inactivity definition)", "note",
          "never active: excluded and counted", config={"churn": {"definition": "inactivity"}},
-         extra={"transactions": base_transactions()},
-         expect=_note("no_activity", 57)),
+         extra={"transactions": _drop_rows(base_transactions(), range(6))},
+         expect=_note("no_activity", 3)),
     Case("bad-staff-date", "an unparsable account-manager leaving date", "stop",
          "names the staff file, column and rows",
          extra={"staff": pd.DataFrame({"account_manager": ["A"], "left_date": ["soon"]})},
@@ -393,7 +449,86 @@ CASES = [
          "read, checked and reduced to purchases per customer and day in blocks of 500,000 rows, "
          "never whole (only mapped columns parsed); exclusions counted across blocks",
          write=write_large_transactions, in_blocks=True, expect=_ok(_large_expected)),
+    Case("ids-leading-zeros", "customer ids 000058 in customers, 58 in transactions", "note",
+         "matched by number, only where one-to-one (the number is one customer and written one "
+         "way in the table); counted with examples (58 -> 000058); never by any other rule",
+         customers=lambda c: c.assign(customer_id=[f"{i + 1:06d}" for i in range(len(c))]),
+         config={"churn": {"definition": "inactivity"}},
+         extra={"transactions": base_transactions(lambda i: str(i + 1))},
+         expect=_ok(_matched_by_number)),
+    Case("ids-decimal", "ids written as decimals by a spreadsheet (17.0 for 17)", "note",
+         "read as whole numbers when every id of the column is one; counted",
+         customers=lambda c: c.assign(customer_id=[str(i + 1) for i in range(len(c))]),
+         config={"churn": {"definition": "inactivity"}},
+         extra={"transactions": base_transactions(lambda i: f"{i + 1}.0")},
+         expect=_note("id_written_as_decimal", 120, table="transactions", customers=60)),
+    Case("ids-not-matching", "transactions whose ids are written differently (K000 for C000)",
+         "stop", "fewer than half the rows match a customer: names the file, the column, "
+         "example ids and how the customers' ids look",
+         extra={"transactions": base_transactions(lambda i: f"K{i:03d}")},
+         expect=_stop("only 0 of 120 rows", "customer_id", rows=True)),
+    Case("unknown-customer", "tickets of customers missing from customers", "note",
+         "excluded (they cannot be related to a customer); counted with their share of the "
+         "table; max_excluded_share applies",
+         write=lambda tmp: _write_tickets(tmp, unknown=2),
+         expect=_note("unknown_customer", 2, table="tickets")),
+    Case("unknown-customer-share", "a quarter of the transactions of unknown customers", "stop",
+         "more than max_excluded_share of the table excluded: stops, naming the ids",
+         extra={"transactions": _set("customer_id", slice(0, 29), "X1")(base_transactions())},
+         expect=_stop("30 unknown customer", "customer_id", rows=True)),
+    Case("customers-without-activity", "most customers without any purchase (inactivity)",
+         "stop", "more than max_excluded_share of the customers excluded: stops, naming them",
+         config={"churn": {"definition": "inactivity"}},
+         extra={"transactions": _drop_rows(base_transactions(), range(60))},
+         expect=_stop("30 of 60 customers have no purchase", "customer_id", rows=True)),
+    Case("timezone-parquet", "time-zone-aware Parquet timestamps (Europe/Berlin customers, UTC "
+         "transactions)", "ok", "the calendar day in the stored zone is used (its wall clock, "
+         "as for text with an offset), whole file and block by block",
+         write=write_tz_parquet,
+         expect=_ok(_tz_expected)),
+    Case("missing-segment", "segments names a column the customers table lacks", "stop",
+         "lists the customers table's columns (same for drivers.include)",
+         config={"segments": ["plan", "tier"]}, expect=_stop("segments: column\\(s\\) \\['tier'\\]")),
+    Case("missing-driver", "drivers.include names a column the customers table lacks", "stop",
+         "lists the customers table's columns",
+         config={"drivers": {"include": ["plan", "nps"]}},
+         expect=_stop("drivers.include: column\\(s\\) \\['nps'\\].*'plan'")),
+    Case("open-end-9999", "9999-12-31 (or 9999-12-31 00:00:00) as an open end date", "note",
+         "read as open (no end: active), counted; any date past 2262 is such a marker, "
+         "2099-12-31 is a real date after the report date (end reopened)",
+         customers=_set("end_date", [0, 3], ["9999-12-31", "9999-12-31 00:00:00"]),
+         expect=_note("far_future_date", 2, customers=60)),
+    Case("placeholder-start", "placeholder start dates (1900-01-01, Excel's 1899-12-30, "
+         "1970-01-01)", "note", "read as missing: the rows are excluded (a start is needed) and "
+         "counted with examples; an end date that is a placeholder is open",
+         customers=_set("start_date", [1, 2, 4], ["1900-01-01", "1899-12-30", "1970-01-01"]),
+         expect=_note("placeholder_date", 3, customers=57)),
+    Case("non-positive-revenue", "zero or negative monthly revenue", "note",
+         "kept as given (a free or credited account), counted with examples",
+         customers=_set("monthly_revenue", [1, 2], ["0", "-5"]),
+         expect=_note("non_positive_revenue", 2, customers=60)),
+    Case("as-of-future", "as_of after today (2099-01-31)", "stop",
+         "names as_of and today", config={"as_of": "2099-01-31"},
+         expect=_stop("after today")),
+    Case("as-of-beyond-data", "as_of more than one period after the latest purchase "
+         "(inactivity)", "stop", "names the latest purchase date and the latest usable as_of; "
+         "contract data has no such limit (a quiet book is complete)",
+         config={"churn": {"definition": "inactivity"}, "as_of": "2025-06-30"},
+         extra={"transactions": base_transactions()},
+         expect=_stop("latest purchase in the data \\(2024-12-28")),
+    Case("pii-mask-errors", "an error's example rows with pii: mask", "stop",
+         "values shown as (masked), row numbers kept", config={"pii": "mask"},
+         customers=_set("start_date", 4, "2024-13-45"), expect=_masked_rows),
 ]  # fmt: skip
+
+
+def _write_tickets(tmp: Path, unknown: int) -> dict:
+    ids = [f"C{i:03d}" for i in range(20)]
+    ids[:unknown] = [f"X{i}" for i in range(unknown)]
+    pd.DataFrame({"customer_id": ids, "opened_at": "2024-03-01", "category": "billing"}).to_csv(
+        tmp / "tickets.csv", index=False
+    )
+    return {"tickets": {"path": "tickets.csv"}}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -419,6 +554,13 @@ def test_catalogue_case(case, tmp_path, monkeypatch):
         assert len(sizes) > 1 and max(sizes) <= BLOCK_ROWS, sizes
 
 
+def test_pii_mask_hides_the_data_quality_examples_too(tmp_path):
+    case = Case("mask", "", "note", "", customers=_set("plan", [1, 2], "?"), config={"pii": "mask"})
+    ds = load_dataset(load_config(_write(case, tmp_path)))
+    (issue,) = [i for i in ds.quality.issues if i.reason == "missing_token"]
+    assert issue.examples == [(3, "(masked)"), (4, "(masked)")]
+
+
 def test_catalogue_has_enough_rows_and_the_doc_is_current():
     assert len(CASES) >= 40
     assert len({c.id for c in CASES}) == len(CASES)
@@ -441,7 +583,56 @@ def render_doc() -> str:
     for i, c in enumerate(CASES, start=1):
         cells = [str(i), f"`{c.id}`", c.problem, f"**{c.outcome}**", c.behaviour]
         lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + DECISIONS) + "\n"
+
+
+#: Why the harder rows decide as they do (rendered below the table).
+DECISIONS = """
+## Decisions behind some rows
+
+**Ids across tables** (`ids-*`, `unknown-customer*`; data/keys.py). Ids are text in every
+table, so `58`, `000058` and `C58` are three ids; a column whose ids are all whole numbers
+written as decimals (`17.0`, what a spreadsheet or pandas writes for a numeric column with
+blanks) is read as `17`, counted. Ids of digits that differ only by leading zeros are matched
+by their number, because that is what an export dropping (or adding) the zeros does, and the
+alternative, stopping, would make the user rewrite a file whose meaning is not in doubt. It is
+done only where it is one-to-one: the number is exactly one customer in the customers table
+(not both `58` and `058` there) and the table itself writes that number one way only (not
+both `58` and `000058`); every such id is counted in the data-quality record with examples
+(`row 2: 1 -> 000001`). Anything else (another prefix, case, spaces inside) is never guessed.
+Then each table's rows whose customer is still unknown are counted with their share of the
+table (data_quality.json `share`): kept where they make customers of their own (transactions
+under the inactivity definition, subscriptions), excluded elsewhere (tickets, churn events,
+transactions that feed only the early-warning features), where `max_excluded_share` applies.
+A table of which fewer than half the rows match stops the run whatever `max_excluded_share`
+says: its ids are written differently and every figure drawn from it would be wrong. The
+customers table is held to `max_excluded_share` too: customers without any purchase
+(inactivity) or subscription in the data count as excluded (those starting after the report
+date do not: they are only later).
+
+**Time-zone-aware timestamps** (`timezone-parquet`). A value stored with a zone counts on the
+calendar day of that zone (its wall clock): a Europe/Berlin column on Berlin's day, a UTC
+column on UTC's, the same rule as for text with an offset (`timezone-dates`). The exporting
+system chose the zone; converting everything to UTC would move late-evening events of
+eastern zones to the previous day.
+
+**Far-future and placeholder dates** (`open-end-9999`, `placeholder-start`). A date past 2262
+(9999-12-31, 3000-01-01, with or without a time) cannot be a real event and is the common
+"no end" marker: read as no date, so an end is open. A date in range such as 2099-12-31 stays
+a date: as an end it lies after the report date and is reopened like any future end
+(`future-end`), so the result is the same without guessing which far dates are markers.
+1900-01-01 (the spreadsheet and SQL Server default), 1899-12-30/31 (Excel's day zero),
+1970-01-01 (the Unix epoch) and any date before 1678 (0001-01-01) are placeholders for an
+unknown date: read as missing and counted with examples. A start date is needed to place a
+customer in time, so such rows are excluded (like a blank start), not kept with a start a
+century early that would distort tenure, cohorts and survival.
+
+**The report date** (`as-of-future`, `as-of-beyond-data`). A configured as_of after today
+stops. With the inactivity definition it may also lie at most one period after the period of
+the latest purchase: later, every customer would lapse for want of data, not of purchases.
+Contract data has no such horizon, since a book in which nobody joined or left for months is
+complete and its customers without an end date are active.
+""".splitlines()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from churnreport.config import SourceConfig
-from churnreport.data.contract import conform, required_columns
+from churnreport.data.contract import _integral_ids, _parse_dates, conform, required_columns
 from churnreport.data.quality import DataQuality
 from churnreport.data.sources import read_source
 from churnreport.errors import InputError
@@ -215,3 +216,76 @@ def test_strip_falls_back_for_text_arrow_cannot_hold():
 
     s = pd.Series([" a\ud800 ", "b "], dtype=object)  # a lone surrogate is not UTF-8
     assert _strip(s).tolist() == ["a\ud800", "b"]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
+def test_far_future_and_placeholder_date_cells_are_read_as_missing_and_counted(tmp_path, suffix):
+    # cells typed as dates by the file (Excel datetimes, Parquet date32), not text
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "start": [dt.date(2023, 1, 2), dt.date(1899, 12, 30), dt.date(2023, 3, 1),
+                      dt.date(1, 1, 1)],
+            "end": [dt.date(9999, 12, 31), None, dt.date(2024, 1, 5), None],
+        }
+    )  # fmt: skip
+    path = tmp_path / f"c{suffix}"
+    frame.to_excel(path, index=False) if suffix == ".xlsx" else frame.to_parquet(path)
+    columns = {"customer_id": "id", "start_date": "start", "end_date": "end"}
+    out, q = _conform(path, definition="contract", max_excluded_share=0.5, columns=columns)
+    assert out["customer_id"].tolist() == ["a", "c"]  # b and d: placeholder starts, excluded
+    assert out["end_date"].isna().tolist() == [True, False]  # 9999-12-31: open
+    kinds = {(i.column, i.reason): i.count for i in q.issues}
+    assert kinds["end_date", "far_future_date"] == 1
+    assert kinds["start_date", "placeholder_date"] == 2
+    assert kinds["start_date", "missing_required_value"] == 2
+
+
+def test_time_zone_aware_cells_count_on_their_own_calendar_day(tmp_path):
+    utc = pd.Timestamp("2024-03-31 23:30", tz="UTC")
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "berlin": [utc.tz_convert("Europe/Berlin"), utc.tz_convert("Europe/Berlin")],
+            "utc": [utc, utc],
+        }
+    )
+    frame.to_parquet(tmp_path / "c.parquet")
+    for column, day in (("berlin", "2024-04-01"), ("utc", "2024-03-31")):
+        columns = {"customer_id": "id", "start_date": column}
+        out, _ = _conform(tmp_path / "c.parquet", definition="contract", columns=columns)
+        assert (out["start_date"] == pd.Timestamp(day)).all(), (column, out["start_date"])
+        assert out["start_date"].dtype == "datetime64[ns]"
+    # an object column of timestamps in different zones (as a spreadsheet reader may give)
+    mixed = pd.Series([utc, utc.tz_convert("Asia/Shanghai"), pd.Timestamp("2024-01-02")])
+    days, _, _ = _parse_dates(mixed.astype(object), "p", "c", None)
+    assert days.astype(str).tolist() == ["2024-03-31", "2024-04-01", "2024-01-02"]
+
+
+def test_text_far_future_markers_in_any_format_and_2099_stays_a_date():
+    s = pd.Series(["9999-12-31", "9999-12-31 00:00:00", "9999-12-31T23:59:59", "2099-12-31"])
+    days, future, placeholder = _parse_dates(s, "p", "c", None)
+    assert future.tolist() == [True, True, True, False]
+    assert days.iloc[3] == pd.Timestamp("2099-12-31") and not placeholder.any()
+    days, future, _ = _parse_dates(pd.Series(["31/12/9999", "05/01/2024"]), "p", "c", "%d/%m/%Y")
+    assert future.tolist() == [True, False] and days.iloc[1] == pd.Timestamp("2024-01-05")
+    with pytest.raises(InputError, match="not dates"):  # still not a date
+        _parse_dates(pd.Series(["9999-13-31"]), "p", "c", None)
+
+
+def test_decimal_ids_are_whole_numbers_only_when_the_whole_column_is():
+    ids = pd.Series(["17.0", "18", None, "019.00"], dtype="string")
+    fixed, changed = _integral_ids(ids)
+    assert fixed.tolist()[:2] == ["17", "18"] and fixed.iloc[3] == "019"
+    assert changed.tolist() == [True, False, False, True]
+    mixed = pd.Series(["17.0", "v1.5", "C3"], dtype="string")  # text ids: left as written
+    assert _integral_ids(mixed)[0].tolist() == ["17.0", "v1.5", "C3"]
+
+
+def test_zero_or_negative_monthly_revenue_is_noted_and_kept(tmp_path):
+    p = _csv(tmp_path, "id,tenure,left,fee\n1,3,Yes,0\n2,4,No,-5\n3,5,No,20\n")
+    source = {"columns": {**SNAP["columns"], "monthly_revenue": "fee"}}
+    out, q = _conform(p, **source)
+    assert out["monthly_revenue"].tolist() == [0, -5, 20]
+    (issue,) = [i for i in q.issues if i.reason == "non_positive_revenue"]
+    assert (issue.count, issue.examples) == (2, [(2, "0"), (3, "-5")])

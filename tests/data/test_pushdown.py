@@ -35,7 +35,8 @@ def _frame(rows=ROWS) -> pd.DataFrame:
 def _config(tmp_path, source: dict) -> object:
     cfg = {
         "name": "push",
-        "as_of": "2024-12-31",
+        "period": "quarter",  # as_of at most a period after the latest purchase's
+        "as_of": "2024-06-30",
         "churn": {"definition": "inactivity", "inactivity_days": 60},
         "max_excluded_share": 0.5,
         "sources": {"transactions": {**source, "columns": {"customer_id": "cust", "date": "day"}}},

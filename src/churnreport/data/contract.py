@@ -26,6 +26,20 @@ TRUE_TOKENS = frozenset({"true", "yes", "y", "t", "1", "1.0", "是", "流失", "
 FALSE_TOKENS = frozenset({"false", "no", "n", "f", "0", "0.0", "否", "未流失", "在网"})
 
 
+#: Recurring-revenue columns whose zero or negative values are noted (kept as given).
+REVENUE_COLUMNS = frozenset({"monthly_revenue", "mrr"})
+#: Dates that systems write for "no date": Excel's day zero (1899-12-30, shown as 1899-12-31 or
+#: 1900-01-00), the spreadsheet / SQL Server default 1900-01-01 and the Unix epoch 1970-01-01.
+#: Read as missing and counted, like any date before :data:`EARLIEST_DATE` (0001-01-01 ...).
+PLACEHOLDER_DATES = frozenset(
+    pd.Timestamp(d) for d in ("1899-12-30", "1899-12-31", "1900-01-01", "1970-01-01")
+)
+#: Dates outside this range cannot be held as timestamps (pandas' nanosecond range, 1677-2262):
+#: earlier ones are placeholders, later ones (9999-12-31, 3000-01-01) open-end markers.
+EARLIEST_DATE = dt.date(1678, 1, 1)
+LATEST_DATE = dt.date(2262, 1, 1)
+
+
 @dataclass(frozen=True)
 class Column:
     """Spec of one canonical column.
@@ -202,7 +216,41 @@ def conform(
         )
         if canon in source.values:
             values = _map_values(values, source.values[canon])
-        out[canon] = _typed(values, col.kind, path, src, source.date_format)
+        if col.kind == "date":
+            out[canon], far_future, placeholder = _parse_dates(
+                values, path, src, source.date_format
+            )
+            _note_dates(quality, table, canon, frame[src], far_future, placeholder)
+        else:
+            out[canon] = _typed(values, col.kind, path, src, source.date_format)
+        if col.kind == "id":
+            out[canon], decimal = _integral_ids(out[canon])
+            quality.add(
+                Issue(
+                    table,
+                    canon,
+                    "repaired",
+                    "id_written_as_decimal",
+                    int(decimal.sum()),
+                    _examples(frame.loc[decimal, src]),
+                    "ids written as decimal numbers (17.0, as a spreadsheet or pandas writes "
+                    "whole numbers) read as whole numbers (17)",
+                )
+            )
+        if canon in REVENUE_COLUMNS:
+            free = out[canon] <= 0
+            quality.add(
+                Issue(
+                    table,
+                    canon,
+                    "note",
+                    "non_positive_revenue",
+                    int(free.sum()),
+                    _examples(frame.loc[free, src]),
+                    "zero or negative monthly revenue (free, credited or placeholder "
+                    "accounts): kept as given",
+                )
+            )
 
     extras = [c for c in frame.columns if c not in mapping.values()]
     clash = [c for c in extras if c in out.columns]
@@ -370,10 +418,19 @@ def check_excluded_share(
     excluded = quality.excluded(table)
     if not rows or excluded / rows <= max_excluded_share:
         return
-    first = next(i for i in quality.issues[::-1] if i.table == table and i.action == "excluded")
+    dropped = [i for i in quality.issues if i.table == table and i.action == "excluded"]
+    first = dropped[-1]
+    if all(i.reason == "missing_required_value" for i in dropped):
+        why = "lack a required value"
+    else:
+        why = (
+            "are excluded ("
+            + ", ".join(f"{i.count} {i.reason.replace('_', ' ')}" for i in dropped)
+            + ")"
+        )
     raise InputError(
         path,
-        f"{excluded} of {rows} rows ({excluded / rows:.0%}) lack a required value; "
+        f"{excluded} of {rows} rows ({excluded / rows:.0%}) {why}; "
         f"more than max_excluded_share={max_excluded_share:.0%}",
         column=mapping.get(first.column or "", first.column),
         rows=first.examples,
@@ -573,24 +630,56 @@ def _typed(s: pd.Series, kind: str, path, src: str, date_format: str | None) -> 
             raise not_numbers(path, src, int(bad.sum()), _examples(s[bad]))
         return num.astype(float)
     if kind == "date":
-        return _parse_dates(s, path, src, date_format)
+        return _parse_dates(s, path, src, date_format)[0]
     if kind == "bool":
         return parse_bool(s, path, src)
     raise ValueError(kind)
 
 
-def _parse_dates(s: pd.Series, path, src: str, date_format: str | None) -> pd.Series:
+def _parse_dates(
+    s: pd.Series, path, src: str, date_format: str | None
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Dates of a column as naive days, and the far-future and placeholder cells read as missing.
+
+    Time-zone-aware values (a ``datetime64[ns, Europe/Berlin]`` Parquet column, ISO text with an
+    offset) count on the calendar day of the zone they are stored or written in (the wall
+    clock), as text with an offset does; the time of day is dropped.
+
+    Returns
+    -------
+    (dates, far_future, placeholder)
+        ``datetime64[ns]`` days (missing where the cell is empty, a placeholder or far in the
+        future) and the two boolean masks.
+
+    Raises
+    ------
+    InputError
+        Text that is not a date in ``date_format`` (ISO 8601 by default).
+    """
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    future = pd.Series(False, index=s.index)
+    past = pd.Series(False, index=s.index)
     present = s.notna()
     kind = pd.api.types.infer_dtype(s, skipna=True)
-    if pd.api.types.is_datetime64_any_dtype(s) or kind in ("date", "datetime", "datetime64"):
+    if pd.api.types.is_datetime64_any_dtype(s):
         is_dt = present
-    elif kind in ("string", "empty"):
-        is_dt = pd.Series(False, index=s.index)
+        days = s.dt.tz_localize(None) if s.dt.tz is not None else s  # the stored zone's clock
+        days = days.dt.floor("D")
+        future, past = days > pd.Timestamp(LATEST_DATE), days < pd.Timestamp(EARLIEST_DATE)
+        out[:] = days.where(~(future | past)).astype("datetime64[ns]")
     else:
-        is_dt = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp, np.datetime64)))
-    if is_dt.any():
-        out[is_dt] = pd.to_datetime(s[is_dt]).dt.normalize()
+        if kind in ("date", "datetime", "datetime64"):
+            is_dt = present
+        elif kind in ("string", "empty"):
+            is_dt = pd.Series(False, index=s.index)
+        else:
+            is_dt = s.map(lambda v: isinstance(v, (dt.date, dt.time, np.datetime64)))
+        if is_dt.any():
+            days = s[is_dt].map(_calendar_day)
+            future[days.index] = (days > LATEST_DATE).astype(bool)
+            past[days.index] = (days < EARLIEST_DATE).astype(bool)
+            usable = days[~(future[is_dt] | past[is_dt])]
+            out[usable.index] = pd.to_datetime(usable.astype(str))
     text = present & ~is_dt
     if text.any():
         fmt = date_format or "ISO8601"
@@ -599,6 +688,11 @@ def _parse_dates(s: pd.Series, path, src: str, date_format: str | None) -> pd.Se
             raw = raw.str.replace(r"(?<=\d)(Z|[+-]\d\d:?\d\d)$", "", regex=True)
         parsed = pd.to_datetime(raw, format=fmt, errors="coerce")
         bad = parsed.isna()
+        if bad.any():  # a real date out of the timestamp range (9999-12-31, 0001-01-01)?
+            days = raw[bad].map(lambda v: _python_date(v, date_format))
+            future[days.index] = days.map(lambda d: d is not None and d > LATEST_DATE).astype(bool)
+            past[days.index] = days.map(lambda d: d is not None and d < EARLIEST_DATE).astype(bool)
+            bad &= ~(future | past)[bad.index]
         if bad.any():
             raise InputError(
                 path,
@@ -610,7 +704,89 @@ def _parse_dates(s: pd.Series, path, src: str, date_format: str | None) -> pd.Se
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_localize(None)
         out[text] = parsed.dt.normalize()
-    return out
+    placeholder = past | out.isin(PLACEHOLDER_DATES)
+    return out.mask(placeholder | future), future, placeholder
+
+
+def _calendar_day(v: object) -> dt.date:
+    """The calendar day of a date or timestamp cell (a zone-aware one on its own clock).
+
+    A time-of-day cell is Excel's day zero with a time (a date cell holding only a time, or a
+    date before 1900 Excel cannot store): 1899-12-30, a placeholder.
+    """
+    if isinstance(v, dt.time):
+        return dt.date(1899, 12, 30)
+    if isinstance(v, np.datetime64):
+        return v.astype("datetime64[D]").item()
+    if isinstance(v, dt.datetime):
+        return v.date()
+    return v
+
+
+def _python_date(text: str, date_format: str | None) -> dt.date | None:
+    """``text`` as a date by Python's own parser (any year 1-9999), None when it is not one."""
+    try:
+        if date_format is None:
+            return dt.datetime.fromisoformat(text.strip()).date()
+        return dt.datetime.strptime(text.strip(), date_format).date()
+    except ValueError:
+        return None
+
+
+def _note_dates(
+    quality: DataQuality,
+    table: str,
+    column: str,
+    raw: pd.Series,
+    far_future: pd.Series,
+    placeholder: pd.Series,
+) -> None:
+    """Count the far-future and placeholder dates of a column (read as missing)."""
+    quality.add(
+        Issue(
+            table,
+            column,
+            "repaired",
+            "far_future_date",
+            int(far_future.sum()),
+            _examples(raw[far_future]),
+            "far-future dates (such as 9999-12-31, an open-end marker) read as no date: an "
+            "end date is open (the customer is active)",
+        )
+    )
+    quality.add(
+        Issue(
+            table,
+            column,
+            "repaired",
+            "placeholder_date",
+            int(placeholder.sum()),
+            _examples(raw[placeholder]),
+            "placeholder dates (1900-01-01, Excel's 1899-12-30/31, 1970-01-01 or before 1678) "
+            "read as missing: a row needing the date is excluded, an end date is open",
+        )
+    )
+
+
+def _integral_ids(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Ids written as decimal whole numbers (``17.0``) as whole numbers (``17``).
+
+    Only when every id of the column is a whole number written with or without a zero
+    fraction (a numeric column a spreadsheet or pandas wrote as floats); otherwise the ids are
+    text and stay as written.
+
+    Returns
+    -------
+    (ids, changed)
+    """
+    unchanged = pd.Series(False, index=ids.index)
+    decimal = ids.str.contains(".", regex=False).fillna(False).astype(bool)
+    if not decimal.any():
+        return ids, unchanged
+    present = ids.dropna()
+    if not present.str.fullmatch(r"[+-]?\d+(?:\.0+)?").all():
+        return ids, unchanged
+    return ids.str.replace(r"\.0+$", "", regex=True), decimal
 
 
 def parse_bool(s: pd.Series, path, src: str) -> pd.Series:

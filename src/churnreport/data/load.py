@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from churnreport.config import ReportConfig
+from churnreport.config import ReportConfig, redact_connection
 from churnreport.data import sources
 from churnreport.data.contract import (
     check_excluded_share,
@@ -22,6 +22,7 @@ from churnreport.data.contract import (
     resolve_mapping,
 )
 from churnreport.data.engine import daily_purchases_in_blocks
+from churnreport.data.keys import check_customers_active, join_customers
 from churnreport.data.prepare import (
     attach_churn_events,
     censor_at,
@@ -32,10 +33,10 @@ from churnreport.data.prepare import (
     spells_from_snapshot,
 )
 from churnreport.data.pushdown import reduce_in_database
-from churnreport.data.quality import DataQuality, Issue
+from churnreport.data.quality import DataQuality, Issue, masked_error
 from churnreport.data.sources import SourceFile, open_database, read_database, read_source
 from churnreport.errors import ConfigError, InputError
-from churnreport.periods import last_complete_period_end
+from churnreport.periods import last_complete_period_end, to_period
 
 
 @dataclass
@@ -87,16 +88,37 @@ def load_dataset(config: ReportConfig) -> Dataset:
     Raises
     ------
     InputError
-        Any input problem that cannot be repaired unambiguously (see data.contract).
+        Any input problem that cannot be repaired unambiguously (see data.contract), ids that
+        do not match across tables (data.keys). With ``pii: mask`` the example values of the
+        error and of the data-quality record are hidden (row numbers kept).
+    ConfigError
+        ``segments`` or ``drivers.include`` name a column the customers table lacks, or
+        ``as_of`` lies after today or beyond the data (:func:`_check_as_of`).
     """
+    try:
+        ds = _load(config)
+    except InputError as exc:
+        if config.pii != "mask":
+            raise
+        raise masked_error(exc) from None
+    if config.pii == "mask":  # the record's examples too (validate prints them)
+        ds.quality.mask_examples()
+    return ds
+
+
+def _load(config: ReportConfig) -> Dataset:
     quality = DataQuality()
     definition = config.churn.definition
     configured = set(config.sources)
     tables: dict[str, pd.DataFrame] = {}
     inputs: dict[str, dict] = {}
-    for table, source in config.sources.items():
+    first_rows: dict[str, int] = {}  # transactions: first row of ids not in customers
+    # customers first: the other tables' ids are checked against it
+    for table in sorted(config.sources, key=lambda t: t != "customers"):
+        source = config.sources[table]
         if table == "transactions":  # the long table: never read whole (_read_transactions)
-            tables[table], inputs[table] = _read_transactions(config, quality)
+            known = tables["customers"]["customer_id"] if "customers" in tables else None
+            tables[table], inputs[table] = _read_transactions(config, quality, known, first_rows)
             continue
         path = config.source_path(table)
         if path is None:
@@ -104,7 +126,7 @@ def load_dataset(config: ReportConfig) -> Dataset:
                 config.source_connection(table), source.sql, os.environ.get(source.password_env)
             )
             inputs[table] = {
-                "connection": config.source_connection(table),
+                "connection": redact_connection(config.source_connection(table)),
                 "sql": source.sql,
                 "rows": len(raw.frame),
                 "sha256": _frame_sha256(raw.frame),
@@ -122,7 +144,11 @@ def load_dataset(config: ReportConfig) -> Dataset:
             quality,
             max_excluded_share=config.max_excluded_share,
         )
+        if table == "customers":
+            _check_named_columns(config, list(tables[table].columns))
     customers_src = tables.pop("customers", None)
+    if customers_src is not None:
+        _join_tables(config, customers_src["customer_id"], tables, quality, first_rows)
 
     if definition == "snapshot":
         as_of = config.as_of
@@ -142,12 +168,26 @@ def load_dataset(config: ReportConfig) -> Dataset:
         else:
             spells = spells_from_intervals(customers_src, config.churn.reactivation_gap_days)
             source_for_dates = pd.concat([customers_src["start_date"], customers_src["end_date"]])
+        if customers_src is not None:
+            check_customers_active(
+                customers_src,
+                spells["customer_id"],
+                quality,
+                label=config.source_label("customers"),
+                column=_source_column(config, "customers", "customer_id"),
+                activity="purchase" if definition == "inactivity" else "subscription",
+                max_excluded_share=config.max_excluded_share,
+            )
+        if config.as_of is not None:
+            _check_as_of(config, source_for_dates)
         as_of = config.as_of or _default_as_of(source_for_dates, config.period)
         spells = censor_at(spells, as_of, quality)
     if spells.empty:
         src = config.source_label("customers" if customers_src is not None else "transactions")
         raise InputError(src, f"no customer was active on or before the report date {as_of}")
     customers = customer_table(customers_src, spells, quality)
+    if customers_src is None:
+        _check_named_columns(config, list(customers.columns))
     if definition != "snapshot" and customers_src is not None and "churned" in customers_src:
         _compare_stated_churn(customers_src, customers, quality)
     _bad_standing_flags(config, customers)
@@ -172,14 +212,20 @@ def load_dataset(config: ReportConfig) -> Dataset:
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs)
 
 
-def _read_transactions(config: ReportConfig, quality: DataQuality) -> tuple[pd.DataFrame, dict]:
+def _read_transactions(
+    config: ReportConfig,
+    quality: DataQuality,
+    customer_ids: pd.Series | None = None,
+    first_rows: dict[str, int] | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """The transactions table as customer-days, and its input record; never read whole.
 
     A file is read in blocks (only the mapped columns parsed); each block is conformed like any
     table (same checks, row numbers as in the file) and reduced to customer-days in the engine;
     the blocks' data-quality records are summed. A database table whose columns are typed is
     checked and reduced inside the database (data.pushdown); otherwise it is streamed in blocks
-    like a file.
+    like a file. Ids not in ``customer_ids`` are noted in ``first_rows`` with the first row
+    holding them (examples for data.keys).
     """
     source = config.sources["transactions"]
     required = required_columns("transactions", config.churn.definition, set(config.sources))
@@ -195,10 +241,12 @@ def _read_transactions(config: ReportConfig, quality: DataQuality) -> tuple[pd.D
             )
             if days is None:  # not typed for the checks in SQL: the contract's, block by block
                 blocks = db.blocks(list(mapping.values()))
-                days = _conformed_days(config, source, required, blocks, quality)
+                days = _conformed_days(
+                    config, source, required, blocks, quality, customer_ids, first_rows
+                )
                 where = "engine"
         record = {
-            "connection": connection,
+            "connection": redact_connection(connection),
             "sql": source.sql,
             "rows": quality.tables["transactions"].rows_read,
             "reduced_in": where,
@@ -211,7 +259,7 @@ def _read_transactions(config: ReportConfig, quality: DataQuality) -> tuple[pd.D
         label, header = path, reader.header
         mapping = resolve_mapping(header, "transactions", source, required, label)
         blocks = reader.blocks(list(mapping.values()))
-        days = _conformed_days(config, source, required, blocks, quality)
+        days = _conformed_days(config, source, required, blocks, quality, customer_ids, first_rows)
         record = _file_input(path)
     rows = quality.tables["transactions"].rows_read
     check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
@@ -231,9 +279,17 @@ def _read_transactions(config: ReportConfig, quality: DataQuality) -> tuple[pd.D
 
 
 def _conformed_days(
-    config: ReportConfig, source, required: list[str], blocks, quality: DataQuality
+    config: ReportConfig,
+    source,
+    required: list[str],
+    blocks,
+    quality: DataQuality,
+    customer_ids: pd.Series | None = None,
+    first_rows: dict[str, int] | None = None,
 ) -> pd.DataFrame:
-    """Conform blocks of raw transactions one at a time and reduce them to customer-days."""
+    """Conform blocks of raw transactions one at a time and reduce them to customer-days
+    (noting in ``first_rows`` the first row of up to 1,000 ids not in ``customer_ids``)."""
+    known = None if customer_ids is None else pd.Index(customer_ids)
 
     def conformed():
         for i, block in enumerate(blocks):
@@ -246,10 +302,120 @@ def _conformed_days(
                 if i == 0 and len(block.frame) < sources.BLOCK_ROWS:  # the table was one block
                     raise
                 raise _in_block(exc, block.frame.index) from None
+            if known is not None and first_rows is not None and len(first_rows) < 1000:
+                ids = frame["customer_id"]
+                odd = ids[~ids.isin(known)].drop_duplicates()
+                for row, v in odd.head(1000 - len(first_rows)).items():
+                    first_rows.setdefault(v, int(row))
             yield frame
             quality.absorb(record)
 
     return daily_purchases_in_blocks(conformed(), config.engine)
+
+
+def _source_column(config: ReportConfig, table: str, canonical: str) -> str:
+    """The source's name of a canonical column (itself when not mapped)."""
+    return config.sources[table].columns.get(canonical, canonical)
+
+
+#: Segment dimensions the analysis derives (analysis.segments.segment_dimensions).
+DERIVED_SEGMENTS = ("tenure_band", "age_band", "value_class", "rfm_group")
+
+
+def _check_named_columns(config: ReportConfig, columns: list[str]) -> None:
+    """``segments`` and ``drivers.include`` must name columns of the customers table.
+
+    Raises
+    ------
+    ConfigError
+        Naming the setting, the missing columns and the columns there are.
+    """
+    have = {*columns, "start_date", "end_date", "churned", "spells", *DERIVED_SEGMENTS}
+    source = config.sources.get("customers")
+    mapped = {src: canon for canon, src in source.columns.items()} if source else {}
+    where = (
+        config.source_label("customers")
+        if "customers" in config.sources
+        else "the customers derived from the transactions (no customers source)"
+    )
+    for setting, names in (
+        ("segments", config.segments),
+        ("drivers.include", config.drivers.include),
+    ):
+        missing = [n for n in names if n not in have]
+        if missing:
+            renamed = [f"'{n}' is mapped to '{mapped[n]}'" for n in missing if n in mapped]
+            raise ConfigError(
+                f"{setting}: column(s) {missing} are not in the customers table ({where})"
+                + (f"; {', '.join(renamed)}: name it so" if renamed else "")
+                + f"; its columns are {[str(c) for c in columns]} (mapped columns by their "
+                f"canonical name), and {list(DERIVED_SEGMENTS)} are derived"
+            )
+
+
+#: Tables whose rows of customers missing from the customers table make customers of their own
+#: (kept, with empty attributes); elsewhere such rows cannot be related to anyone (excluded).
+_MAKE_CUSTOMERS = {"subscriptions": ("contract",), "transactions": ("inactivity",)}
+
+
+def _join_tables(
+    config: ReportConfig,
+    customer_ids: pd.Series,
+    tables: dict[str, pd.DataFrame],
+    quality: DataQuality,
+    first_rows: dict[str, int],
+) -> None:
+    """Match every table's customer ids to the customers table's (in place; data.keys)."""
+    for table, frame in list(tables.items()):
+        if "customer_id" not in frame.columns:
+            continue
+        transactions = table == "transactions"
+        tables[table] = join_customers(
+            frame,
+            table,
+            customer_ids,
+            quality,
+            label=config.source_label(table),
+            column=_source_column(config, table, "customer_id"),
+            keep_unknown=config.churn.definition in _MAKE_CUSTOMERS.get(table, ()),
+            max_excluded_share=config.max_excluded_share,
+            weights=frame["purchases"] if transactions else None,
+            first_rows=first_rows if transactions else None,
+            mask=config.pii == "mask",
+        )
+
+
+def _check_as_of(config: ReportConfig, dates: pd.Series) -> None:
+    """A configured report date must not lie after today, nor (purchase data) beyond the data.
+
+    With the inactivity definition, as_of may be at most the end of the period after the one
+    holding the latest purchase: later, every customer would lapse for want of data, not of
+    purchases. Contract data has no such horizon (a book where nobody joined or left for
+    months is complete), so only the first rule applies to it.
+
+    Raises
+    ------
+    ConfigError
+        Naming as_of and the date it exceeds.
+    """
+    as_of, today = config.as_of, dt.date.today()
+    if as_of > today:
+        raise ConfigError(
+            f"as_of {as_of} is after today ({today}): the data cannot tell what happens then; "
+            "set as_of to a date the data covers, or leave it out (the last complete "
+            f"{config.period} in the data)"
+        )
+    latest = dates.dropna().max()
+    if config.churn.definition != "inactivity" or pd.isna(latest):
+        return
+    horizon = (to_period(latest, config.period) + 1).end_time.normalize().date()
+    if as_of > horizon:
+        raise ConfigError(
+            f"as_of {as_of} is more than one {config.period} after the latest purchase in the "
+            f"data ({latest.date()}, {config.source_label('transactions')}): every customer "
+            f"would count as lapsed for want of data; use an as_of up to {horizon}, or leave "
+            "it out"
+        )
 
 
 def _in_block(exc: InputError, rows: pd.Index) -> InputError:

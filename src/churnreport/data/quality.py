@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from churnreport.errors import InputError
+
 MASKED = "(masked)"
 
 
@@ -27,6 +29,9 @@ class Issue:
         Up to five (row number, raw value) pairs.
     detail : str
         One human sentence.
+    share : float or None
+        The count as a share of the table's rows, where that is the figure to judge
+        (``unknown_customer``: rows whose customer id is not in the customers table).
     """
 
     table: str
@@ -36,6 +41,7 @@ class Issue:
     count: int
     examples: list = field(default_factory=list)
     detail: str = ""
+    share: float | None = None
 
 
 @dataclass
@@ -125,6 +131,22 @@ class DataQuality:
         for i in d.get("issues", []):
             dq.issues.append(Issue(**{**i, "examples": [tuple(e) for e in i["examples"]]}))
         return dq
+
+
+def masked_error(exc: InputError) -> InputError:
+    """The same error with its example values hidden, row numbers kept (``pii: mask``).
+
+    Parameters
+    ----------
+    exc : InputError
+
+    Returns
+    -------
+    InputError
+    """
+    return InputError(
+        exc.path, exc.problem, exc.column, [(row, MASKED) for row, _ in exc.rows], exc.hint
+    )
 
 
 def _jsonable(v: object) -> object:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from churnreport.config import redact_connection
 from churnreport.errors import InputError
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -460,7 +461,7 @@ def open_database(connection: str, sql: str, password: str | None = None):
     """
     import ibis
 
-    label = f"{connection} [{sql}]"
+    label = f"{redact_connection(connection)} [{sql}]"
     url = connection.replace("postgresql://", "postgres://", 1)
     if password and url.startswith("postgres://"):
         scheme, rest = url.split("://", 1)

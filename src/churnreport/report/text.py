@@ -114,6 +114,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "chart.mrr_movement": "MRR movement",
         "chart.alt.bridge": "Bar chart of recurring revenue movements per period; in {last}: "
         "{new} new, {lost} churned, NRR {nrr}.",
+        "chart.alt.bridge_flows": "Bar chart of recurring revenue movements per period; in "
+        "{last}: {new} new, {lost} churned.",
         "chart.periods_since_joining": "Periods since joining",
         "chart.cohort": "Joined in",
         "chart.alt.cohorts": "Heatmap of retention for {cohorts} joining cohorts; after {k} "
@@ -123,6 +125,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "chart.months_since_start": "Months since becoming a customer",
         "chart.alt.survival": "Kaplan-Meier retention curve of {customers} customers; "
         "{at12} are still customers 12 months after joining.",
+        "chart.alt.survival_short": "Kaplan-Meier retention curve of {customers} customers, "
+        "observed up to {months} months after joining.",
         "indicators.alerts": "Alerts",
         "indicators.no_alerts": "No alert in {period}: no configured threshold was crossed.",
         "alert.churn_rate.above": "Churn rate {value} in {period} is above the alert limit of "
@@ -131,7 +135,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "of {threshold} a year.",
         "alert.nrr.below": "Net revenue retention {value} is below the alert limit of {threshold}.",
         "alert.churn_rate_change.significant_increase": "Churn rose significantly against the "
-        "previous period (+{value}).",
+        "previous period ({value}).",
         "kpi.annualised": "Annualised churn",
         "kpi.nrr": "Net revenue retention",
         "kpi.revenue_lost": "Annual revenue lost",
@@ -152,6 +156,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "(Kaplan-Meier), counting customers who are still active as far as we have seen them.",
         "survival.summary": "Median lifetime: {median}. Restricted mean lifetime over the "
         "first {horizon} months: {rmst} months ({customers} customers, {churned} of whom left).",
+        "survival.summary_short": "Median lifetime: {median} ({customers} customers, {churned} of "
+        "whom left). No customer has been observed for a full month yet, so there is no "
+        "restricted mean lifetime.",
         "survival.months": "{months} months",
         "survival.not_reached": "not reached (more than half are still customers)",
         "indicators.value": "What churn costs",
@@ -168,6 +175,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "value.snapshot": "Snapshot data: the churn it shows covers an unknown span, so no "
         "lifetime value or scenario is projected from it.",
         "value.no_scenarios": "Churn is already below one point a year: no reduction scenario.",
+        "value.no_start": "No customer was active at the start of {period}, so there is no churn "
+        "rate and no cost of churn to state for it.",
+        "value.no_churn": "None of the {customers} customers active at the start of {period} was "
+        "lost: churn cost no revenue in the period.",
+        "value.no_basis": "None of the last {k} periods had customers at its start, so there is "
+        "no churn rate to project a lifetime value or scenario from.",
+        "value.no_annual_churn": "No customer was lost in the last {k} periods: with no churn to "
+        "project from, no lifetime value or scenario is estimated.",
         "value.scenario_points": "{points} points less",
         "col.scenario": "Annual churn",
         "col.annual_churn_after": "Churn after",
@@ -217,10 +232,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "take.bridge": "In {period} recurring revenue moved from {start} to {end}: {gained} "
         "gained (new, expansion, reactivation) against {lost} lost (churn, contraction); NRR "
         "{nrr}, quick ratio {quick}.",
+        "take.bridge_moves": "In {period} recurring revenue moved from {start} to {end}: {gained} "
+        "gained (new, expansion, reactivation) against {lost} lost (churn, contraction).",
+        "take.nrr": "NRR {nrr}.",
+        "take.no_nrr": "There was no recurring revenue at the start of the period, so there is no "
+        "NRR.",
+        "take.quick": "Quick ratio {quick}.",
+        "take.no_quick": "No revenue was lost to churn or contraction, so there is no quick ratio "
+        "(it divides by revenue lost).",
+        "sentence.join": " ",
         "take.cohorts": "After {k} periods, between {low} and {high} of a joining cohort are "
         "still customers (latest complete cohort: {latest}).",
         "take.survival": "{at12} of customers are still with us 12 months after joining; median "
         "lifetime {median}.",
+        "take.survival_short": "Customers have been observed for at most {months} months since "
+        "joining, too short to say how many stay 12 months; median lifetime {median}.",
         "points": "{value} pts",
         "mix.types": "Of the {lost} customers lost in {period}, {voluntary} left by choice "
         "(voluntary) and {involuntary} because a payment failed (involuntary); {unknown} "
@@ -268,7 +294,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "causes.drivers": "What goes with leaving",
         "causes.drivers.why": "Factors compared in one model, each holding the others fixed; an "
         "effect above 1 raises churn, below 1 lowers it; grey ones are not significant.",
-        "causes.no_reasons": "No churn_reason column is mapped: stated reasons are not analysed.",
+        "causes.no_reasons": "The data hold no stated churn reason (no churn_reason column, or "
+        "an empty one): stated reasons are not analysed.",
         "causes.no_churners": "No customer left in the reasons window.",
         "causes.summary": "Of the {lost} customers lost from {start} to {end}, {stated} stated a "
         "reason. {top} account for {share} of all losses; {controllable} of the reasons that "
@@ -379,6 +406,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "mix {mix} and rates within groups {rate}; the largest contribution: {top} "
         "({top_change}).",
         "seg.no_change_snapshot": "A snapshot has one period only: no change to decompose.",
+        "seg.no_change": "No change to split: that needs customers at the start of both the "
+        "report period and the period it is compared with, and churn in at least one of them.",
+        "seg.no_population": "No customer was active on {start}, the start of the one-year "
+        "window: there is no churn to compare between segments.",
+        "seg.none_churned": "None of the {customers} customers active at the start of the window "
+        "churned, in any segment: there is no difference to test.",
+        "seg.all_churned": "All {customers} customers active at the start of the window churned, "
+        "in every segment: there is no difference to test.",
+        "seg.one_level": "All customers are in one segment, {segment} ({rate} churn): nothing to "
+        "compare.",
+        "seg.logrank_none": "No customer in these segments has churned yet: their lifetimes "
+        "cannot be compared.",
         "seg.heatmaps": "Churn by segment and period",
         "seg.heatmaps.why": "Monthly churn rate of each group over the last year.",
         "seg.tenure_band": "Tenure",
@@ -435,6 +474,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "source: kept, with empty attributes",
         "dq.stated_churn_disagrees_with_dates": "the stated churn flag disagrees with the dates; "
         "the dates are used",
+        "dq.far_future_date": "far-future dates (such as 9999-12-31, an open-end marker) read "
+        "as no date: an end date is open",
+        "dq.placeholder_date": "placeholder dates (1900-01-01, 1899-12-30, 1970-01-01) read as "
+        "missing: a row needing the date is excluded",
+        "dq.id_written_as_decimal": "ids written as decimal numbers (17.0) read as whole "
+        "numbers (17)",
+        "dq.id_matched_by_number": "ids written with other leading zeros than in the customers "
+        "table (58 for 000058) matched by their number (one-to-one)",
+        "dq.unknown_customer": "rows whose customer id is not in the customers table",
+        "dq.non_positive_revenue": "zero or negative monthly revenue: kept as given",
         "warning.title": "Early warning and win-back",
         "warning.why": "Who is likely to leave next period, what that would cost, and whom to "
         "call first.",
@@ -458,6 +507,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "warning model (at least 40 needed); no list this time.",
         "warning.why_not.no_history": "No complete period with a known outcome before the "
         "report date: no warning model can be trained yet.",
+        "warning.why_not.nobody_active": "No customer is active on the report date, so there is "
+        "nobody to score: no list this time.",
+        "warning.why_not.too_few_stayers": "Too few customers stayed in the history to train a "
+        "warning model (a model needs customers who left and customers who stayed, at least 40 of "
+        "each); no list this time.",
         "warning.training_sample": "The models learned from a random {share} of the customers "
         "({customers} of {of}, each at every period end it was active): enough for the estimates, "
         "and it keeps the run within memory; every active customer is scored.",
@@ -579,6 +633,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "summary.cost": "The {lost} customers lost in {period} took {revenue} of annual revenue "
         "with them ({profit} of profit); one point less annual churn would keep about {saved} a "
         "year.",
+        "summary.cost_only": "The {lost} customers lost in {period} took {revenue} of annual "
+        "revenue with them ({profit} of profit).",
+        "summary.no_churn": "None of the {customers} customers active at the start of {period} "
+        "left during it.",
+        "indicators.no_start": "No customer was active at the start of {period}, so there is no "
+        "churn rate for it.",
         "summary.lost": "{lost} of {customers} customers left in {period} (churn rate {rate}).",
         "summary.cause": "{category} is the most common stated reason for leaving: {share} of the "
         "customers who left; {controllable} of the reasons are within the company's control.",
@@ -692,6 +752,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "chart.contraction": "收缩",
         "chart.mrr_movement": "MRR 变动",
         "chart.alt.bridge": "各期经常性收入变动柱状图；{last}：新增 {new}，流失 {lost}，净收入留存率 {nrr}。",
+        "chart.alt.bridge_flows": "各期经常性收入变动柱状图；{last}：新增 {new}，流失 {lost}。",
         "chart.periods_since_joining": "加入后期数",
         "chart.cohort": "加入期间",
         "chart.alt.cohorts": "{cohorts} 个加入批次的留存热力图；{k} 期后仍在网比例介于 {low} 与 {high} 之间。",
@@ -699,12 +760,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "chart.median_lifetime": "生命周期中位数",
         "chart.months_since_start": "成为客户后的月数",
         "chart.alt.survival": "{customers} 位客户的 Kaplan-Meier 留存曲线；加入 12 个月后仍有 {at12} 在网。",
+        "chart.alt.survival_short": "{customers} 位客户的 Kaplan-Meier 留存曲线，观察期最长为加入后 {months} 个月。",
         "indicators.alerts": "预警",
         "indicators.no_alerts": "{period} 无预警：未触及任何设定阈值。",
         "alert.churn_rate.above": "{period} 流失率 {value}，高于预警线 {threshold}。",
         "alert.annualised_churn_rate.above": "年化流失率 {value}，高于预警线（每年 {threshold}）。",
         "alert.nrr.below": "净收入留存率 {value}，低于预警线 {threshold}。",
-        "alert.churn_rate_change.significant_increase": "流失率较上期显著上升（+{value}）。",
+        "alert.churn_rate_change.significant_increase": "流失率较上期显著上升（{value}）。",
         "kpi.annualised": "年化流失率",
         "kpi.nrr": "净收入留存率",
         "kpi.revenue_lost": "年流失收入",
@@ -720,6 +782,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "indicators.survival": "客户生命周期",
         "indicators.survival.why": "各在网时长下仍在网的客户比例（Kaplan-Meier），仍在网的客户按已观察到的时长计入。",
         "survival.summary": "生命周期中位数：{median}。前 {horizon} 个月内的限制平均生命周期：{rmst} 个月（{customers} 位客户，其中 {churned} 位已流失）。",
+        "survival.summary_short": "生命周期中位数：{median}（{customers} 位客户，其中 {churned} 位已流失）。尚无客户被观察满一个月，因此没有限制平均生命周期。",
         "survival.months": "{months} 个月",
         "survival.not_reached": "未达到（超过一半客户仍在网）",
         "indicators.value": "流失的代价",
@@ -730,6 +793,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "value.clv_spend": "单客户生命周期利润（年消费 × {years} 年 × 利润率）：{clv}",
         "value.snapshot": "快照数据：其流失率对应的时间跨度未知，因此不据此推算生命周期价值或情景。",
         "value.no_scenarios": "年流失率已低于 1 个百分点，不做降低流失的情景测算。",
+        "value.no_start": "{period}期初没有在册客户，因此本期没有流失率，也无从计算流失成本。",
+        "value.no_churn": "{period}期初在册的 {customers} 位客户无一流失：本期流失没有造成收入损失。",
+        "value.no_basis": "最近 {k} 期均没有期初在册客户，因此没有可用于推算生命周期价值或情景的流失率。",
+        "value.no_annual_churn": "最近 {k} 期没有客户流失：没有可推算的流失率，因此不估算生命周期价值或情景。",
         "value.scenario_points": "降低 {points} 个百分点",
         "col.scenario": "年流失率",
         "col.annual_churn_after": "降低后",
@@ -771,8 +838,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "take.down": "下降",
         "take.flows": "{n} 期内新增 {new} 位客户、流失 {lost} 位；目前客户数为 {end}。",
         "take.bridge": "{period} 经常性收入由 {start} 变为 {end}：增加 {gained}（新增、扩展、召回），减少 {lost}（流失、收缩）；净收入留存率 {nrr}，快速比率 {quick}。",
+        "take.bridge_moves": "{period} 经常性收入由 {start} 变为 {end}：增加 {gained}（新增、扩展、召回），减少 {lost}（流失、收缩）。",
+        "take.nrr": "净收入留存率 {nrr}。",
+        "take.no_nrr": "期初没有经常性收入，因此没有净收入留存率。",
+        "take.quick": "快速比率 {quick}。",
+        "take.no_quick": "没有因流失或收缩损失收入，因此没有快速比率（其分母为损失的收入）。",
+        "sentence.join": "",
         "take.cohorts": "加入 {k} 期后，各批次仍在网比例介于 {low} 与 {high} 之间（最近的完整批次：{latest}）。",
         "take.survival": "加入 12 个月后仍有 {at12} 的客户在网；生命周期中位数 {median}。",
+        "take.survival_short": "客户加入后最长只观察了 {months} 个月，不足以判断有多少客户能留满 12 个月；生命周期中位数 {median}。",
         "points": "{value} 个百分点",
         "mix.types": "{period} 流失的 {lost} 位客户中，{voluntary} 位主动离开（自愿流失），{involuntary} 位因付款失败离开（非自愿流失）；{unknown} 位未记录类型。",
         "mix.no_types": "没有 churn_type 列：未区分自愿与非自愿流失。",
@@ -807,7 +881,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "causes.incidence.why": "各在网时长下因各原因累计流失的客户比例（竞争风险：因一种原因流失的客户不会再因另一种原因流失）。",
         "causes.drivers": "哪些因素与流失相关",
         "causes.drivers.why": "在同一模型中比较各因素，每个因素都控制了其他因素；大于 1 表示提高流失，小于 1 表示降低流失；灰色表示不显著。",
-        "causes.no_reasons": "未映射 churn_reason 列：不分析客户陈述的原因。",
+        "causes.no_reasons": "数据中没有客户陈述的流失原因（没有 churn_reason 列，或该列为空）：不分析客户陈述的原因。",
         "causes.no_churners": "原因统计区间内没有客户流失。",
         "causes.summary": "{start}至{end}流失的 {lost} 位客户中，{stated} 位说明了原因。{top}合计占全部流失的 {share}；在可归类的原因中，{controllable} 属于公司可控的原因。",
         "causes.and": "和",
@@ -891,6 +965,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "seg.change.why": "把流失率的变化拆分为结构效应（高流失群体客户变多）和比率效应（群体本身流失变多），两者相加等于总变化。",
         "seg.change_sentence": "从{before}到{after}流失率变化 {change}：按{dimension}拆分，结构效应 {mix}，群体内比率效应 {rate}；贡献最大的是{top}（{top_change}）。",
         "seg.no_change_snapshot": "快照只有一个期间：没有可拆分的变化。",
+        "seg.no_change": "没有可拆分的变化：这需要报告期与对比期的期初都有在册客户，且至少一期有客户流失。",
+        "seg.no_population": "{start}（一年观察窗口的起点）没有在册客户：没有可在细分群体之间比较的流失。",
+        "seg.none_churned": "窗口起点在册的 {customers} 位客户在任何细分群体中都没有流失：没有可检验的差异。",
+        "seg.all_churned": "窗口起点在册的 {customers} 位客户在每个细分群体中全部流失：没有可检验的差异。",
+        "seg.one_level": "所有客户都属于同一细分群体 {segment}（流失率 {rate}）：没有可比较的对象。",
+        "seg.logrank_none": "这些细分群体中尚无客户流失：无法比较其生命周期。",
         "seg.heatmaps": "各群体各期流失率",
         "seg.heatmaps.why": "近一年各群体的月流失率。",
         "seg.tenure_band": "在网时长",
@@ -940,6 +1020,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "dq.no_activity": "截至报告日期没有任何订阅或购买的客户",
         "dq.activity_without_customer_row": "有活动记录但客户表中没有对应行的编号：保留，属性为空",
         "dq.stated_churn_disagrees_with_dates": "填报的流失标记与日期不一致；以日期为准",
+        "dq.far_future_date": "远期日期（如 9999-12-31，表示无结束日期）视为无日期：结束日期按未结束处理",
+        "dq.placeholder_date": "占位日期（1900-01-01、1899-12-30、1970-01-01）视为缺失：需要该日期的行被排除",
+        "dq.id_written_as_decimal": "写成小数的编号（17.0）按整数读取（17）",
+        "dq.id_matched_by_number": "与客户表前导零不同的编号（58 与 000058）按数值匹配（一一对应）",
+        "dq.unknown_customer": "客户编号不在客户表中的行",
+        "dq.non_positive_revenue": "月收入为零或负数：按原值保留",
         "warning.title": "流失预警与客户挽回",
         "warning.why": "下一期谁可能流失、会造成多少损失、应先联系谁。",
         "warning.backtest": "预警的准确度",
@@ -954,6 +1040,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "warning.previous.why": "上次运行给出的概率与此后实际发生情况的对比，用来判断本次名单的可信程度。",
         "warning.why_not.too_few_churners": "历史数据中流失客户太少（至少需要 40 位），无法训练预警模型，本次不生成名单。",
         "warning.why_not.no_history": "报告日期之前没有结果已知的完整期间，暂时无法训练预警模型。",
+        "warning.why_not.nobody_active": "报告日期没有在册客户，没有可评分的对象，本次不生成名单。",
+        "warning.why_not.too_few_stayers": "历史数据中留存的客户太少（模型需要流失与留存的客户各至少 40 位），无法训练预警模型，本次不生成名单。",
         "warning.training_sample": "模型从随机抽取的 {share} 客户（{of} 位中的 {customers} 位，含其活跃的每个期末）学习："
         "足以支撑估计，并使运行不超出内存；所有活跃客户均被评分。",
         "warning.time_split": "用截至{until}各期末的 {train} 个客户快照训练，用{since}起的 {test} 个快照检验（按时间切分：检验月份在训练中从未出现）。",
@@ -1053,6 +1141,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "summary.actions": "建议行动",
         "summary.alert": "预警：",
         "summary.cost": "{period}流失的 {lost} 位客户带走了 {revenue} 的年收入（利润 {profit}）；年流失率每降低 1 个百分点，每年约可保住 {saved}。",
+        "summary.cost_only": "{period}流失的 {lost} 位客户带走了 {revenue} 的年收入（利润 {profit}）。",
+        "summary.no_churn": "{period}期初在册的 {customers} 位客户在本期无一流失。",
+        "indicators.no_start": "{period}期初没有在册客户，因此本期没有流失率。",
         "summary.lost": "{period} {customers} 位客户中有 {lost} 位流失（流失率 {rate}）。",
         "summary.cause": "最常见的流失原因是“{category}”：占流失客户的 {share}；{controllable} 的原因是公司可以控制的。",
         "summary.segment": "{dimension}为“{level}”的客户流失最多：{rate}，是平均水平的 {lift} 倍，占全部流失客户的 {share}。",
