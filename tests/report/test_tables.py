@@ -25,3 +25,17 @@ def test_data_values_are_escaped():
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
     assert "<b>" not in heading("<b>x</b>").data
+
+
+def test_the_appendix_shows_the_share_of_a_table_whose_ids_do_not_match():
+    dq = DataQuality()
+    dq.tables["tickets"] = TableQuality("tickets", "/x/tickets.csv", 200, 150)
+    # 50 of 200 ticket rows name customers the customers table does not hold: 25.0%
+    dq.issues.append(
+        Issue("tickets", "customer_id", "excluded", "unknown_customer", 50, [(2, "58")], "", 0.25)
+    )
+    dq.issues.append(Issue("customers", "plan", "repaired", "blank", 3, [(4, "")], ""))
+    for language, header in (("en", "Share of the table"), ("zh", "占该表行数")):
+        html = quality_tables_html(dq, Text(language, "CNY")).data
+        assert header in html and "25.0%" in html
+        assert "nan" not in html.lower()

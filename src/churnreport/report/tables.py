@@ -108,12 +108,17 @@ def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
             "action": (text("col.action"), lambda v: text(f"action.{v}")),
             "detail": (text("col.reason"), str),
             "count": (text("col.count"), text.int),
+            **(
+                {"share": (text("col.share_of_table"), lambda v: "" if pd.isna(v) else text.pct(v))}
+                if issues["share"].notna().any()
+                else {}
+            ),
             "examples": (
                 text("col.examples"),
                 lambda ex: "; ".join(f"{r}: {v if v != '' else blank}" for r, v in ex[:3]),
             ),
         },
-        numeric={"count"},
+        numeric={"count", "share"},
     ).data
     return HTML(out)
 
