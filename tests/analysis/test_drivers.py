@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -223,3 +224,28 @@ def test_sample_customers_keeps_whole_histories():
     assert info["rows"] == len(fit) == 10 * info["customers"] and info["of_customers"] == 10
     again, _ = sample_customers(panel, 50, seed=1)
     assert again.equals(fit)
+
+
+def test_a_factor_that_separates_churn_is_left_out_not_given_a_number():
+    # nobody with the flag ever churns: the fit drifts to a hazard ratio of ~0 with an
+    # infinite interval, which is no estimate; the flag is listed as not estimable instead
+    from churnreport.analysis.drivers import hazard_drivers
+
+    rng = np.random.default_rng(1)
+    n = 6000
+    flag = (rng.random(n) < 0.2).astype(int)
+    other = (rng.random(n) < 0.5).astype(int)
+    churned = ((rng.random(n) < 0.05 * (1 + other)) & (flag == 0)).astype(int)
+    panel = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "month": rng.integers(0, 12, n),
+            "churned": churned,
+            "flag": flag,
+            "other": other,
+        }
+    )
+    model = hazard_drivers(panel, ["flag", "other"], [], [])
+    assert list(model.drivers["driver"]) == ["other"]
+    assert math.isfinite(model.drivers["ci_high"].iloc[0])
+    assert any(d["driver"] == "flag" and "not estimable" in d["reason"] for d in model.dropped)

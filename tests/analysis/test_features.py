@@ -144,3 +144,14 @@ def test_future_data_never_changes_a_past_snapshot():
     sp = pd.concat([sp, after], ignore_index=True)
     moved = snapshot_features(sp, ds.customers, D, tables=t, attributes=attrs)
     pd.testing.assert_frame_equal(before, moved)
+
+
+def test_ticket_features_exist_also_on_a_date_without_tickets_in_the_window():
+    # the model learns on dates with tickets and scores a date without: same columns
+    sp, customers = _frames()
+    tables = _tables()
+    on_d = snapshot_features(sp, customers, D, tables=tables)
+    quiet = snapshot_features(sp, customers, dt.date(2025, 6, 30), tables=tables)
+    assert set(quiet.columns) == set(on_d.columns)
+    assert {"slow_responses_window", "low_satisfaction_window"} <= set(quiet.columns)
+    assert (quiet["slow_responses_window"] == 0).all()

@@ -254,3 +254,30 @@ def test_a_large_training_table_is_a_sample_of_whole_customers_and_everyone_is_s
     assert ch.metrics()["risk"]["training_sample"] == s
     html = backtest_html(ch, Text("en")).data
     assert f"({s['customers']:,} of {s['of_customers']:,}," in html
+
+
+def _why_not(rows: list[tuple[str, str, str | None]]) -> str:
+    sp = spells(*rows)
+    customers = pd.DataFrame({"customer_id": sorted(set(sp["customer_id"]))})
+    customers["start_date"] = customers["customer_id"].map(
+        sp.groupby("customer_id")["spell_start"].min()
+    )
+    return early_warning_chapter(
+        sp, customers, period="month", as_of=dt.date(2024, 12, 31), definition="contract"
+    ).why_not
+
+
+def test_no_model_without_both_outcomes_or_without_anyone_to_score():
+    # 60 customers staying three weeks each, over 15 months: plenty of leavers in the history
+    short = [
+        (f"s{i}", str(dt.date(2023, 9, 20) + dt.timedelta(days=7 * i)),
+         str(dt.date(2023, 10, 11) + dt.timedelta(days=7 * i)))
+        for i in range(60)
+    ]  # fmt: skip
+    assert _why_not(short) == "nobody_active"  # all gone by the report date
+    # two long-lived customers: someone to score, but too few stayers to learn from
+    assert _why_not([*short, ("a", "2022-01-01", None), ("b", "2022-01-01", None)]) == (
+        "too_few_stayers"
+    )
+    stayers = [(f"k{i}", "2022-01-01", None) for i in range(10)]
+    assert _why_not(stayers) == "too_few_churners"

@@ -214,3 +214,24 @@ def test_segment_options_validate(tmp_path):
     (tmp_path / "bad.yml").write_text(base + "segment_options: {abc_customer_shares: [0.5, 0.2]}\n")
     with pytest.raises(ConfigError, match="abc_customer_shares"):
         load_config(tmp_path / "bad.yml")
+
+
+def test_change_decomposition_needs_customers_in_both_periods():
+    # nobody at the start of p2: no rate there, so no change against it to split
+    t = pd.DataFrame(
+        {"period": ["p1", "p2", "p3"], "start_customers": [100, 0, 100], "churned": [5, 0, 10]}
+    )
+    assert change_decomposition({"x": t}, lag=1) is None
+    assert change_decomposition({"x": t}, lag=2) is not None
+
+
+def test_survival_by_segment_needs_two_levels_and_a_month_of_history():
+    life = pd.DataFrame(
+        {"customer_id": list("abcd"), "duration_months": [3.0, 5.0, 8.0, 9.0], "churned": True}
+    )
+    one_level = pd.Series(["x"] * 4, index=life["customer_id"])
+    assert survival_by_segment(life, one_level, "d") is None
+    two_levels = pd.Series(["x", "x", "y", "y"], index=life["customer_id"])
+    assert survival_by_segment(life, two_levels, "d") is not None
+    days_old = life.assign(duration_months=[0.2, 0.5, 0.4, 0.3])  # no common month to compare
+    assert survival_by_segment(days_old, two_levels, "d") is None

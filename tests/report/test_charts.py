@@ -47,3 +47,31 @@ def test_missing_chinese_font_is_a_clear_warning(monkeypatch, tmp_path):
     with pytest.raises(RuntimeError, match="stop"):
         pipeline.run_report(cfg, on_event=lambda kind, payload: events.append((kind, payload)))
     assert ("warning", charts.CJK_FONT_MISSING) in events
+
+
+def test_labels_are_drawn_as_typed_never_as_tex():
+    # a segment value is data: "$\foo$" must neither fail ("Unknown symbol") nor be typeset,
+    # also when the caller never applied the theme
+    import matplotlib.pyplot as plt
+
+    from churnreport.analysis.segments import segment_table
+    from churnreport.report.charts import plot_segment_heatmap, plot_segment_rates
+
+    tex = r"$\foo$ $x^2$"
+    frame = pd.DataFrame(
+        {
+            "plan": [tex] * 40 + ["basic"] * 40,
+            "churned": [True] * 10 + [False] * 30 + [True] * 2 + [False] * 38,
+            "revenue_lost": 0.0,
+        }
+    )
+    with plt.rc_context({"text.parse_math": True}):
+        t = segment_table(frame, "plan").table
+        rates = plot_segment_rates(t, "Plan $", 0.15, Text("en"))
+        heat = plot_segment_heatmap(
+            pd.DataFrame({"2024-11": [0.1, 0.2], "2024-12": [0.3, 0.1]}, index=[tex, "b"]),
+            "Plan",
+            Text("en"),
+        )
+    for chart in (rates, heat):
+        assert f"<!-- {tex} -->" in chart.svg()

@@ -81,3 +81,21 @@ def test_previous_predictions_are_the_latest_finished_earlier_run(tmp_path):
     assert pd.Timestamp(prev["as_of"].iloc[0]).date() == dt.date(2024, 11, 30)
     assert find_previous_predictions(tmp_path, "s", dt.date(2024, 11, 30)) is not None
     assert find_previous_predictions(tmp_path, "s", dt.date(2024, 10, 31)) is None
+
+
+def test_control_characters_become_pictures_in_xlsx_and_stay_in_csv(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "name\x1b": ["Ann\x07", "Bob\x00\x0b\x1f"],
+            "note": ["two\nlines\tand a tab", None],
+        }
+    )
+    csv, xlsx = write_table_files(frame, tmp_path, "at_risk", "list")
+    rows = list(load_workbook(xlsx).active.iter_rows(values_only=True))
+    assert rows[0] == ("customer_id", "name␛", "note")
+    assert rows[1][1] == "Ann␇" and rows[2][1] == "Bob␀␋␟"
+    assert rows[1][2] == "two\nlines\tand a tab"  # line feed and tab are allowed in XML
+    raw = csv.read_text(encoding="utf-8-sig")  # the CSV is faithful, byte for byte
+    assert raw.startswith("customer_id,name\x1b,note\n")
+    assert "C1,Ann\x07," in raw and "C2,Bob\x00\x0b\x1f," in raw

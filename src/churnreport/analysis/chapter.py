@@ -366,7 +366,9 @@ def segment_chapter(
         for d in every.columns
     }
     key_dims = [d for d in every.columns if d != "account_manager"][:3]
-    survival = {d: survival_by_segment(life, levels[d], d) for d in key_dims}
+    survival = {
+        d: s for d in key_dims if (s := survival_by_segment(life, levels[d], d)) is not None
+    }
     decomposition: dict[str, dict] = {}
     heatmaps: dict[str, pd.DataFrame] = {}
     if not snapshot:

@@ -218,7 +218,7 @@ def hazard_panel(
     DataFrame
         customer_id, month (index), churned (0/1), new_customer (0/1), one 0/1 column per event
         type (an event in this month, before the churn date, or in the two months before), and
-        the attribute columns.
+        the attribute columns. Empty (with these columns) when nobody was at risk.
     """
     end_m = _month_index(pd.Series([pd.Timestamp(as_of) + pd.Timedelta(days=1)])).iloc[0] - 1
     months = range(max(end_m - max_months + 1, 0), end_m + 1)
@@ -245,6 +245,9 @@ def hazard_panel(
                 }
             )
         )
+    if not parts:  # nobody at the start of any month studied
+        columns = ["customer_id", "month", "churned", "new_customer", *events, *attributes]
+        return pd.DataFrame(columns=columns)
     panel = pd.concat(parts, ignore_index=True)
     # (customer, month) keys as one integer: customer code x 100000 + month index (< 100000)
     codes, uniques = pd.factorize(panel["customer_id"])
@@ -398,7 +401,12 @@ def _estimate(
         )
         return pd.DataFrame(columns=DRIVER_COLUMNS)
     params, bse, pvals = _fit(y, design, link)
-    return _effects(design, meta, params, bse, pvals, kind)
+    return _effects(design, meta, params, bse, pvals, kind, dropped)
+
+
+#: A log-effect standard error above this means the factor separates churn from staying (e.g.
+#: nobody with it churned): its effect is not estimable, whatever number the fit returns.
+MAX_LOG_SE = 10.0
 
 
 def _fit(y: pd.Series, X: pd.DataFrame, link) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -410,12 +418,23 @@ def _fit(y: pd.Series, X: pd.DataFrame, link) -> tuple[np.ndarray, np.ndarray, n
     return np.asarray(res.params), np.asarray(res.bse), np.asarray(res.pvalues)
 
 
-def _effects(X: pd.DataFrame, meta: list[dict], params, bse, pvals, kind: str) -> pd.DataFrame:
+def _effects(
+    X: pd.DataFrame, meta: list[dict], params, bse, pvals, kind: str, dropped: list[dict]
+) -> pd.DataFrame:
     idx = [X.columns.get_loc(c) for c in X.columns if c != "const" and not str(c).startswith("_m")]
     z = norm.ppf(0.975)
     rows = []
     for m, i in zip(meta, idx, strict=True):
         b, se, p = params[i], bse[i], pvals[i]
+        if not (np.isfinite(b) and np.isfinite(se) and se <= MAX_LOG_SE):
+            name = m["driver"] + (f" = {m['level']}" if m.get("level") else "")
+            dropped.append(
+                {
+                    "driver": name,
+                    "reason": "not estimable: customers with it (almost) never or always churned",
+                }
+            )
+            continue
         rows.append(
             {
                 **m,
@@ -636,5 +655,15 @@ def churn_drivers(
     events = experience_events(tickets, staff, frame, slow_hours)
     panel = hazard_panel(spells, frame, as_of, events, flags + numeric + categorical)
     binary = ["new_customer", *events, *flags]
+    if panel.empty:
+        reason = "no customer was active at the start of any of the months studied"
+        return DriverModel(
+            pd.DataFrame(columns=DRIVER_COLUMNS),
+            {},
+            "hazard_ratio",
+            0,
+            0,
+            [{"driver": "(model)", "reason": reason}],
+        )
 
     return hazard_drivers(panel, binary, numeric, categorical)

@@ -43,7 +43,9 @@ class EarlyWarningChapter:
     Attributes
     ----------
     why_not : str
-        Empty when the model was built; else ``too_few_churners`` or ``no_history``.
+        Empty when the model was built; else why not: ``no_history`` (no period end with a
+        known outcome), ``nobody_active`` (no customer to score on the report date),
+        ``too_few_churners`` or ``too_few_stayers`` (a model needs both outcomes).
     backtest : Backtest or None
     features : list of str
         Raw features the chosen model uses.
@@ -237,8 +239,16 @@ def early_warning_chapter(
     empty = pd.DataFrame(
         columns=["rank", "customer_id", "probability", "value", "tier", "expected_loss", "cause"]
     )
-    if panel.empty or panel["_y"].sum() < 2 * MIN_CHURNERS:
-        why = "no_history" if panel.empty else "too_few_churners"
+    why = ""
+    if panel.empty:
+        why = "no_history"
+    elif scoring.empty:
+        why = "nobody_active"
+    elif panel["_y"].sum() < 2 * MIN_CHURNERS:
+        why = "too_few_churners"
+    elif (panel["_y"] == 0).sum() < 2 * MIN_CHURNERS:
+        why = "too_few_stayers"
+    if why:
         return EarlyWarningChapter(
             why, None, [], empty, pd.DataFrame(), "none", [], pd.DataFrame(),
             pd.DataFrame(), horizon_end, check,

@@ -146,11 +146,15 @@ def snapshot_features(
 
     tk = tables.get("tickets")
     if tk is not None and len(tk):
+        # which features exist depends on the table, never on the window: the model trained
+        # on past dates and the scoring of today must see the same columns
+        has_hours = "first_response_hours" in tk and tk["first_response_hours"].notna().any()
+        has_score = "satisfaction" in tk and tk["satisfaction"].notna().any()
         tk = tk[(tk["opened_at"] <= d) & (tk["opened_at"] > w0) & tk["customer_id"].isin(ids)]
         out["tickets_window"] = _count(tk, ids)
         if "category" in tk:
             out["complaints_window"] = _count(tk[is_complaint(tk["category"])], ids)
-        if "first_response_hours" in tk and tk["first_response_hours"].notna().any():
+        if has_hours:
             hours = tk["first_response_hours"]
             answered_at = tk["opened_at"] + pd.to_timedelta(hours, unit="h")
             # a response after the snapshot date is not known on it
@@ -160,7 +164,7 @@ def snapshot_features(
             out["response_hours_mean"] = (
                 tk[known].groupby("customer_id")["first_response_hours"].mean().reindex(ids)
             )
-        if "satisfaction" in tk and tk["satisfaction"].notna().any():
+        if has_score:
             out["low_satisfaction_window"] = _count(tk[tk["satisfaction"] <= 2], ids)
 
     staff = tables.get("staff")

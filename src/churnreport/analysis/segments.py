@@ -410,9 +410,16 @@ class SegmentSurvival:
 
 def survival_by_segment(
     life: pd.DataFrame, levels: pd.Series, dimension: str, max_levels: int = 6
-) -> SegmentSurvival:
+) -> SegmentSurvival | None:
     """Kaplan-Meier per level (the largest ``max_levels`` - 1 levels, the rest pooled as
-    (other)), logrank test, median and restricted mean lifetime on a common horizon."""
+    (other)), logrank test, median and restricted mean lifetime on a common horizon.
+
+    Returns
+    -------
+    SegmentSurvival or None
+        None when fewer than two levels have two customers or more (nothing to compare), or
+        when a level's longest lifetime is under a month (no common horizon for the means).
+    """
     from lifelines.statistics import multivariate_logrank_test
 
     from churnreport.analysis.survival import retention_curve
@@ -424,8 +431,12 @@ def survival_by_segment(
     lvl = lvl.where(lvl.isin(keep), OTHER)
     curves, rows = {}, []
     groups = [(n, p) for n, p in life.groupby(lvl.to_numpy()) if len(p) >= 2]
+    if len(groups) < 2:
+        return None
     # one horizon inside every level's observed range, so restricted means compare
     horizon = float(min(min(np.floor(p["duration_months"].max()) for _, p in groups), 60))
+    if horizon < 1:
+        return None
     for name, part in groups:
         s = retention_curve(part, horizon=horizon)
 
@@ -459,10 +470,15 @@ def change_decomposition(tables: dict[str, pd.DataFrame], lag: int) -> pd.DataFr
     -------
     DataFrame or None
         :func:`decompose_change` output with period_before / period_after; None when there are
-        not enough periods.
+        not enough periods or either period has no customers at its start (no rate).
     """
     any_table = next(iter(tables.values()))
     if len(any_table) <= lag:
+        return None
+    at_start = [
+        sum(int(t["start_customers"].iloc[i]) for t in tables.values()) for i in (-1 - lag, -1)
+    ]
+    if min(at_start) == 0:  # no rate in one of the two periods: no change to split
         return None
     before = pd.DataFrame(
         [

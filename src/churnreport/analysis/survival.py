@@ -60,6 +60,22 @@ class Survival:
     customers: int
     churned: int
 
+    def retention_at(self, months: float) -> float | None:
+        """Share still customers ``months`` after joining; None beyond the longest observed
+        lifetime (the curve says nothing there).
+
+        Examples
+        --------
+        >>> life = pd.DataFrame({"duration_months": [2.0, 5.0, 14.0], "churned": [1, 0, 0]})
+        >>> s = retention_curve(life)
+        >>> round(s.retention_at(12), 3), s.retention_at(15)
+        (0.667, None)
+        """
+        c = self.curve
+        if c.empty or c["months"].max() < months:
+            return None
+        return float(c.loc[c["months"] <= months, "retention"].iloc[-1])
+
     def to_dict(self) -> dict:
         """JSON-ready summary (metrics.json ``survival``), without the curve."""
         return {

@@ -53,7 +53,7 @@ def section(chapter: CauseChapter, name: str, text: Text) -> HTML | None:
         "reasons": True,
         "segments": bool(chapter.by_segment),
         "time": chapter.over_time is not None and len(chapter.over_time) >= 2,
-        "incidence": chapter.incidence is not None,
+        "incidence": chapter.incidence is not None and len(chapter.incidence) >= 2,
         "drivers": True,
         "cohorts": chapter.drivers is not None and not chapter.drivers.drivers.empty,
     }[name]

@@ -7,10 +7,13 @@ return a :class:`Chart` (figure + alt text); they compute nothing themselves.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
+from typing import ParamSpec, TypeVar
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
@@ -20,6 +23,9 @@ import seaborn as sns
 from matplotlib import font_manager
 
 from churnreport.report.text import Text
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -45,6 +51,11 @@ PALETTE = {
     "end": "#595959",
 }
 
+
+#: Labels are data (segment values, reasons, names): "$x$" is shown as typed, never as TeX.
+#: Set by the theme, around every chart function (:func:`_literal_text`) and when a chart is
+#: rendered (:meth:`Chart.svg`), so no caller's settings can turn it back on.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
 
 CJK_FONT_MISSING = (
     "no Chinese font found: Chinese text in charts and the PDF would show as boxes. Install "
@@ -83,6 +94,7 @@ def apply_theme(language: str = "en") -> None:
             "axes.titleweight": "bold",
             "axes.spines.top": False,
             "axes.spines.right": False,
+            **LITERAL_TEXT,
         }
     )
 
@@ -101,7 +113,8 @@ class Chart:
     def svg(self) -> str:
         """The chart as SVG text (glyphs as paths, so no font is needed to view it)."""
         buf = io.StringIO()
-        self.figure.savefig(buf, format="svg", bbox_inches="tight")
+        with plt.rc_context(LITERAL_TEXT):
+            self.figure.savefig(buf, format="svg", bbox_inches="tight")
         return buf.getvalue()
 
     def _repr_html_(self) -> str:
@@ -110,6 +123,18 @@ class Chart:
             f'<figure class="chart"><img alt="{escape(self.alt)}" '
             f'src="data:image/svg+xml;base64,{data}"></figure>'
         )
+
+
+def _literal_text(plot: Callable[P, R]) -> Callable[P, R]:
+    """Draw every text of the chart as typed (:data:`LITERAL_TEXT`), whatever the caller's
+    matplotlib settings: labels are data, and seaborn lays text out before we finish."""
+
+    @functools.wraps(plot)
+    def draw(*args: P.args, **kwargs: P.kwargs) -> R:
+        with plt.rc_context(LITERAL_TEXT):
+            return plot(*args, **kwargs)
+
+    return draw
 
 
 def _legend_above(ax, handles=None, labels=None, ncol: int = 3) -> None:
@@ -158,6 +183,7 @@ def _from_first_full_period(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.iloc[int(started.argmax()) :] if started.any() else frame
 
 
+@_literal_text
 def plot_churn_trend(periods: pd.DataFrame, text: Text) -> Chart | None:
     """Churn rate per period with its 95% interval band.
 
@@ -171,9 +197,10 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> Chart | None:
     Returns
     -------
     Chart or None
-        None when there are fewer than three periods (nothing to trend).
+        None when there are fewer than three periods, or fewer than two with customers at
+        their start (nothing to trend).
     """
-    if len(periods) < 3:
+    if len(periods) < 3 or periods["churn_rate"].notna().sum() < 2:
         return None
     fig, ax = plt.subplots()
     x = range(len(periods))
@@ -231,18 +258,20 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> Chart | None:
     _legend_above(ax)
 
     _finish(fig)
-    last = periods.iloc[-1]
+    rated = periods.dropna(subset=["churn_rate"])  # periods with customers at their start
+    last = rated.iloc[-1]
     alt = text(
         "chart.alt.trend",
         first=text.period(periods["period"].iloc[0]),
         last=text.period(last["period"]),
         rate=text.pct(last["churn_rate"]),
-        low=text.pct(periods["churn_rate"].min()),
-        high=text.pct(periods["churn_rate"].max()),
+        low=text.pct(rated["churn_rate"].min()),
+        high=text.pct(rated["churn_rate"].max()),
     )
     return Chart(fig, alt)
 
 
+@_literal_text
 def plot_customer_flows(periods: pd.DataFrame, text: Text) -> Chart | None:
     """New customers (up) and churned customers (down) per period, with customers at end.
 
@@ -259,7 +288,7 @@ def plot_customer_flows(periods: pd.DataFrame, text: Text) -> Chart | None:
         None when there are fewer than three periods.
     """
     periods = _from_first_full_period(periods, "start_customers")
-    if len(periods) < 3:
+    if len(periods) < 3 or periods["churn_rate"].notna().sum() < 2:
         return None
     fig, ax = plt.subplots()
     x = range(len(periods))
@@ -299,6 +328,7 @@ def plot_customer_flows(periods: pd.DataFrame, text: Text) -> Chart | None:
     return Chart(fig, alt)
 
 
+@_literal_text
 def plot_mrr_bridge(bridge: pd.DataFrame, text: Text) -> Chart | None:
     """MRR movements per period: gains up (new, expansion, reactivation), losses down.
 
@@ -340,16 +370,17 @@ def plot_mrr_bridge(bridge: pd.DataFrame, text: Text) -> Chart | None:
     _legend_above(ax)
     _finish(fig)
     last = bridge.iloc[-1]
-    alt = text(
-        "chart.alt.bridge",
-        last=text.period(last["period"]),
-        new=text.money(last["new_revenue"]),
-        lost=text.money(last["churned_revenue"]),
-        nrr=text.pct(last["nrr"]),
-    )
-    return Chart(fig, alt)
+    flows = {
+        "last": text.period(last["period"]),
+        "new": text.money(last["new_revenue"]),
+        "lost": text.money(last["churned_revenue"]),
+    }
+    if pd.isna(last["nrr"]):  # no recurring revenue at the period start
+        return Chart(fig, text("chart.alt.bridge_flows", **flows))
+    return Chart(fig, text("chart.alt.bridge", **flows, nrr=text.pct(last["nrr"])))
 
 
+@_literal_text
 def plot_cohorts(
     cohorts: pd.DataFrame, text: Text, max_cohorts: int = 18, max_age: int = 12
 ) -> Chart | None:
@@ -404,6 +435,7 @@ def plot_cohorts(
     return Chart(fig, alt)
 
 
+@_literal_text
 def plot_survival(survival, text: Text) -> Chart:
     """Kaplan-Meier retention curve with its 95% band, median lifetime marked.
 
@@ -452,15 +484,20 @@ def plot_survival(survival, text: Text) -> Chart:
     ax.set_ylabel(text("chart.still_customers"))
     _legend_above(ax)
     _finish(fig)
-    at12 = c.loc[c["months"] <= 12, "retention"]
-    alt = text(
-        "chart.alt.survival",
-        customers=text.int(survival.customers),
-        at12=text.pct(at12.iloc[-1] if len(at12) else float("nan")),
-    )
+    at12 = survival.retention_at(12)
+    if at12 is None:  # nobody observed for a year yet
+        months = text.num(c["months"].max(), 1)
+        alt = text(
+            "chart.alt.survival_short", customers=text.int(survival.customers), months=months
+        )
+    else:
+        alt = text(
+            "chart.alt.survival", customers=text.int(survival.customers), at12=text.pct(at12)
+        )
     return Chart(fig, alt)
 
 
+@_literal_text
 def plot_reason_pareto(
     categories: pd.DataFrame, labels: dict[str, str], text: Text, key: str = "category"
 ) -> Chart | None:
@@ -527,6 +564,7 @@ def plot_reason_pareto(
     return Chart(fig, alt)
 
 
+@_literal_text
 def plot_reasons_by_segment(
     shares: pd.DataFrame, dimension: str, labels: dict[str, str], text: Text
 ) -> Chart | None:
@@ -558,6 +596,7 @@ def plot_reasons_by_segment(
     return Chart(fig, text("chart.alt.by_segment", dimension=dimension, levels=len(data)))
 
 
+@_literal_text
 def plot_reasons_over_time(
     counts: pd.DataFrame, labels: dict[str, str], text: Text
 ) -> Chart | None:
@@ -578,6 +617,7 @@ def plot_reasons_over_time(
     return Chart(fig, text("chart.alt.over_time", n=len(counts)))
 
 
+@_literal_text
 def plot_incidence(incidence: pd.DataFrame, labels: dict[str, str], text: Text) -> Chart | None:
     """Cumulative incidence of churn by reason over customer age (competing risks)."""
     if incidence is None or len(incidence) < 2:
@@ -602,6 +642,7 @@ def plot_incidence(incidence: pd.DataFrame, labels: dict[str, str], text: Text) 
     return Chart(fig, alt)
 
 
+@_literal_text
 def plot_drivers(
     drivers: pd.DataFrame, names: list[str], text: Text, top: int = 15
 ) -> Chart | None:
@@ -649,6 +690,7 @@ def plot_drivers(
     return Chart(fig, alt)
 
 
+@_literal_text
 def plot_metric_cohorts(
     cohorts: dict[str, pd.DataFrame], names: dict[str, str], text: Text, top: int = 6
 ) -> Chart | None:
@@ -695,6 +737,7 @@ def plot_metric_cohorts(
     return Chart(fig, text("chart.alt.metric_cohorts", n=len(items)))
 
 
+@_literal_text
 def plot_segment_rates(
     table: pd.DataFrame, dimension: str, overall: float, text: Text
 ) -> Chart | None:
@@ -737,6 +780,7 @@ def plot_segment_rates(
     return Chart(fig, alt)
 
 
+@_literal_text
 def plot_segment_survival(curves: dict, dimension: str, text: Text) -> Chart | None:
     """Kaplan-Meier retention per level of one dimension."""
     if not curves:
@@ -754,9 +798,10 @@ def plot_segment_survival(curves: dict, dimension: str, text: Text) -> Chart | N
     return Chart(fig, text("chart.alt.segment_survival", dimension=dimension, n=len(curves)))
 
 
+@_literal_text
 def plot_segment_heatmap(rates: pd.DataFrame, dimension: str, text: Text) -> Chart | None:
     """Churn rate per level (rows) and period (columns)."""
-    if rates is None or rates.empty or rates.shape[1] < 2:
+    if rates is None or rates.empty or rates.shape[1] < 2 or rates.isna().to_numpy().all():
         return None
     data = rates.copy()
     data.columns = [text.period(str(c)) for c in data.columns]
@@ -785,6 +830,7 @@ def plot_segment_heatmap(rates: pd.DataFrame, dimension: str, text: Text) -> Cha
     )
 
 
+@_literal_text
 def plot_lifecycle(states: pd.DataFrame, text: Text) -> Chart | None:
     """Lifecycle states per period: new, returning, resurrecting up; dormant down."""
     if states is None or len(states) < 3:
@@ -806,6 +852,7 @@ def plot_lifecycle(states: pd.DataFrame, text: Text) -> Chart | None:
     return Chart(fig, text("chart.alt.lifecycle", n=len(states)))
 
 
+@_literal_text
 def plot_calibration(results: dict, labels: dict[str, str], text: Text) -> Chart | None:
     """Calibration of each model on the backtest: mean predicted vs observed churn per decile
     of predicted risk, with the diagonal of perfect calibration.

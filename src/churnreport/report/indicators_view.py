@@ -40,8 +40,9 @@ def kpi_cards(chapter: IndicatorChapter, text: Text) -> HTML:
     p = chapter.periods
     last = p.iloc[-1]
     basis = text(f"kpi.basis.{o.basis}", period=text.period(o.period))
-    ci = text("kpi.ci", low=text.pct(o.ci_low), high=text.pct(o.ci_high))
-    subs = [(ci, "")]
+    subs = []
+    if pd.notna(o.ci_low):
+        subs.append((text("kpi.ci", low=text.pct(o.ci_low), high=text.pct(o.ci_high)), ""))
     if len(p) > 1:
         subs.append(
             _change_line(
@@ -62,8 +63,12 @@ def kpi_cards(chapter: IndicatorChapter, text: Text) -> HTML:
             )
         )
 
-    cards = [_card(text("kpi.churn_rate"), text.pct(o.churn_rate), *subs)]
-    cards.append(_card(text("kpi.retention_rate"), text.pct(o.retention_rate)))
+    cards, before = [], ""
+    if pd.isna(o.churn_rate):  # nobody at the period start: no rate, no interval
+        before = note(text("indicators.no_start", period=text.period(o.period))).data
+    else:
+        cards.append(_card(text("kpi.churn_rate"), text.pct(o.churn_rate), *subs))
+        cards.append(_card(text("kpi.retention_rate"), text.pct(o.retention_rate)))
     if pd.notna(last["annualised_churn_rate"]):
         cards.append(_card(text("kpi.annualised"), text.pct(last["annualised_churn_rate"])))
     cards.append(_card(text("kpi.churned"), text.int(o.churned)))
@@ -76,9 +81,9 @@ def kpi_cards(chapter: IndicatorChapter, text: Text) -> HTML:
                 (text("kpi.per_year_of"), ""),
             )
         )
-    if chapter.bridge is not None and not chapter.indicators.snapshot:
+    if chapter.bridge is not None and not chapter.indicators.snapshot and pd.notna(last["nrr"]):
         cards.append(_card(text("kpi.nrr"), text.pct(last["nrr"])))
-    return HTML(f'<div class="kpis">{"".join(cards)}</div>')
+    return HTML(f'{before}<div class="kpis">{"".join(cards)}</div>')
 
 
 def alerts_html(chapter: IndicatorChapter, text: Text) -> HTML:
@@ -135,7 +140,10 @@ def takeaway(chapter: IndicatorChapter, name: str, text: Text) -> HTML | None:
     p = chapter.periods
     last = p.iloc[-1]
     sentence = None
-    if name == "trend" and not chapter.indicators.snapshot and len(p) >= 3:
+    if name == "trend" and not chapter.indicators.snapshot and pd.isna(last["churn_rate"]):
+        if len(p) >= 3:
+            sentence = text("indicators.no_start", period=text.period(last["period"]))
+    elif name == "trend" and not chapter.indicators.snapshot and len(p) >= 3:
         vs_prev = _change_sentence(last, "previous", text.period(p["period"].iloc[-2]), text)
         lag = _year_lag(p)
         vs_year = (
@@ -162,19 +170,7 @@ def takeaway(chapter: IndicatorChapter, name: str, text: Text) -> HTML | None:
             end=text.int(last["end_customers"]),
         )
     elif name == "revenue" and chapter.bridge is not None:
-        b = chapter.bridge.iloc[-1]
-        gained = b["new_revenue"] + b["expansion"] + b["reactivation_revenue"]
-        lost = b["churned_revenue"] + b["contraction"]
-        sentence = text(
-            "take.bridge",
-            period=text.period(b["period"]),
-            start=text.money(b["start_revenue"], unit=True),
-            end=text.money(b["end_revenue"], unit=True),
-            gained=text.money(gained),
-            lost=text.money(lost),
-            nrr=text.pct(b["nrr"]),
-            quick=text.num(b["quick_ratio"]),
-        )
+        sentence = _bridge_sentence(chapter.bridge.iloc[-1], text)
     elif name == "cohorts" and len(chapter.cohorts) >= 2:
         shares = chapter.cohorts.drop(columns="size")
         k = min(12, shares.shape[1] - 1)
@@ -188,16 +184,48 @@ def takeaway(chapter: IndicatorChapter, name: str, text: Text) -> HTML | None:
                 latest=text.period(str(col.index[-1])),
             )
     elif name == "survival":
-        c = chapter.survival.curve
-        at12 = c.loc[c["months"] <= 12, "retention"]
-        sentence = text(
-            "take.survival",
-            at12=text.pct(at12.iloc[-1] if len(at12) else None),
-            median=_median(chapter, text),
+        s = chapter.survival
+        at12 = s.retention_at(12)
+        sentence = (
+            text(
+                "take.survival_short",
+                months=text.num(s.curve["months"].max(), 1),
+                median=_median(chapter, text),
+            )
+            if at12 is None
+            else text("take.survival", at12=text.pct(at12), median=_median(chapter, text))
         )
     if not sentence:
         return None
     return HTML(f'<p class="takeaway">{escape(sentence)}</p>')
+
+
+def _bridge_sentence(b: pd.Series, text: Text) -> str:
+    """Revenue moves of the report period, with NRR and the quick ratio when they exist (NRR
+    needs revenue at the start, the quick ratio revenue lost)."""
+    gained = b["new_revenue"] + b["expansion"] + b["reactivation_revenue"]
+    lost = b["churned_revenue"] + b["contraction"]
+    moves = {
+        "period": text.period(b["period"]),
+        "start": text.money(b["start_revenue"], unit=True),
+        "end": text.money(b["end_revenue"], unit=True),
+        "gained": text.money(gained),
+        "lost": text.money(lost),
+    }
+    if pd.notna(b["nrr"]) and pd.notna(b["quick_ratio"]):
+        return text(
+            "take.bridge", **moves, nrr=text.pct(b["nrr"]), quick=text.num(b["quick_ratio"])
+        )
+    parts = [text("take.bridge_moves", **moves)]
+    if pd.notna(b["nrr"]):
+        parts.append(text("take.nrr", nrr=text.pct(b["nrr"])))
+    else:
+        parts.append(text("take.no_nrr"))
+    if pd.notna(b["quick_ratio"]):
+        parts.append(text("take.quick", quick=text.num(b["quick_ratio"])))
+    else:
+        parts.append(text("take.no_quick"))
+    return text.sentences(parts)
 
 
 def _year_lag(p: pd.DataFrame) -> int:
@@ -226,6 +254,14 @@ def _median(chapter: IndicatorChapter, text: Text) -> str:
 def survival_summary_html(chapter: IndicatorChapter, text: Text) -> HTML:
     """Median and restricted mean lifetime in one sentence."""
     s = chapter.survival
+    if s.horizon_months < 1:  # nobody observed for a month: no mean over a horizon
+        sentence = text(
+            "survival.summary_short",
+            median=_median(chapter, text),
+            customers=text.int(s.customers),
+            churned=text.int(s.churned),
+        )
+        return HTML(f'<p class="meta">{escape(sentence)}</p>')
     return HTML(
         '<p class="meta">'
         + escape(
@@ -269,27 +305,18 @@ def value_html(chapter: IndicatorChapter, text: Text) -> HTML | None:
     v = chapter.value
     if v is None:
         return None
-    parts = [
-        '<p class="statement">'
-        + escape(
-            text(
-                "value.statement",
-                customers=text.int(v.customers),
-                rate=text.pct(v.churn_rate),
-                lost=text.int(v.churned),
-                per_customer=text.money(v.revenue_lost_per_customer),
-                revenue=text.money(v.revenue_lost, unit=True),
-                margin=text.pct(v.margin, 0),
-                profit=text.money(v.profit_lost, unit=True),
-            )
-        )
-        + "</p>"
-    ]
-    if v.annual_churn_rate is None:
+    k = _year_lag(chapter.periods)
+    parts = [f'<p class="statement">{escape(_value_statement(v, text))}</p>']
+    if chapter.indicators.snapshot:
         parts.append(note(text("value.snapshot")).data)
         return HTML("".join(parts))
+    if v.annual_churn_rate is None:
+        parts.append(note(text("value.no_basis", k=k)).data)
+        return HTML("".join(parts))
+    if v.expected_lifetime_years is None:  # no churn over the last year: nothing to project
+        parts.append(note(text("value.no_annual_churn", k=k)).data)
+        return HTML("".join(parts))
     years = f"{v.expected_lifetime_years:.1f}"
-    k = _year_lag(chapter.periods)
 
     items = [
         text("value.basis", annual=text.pct(v.annual_churn_rate), k=k, years=years),
@@ -320,6 +347,27 @@ def value_html(chapter: IndicatorChapter, text: Text) -> HTML | None:
         ).data
     )
     return HTML("".join(parts))
+
+
+def _value_statement(v, text: Text) -> str:
+    """The cost-of-churn sentence; without customers at the start or without churn, a
+    sentence saying so (a rate of no customers or a cost per lost customer of none is no
+    number)."""
+    period = text.period(v.period)
+    if v.customers == 0:
+        return text("value.no_start", period=period)
+    if v.churned == 0:
+        return text("value.no_churn", customers=text.int(v.customers), period=period)
+    return text(
+        "value.statement",
+        customers=text.int(v.customers),
+        rate=text.pct(v.churn_rate),
+        lost=text.int(v.churned),
+        per_customer=text.money(v.revenue_lost_per_customer),
+        revenue=text.money(v.revenue_lost, unit=True),
+        margin=text.pct(v.margin, 0),
+        profit=text.money(v.profit_lost, unit=True),
+    )
 
 
 def conventions_html(chapter: IndicatorChapter, text: Text) -> HTML:

@@ -45,38 +45,56 @@ def _p(p: float) -> str:
 
 
 def tables_html(chapter: SegmentChapter, text: Text) -> HTML:
-    """For every dimension: a sentence on the test, the chart of rates, and the table."""
+    """For every dimension: a sentence on the test, the chart of rates, and the table.
+
+    Without a customer at risk there is nothing to compare (a note says so); when no customer
+    or every customer churned, one sentence says so and each dimension shows its table only.
+    """
+    if not chapter.customers or not chapter.tables:
+        return note(text("seg.no_population", start=text.date(chapter.window_start)))
+    any_table = next(iter(chapter.tables.values())).table
+    customers, churned = int(any_table["customers"].sum()), int(any_table["churned"].sum())
     parts = []
+    same = churned in (0, customers)  # one rate for every segment: nothing to test or chart
+    if same:
+        key = "seg.none_churned" if churned == 0 else "seg.all_churned"
+        parts.append(f'<p class="takeaway">{escape(text(key, customers=text.int(customers)))}</p>')
     for dim, st in chapter.tables.items():
         name = dimension_name(dim, text)
         parts.append(heading(name, level=4).data)
         t = st.table
-        overall = t["churned"].sum() / t["customers"].sum()
-        top = t[~t["small"]].iloc[0] if (~t["small"]).any() else t.iloc[0]
-        low = t[~t["small"]].iloc[-1] if (~t["small"]).any() else t.iloc[-1]
-        key = "seg.real" if st.p_value < 0.05 else "seg.not_real"
-        parts.append(
-            '<p class="takeaway">'
-            + escape(
-                text(
-                    key,
-                    top=str(top["segment"]),
-                    top_rate=text.pct(top["churn_rate"]),
-                    low=str(low["segment"]),
-                    low_rate=text.pct(low["churn_rate"]),
-                    test=text(f"seg.test.{st.test}") if st.test != "none" else "",
-                    p=_p(st.p_value),
-                    pairs=int(st.pairs["significant"].sum()) if len(st.pairs) else 0,
-                    npairs=len(st.pairs),
-                )
-            )
-            + "</p>"
-        )
-        chart = plot_segment_rates(t, name, overall, text)
-        if chart is not None:
-            parts.append(chart._repr_html_())
+        if not same:
+            parts.append(f'<p class="takeaway">{escape(_test_sentence(st, text))}</p>')
+            chart = plot_segment_rates(t, name, churned / customers, text)
+            if chart is not None:
+                parts.append(chart._repr_html_())
         parts.append(_segment_table(t, text))
     return HTML("".join(parts))
+
+
+def _test_sentence(st, text: Text) -> str:
+    """Which segments churn most and least, and whether the difference is real."""
+    t = st.table
+    if len(t) < 2:
+        return text(
+            "seg.one_level",
+            segment=str(t["segment"].iloc[0]),
+            rate=text.pct(t["churn_rate"].iloc[0]),
+        )
+    big = t[~t["small"]] if (~t["small"]).sum() >= 2 else t
+    top, low = big.iloc[0], big.iloc[-1]
+    key = "seg.real" if st.p_value < 0.05 else "seg.not_real"
+    return text(
+        key,
+        top=str(top["segment"]),
+        top_rate=text.pct(top["churn_rate"]),
+        low=str(low["segment"]),
+        low_rate=text.pct(low["churn_rate"]),
+        test=text(f"seg.test.{st.test}"),
+        p=_p(st.p_value),
+        pairs=int(st.pairs["significant"].sum()) if len(st.pairs) else 0,
+        npairs=len(st.pairs),
+    )
 
 
 def _segment_table(t: pd.DataFrame, text: Text) -> str:
@@ -124,7 +142,12 @@ def survival_html(chapter: SegmentChapter, text: Text) -> HTML | None:
 
         if chart is not None:
             parts.append(chart._repr_html_())
-        parts.append('<p class="meta">' + escape(text("seg.logrank", p=_p(s.logrank_p))) + "</p>")
+        logrank = (
+            text("seg.logrank_none")
+            if s.summary["churned"].sum() == 0
+            else text("seg.logrank", p=_p(s.logrank_p))
+        )
+        parts.append(f'<p class="meta">{escape(logrank)}</p>')
         parts.append(
             table(
                 s.summary,
@@ -154,15 +177,16 @@ def survival_html(chapter: SegmentChapter, text: Text) -> HTML | None:
 
 def change_html(chapter: SegmentChapter, text: Text) -> HTML:
     """Mix vs rate decomposition of the change in churn, per dimension, with a sentence naming
-    the segment that moved the rate most."""
+    the segment that moved the rate most; comparisons without churn in either period are left
+    out (nothing moved)."""
     if chapter.snapshot or not chapter.decomposition:
         return note(text("seg.no_change_snapshot"))
     rows, sentences = [], []
     for dim, dec in chapter.decomposition.items():
         for kind in ("previous", "year_ago"):
             d = dec.get(kind)
-            if d is None:
-                continue
+            if d is None or not (d["rate_before"].fillna(0) + d["rate_after"].fillna(0)).any():
+                continue  # not comparable, or nobody churned in either period: nothing to split
             mix, rate = d["mix_effect"].sum(), d["rate_effect"].sum()
             contrib = d["mix_effect"] + d["rate_effect"]
             top = d.loc[contrib.abs().idxmax()]
@@ -191,7 +215,7 @@ def change_html(chapter: SegmentChapter, text: Text) -> HTML:
                     )
                 )
     if not rows:
-        return note(text("seg.no_change_snapshot"))
+        return note(text("seg.no_change"))
     frame = pd.DataFrame(rows)
     out = "".join(f'<p class="takeaway">{escape(s)}</p>' for s in sentences)
     out += table(
@@ -210,11 +234,21 @@ def change_html(chapter: SegmentChapter, text: Text) -> HTML:
     return HTML(out)
 
 
+def _heatmaps(chapter: SegmentChapter, top: int = 3) -> dict[str, pd.DataFrame]:
+    """The heatmaps shown: of the first ``top`` dimensions, those with two periods or more and
+    a rate in at least one cell."""
+    return {
+        d: h
+        for d, h in list(chapter.heatmaps.items())[:top]
+        if h is not None and h.shape[1] >= 2 and h.notna().to_numpy().any()
+    }
+
+
 def heatmaps_html(chapter: SegmentChapter, text: Text, top: int = 3) -> HTML | None:
     """Segment x period churn-rate heatmaps of the first dimensions."""
     charts = [
         plot_segment_heatmap(h, dimension_name(d, text), text)
-        for d, h in list(chapter.heatmaps.items())[:top]
+        for d, h in _heatmaps(chapter, top).items()
     ]
     charts = [c for c in charts if c is not None]
     if not charts:
@@ -222,12 +256,20 @@ def heatmaps_html(chapter: SegmentChapter, text: Text, top: int = 3) -> HTML | N
     return HTML("".join(c._repr_html_() for c in charts))
 
 
+def _has_lifecycle(chapter: SegmentChapter) -> bool:
+    """Enough periods for the lifecycle chart, or a transition matrix to show."""
+    life, tr = chapter.lifecycle, chapter.transitions
+    if life is None:
+        return False
+    return len(life) >= 3 or (tr is not None and not tr.empty and len(life) >= 2)
+
+
 def section(chapter: SegmentChapter, name: str, text: Text) -> HTML | None:
     """A section heading of chapter 3 (tables, survival, change, heatmaps), or nothing when the
     section has nothing to show."""
-    if name == "heatmaps" and not chapter.heatmaps:
+    if name == "heatmaps" and not _heatmaps(chapter):
         return None
-    if name == "lifecycle" and chapter.lifecycle is None:
+    if name == "lifecycle" and not _has_lifecycle(chapter):
         return None
 
     if name == "survival" and not chapter.survival:
@@ -237,14 +279,14 @@ def section(chapter: SegmentChapter, name: str, text: Text) -> HTML | None:
 
 def lifecycle_html(chapter: SegmentChapter, text: Text) -> HTML | None:
     """Lifecycle chart and the transition matrix between the last two periods."""
-    if chapter.lifecycle is None:
+    if not _has_lifecycle(chapter):
         return None
     parts = []
     chart = plot_lifecycle(chapter.lifecycle, text)
     if chart is not None:
         parts.append(chart._repr_html_())
     tr = chapter.transitions
-    if tr is not None and not tr.empty:
+    if tr is not None and not tr.empty and len(chapter.lifecycle) >= 2:
         last = chapter.lifecycle["period"].iloc[-2:].tolist()
         parts.append(
             '<p class="meta">'

@@ -3,6 +3,9 @@
 - Spreadsheet injection: a text cell beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage
   return is prefixed with an apostrophe, so Excel and LibreOffice show it as text instead of
   running it as a formula (OWASP "CSV injection").
+- Control characters (BEL, ESC ... anything below U+0020 but tab, line feed and carriage
+  return) cannot be stored in an .xlsx file (XML 1.0 forbids them): there each is shown as its
+  Unicode control picture (U+0007 -> U+2407 "␇"); the CSV keeps them as they are.
 - ``pii: mask``: customer ids become a stable keyed hash (HMAC-SHA256, first 16 hex digits) and
   name-like columns (name, e-mail, phone, address, contact; also in Chinese) are left out. The
   key comes from the environment variable ``CHURN_PII_KEY``, else from a key file created once
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -47,6 +51,19 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[c] = out[c].map(neutralise)
     out.columns = [neutralise(str(c)) for c in out.columns]
     return out
+
+
+def xml_safe(value: object) -> object:
+    """``value`` with every character XML 1.0 forbids replaced by its control picture.
+
+    Examples
+    --------
+    >>> xml_safe("Ann\x07")
+    'Ann␇'
+    """
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m.group())), value)
+    return value
 
 
 def name_like_columns(columns: list[str]) -> list[str]:
@@ -77,7 +94,8 @@ def mask_ids(ids: pd.Series, key: bytes) -> pd.Series:
 
 def write_table_files(frame: pd.DataFrame, directory: Path, stem: str, sheet: str) -> list[Path]:
     """Write ``frame`` as ``<stem>.csv`` (UTF-8 with BOM, so Excel reads Chinese) and
-    ``<stem>.xlsx``, text cells neutralised.
+    ``<stem>.xlsx``, text cells neutralised; in the .xlsx, control characters are shown as
+    their control pictures (:func:`xml_safe`).
 
     Returns
     -------
@@ -90,10 +108,10 @@ def write_table_files(frame: pd.DataFrame, directory: Path, stem: str, sheet: st
     xlsx_path = directory / f"{stem}.xlsx"
     wb = Workbook()
     ws = wb.active
-    ws.title = sheet[:31]
-    ws.append(list(safe.columns))
+    ws.title = xml_safe(sheet)[:31]
+    ws.append([xml_safe(c) for c in safe.columns])
     for row in safe.itertuples(index=False):
-        ws.append([None if _missing(v) else _plain(v) for v in row])
+        ws.append([None if _missing(v) else xml_safe(_plain(v)) for v in row])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for i, c in enumerate(safe.columns, start=1):

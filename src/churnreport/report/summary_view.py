@@ -85,15 +85,17 @@ def kpis(m: dict) -> list[dict]:
                 out[which] = {"period": row["period"], "change": ch, "significant": sig}
         return out
 
-    rows = [
-        {"name": "churn_rate", "value": overall["churn_rate"], "changes": changes("rate")},
-        {
-            "name": "retention_rate",
-            "value": overall["retention_rate"],
-            "changes": changes("retention"),
-        },
-        {"name": "churned", "value": overall["churned"], "changes": changes("churned")},
-    ]
+    rows = []
+    if _num(overall["churn_rate"]) is not None:  # none without customers at the period start
+        rows += [
+            {"name": "churn_rate", "value": overall["churn_rate"], "changes": changes("rate")},
+            {
+                "name": "retention_rate",
+                "value": overall["retention_rate"],
+                "changes": changes("retention"),
+            },
+        ]
+    rows.append({"name": "churned", "value": overall["churned"], "changes": changes("churned")})
     if _num(value.get("revenue_lost")) is not None:
         rows.append(
             {
@@ -138,8 +140,8 @@ def kpi_html(m: dict, text: Text) -> HTML:
     cards = []
     for k in kpis(m):
         subs = [_change_text(k["name"], c, text) for c in k["changes"].values()]
-        if k["name"] == "churn_rate":
-            o = m["overall"]
+        o = m["overall"]
+        if k["name"] == "churn_rate" and _num(o["ci_low"]) is not None:
             subs.insert(
                 0, (text("kpi.ci", low=text.pct(o["ci_low"]), high=text.pct(o["ci_high"])), "")
             )
@@ -207,29 +209,7 @@ def findings(m: dict, text: Text, labels: dict[str, str]) -> list[str]:
                 threshold="" if a["threshold"] is None else text.pct(a["threshold"]),
             )
         )
-    v = m.get("value") or {}
-    if _num(v.get("revenue_lost")) is not None:
-        saved = (v.get("scenarios") or [{}])[0].get("revenue")
-        out.append(
-            text(
-                "summary.cost",
-                lost=text.int(m["overall"]["churned"]),
-                period=period,
-                revenue=text.money(v["revenue_lost"], unit=True),
-                profit=text.money(v["profit_lost"], unit=True),
-                saved=text.money(saved, unit=True),
-            )
-        )
-    else:
-        out.append(
-            text(
-                "summary.lost",
-                lost=text.int(m["overall"]["churned"]),
-                customers=text.int(m["overall"]["customers"]),
-                rate=text.pct(m["overall"]["churn_rate"]),
-                period=period,
-            )
-        )
+    out.append(_loss_finding(m, period, text))
     cause = _top_cause(m)
     if cause is not None:
         out.append(
@@ -267,6 +247,34 @@ def findings(m: dict, text: Text, labels: dict[str, str]) -> list[str]:
             )
         )
     return out[:MAX_FINDINGS]
+
+
+def _loss_finding(m: dict, period: str, text: Text) -> str:
+    """What churn cost in the report period; without customers at its start or without a
+    customer lost, a sentence saying so."""
+    o, v = m["overall"], m.get("value") or {}
+    if not o["customers"]:
+        return text("indicators.no_start", period=period)
+    if not o["churned"]:
+        return text("summary.no_churn", customers=text.int(o["customers"]), period=period)
+    if _num(v.get("revenue_lost")) is None:
+        return text(
+            "summary.lost",
+            lost=text.int(o["churned"]),
+            customers=text.int(o["customers"]),
+            rate=text.pct(o["churn_rate"]),
+            period=period,
+        )
+    cost = {
+        "lost": text.int(o["churned"]),
+        "period": period,
+        "revenue": text.money(v["revenue_lost"], unit=True),
+        "profit": text.money(v["profit_lost"], unit=True),
+    }
+    saved = _num((v.get("scenarios") or [{}])[0].get("revenue"))
+    if saved is None:  # no scenario (no churn basis, or churn below one point a year)
+        return text("summary.cost_only", **cost)
+    return text("summary.cost", **cost, saved=text.money(saved, unit=True))
 
 
 def actions(m: dict, text: Text) -> list[str]:

@@ -240,7 +240,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "take.quick": "Quick ratio {quick}.",
         "take.no_quick": "No revenue was lost to churn or contraction, so there is no quick ratio "
         "(it divides by revenue lost).",
-        "sentence.join": " ",
         "take.cohorts": "After {k} periods, between {low} and {high} of a joining cohort are "
         "still customers (latest complete cohort: {latest}).",
         "take.survival": "{at12} of customers are still with us 12 months after joining; median "
@@ -844,7 +843,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "take.no_nrr": "期初没有经常性收入，因此没有净收入留存率。",
         "take.quick": "快速比率 {quick}。",
         "take.no_quick": "没有因流失或收缩损失收入，因此没有快速比率（其分母为损失的收入）。",
-        "sentence.join": "",
         "take.cohorts": "加入 {k} 期后，各批次仍在网比例介于 {low} 与 {high} 之间（最近的完整批次：{latest}）。",
         "take.survival": "加入 12 个月后仍有 {at12} 的客户在网；生命周期中位数 {median}。",
         "take.survival_short": "客户加入后最长只观察了 {months} 个月，不足以判断有多少客户能留满 12 个月；生命周期中位数 {median}。",
@@ -1203,6 +1201,16 @@ class Text:
     def get(self, key: str, default: str) -> str:
         """The string for ``key``, or ``default`` when the catalogue has none."""
         return self._c.get(key, default)
+
+    def sentences(self, parts: list[str]) -> str:
+        """Sentences in a row: a space between them in English, none in Chinese.
+
+        Examples
+        --------
+        >>> Text("en").sentences(["One.", "Two."]), Text("zh").sentences(["一。", "二。"])
+        ('One. Two.', '一。二。')
+        """
+        return ("" if self.language == "zh" else " ").join(parts)
 
     def pct(self, x: float | None, digits: int = 1) -> str:
         """A share as a percentage, ``–`` when missing."""
