@@ -561,10 +561,38 @@ def test_pii_mask_hides_the_data_quality_examples_too(tmp_path):
     assert issue.examples == [(3, "(masked)"), (4, "(masked)")]
 
 
+#: Runs stopped, killed or given a secret: (id, problem, outcome, behaviour, test that proves it).
+RUN_ROWS = [
+    ("killed-run", "the run is killed (SIGKILL) while notebooks execute", "ok",
+     "workers and kernels die with it; the next run takes the lock at once and removes leftovers",
+     "tests/test_scheduling.py::test_the_run_after_a_sigkill_succeeds"),
+    ("terminated-run", "the run gets SIGTERM (a scheduler's stop) or Ctrl-C", "stop",
+     "workers and kernels stopped, staging removed, one ERROR line, exit 143 (Ctrl-C: 130)",
+     "tests/test_scheduling.py::test_a_killed_run_leaves_no_process_and_no_lock"),
+    ("stale-lock", "the lock file is still held by a stray process of a dead run", "ok",
+     "the record names a process that is gone: the lock is replaced and the run goes on",
+     "tests/test_scheduling.py::test_a_lock_whose_holder_is_gone_does_not_block"),
+    ("secret-in-url", "a password in the connection URL (user part, ?password=, sslpassword, "
+     "a nested connection string)", "stop",
+     "refused before anything is read; the secret is in no message, log line or file",
+     "tests/test_database_sources.py::"
+     "test_every_form_of_password_in_the_url_is_refused_and_never_echoed"),
+    ("disk-full", "the disk fills up while the report is written", "stop",
+     "nothing published; one ERROR line naming the file, exit 5 (an unexpected error: exit 6)",
+     "tests/test_scheduling.py::test_a_full_disk_is_one_error_line_and_exit_5"),
+]  # fmt: skip
+
+
 def test_catalogue_has_enough_rows_and_the_doc_is_current():
     assert len(CASES) >= 40
     assert len({c.id for c in CASES}) == len(CASES)
     assert DOC.read_text(encoding="utf-8") == render_doc()
+
+
+def test_every_run_row_names_a_test_that_exists():
+    for *_, where in RUN_ROWS:
+        path, name = where.split("::")
+        assert f"def {name}(" in (ROOT / path).read_text(encoding="utf-8"), where
 
 
 def render_doc() -> str:
@@ -582,8 +610,38 @@ def render_doc() -> str:
     ]
     for i, c in enumerate(CASES, start=1):
         cells = [str(i), f"`{c.id}`", c.problem, f"**{c.outcome}**", c.behaviour]
-        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+        lines.append(_row(cells))
+    from tests.test_edge_data import EDGE_ROWS
+
+    lines += [
+        "",
+        "## Edge data that still makes a report",
+        "",
+        "Legitimate data at the edges: every notebook runs (tests/test_edge_data.py, en and zh);",
+        "where a section cannot say anything, it says why in a sentence of its own.",
+        "",
+        "| # | case | input | outcome | what happens |",
+        "|---|---|---|---|---|",
+    ]
+    n = len(CASES)
+    for i, (case_id, problem, outcome, behaviour) in enumerate(EDGE_ROWS, start=n + 1):
+        lines.append(_row([str(i), f"`{case_id}`", problem, f"**{outcome}**", behaviour]))
+    lines += [
+        "",
+        "## Runs that are stopped, killed or given a secret",
+        "",
+        "| # | case | input | outcome | what happens | test |",
+        "|---|---|---|---|---|---|",
+    ]
+    n += len(EDGE_ROWS)
+    for i, (case_id, problem, outcome, behaviour, test) in enumerate(RUN_ROWS, start=n + 1):
+        cells = [str(i), f"`{case_id}`", problem, f"**{outcome}**", behaviour, f"`{test}`"]
+        lines.append(_row(cells))
     return "\n".join(lines + DECISIONS) + "\n"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |"
 
 
 #: Why the harder rows decide as they do (rendered below the table).
