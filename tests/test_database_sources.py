@@ -176,6 +176,9 @@ SECRET = "s3cr3t-Pw"
         f"postgresql://host/crm?dbname=postgresql://u:{SECRET}@h/db",
         f"postgresql://host/crm?options=-c%20password%3D{SECRET}",
         f"host=localhost dbname=crm password={SECRET}",
+        f"mysql://u:{SECRET}@h/db",
+        f"postgresql+psycopg2://u:{SECRET}@h/db",
+        f"postgresql://u:{SECRET}@extra@h/db",
     ],
 )
 def test_every_form_of_password_in_the_url_is_refused_and_never_echoed(tmp_path, url):
@@ -205,3 +208,7 @@ def test_connection_strings_are_shown_redacted():
     shown = redact_connection(f"postgresql://u:{SECRET}@db/crm?sslmode=require&password={SECRET}")
     assert shown == "postgresql://u:***@db/crm?sslmode=require&password=***"
     assert SECRET not in redact_connection(f"host=db password={SECRET}")
+    assert SECRET not in redact_connection(f"postgresql://u:{SECRET}@x#y@h/db")
+    assert redact_connection("postgresql://h/db?passfile=/etc/pgpass") == (
+        "postgresql://h/db?passfile=/etc/pgpass"
+    )  # names a file: allowed

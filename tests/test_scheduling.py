@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import errno
+import platform
 import re
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -121,7 +123,7 @@ def _gone(procs, seconds=20.0):
     return [(p.pid, p.cmdline()) for p in alive]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_killed_run_leaves_no_process_and_no_lock(small, tmp_path, sig):
     cfg, _ = small
     proc, tree, log = _start_run(cfg, tmp_path)
@@ -130,50 +132,76 @@ def test_a_killed_run_leaves_no_process_and_no_lock(small, tmp_path, sig):
     rest = proc.stderr.read()
     code = proc.wait(timeout=60)
     assert _gone(tree) == []  # no worker or kernel outlives the run
-    if sig == signal.SIGKILL:
-        assert code == -signal.SIGKILL
-    else:  # the same clean-up as Ctrl-C: staging gone, one ERROR line, a documented code
-        assert code == {signal.SIGTERM: 143, signal.SIGINT: 130}[sig], rest
-        errors = [ln for ln in rest.splitlines() if " ERROR " in ln]
-        assert len(errors) == 1 and "nothing was published" in errors[0], rest
-        assert "Traceback" not in rest, rest
-        assert not list(tmp_path.glob(".staging-*"))
+    # the same clean-up for both: staging gone, one ERROR line, a documented code
+    assert code == {signal.SIGTERM: 143, signal.SIGINT: 130}[sig], rest
+    errors = [ln for ln in rest.splitlines() if " ERROR " in ln]
+    assert len(errors) == 1 and "nothing was published" in errors[0], rest
+    assert "Traceback" not in rest, rest
+    assert not list(tmp_path.glob(".staging-*"))
     assert not [p for p in tmp_path.iterdir() if p.is_dir() and not p.name.startswith(".")]
     with run_lock(tmp_path):  # the next run takes the lock at once
-        assert not list(tmp_path.glob(".staging-*"))  # and clears what a SIGKILL left
+        pass
 
 
 def test_the_run_after_a_sigkill_succeeds(small, tmp_path):
     cfg, _ = small
     proc, tree, _ = _start_run(cfg, tmp_path)
     proc.kill()
-    proc.wait(timeout=60)
-    assert _gone(tree) == []
+    rest = proc.stderr.read()  # what the workers and kernels print as they go
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    assert _gone(tree) == []  # no worker or kernel outlives the run
+    assert "Traceback" not in rest, rest
+    with run_lock(tmp_path):  # the lock is free at once; the staging folder left is cleared
+        assert not list(tmp_path.glob(".staging-*"))
     res = cli("run", "--config", str(cfg), "--no-pdf", "--out", str(tmp_path))
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "2024-12-31_sample" / "report.html").is_file()
 
 
-def test_a_lock_whose_holder_is_gone_does_not_block(tmp_path):
-    # a stray process kept the locked file open after the run that wrote the record died
+def _record(pid: int, host: str | None = None) -> str:
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    return f"pid {pid} start 1 host {host or platform.node()} boot {boot} since 2026-01-01\n"
+
+
+def _hold_lock(tmp_path, record: str) -> subprocess.Popen:
+    """A stray process holding the locked file with ``record`` in it."""
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import fcntl, sys, time
             f = open({str(tmp_path / ".lock")!r}, "a+")
             fcntl.flock(f, fcntl.LOCK_EX)
-            f.write("pid 4194999 start 1 since 2026-01-01T00:00:00+00:00\\n"); f.flush()
+            f.write({record!r}); f.flush()
             print("held", flush=True); time.sleep(120)
         """)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_lock_whose_holder_is_gone_does_not_block(tmp_path):
+    # a stray process kept the locked file open after the run that wrote the record died
+    holder = _hold_lock(tmp_path, _record(4194999))
     try:
-        assert holder.stdout.readline().strip() == "held"
         with run_lock(tmp_path):
             record = (tmp_path / ".lock").read_text()
             assert record.startswith("pid ") and "4194999" not in record
             with pytest.raises(RunLocked):  # a live holder still blocks
                 with run_lock(tmp_path):
                     pass
+        assert (tmp_path / ".lock").read_text() == ""  # no record of a finished run is left
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_lock_held_from_another_host_still_blocks(tmp_path):
+    # a shared folder: the pid means nothing here, so the lock is never broken
+    holder = _hold_lock(tmp_path, _record(4194999, host="other-host.example"))
+    try:
+        with pytest.raises(RunLocked, match="other-host"):
+            with run_lock(tmp_path):
+                pass
     finally:
         holder.kill()
         holder.wait()
@@ -183,6 +211,7 @@ def _main(monkeypatch, capsys, exc, *args):
     def boom(*a, **k):
         raise exc
 
+    monkeypatch.setattr(signal, "signal", lambda *a: None)  # pytest keeps its own handlers
     monkeypatch.setattr("churnreport.report.pipeline.run_report", boom)
     monkeypatch.setattr(sys, "argv", ["churn-report", "run", *args])
     with pytest.raises(SystemExit) as stop:
@@ -209,3 +238,12 @@ def test_an_unexpected_error_is_one_error_line_and_exit_6(small, monkeypatch, ca
     assert [ln for ln in lines if " ERROR " in ln] == [lines[0]], stderr
     assert "unexpected error TypeError: boom" in lines[0]
     assert all(ln.startswith("  ") for ln in lines[1:])  # the traceback, indented under it
+
+
+def test_a_worker_killed_from_outside_is_the_machine_exit_5(small, monkeypatch, capsys):
+    from concurrent.futures.process import BrokenProcessPool
+
+    cfg, _ = small
+    died = BrokenProcessPool("A process in the process pool was terminated abruptly")
+    code, stderr = _main(monkeypatch, capsys, died, "--config", str(cfg), "--no-pdf")
+    assert code == 5 and "a notebook worker process died" in stderr, stderr

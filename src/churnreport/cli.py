@@ -16,6 +16,7 @@ import errno
 import signal
 import sys
 import traceback
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Annotated
 
@@ -214,6 +215,8 @@ def _machine_problem(exc: BaseException) -> str | None:
     """One sentence for a failure of the machine rather than of the data or the code."""
     if isinstance(exc, MemoryError):
         return "out of memory"
+    if isinstance(exc, BrokenProcessPool):  # a worker was killed from outside, mostly the OOM
+        return "a notebook worker process died (killed from outside; out of memory?)"
     if isinstance(exc, OSError) and exc.errno in (
         errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EMFILE, errno.ENFILE
     ):  # fmt: skip

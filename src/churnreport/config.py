@@ -24,20 +24,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-#: URL schemes a database source may use (through Ibis).
-_DB_SCHEMES = ("postgresql", "postgres", "duckdb")
 #: Query parameters that hold a secret or point libpq at one in the URL itself.
 _SECRET_WORDS = re.compile(r"pass|pwd|secret|token|credential", re.IGNORECASE)
+#: Parameters whose names look secret but only name a file holding one (allowed).
+_SECRET_FILES = frozenset({"passfile"})
+
+
+def _secret_key(key: str) -> bool:
+    return bool(_SECRET_WORDS.search(key)) and key.strip().lower() not in _SECRET_FILES
 
 
 def connection_secret(url: str) -> str | None:
     """What secret a database URL carries, or None.
 
-    A secret is refused in every form libpq or Ibis would take it: a password in the user part
-    (``user:pw@host``), a query parameter such as ``password``, ``sslpassword`` (or any name
-    with pass/pwd/secret/token/credential, percent-encoded or not), a ``dbname`` or
-    ``options`` value that is itself a connection string with a password, or a keyword/value
-    string (``host=... password=...``) instead of a URL.
+    A secret is refused in every form libpq or Ibis would take it, whatever the URL's scheme:
+    a password in the user part (``user:pw@host``), a query parameter such as ``password``,
+    ``sslpassword`` (or any name with pass/pwd/secret/token/credential, percent-encoded or not;
+    ``passfile``, which names a file, is allowed), a ``dbname`` or ``options`` value that is
+    itself a connection string with a password, or a keyword/value string
+    (``host=... password=...``) instead of a URL.
 
     Parameters
     ----------
@@ -49,15 +54,18 @@ def connection_secret(url: str) -> str | None:
     str or None
         A short description of the secret's place (never the secret itself).
     """
-    parts = urlsplit(url.strip())
-    if parts.scheme.lower() not in _DB_SCHEMES:
-        if _SECRET_WORDS.search(url):
+    if "://" not in url:
+        keys = re.findall(r"([\w%]+)\s*=", url)
+        if any(_secret_key(unquote(k)) for k in keys):
             return "a password keyword in a connection string"
         return None
-    if parts.password is not None or ":" in (parts.netloc.rpartition("@")[0]):
+    scheme, _, rest = url.strip().partition("://")
+    authority = re.split(r"[/?]", rest, maxsplit=1)[0]
+    if "@" in authority and ":" in authority.rpartition("@")[0]:
         return "a password in the user part"
+    parts = urlsplit(url.strip())
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if _SECRET_WORDS.search(key):
+        if _secret_key(key):
             return f"the query parameter '{key}'"
         if _SECRET_WORDS.search(value) or "@" in value:
             nested = connection_secret(value) if "://" in value else None
@@ -83,18 +91,24 @@ def redact_connection(url: str) -> str:
     """
     if connection_secret(url) is None:
         return url
+    if "://" in url:
+        scheme, _, rest = url.partition("://")
+        authority, tail = re.match(r"([^/?]*)(.*)", rest, re.DOTALL).groups()
+        if "@" in authority:  # the rightmost @ ends the user part (a password may hold @ or #)
+            user, _, host = authority.rpartition("@")
+            authority = f"{user.split(':', 1)[0]}:***@{host}" if ":" in user else authority
+        url = f"{scheme}://{authority}{tail}"
     out = url.split("#", 1)[0]
-    out = re.sub(r"(//[^/@:?#]*):[^@/?#]*@", r"\1:***@", out)  # user:password@
 
     def _param(m: re.Match) -> str:
         key, value = unquote(m.group(2)), unquote(m.group(3))
-        secret = _SECRET_WORDS.search(key) or _SECRET_WORDS.search(value) or "@" in value
+        secret = _secret_key(key) or _SECRET_WORDS.search(value) or "@" in value
         return f"{m.group(1)}{m.group(2)}=***" if secret else m.group(0)
 
     out = re.sub(r"([?&])([^=&]*)=([^&]*)", _param, out)
     # keyword/value strings: password=... and the like
-    return re.sub(r"(\w*(?:pass|pwd|secret|token|credential)\w*\s*=\s*)\S+", r"\1***", out,
-                  flags=re.IGNORECASE)  # fmt: skip
+    return re.sub(r"(\w*(?:pass(?!file)|pwd|secret|token|credential)\w*\s*=\s*)\S+", r"\1***",
+                  out, flags=re.IGNORECASE)  # fmt: skip
 
 
 class SourceConfig(_Strict):

@@ -143,7 +143,8 @@ def test_identical_columns_are_kept_once():
     frame = pd.DataFrame({"a": ["x", "y"] * 50, "b": ["p", "q"] * 50, "n": range(100)})
     X, meta, dropped = prepare_features(frame, [], ["n"], ["a", "b"])
     assert list(X.columns) == ["n", "a=y"]
-    assert {"driver": "b=q", "reason": "correlated with a=y"} in dropped
+    assert {"driver": "b=q", "code": "correlated", "params": {"twin": "a=y"},
+            "reason": "correlated with a=y"} in dropped  # fmt: skip
 
 
 def test_ecommerce_drivers_report_what_the_data_say(shared_data):

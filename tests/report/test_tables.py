@@ -39,3 +39,18 @@ def test_the_appendix_shows_the_share_of_a_table_whose_ids_do_not_match():
         html = quality_tables_html(dq, Text(language, "CNY")).data
         assert header in html and "25.0%" in html
         assert "nan" not in html.lower()
+
+
+def test_reasons_a_driver_was_left_out_are_in_the_report_language():
+    from churnreport.analysis.drivers import LEFT_OUT, left_out
+    from churnreport.report.causes_view import left_out_reason
+
+    params = {"levels": "x, y", "rows": 30, "twin": "plan=a", "events": 3, "factors": 4,
+              "need": 40}  # fmt: skip
+    for code, english in LEFT_OUT.items():
+        used = {k: v for k, v in params.items() if "{" + k + "}" in english}
+        item = left_out("plan", code, **used)
+        assert left_out_reason(item, Text("en", "CNY")) == item["reason"]
+        zh = left_out_reason(item, Text("zh", "CNY"))
+        assert zh != item["reason"] and not any(w in zh for w in ("churn", "rows", "level"))
+    assert left_out_reason({"driver": "x", "reason": "old run"}, Text("zh", "CNY")) == "old run"

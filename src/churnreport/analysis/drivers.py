@@ -281,6 +281,41 @@ def _bands(age: pd.Series) -> pd.Series:
     return bands.astype("string")
 
 
+#: Why a driver (or the whole model) was left out: code -> English reason (the report words
+#: it through its catalogue, ``drv.left.<code>``, in the report language).
+LEFT_OUT = {
+    "constant": "constant",
+    "few_values": "constant or too few values",
+    "pooled": "levels {levels} pooled as (other)",
+    "few_rows": "fewer than {rows} rows",
+    "correlated": "correlated with {twin}",
+    "few_events": "too few churn events ({events}) for {factors} factors: at least {need} needed",
+    "not_estimable": "not estimable: customers with it (almost) never or always churned",
+    "nobody_at_risk": "no customer was active at the start of any of the months studied",
+}
+
+
+def left_out(driver: str, code: str, **params) -> dict:
+    """A driver left out of the model, with why: ``{driver, code, params, reason}``.
+
+    Parameters
+    ----------
+    driver : str
+        The driver (``(model)`` for the whole model).
+    code : str
+        A key of :data:`LEFT_OUT`.
+    **params
+        The numbers and names the reason cites.
+
+    Returns
+    -------
+    dict
+        JSON-ready; ``reason`` is the English sentence (metrics.json readers).
+    """
+    return {"driver": driver, "code": code, "params": params,
+            "reason": LEFT_OUT[code].format(**params)}  # fmt: skip
+
+
 def prepare_features(
     frame: pd.DataFrame, binary: list[str], numeric: list[str], categorical: list[str]
 ) -> tuple[pd.DataFrame, list[dict], list[dict]]:
@@ -299,7 +334,7 @@ def prepare_features(
     for b in binary:
         x = frame[b].astype(float)
         if x.nunique() < 2:
-            dropped.append({"driver": b, "reason": "constant"})
+            dropped.append(left_out(b, "constant"))
             continue
         cols[b] = x
         meta.append(
@@ -314,7 +349,7 @@ def prepare_features(
     for n in numeric:
         x = pd.to_numeric(frame[n], errors="coerce").astype(float)
         if x.notna().sum() < 30 or x.nunique() < 3:
-            dropped.append({"driver": n, "reason": "constant or too few values"})
+            dropped.append(left_out(n, "few_values"))
             continue
         transform = ""
         if x.min() >= 0 and abs(x.skew()) > SKEW_LIMIT:
@@ -341,15 +376,15 @@ def prepare_features(
         small = counts[counts < 30].index
         if len(small):  # too few rows to estimate: pooled, and said so
             x = x.where(~x.isin(small), "(other)")
-            dropped.append({"driver": c, "reason": f"levels {list(small)} pooled as (other)"})
+            dropped.append(left_out(c, "pooled", levels=", ".join(map(str, small))))
             counts = x.value_counts()
         if len(counts) < 2:
-            dropped.append({"driver": c, "reason": "constant"})
+            dropped.append(left_out(c, "constant"))
             continue
         ref = counts.index[0]
         for level in counts.index[1:]:
             if counts[level] < 30:
-                dropped.append({"driver": f"{c}={level}", "reason": "fewer than 30 rows"})
+                dropped.append(left_out(f"{c}={level}", "few_rows", rows=30))
                 continue
             name = f"{c}={level}"
 
@@ -371,7 +406,7 @@ def prepare_features(
         x = X[name].to_numpy()
         twin = next((k for k in keep_cols if _corr(X[k].to_numpy(), x) > CORRELATION_LIMIT), None)
         if twin is not None:
-            dropped.append({"driver": name, "reason": f"correlated with {twin}"})
+            dropped.append(left_out(name, "correlated", twin=str(twin)))
             continue
         keep_cols.append(name)
         keep_meta.append(m)
@@ -393,11 +428,7 @@ def _estimate(
     need = MIN_EVENTS_PER_FACTOR * max(len(meta), 1)
     if min(events, len(y) - events) < need or not meta:
         dropped.append(
-            {
-                "driver": "(model)",
-                "reason": f"too few churn events ({events}) for "
-                f"{len(meta)} factors: at least {need} needed",
-            }
+            left_out("(model)", "few_events", events=events, factors=len(meta), need=need)
         )
         return pd.DataFrame(columns=DRIVER_COLUMNS)
     params, bse, pvals = _fit(y, design, link)
@@ -428,12 +459,7 @@ def _effects(
         b, se, p = params[i], bse[i], pvals[i]
         if not (np.isfinite(b) and np.isfinite(se) and se <= MAX_LOG_SE):
             name = m["driver"] + (f" = {m['level']}" if m.get("level") else "")
-            dropped.append(
-                {
-                    "driver": name,
-                    "reason": "not estimable: customers with it (almost) never or always churned",
-                }
-            )
+            dropped.append(left_out(name, "not_estimable"))
             continue
         rows.append(
             {
@@ -656,14 +682,13 @@ def churn_drivers(
     panel = hazard_panel(spells, frame, as_of, events, flags + numeric + categorical)
     binary = ["new_customer", *events, *flags]
     if panel.empty:
-        reason = "no customer was active at the start of any of the months studied"
         return DriverModel(
             pd.DataFrame(columns=DRIVER_COLUMNS),
             {},
             "hazard_ratio",
             0,
             0,
-            [{"driver": "(model)", "reason": reason}],
+            [left_out("(model)", "nobody_at_risk")],
         )
 
     return hazard_drivers(panel, binary, numeric, categorical)

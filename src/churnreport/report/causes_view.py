@@ -243,6 +243,25 @@ def drivers_chart(chapter: CauseChapter, text: Text):
     return plot_drivers(m.drivers, names, text)
 
 
+def left_out_reason(item: dict, text: Text) -> str:
+    """Why a driver was left out, in the report language.
+
+    Parameters
+    ----------
+    item : dict
+        An entry of ``DriverModel.dropped`` (``code`` and ``params``; older runs: ``reason``).
+    text : Text
+        The report language.
+
+    Returns
+    -------
+    str
+    """
+    if "code" not in item:
+        return item["reason"]
+    return text(f"drv.left.{item['code']}", **item.get("params", {}))
+
+
 def drivers_html(chapter: CauseChapter, text: Text, top: int = 6) -> HTML:
     """The strongest significant drivers in sentences, the null ones named, the model's scope,
     the staff-turnover effect, and what was left out and why."""
@@ -252,8 +271,10 @@ def drivers_html(chapter: CauseChapter, text: Text, top: int = 6) -> HTML:
     parts = []
     d = m.drivers
     if d.empty:
-        reason = next((x["reason"] for x in m.dropped if x["driver"] == "(model)"), "")
-        return note(text("causes.model_not_fitted", reason=reason))
+        model = next((x for x in m.dropped if x["driver"] == "(model)"), None)
+        if model is None:
+            return note(text("causes.no_drivers"))
+        return note(text("causes.model_not_fitted", reason=left_out_reason(model, text)))
     sig = d[d["significant"]].head(top)
     items = [driver_sentence(r, text) for _, r in sig.iterrows()]
     parts.append(
@@ -290,7 +311,7 @@ def drivers_html(chapter: CauseChapter, text: Text, top: int = 6) -> HTML:
             + "</p>"
         )
     if m.dropped:
-        left = "; ".join(f"{x['driver']}: {x['reason']}" for x in m.dropped)
+        left = "; ".join(f"{x['driver']}: {left_out_reason(x, text)}" for x in m.dropped)
         parts.append(f'<p class="meta">{escape(text("causes.dropped", items=left))}</p>')
     return HTML("".join(parts))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
@@ -127,15 +128,41 @@ def _process_start(pid: int) -> str | None:
     return stat.rpartition(")")[2].split()[19]  # field 22, after the command in parentheses
 
 
+def _machine() -> tuple[str, str]:
+    """This machine's host name and boot id (the boot id changes at every restart)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = "unknown"
+    return platform.node() or "unknown", boot
+
+
+def _lock_record() -> str:
+    """What the lock file says of its holder: pid, process start, host, boot id, time."""
+    host, boot = _machine()
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    pid = os.getpid()
+    return f"pid {pid} start {_process_start(pid)} host {host} boot {boot} since {started}\n"
+
+
 def _holder_gone(record: str) -> bool:
-    """True when the lock record names a process that no longer exists."""
+    """True when the lock record names a process that certainly no longer exists.
+
+    Only a holder on this machine can be judged: a record from another host (a shared
+    folder) or without the fields never counts as gone; one from an earlier boot always does.
+    """
     fields = record.split()
-    if len(fields) < 2 or fields[0] != "pid" or not fields[1].isdigit():
+    values = dict(zip(fields[::2], fields[1::2], strict=False))
+    pid, host, boot = values.get("pid", ""), values.get("host"), values.get("boot")
+    here, this_boot = _machine()
+    if not pid.isdigit() or host != here:
         return False
-    started = _process_start(int(fields[1]))
+    if boot not in (None, "unknown", this_boot) and this_boot != "unknown":
+        return True  # the machine restarted since the record was written
+    started = _process_start(int(pid))
     if started is None:
         return True
-    recorded = fields[fields.index("start") + 1] if "start" in fields[:-1] else None
+    recorded = values.get("start")
     return recorded not in (None, "unknown") and started not in ("unknown", recorded)
 
 
@@ -189,16 +216,18 @@ def run_lock(output_dir: Path) -> Iterator[None]:
                 handle = _open_locked(path)
                 if handle is None:
                     raise RunLocked(f"could not take the lock {path}; run again")
+            # the record is written before the guard is let go: a run arriving now reads it
+            handle.seek(0)
+            handle.truncate()
+            handle.write(_lock_record())
+            handle.flush()
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+            raise  # the machine's failure (exit 5), not a wrong setting
         raise ConfigError(
             f"output directory {output_dir} is not writable: {exc.strerror}"
         ) from None
     try:
-        handle.seek(0)
-        handle.truncate()
-        started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        handle.write(f"pid {os.getpid()} start {_process_start(os.getpid())} since {started}\n")
-        handle.flush()
         for leftover in output_dir.glob(".staging-*"):
             shutil.rmtree(leftover, ignore_errors=True)
         for leftover in output_dir.glob(".old-*"):
@@ -210,5 +239,8 @@ def run_lock(output_dir: Path) -> Iterator[None]:
                 leftover.rename(final)
         yield
     finally:
+        handle.seek(0)
+        handle.truncate()  # no record of a finished run is left to misread
+        handle.flush()
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()

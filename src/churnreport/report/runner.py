@@ -72,7 +72,19 @@ class Terminated(BaseException):
 
 
 def raise_terminated(signum: int, frame: object) -> None:
-    """A signal handler that turns the signal into :class:`Terminated`."""
+    """A signal handler that turns the signal into :class:`Terminated`.
+
+    Parameters
+    ----------
+    signum : int
+        The signal received.
+    frame : frame
+        The interrupted frame (unused).
+
+    Raises
+    ------
+    Terminated
+    """
     raise Terminated(signum)
 
 
@@ -80,8 +92,8 @@ def _worker_start(parent: int) -> None:
     """Initialise a worker process: it dies with the run that started it.
 
     The operating system sends SIGTERM to the worker when its parent ends, however it ends
-    (SIGKILL included); the worker kills its kernel and leaves. Ctrl-C reaches the whole process group: the workers ignore it
-    and the parent stops them, one road for both signals.
+    (SIGKILL included); the worker kills its kernel and leaves. Ctrl-C reaches the whole
+    process group: the workers ignore it and the parent stops them, one road for both signals.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_terminated)
@@ -97,16 +109,28 @@ def _worker_start(parent: int) -> None:
 def _execute_in_worker(*args) -> NotebookResult:
     """:func:`execute_one` in a worker; on SIGTERM the worker leaves at once (its temporary
     socket folder removed on the way), and the kernel, polling its parent, follows."""
+    global _busy
+    _busy = True
     try:
         return execute_one(*args)
     except Terminated:
         os._exit(128 + signal.SIGTERM)
+    finally:
+        _busy = False
+
+
+#: True while this worker executes a notebook (an idle one just leaves on SIGTERM).
+_busy = False
 
 
 def _worker_terminated(signum: int, frame: object) -> None:
     """A worker's SIGTERM handler: the kernel, mid-cell, is killed first (before its socket
-    folder goes, so it has nothing to fail on), then :class:`Terminated` unwinds the worker."""
+    folder goes, so it has nothing to fail on), then :class:`Terminated` unwinds the notebook
+    (its temporary socket folder removed); an idle worker leaves at once, without the
+    traceback the pool's worker loop would print."""
     _kill_children()
+    if not _busy:
+        os._exit(128 + signal.SIGTERM)
     raise Terminated(signum)
 
 

@@ -65,7 +65,8 @@ def tables_html(chapter: SegmentChapter, text: Text) -> HTML:
         t = st.table
         if not same:
             parts.append(f'<p class="takeaway">{escape(_test_sentence(st, text))}</p>')
-            chart = plot_segment_rates(t, name, churned / customers, text)
+            overall = t["churned"].sum() / t["customers"].sum()  # this dimension's customers
+            chart = plot_segment_rates(t, name, overall, text)
             if chart is not None:
                 parts.append(chart._repr_html_())
         parts.append(_segment_table(t, text))

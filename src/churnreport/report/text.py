@@ -321,6 +321,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "90 days after, against {other} otherwise: {ratio} times as often (95% CI {lo}–{hi}; "
         "{months} customer-months).",
         "causes.dropped": "Left out of the model: {items}.",
+        "drv.left.constant": "constant",
+        "drv.left.few_values": "constant or too few values",
+        "drv.left.pooled": "levels {levels} pooled as (other)",
+        "drv.left.few_rows": "fewer than {rows} rows",
+        "drv.left.correlated": "correlated with {twin}",
+        "drv.left.few_events": "too few churn events ({events}) for {factors} factors: at least "
+        "{need} needed",
+        "drv.left.not_estimable": "not estimable: customers with it (almost) never or always "
+        "churned",
+        "drv.left.nobody_at_risk": "no customer was active at the start of any of the months "
+        "studied",
         "col.reason_text": "Reason",
         "col.category": "Cause",
         "col.share": "Share",
@@ -897,6 +908,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "每位含完整历史）上拟合：估计无偏，区间为该样本所能支持的范围；各驱动因素水平的流失率使用全部客户。",
         "causes.staff": "客户经理离职后 90 天内，其客户的月流失率为 {after}，其他客户为 {other}：是后者的 {ratio} 倍（95% 置信区间 {lo}–{hi}；{months} 个客户月）。",
         "causes.dropped": "未纳入模型：{items}。",
+        "drv.left.constant": "取值不变",
+        "drv.left.few_values": "取值不变或取值过少",
+        "drv.left.pooled": "类别 {levels} 合并为（其他）",
+        "drv.left.few_rows": "少于 {rows} 行",
+        "drv.left.correlated": "与 {twin} 高度相关",
+        "drv.left.few_events": "流失事件过少（{events} 个）：{factors} 个因素至少需要 {need} 个",
+        "drv.left.not_estimable": "无法估计：具有该特征的客户（几乎）从不或总是流失",
+        "drv.left.nobody_at_risk": "所研究的各月份月初均无在网客户",
         "col.reason_text": "原因",
         "col.category": "原因类别",
         "col.share": "占比",
