@@ -29,7 +29,7 @@ from churnreport.errors import InputError
 
 #: A table of which a smaller share of rows has a known customer id stops the run.
 MIN_MATCHED_SHARE = 0.5
-_DIGITS = r"\d+"
+_DIGITS = r"[0-9]+"  # ASCII digits only (\\d also matches other scripts' digits)
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ def join_customers(
         sample = [] if mask else list(customer_ids.head(3))
         raise InputError(
             label,
-            f"only {rows - missing:,} of {rows:,} rows ({1 - share:.0%}) have a customer id "
+            f"only {rows - missing:,} of {rows:,} rows ({1 - share:.1%}) have a customer id "
             "found in the customers table: the ids are written differently",
             column=column,
             rows=shown,

@@ -343,6 +343,8 @@ def _check_named_columns(config: ReportConfig, columns: list[str]) -> None:
         ("drivers.include", config.drivers.include),
     ):
         missing = [n for n in names if n not in have]
+        if "age_band" in names and "age" not in columns:  # derived from age: needs the column
+            missing.append("age_band (derived from an age column)")
         if missing:
             renamed = [f"'{n}' is mapped to '{mapped[n]}'" for n in missing if n in mapped]
             raise ConfigError(
