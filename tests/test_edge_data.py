@@ -206,7 +206,7 @@ EDGE_ROWS = [
         "control-characters",
         "control characters (BEL, ESC) in a name or segment value",
         "ok",
-        "kept in at_risk.csv; shown as control pictures (␇) in at_risk.xlsx, which cannot hold them",
+        "kept in at_risk.csv; control pictures (␇) in at_risk.xlsx; � in charts (no missing glyph)",
     ),
 ]
 

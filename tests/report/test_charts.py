@@ -75,3 +75,31 @@ def test_labels_are_drawn_as_typed_never_as_tex():
         )
     for chart in (rates, heat):
         assert f"<!-- {tex} -->" in chart.svg()
+
+
+def test_control_characters_in_labels_draw_as_a_visible_mark_without_warnings():
+    import warnings
+
+    from churnreport.analysis.segments import segment_table
+    from churnreport.report.charts import plot_segment_heatmap, plot_segment_rates
+
+    bell, esc = "Ann\x07", "B\x1bx"
+    frame = pd.DataFrame(
+        {
+            "plan": [bell] * 40 + [esc] * 40,
+            "churned": [True] * 10 + [False] * 30 + [True] * 2 + [False] * 38,
+            "revenue_lost": 0.0,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph 7 missing from font(s)" would fail here
+        t = segment_table(frame, "plan").table
+        rates = plot_segment_rates(t, "Plan", 0.15, Text("en"))
+        heat = plot_segment_heatmap(
+            pd.DataFrame({"2024-11": [0.1, 0.2], "2024-12": [0.3, 0.1]}, index=[bell, esc]),
+            "Plan",
+            Text("en"),
+        )
+        svgs = [rates.svg(), heat.svg()]
+    for svg in svgs:
+        assert "Ann\ufffd" in svg and "B\ufffdx" in svg and "\x07" not in svg

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
+from matplotlib.category import StrCategoryFormatter
+from matplotlib.text import Text as MplText
 
 from churnreport.report.text import Text
 
@@ -125,6 +128,35 @@ class Chart:
         )
 
 
+#: Control characters no font draws (C0 but tab and newline, and DEL).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _printable(label: str) -> str:
+    """``label`` with each control character shown as U+FFFD (the replacement character, in
+    every chart font; the control pictures of at_risk.xlsx are in none of them)."""
+    return _CONTROL.sub("\ufffd", label)
+
+
+def _printable_text(fig: plt.Figure) -> None:
+    """Every text of ``fig`` drawable: a control character in a label (data) becomes its
+    control picture instead of a missing-glyph box and a warning. Tick labels given as text
+    (categories, set_ticklabels) are made at draw time, so their formatters are wrapped too;
+    number formatters, which never hold data text, are left alone."""
+    for t in fig.findobj(MplText):
+        label = t.get_text()
+        if _CONTROL.search(label):
+            t.set_text(_printable(label))
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            text_labels = (StrCategoryFormatter, mticker.FixedFormatter, mticker.FuncFormatter)
+            if isinstance(fmt, text_labels) and not getattr(fmt, "printable", False):
+                wrapped = mticker.FuncFormatter(lambda x, pos, fmt=fmt: _printable(fmt(x, pos)))
+                wrapped.printable = True
+                axis.set_major_formatter(wrapped)
+
+
 def _literal_text(plot: Callable[P, R]) -> Callable[P, R]:
     """Draw every text of the chart as typed (:data:`LITERAL_TEXT`), whatever the caller's
     matplotlib settings: labels are data, and seaborn lays text out before we finish."""
@@ -154,6 +186,7 @@ def _legend_above(ax, handles=None, labels=None, ncol: int = 3) -> None:
 
 def _finish(fig: plt.Figure) -> None:
     """Lay out and detach a finished figure (it is shown through :class:`Chart`)."""
+    _printable_text(fig)
     fig.tight_layout()
     plt.close(fig)
 
@@ -573,7 +606,9 @@ def plot_reasons_by_segment(
         return None
     data = shares.drop(columns="churned")
     data.columns = [labels.get(c, c) for c in data.columns]
-    data.index = [f"{i} (n={n})" for i, n in zip(data.index, shares["churned"], strict=True)]
+    data.index = [
+        _printable(f"{i} (n={n})") for i, n in zip(data.index, shares["churned"], strict=True)
+    ]  # seaborn measures the labels as it draws
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(data) + 1.8))
     sns.heatmap(
         data,
@@ -805,7 +840,7 @@ def plot_segment_heatmap(rates: pd.DataFrame, dimension: str, text: Text) -> Cha
         return None
     data = rates.copy()
     data.columns = [text.period(str(c)) for c in data.columns]
-    data.index = [str(i)[:30] for i in data.index]
+    data.index = [_printable(str(i)[:30]) for i in data.index]  # seaborn measures them
     fig, ax = plt.subplots(figsize=(9, 0.32 * len(data) + 1.6))
     sns.heatmap(
         data,
