@@ -132,9 +132,11 @@ class Chart:
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _printable(label: str) -> str:
+def _printable(label: object) -> object:
     """``label`` with each control character shown as U+FFFD (the replacement character, in
     every chart font; the control pictures of at_risk.xlsx are in none of them)."""
+    if not isinstance(label, str):  # a number formatter's own result: nothing to clean
+        return label
     return _CONTROL.sub("\ufffd", label)
 
 
