@@ -247,3 +247,12 @@ def test_a_worker_killed_from_outside_is_the_machine_exit_5(small, monkeypatch, 
     died = BrokenProcessPool("A process in the process pool was terminated abruptly")
     code, stderr = _main(monkeypatch, capsys, died, "--config", str(cfg), "--no-pdf")
     assert code == 5 and "a notebook worker process died" in stderr, stderr
+
+
+def test_the_headline_log_line_says_when_there_is_no_churn_rate():
+    nobody = {"period": "2024-12", "churn_rate": None, "churned": 0, "customers": 0}
+    assert cli_module.headline(nobody) == (
+        "churn rate 2024-12: none (no customer at the period start; 0 churned)"
+    )
+    some = {"period": "2024-12", "churn_rate": 0.125, "churned": 5, "customers": 40}
+    assert cli_module.headline(some) == "churn rate 2024-12: 12.50% (5 of 40)"

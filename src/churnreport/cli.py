@@ -118,15 +118,36 @@ def run(
     overall = result.metrics.get("overall", {})
     _log(f"report: {result.run_dir}")
     if overall:
-        _log(
-            f"churn rate {overall['period']}: {overall['churn_rate']:.2%} "
-            f"({overall['churned']} of {overall['customers']})"
-        )
+        _log(headline(overall))
     alerts = result.metrics.get("alerts") or []
     for a in alerts:
         _log(f"alert: {a['metric']} {a['rule']} value={a['value']} threshold={a['threshold']}")
     if alerts and fail_on_alert:
         _fail(AlertsRaised(f"{len(alerts)} alert(s) raised; the report is published"))
+
+
+def headline(overall: dict) -> str:
+    """The log line of a published run's headline figure.
+
+    Parameters
+    ----------
+    overall : dict
+        ``metrics.json["overall"]``.
+
+    Returns
+    -------
+    str
+        The churn rate with its counts, or why there is none (nobody at the period start).
+    """
+    if overall.get("churn_rate") is None:
+        return (
+            f"churn rate {overall['period']}: none (no customer at the period start; "
+            f"{overall['churned']} churned)"
+        )
+    return (
+        f"churn rate {overall['period']}: {overall['churn_rate']:.2%} "
+        f"({overall['churned']} of {overall['customers']})"
+    )
 
 
 @app.command()
