@@ -79,9 +79,8 @@ def run_report(
     emit = on_event or (lambda *_: None)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    data: Dataset = load_dataset(config)  # raises before any directory exists
-    if config.pii == "mask":  # example values in the data-quality record may be ids or names
-        data.quality.mask_examples()
+    # raises before any directory exists; with pii: mask the record's examples come masked
+    data: Dataset = load_dataset(config)
     timings["load_and_validate"] = time.perf_counter() - t0
     emit("loaded", data)
     if config.language == "zh" and find_cjk_font() is None:
