@@ -60,7 +60,8 @@ def strict_sentences():
 
 @dataclass
 class NotebookRun:
-    """What one notebook showed: every displayed value's text (HTML, else plain text)."""
+    """What one notebook showed in the report: every displayed value's text (HTML, else plain
+    text); cells tagged ``remove-cell`` run but their values are not the report's."""
 
     name: str
     outputs: list[str] = field(default_factory=list)
@@ -171,6 +172,6 @@ def _run_notebook(
                 raise
             run.errors.append(exc)
             continue
-        if shown:
+        if shown and "remove-cell" not in cell.metadata.get("tags", []):  # not in the report
             run.outputs.append(shown)
     return run

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from churnreport.report.summary_view import format_kpi
+from churnreport.analysis.results import Kpi
+from churnreport.report.blocks import format_kpi
 from churnreport.report.text import Text
 from tests.conftest import ROOT
 
@@ -70,22 +71,26 @@ def test_every_page_but_the_cover_has_header_and_footer(pdf):
 def test_summary_kpis_printed_equal_metrics(sample_run, pdf):
     m = json.loads((sample_run / "metrics.json").read_text())
     s = m["summary"]
+    ind = m["indicators"]
     t = Text("en", m["currency"])
     page = next(p for p in pdf[1][2:] if "Executive summary" in p and "Findings" in p)
     values = {k["name"]: k["value"] for k in s["kpis"]}
-    last = m["periods"][-1]
-    assert values["churn_rate"] == m["overall"]["churn_rate"]
-    assert values["retention_rate"] == m["overall"]["retention_rate"]
-    assert values["churned"] == m["overall"]["churned"]
-    assert values["revenue_lost"] == m["value"]["revenue_lost"]
-    assert values["profit_lost"] == m["value"]["profit_lost"]
-    assert values["nrr"] == last["nrr"] and values["clv"] == m["value"]["clv_arpa_method"]
+    last = ind["periods"][-1]
+    assert values["churn_rate"] == ind["overall"]["churn_rate"]
+    assert values["retention_rate"] == ind["overall"]["retention_rate"]
+    assert values["churned"] == ind["overall"]["churned"]
+    assert values["revenue_lost"] == ind["value"]["revenue_lost"]
+    assert values["profit_lost"] == ind["value"]["profit_lost"]
+    assert values["nrr"] == last["nrr"] and values["clv"] == ind["value"]["clv_arpa_method"]
     flat = re.sub(r"\s+", " ", page)
     for k in s["kpis"]:
-        shown = format_kpi(k["name"], k["value"], t)
-        assert shown == k["display"] and shown in flat, (k["name"], shown)
-    assert 3 <= len(s["findings"]) <= 5 and len(s["actions"]) >= 2
-    for sentence in s["findings"][:2]:
+        shown = format_kpi(Kpi.model_validate(k), t)
+        assert shown in flat, (k["name"], shown)
+    assert (
+        3 <= len(s["findings"]) == len(s["finding_text"]) <= 5
+        and len(s["action_text"]) == len(s["actions"]) >= 2
+    )
+    for sentence in s["finding_text"][:2]:
         assert re.sub(r"\s+", " ", sentence)[:40] in flat
 
 

@@ -24,7 +24,7 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from churnreport.report.text import CATALOGUE
+from churnreport.report.text import messages
 from tests.notebook_inprocess import NotebookRun, run_notebooks
 
 AS_OF = "2024-12-31"
@@ -287,7 +287,7 @@ BROKEN = re.compile(r"\b(nan|NaN|None(?! of)|NaT|inf)\b|\{[a-z_]+\}")
 
 def _sentence(key: str, language: str) -> re.Pattern:
     """The catalogue sentence ``key`` as a pattern (its fields match any text)."""
-    parts = re.split(r"\{[a-z_0-9]+(?::[^}]*)?\}", CATALOGUE[language][key])
+    parts = re.split(r"\{[a-z_0-9]+(?::[^}]*)?\}", messages(language)[key])
     return re.compile(".*?".join(re.escape(p) for p in parts))
 
 

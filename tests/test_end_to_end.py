@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import re
 
+import jsonschema
 import nbformat
 import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from churnreport.analysis.results import Kpi
 from churnreport.config import load_config
 from churnreport.data.sample import write_sample
 from churnreport.errors import NotebookFailed
+from churnreport.report.blocks import format_kpi
 from churnreport.report.pipeline import run_report
 from churnreport.report.runner import NOTEBOOKS_DIR
+from churnreport.report.text import Text
 from tests.conftest import SAMPLE, cli
 
 
@@ -51,7 +55,7 @@ def test_sample_run_publishes_every_output(sample_run):
         "predictions.parquet",
         "notebooks",
     } <= names
-    risk = json.loads((sample_run / "metrics.json").read_text())["risk"]
+    risk = json.loads((sample_run / "metrics.json").read_text())["early_warning"]["risk"]
     assert risk["backtest"]["method"] == "time_split" and risk["backtest"]["auc"] > 0.5
     assert risk["scored_customers"] == len(pd.read_csv(sample_run / "at_risk.csv"))
     assert [t["tier"] for t in risk["tiers"]] == [
@@ -72,7 +76,7 @@ def test_sample_run_publishes_every_output(sample_run):
 @pytest.mark.parametrize("period", ["2022-06", "2023-01", "2024-03", "2024-12"])
 def test_sample_metrics_equal_independent_recount(sample_run, period):
     metrics = json.loads((sample_run / "metrics.json").read_text())
-    row = next(p for p in metrics["periods"] if p["period"] == period)
+    row = next(p for p in metrics["indicators"]["periods"] if p["period"] == period)
     expected = _independent_period_counts(period)
     assert {k: row[k] for k in expected} == expected
     assert row["churn_rate"] == pytest.approx(expected["churned"] / expected["start_customers"])
@@ -80,13 +84,13 @@ def test_sample_metrics_equal_independent_recount(sample_run, period):
 
 def test_sample_overall_is_the_report_month(sample_run):
     m = json.loads((sample_run / "metrics.json").read_text())
-    o = m["overall"]
+    o = m["indicators"]["overall"]
     expected = _independent_period_counts("2024-12")
     assert o["period"] == "2024-12" and m["as_of"] == "2024-12-31"
     assert (o["customers"], o["churned"]) == (expected["start_customers"], expected["churned"])
     assert o["ci_low"] < o["churn_rate"] < o["ci_high"]
     assert o["retention_rate"] == pytest.approx(1 - o["churn_rate"])
-    assert len(m["periods"]) == 36
+    assert len(m["indicators"]["periods"]) == 36
 
 
 def test_executed_notebooks_have_no_errors_or_warnings(sample_run):
@@ -117,7 +121,7 @@ def test_pdf_has_title_pages_and_headline(sample_run):
     assert n >= 3
     assert "Churn analysis report" in text
     assert f"2 / {n}" in text and f"{n} / {n}" in text
-    o = json.loads((sample_run / "metrics.json").read_text())["overall"]
+    o = json.loads((sample_run / "metrics.json").read_text())["indicators"]["overall"]
     assert f"{o['churn_rate'] * 100:.1f}%" in text
     assert "Traceback" not in text and "import " not in text
 
@@ -134,7 +138,7 @@ def test_chinese_report_renders_chinese_text(tmp_path):
     text = "\n".join(p.extract_text() for p in PdfReader(run / "report.pdf").pages)
     assert "客户流失分析报告" in text and "流失率" in text
     assert "华东" in text and "西部" in text  # segment names in Chinese, in tables
-    seg = json.loads((run / "metrics.json").read_text())["segments"]["region"]["levels"]
+    seg = json.loads((run / "metrics.json").read_text())["segments"]["segments"]["region"]["levels"]
     assert {r["segment"] for r in seg} == set(zh_regions.values())
     m = json.loads((run / "metrics.json").read_text())
     assert m["language"] == "zh"
@@ -142,9 +146,10 @@ def test_chinese_report_renders_chinese_text(tmp_path):
     pages = [p.extract_text() for p in PdfReader(run / "report.pdf").pages]
     assert "数据来源" in pages[0] and "目录" in pages[1] and "摘要" in pages[1]
     summary = re.sub(r"\s+", "", next(p for p in pages[2:] if "主要发现" in p))
-    assert m["summary"]["kpis"][0]["value"] == m["overall"]["churn_rate"]
+    assert m["summary"]["kpis"][0]["value"] == m["indicators"]["overall"]["churn_rate"]
+    t = Text("zh", m["currency"])
     for k in m["summary"]["kpis"]:
-        assert re.sub(r"\s+", "", k["display"]) in summary, k
+        assert re.sub(r"\s+", "", format_kpi(Kpi.model_validate(k), t)) in summary, k
 
 
 def test_bad_input_exits_2_with_clear_message_and_no_report(tmp_path):
@@ -224,8 +229,8 @@ def test_inactivity_definition_runs_on_the_sample_transactions(tmp_path):
     cfg.churn.definition = "inactivity"
     cfg.churn.inactivity_days = 45
     result = run_report(cfg, pdf=False)
-    periods = pd.DataFrame(result.metrics["periods"])
-    assert result.metrics["definition"] == "inactivity"
+    periods = pd.DataFrame(result.metrics.model_dump(mode="json")["indicators"]["periods"])
+    assert result.metrics.model_dump(mode="json")["definition"] == "inactivity"
     assert (
         periods["start_customers"] + periods["new"] - periods["new_and_lost"] - periods["churned"]
         == periods["end_customers"]
@@ -234,7 +239,7 @@ def test_inactivity_definition_runs_on_the_sample_transactions(tmp_path):
     # churn of a month is close to the contract churn of the month before
     assert periods["churned"].sum() > 0
     # purchase revenue as a run rate over the window: revenue churn follows customer churn
-    assert "value" in result.metrics and periods["churned_revenue"].iloc[-1] > 0
+    assert result.metrics.indicators.value is not None and periods["churned_revenue"].iloc[-1] > 0
 
     # the notebooks saw the overridden config, not the YAML on disk
     html = (result.run_dir / "report.html").read_text(encoding="utf-8")
@@ -244,7 +249,7 @@ def test_inactivity_definition_runs_on_the_sample_transactions(tmp_path):
 
 def test_sample_chapter_metrics_are_complete_and_agree_with_the_data(sample_run):
     m = json.loads((sample_run / "metrics.json").read_text())
-    dec = m["periods"][-1]
+    dec = m["indicators"]["periods"][-1]
     for key in (
         "reactivated",
         "retention_rate",
@@ -269,13 +274,23 @@ def test_sample_chapter_metrics_are_complete_and_agree_with_the_data(sample_run)
     ps, pe = pd.Timestamp("2024-12-01"), pd.Timestamp("2025-01-01")
     left = (c["start_date"] < ps) & (c["end_date"] >= ps) & (c["end_date"] < pe)
     assert dec["churned_revenue"] == pytest.approx(c.loc[left, "monthly_revenue"].sum())
-    assert m["value"]["revenue_lost"] == pytest.approx(12 * c.loc[left, "monthly_revenue"].sum())
-    assert m["value"]["profit_lost"] == pytest.approx(0.1 * m["value"]["revenue_lost"])
-    assert [s["points"] for s in m["value"]["scenarios"]] == [1, 3, 5]
-    assert m["survival"]["rmst_months"] > 0 and m["survival"]["customers"] == 20_000
-    assert len(m["cohorts"]["cohorts"]) == 36
-    assert {d["convention"] for d in m["definitions"]} >= {"start_set", "rolling_30_days"}
-    assert isinstance(m["alerts"], list)
+    assert m["indicators"]["value"]["revenue_lost"] == pytest.approx(
+        12 * c.loc[left, "monthly_revenue"].sum()
+    )
+    assert m["indicators"]["value"]["profit_lost"] == pytest.approx(
+        0.1 * m["indicators"]["value"]["revenue_lost"]
+    )
+    assert [s["points"] for s in m["indicators"]["value"]["scenarios"]] == [1, 3, 5]
+    assert (
+        m["indicators"]["survival"]["rmst_months"] > 0
+        and m["indicators"]["survival"]["customers"] == 20_000
+    )
+    assert len(m["indicators"]["cohorts"]["cohorts"]) == 36
+    assert {d["convention"] for d in m["indicators"]["definitions"]} >= {
+        "start_set",
+        "rolling_30_days",
+    }
+    assert isinstance(m["indicators"]["alerts"], list)
     html = (sample_run / "report.html").read_text(encoding="utf-8")
     assert "What churn costs" in html and "How other tools would count it" in html
     assert 'class="takeaway"' in html
@@ -283,33 +298,35 @@ def test_sample_chapter_metrics_are_complete_and_agree_with_the_data(sample_run)
 
 def test_sample_causes_chapter(sample_run):
     m = json.loads((sample_run / "metrics.json").read_text())
-    cats = {c["category"]: c["churned"] for c in m["reason_categories"]}
-    assert sum(cats.values()) == sum(r["churned"] for r in m["reasons"]) + cats.get("not_stated", 0)
-    assert m["reasons_unmapped"] == []
-    drivers = {(d["driver"], d["level"]): d for d in m["drivers"]}
+    cats = {c["category"]: c["churned"] for c in m["causes"]["reason_categories"]}
+    assert sum(cats.values()) == sum(r["churned"] for r in m["causes"]["reasons"]) + cats.get(
+        "not_stated", 0
+    )
+    assert m["causes"]["reasons_unmapped"] == []
+    drivers = {(d["driver"], d["level"]): d for d in m["causes"]["drivers"]}
     assert drivers[("complaint_90d", "")]["kind"] == "hazard_ratio"
     assert (
         drivers[("complaint_90d", "")]["significant"]
         and drivers[("complaint_90d", "")]["effect"] > 1
     )
-    assert m["staff_turnover"]["rate_ratio"] > 1
+    assert m["causes"]["staff_turnover"]["rate_ratio"] > 1
     html = (sample_run / "report.html").read_text(encoding="utf-8")
     assert "Why customers leave" in html and "left 2." in html
 
 
 def test_sample_segments_chapter(sample_run):
     m = json.loads((sample_run / "metrics.json").read_text())
-    seg = m["segments"]
+    seg = m["segments"]["segments"]
     assert {"tenure_band", "age_band", "customer_type", "plan", "gender"} <= set(seg)
     ct = {r["segment"]: r for r in seg["customer_type"]["levels"]}
     # planted: intermediate customers churn less, with a real difference
     assert ct["intermediate"]["churn_rate"] < ct["final"]["churn_rate"]
     assert seg["customer_type"]["p_value"] < 0.001
     age = {r["segment"]: r["churn_rate"] for r in seg["age_band"]["levels"]}
-    assert age["under 30"] > age["30-54"] > age["55+"]
-    dec = m["change_decomposition"]["plan"]["previous"]
+    assert age["<30"] > age["30-54"] > age["55+"]
+    dec = m["segments"]["change_decomposition"]["plan"]["previous"]
     change = sum(r["mix_effect"] + r["rate_effect"] for r in dec)
-    dec_periods = [p for p in m["periods"] if p["period"] in ("2024-11", "2024-12")]
+    dec_periods = [p for p in m["indicators"]["periods"] if p["period"] in ("2024-11", "2024-12")]
     assert change == pytest.approx(dec_periods[1]["churn_rate"] - dec_periods[0]["churn_rate"])
     html = (sample_run / "report.html").read_text(encoding="utf-8")
     assert "Who churns" in html and "Mix effect" in html
@@ -317,18 +334,21 @@ def test_sample_segments_chapter(sample_run):
 
 def test_sample_lifecycle_and_value_classes(sample_run):
     m = json.loads((sample_run / "metrics.json").read_text())
-    states = {s["period"]: s for s in m["lifecycle"]["states"]}
+    states = {s["period"]: s for s in m["segments"]["lifecycle"]["states"]}
     dec = states["2024-12"]
     # the period table's December: new customers; the lifecycle's dormant December are those
     # active in November and not in December
-    periods = {p["period"]: p for p in m["periods"]}
+    periods = {p["period"]: p for p in m["indicators"]["periods"]}
     assert dec["new"] == periods["2024-12"]["new"]
     assert dec["active"] == dec["new"] + dec["returning"] + dec["resurrecting"]
-    abc = {r["segment"]: r for r in m["value_classes"]["abc"]["levels"]}
+    abc = {r["segment"]: r for r in m["segments"]["value_classes"]["abc"]["levels"]}
     assert set(abc) == {"A", "B", "C"}
     total = sum(r["customers"] for r in abc.values())
     assert abc["A"]["customers"] == pytest.approx(0.15 * total, abs=1)
-    assert {r["segment"] for r in m["value_classes"]["rfm"]["levels"]} >= {"champions", "at_risk"}
+    assert {r["segment"] for r in m["segments"]["value_classes"]["rfm"]["levels"]} >= {
+        "champions",
+        "at_risk",
+    }
 
 
 @pytest.mark.parametrize(
@@ -361,3 +381,15 @@ def test_timeout_or_dead_kernel_exits_1_names_the_cell_and_keeps_the_previous_ru
     assert f"50_bad.ipynb: cell {n} ({first}): {message}" in str(err.value)
     assert (tmp_path / "out" / "_failed" / previous.name / "50_bad.ipynb").exists()
     assert (previous / "report.html").read_text(encoding="utf-8") == before  # untouched
+
+
+def test_sample_metrics_validate_against_the_printed_schema(sample_run):
+    out = cli("schema")
+    assert out.returncode == 0, out.stderr
+    schema = json.loads(out.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    m = json.loads((sample_run / "metrics.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(m)
+    assert list(m)[0] == "schema_version" and m["schema_version"] == "2.0"
+    kinds = [f["kind"] for f in m["summary"]["findings"]]
+    assert kinds == ["cost", "cause", "driver", "segment", "risk"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
+from churnreport.analysis.results import metrics_schema
 from churnreport.config import load_config
 from churnreport.data import load_dataset
 from churnreport.errors import InputError
@@ -13,6 +15,8 @@ from churnreport.report.pipeline import run_report
 from tests.conftest import EXAMPLES
 
 # Published figures (each dataset's SOURCE.txt): churned customers / all customers.
+SCHEMA = metrics_schema()
+
 PUBLISHED = {
     "telco_ibm": (1869, 7043),
     "bank_churn": (2037, 10000),
@@ -24,24 +28,31 @@ def test_real_dataset_report_is_produced(shared_data, tmp_path, name):
     cfg = load_config(EXAMPLES / f"{name}.yml", output_dir=str(tmp_path))
     result = run_report(cfg)
     assert (result.run_dir / "report.pdf").stat().st_size > 10_000
-    overall = result.metrics["overall"]
+    overall = result.metrics.model_dump(mode="json")["indicators"]["overall"]
     if name in PUBLISHED:
         churned, customers = PUBLISHED[name]
         assert (overall["churned"], overall["customers"]) == (churned, customers)
         assert overall["churn_rate"] == pytest.approx(churned / customers)
-    m = result.metrics
+    m = json.loads((result.run_dir / "metrics.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(SCHEMA).validate(m)
     if cfg.churn.definition == "snapshot":  # no history: no trend, cohorts or lifetime value
-        assert m["cohorts"]["cohorts"] == [] and len(m["periods"]) == 1
-        assert m["periods"][0]["annualised_churn_rate"] is None
+        assert m["indicators"]["cohorts"]["cohorts"] == [] and len(m["indicators"]["periods"]) == 1
+        assert m["indicators"]["periods"][0]["annualised_churn_rate"] is None
         html = (result.run_dir / "report.html").read_text(encoding="utf-8")
         assert "no history to trend" in html
         # chapter 4: no time split possible, a labelled cross-validated estimate, still a list
         assert "a backtest in time is impossible" in html
-        assert m["risk"]["backtest"]["method"] == "cross_validation"
+        assert m["early_warning"]["risk"]["backtest"]["method"] == "cross_validation"
         assert (result.run_dir / "at_risk.xlsx").exists()
     if name in ("telco_ibm", "saas_ravenstack"):  # revenue is mapped
-        assert m["value"]["revenue_lost"] >= 0 and "nrr" in m["periods"][-1]
-    assert m["survival"]["customers"] == overall["customers"] or cfg.churn.definition != "snapshot"
+        assert (
+            m["indicators"]["value"]["revenue_lost"] >= 0
+            and "nrr" in m["indicators"]["periods"][-1]
+        )
+    assert (
+        m["indicators"]["survival"]["customers"] == overall["customers"]
+        or cfg.churn.definition != "snapshot"
+    )
     quality = json.loads((result.run_dir / "data_quality.json").read_text())
     rows = {t["table"]: t for t in quality["tables"]}
 

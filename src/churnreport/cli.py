@@ -115,13 +115,13 @@ def run(
             result = run_report(cfg, on_event=on_event, pdf=not no_pdf)
     except ChurnReportError as exc:
         _fail(exc)
-    overall = result.metrics.get("overall", {})
+    indicators = result.metrics.indicators
     _log(f"report: {result.run_dir}")
-    if overall:
-        _log(headline(overall))
-    alerts = result.metrics.get("alerts") or []
+    if indicators is not None:
+        _log(headline(indicators.overall.model_dump()))
+    alerts = indicators.alerts if indicators is not None else []
     for a in alerts:
-        _log(f"alert: {a['metric']} {a['rule']} value={a['value']} threshold={a['threshold']}")
+        _log(f"alert: {a.metric} {a.rule} value={a.value} threshold={a.threshold}")
     if alerts and fail_on_alert:
         _fail(AlertsRaised(f"{len(alerts)} alert(s) raised; the report is published"))
 
@@ -132,7 +132,7 @@ def headline(overall: dict) -> str:
     Parameters
     ----------
     overall : dict
-        ``metrics.json["overall"]``.
+        ``metrics.json["indicators"]["overall"]``.
 
     Returns
     -------
@@ -206,6 +206,14 @@ def history(
     for cells in format_rows(rows):
         t.add_row(*cells)
     Console(highlight=False, width=200).print(t)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of metrics.json."""
+    from importlib.resources import files
+
+    sys.stdout.write(files("churnreport").joinpath("metrics.schema.json").read_text("utf-8"))
 
 
 @app.command()

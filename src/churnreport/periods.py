@@ -12,6 +12,9 @@ import pandas as pd
 FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
 
+#: Fewest periods a trend is drawn or described over (fewer: a note says the history is short).
+MIN_TREND_PERIODS = 3
+
 
 def to_period(day: dt.date | pd.Timestamp, period: str) -> pd.Period:
     """The period containing ``day``."""

@@ -25,7 +25,7 @@ PLANTED = {
     ("new_customer", ""): EFFECTS["new_customer_first_3_months"],
     ("customer_type", "intermediate"): EFFECTS["intermediate_customer"],
     ("slow_response_90d", ""): EFFECTS["slow_response_in_last_3_months"],
-    ("age_band", "under 30"): EFFECTS["age_under_30"],
+    ("age_band", "<30"): EFFECTS["age_under_30"],
     ("age_band", "55+"): EFFECTS["age_55_plus"],
     ("plan", "premium"): EFFECTS["premium_plan"],
 }

@@ -177,7 +177,7 @@ def test_sample_backtest_is_reported(sample_chapter):
     assert bt.method == "time_split" and bt.test_from == dt.date(2024, 9, 30)
     best = bt.results[bt.chosen]
     assert best["auc"] > 0.58 and best["top_decile_lift"] > 1.7
-    m = ch.metrics()["risk"]
+    m = ch.result().risk.model_dump(mode="json")
     assert m["backtest"]["auc"] == best["auc"] and m["scored_customers"] == len(ch.at_risk)
     assert m["expected_loss_total"] == pytest.approx(
         (ch.at_risk["probability"] * ch.at_risk["value"]).sum()
@@ -224,7 +224,7 @@ def test_snapshot_data_fall_back_to_cross_validation_and_still_list(shared_data)
     )  # fmt: skip
     assert ch.backtest.method == "cross_validation"
     assert ch.backtest.why_no_time_split == "snapshot"
-    assert ch.metrics()["risk"]["backtest"]["train_until"] is None
+    assert ch.result().risk.model_dump(mode="json")["backtest"]["train_until"] is None
     assert len(ch.at_risk) == (~ds.customers["churned"]).sum() == 7043 - 1869
     assert ch.backtest.results[ch.backtest.chosen]["auc"] > 0.75
 
@@ -251,7 +251,7 @@ def test_a_large_training_table_is_a_sample_of_whole_customers_and_everyone_is_s
     # every active customer is still scored, and the model still finds the risk
     assert set(ch.at_risk["customer_id"]) == set(full.at_risk["customer_id"])
     assert ch.backtest.results[ch.backtest.chosen]["auc"] > 0.58
-    assert ch.metrics()["risk"]["training_sample"] == s
+    assert ch.result().risk.model_dump(mode="json")["training_sample"] == s
     html = backtest_html(ch, Text("en")).data
     assert f"({s['customers']:,} of {s['of_customers']:,}," in html
 

@@ -39,7 +39,7 @@ def test_run_writes_list_files_and_predictions(two_runs):
     pred = pd.read_parquet(run_dir / "predictions.parquet")
     assert len(pred) == len(ch.at_risk)
     assert str(pred["horizon_end"].iloc[0].date()) == "2024-12-31"
-    risk = json.loads((run_dir / "metrics" / "risk.json").read_text())
+    risk = json.loads((run_dir / "metrics" / "early_warning.json").read_text())["risk"]
     assert risk["previous_run_check"] is None
 
 
@@ -51,7 +51,7 @@ def test_next_run_scores_the_previous_list(two_runs):
     assert check["scored"] == len(first.at_risk)
     assert check["matched"] == check["scored"]
     assert 0.5 < check["auc"] < 1 and check["left"] > 0
-    risk = json.loads((run_dir / "metrics" / "risk.json").read_text())
+    risk = json.loads((run_dir / "metrics" / "early_warning.json").read_text())["risk"]
     assert risk["previous_run_check"]["left"] == check["left"]
 
 

@@ -13,7 +13,7 @@ from churnreport.report.indicators_view import (
     churn_mix_html,
     kpi_cards,
     period_table_html,
-    takeaway,
+    trend_takeaway,
     value_html,
 )
 from churnreport.report.text import Text
@@ -54,10 +54,10 @@ def chapter():
 def test_trend_takeaway_reports_the_significant_rise(chapter):
     last = chapter.periods.iloc[-1]
     assert last["churned"] == 30 and last["significant_vs_previous"]
-    en = takeaway(chapter, "trend", Text("en")).data
+    en = trend_takeaway(chapter, Text("en")).data
     assert f"{last['churn_rate'] * 100:.1f}%" in en
     assert "up " in en and "a significant change" in en
-    zh = takeaway(chapter, "trend", Text("zh")).data
+    zh = trend_takeaway(chapter, Text("zh")).data
     assert "上升" in zh and "变化显著" in zh
 
 

@@ -26,6 +26,12 @@ from churnreport.analysis.reasons import (
     reasons_by_segment,
     reasons_over_time,
 )
+from churnreport.analysis.results import (
+    CauseResult,
+    IndicatorResult,
+    SegmentResult,
+    jsonable,
+)
 from churnreport.analysis.revenue import mrr_bridge
 from churnreport.analysis.segments import (
     ABC_CUSTOMER_SHARES,
@@ -43,7 +49,7 @@ from churnreport.analysis.survival import Survival, lifetimes, retention_curve
 from churnreport.analysis.trends import Alert, evaluate_alerts, period_changes
 from churnreport.analysis.value import ChurnValue, churn_value
 from churnreport.data.taxonomy import ReasonMapping
-from churnreport.periods import PERIODS_PER_YEAR
+from churnreport.periods import MIN_TREND_PERIODS, PERIODS_PER_YEAR
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ class IndicatorChapter:
     alerts: list[Alert] = field(default_factory=list)
     churn_types: pd.DataFrame | None = None
     referrals: pd.DataFrame | None = None
+    period_kind: str = "month"
+    definition: str = "contract"
 
     @property
     def periods(self) -> pd.DataFrame:
@@ -95,19 +103,48 @@ class IndicatorChapter:
                 out = out.merge(extra, on="period", how="left")
         return out
 
-    def metrics(self) -> dict[str, object]:
-        """metrics.json entries of this chapter."""
-        m: dict[str, object] = {
-            "overall": self.indicators.overall.to_dict(),
-            "periods": self.periods,
-            "alerts": [a.to_dict() for a in self.alerts],
-            "survival": self.survival.to_dict(),
-            "definitions": self.conventions,
-            "cohorts": _cohort_records(self.cohorts),
-        }
-        if self.value is not None:
-            m["value"] = self.value.to_dict()
-        return m
+    @property
+    def is_snapshot(self) -> bool:
+        """The data are one snapshot: no history of periods."""
+        return self.indicators.snapshot
+
+    @property
+    def has_trend(self) -> bool:
+        """Enough periods (:data:`~churnreport.periods.MIN_TREND_PERIODS`) to show a trend."""
+        return not self.is_snapshot and len(self.indicators.periods) >= MIN_TREND_PERIODS
+
+    @property
+    def has_cohorts(self) -> bool:
+        """Two cohorts or more to compare."""
+        return len(self.cohorts) >= 2
+
+    @property
+    def has_value(self) -> bool:
+        """Revenue is known, so churn has a cost."""
+        return self.value is not None
+
+    @property
+    def has_revenue(self) -> bool:
+        """Recurring revenue is known (an MRR bridge exists)."""
+        return self.bridge is not None
+
+    def result(self) -> IndicatorResult:
+        """The typed result of this chapter (metrics.json ``indicators``)."""
+        return IndicatorResult.model_validate(
+            jsonable(
+                {
+                    "period_kind": self.period_kind,
+                    "definition": self.definition,
+                    "overall": self.indicators.overall,
+                    "periods": self.periods,
+                    "alerts": self.alerts,
+                    "survival": self.survival,
+                    "definitions": self.conventions,
+                    "cohorts": _cohort_records(self.cohorts),
+                    "value": self.value,
+                }
+            )
+        )
 
 
 def _cohort_records(cohorts: pd.DataFrame) -> dict:
@@ -181,6 +218,8 @@ def indicator_chapter(
         found,
         churn_type_split(spells, customers, ind.periods),
         referral_rates(spells, customers, ind.periods),
+        period,
+        definition,
     )
 
 
@@ -210,15 +249,41 @@ class CauseChapter:
     incidence: pd.DataFrame | None
     drivers: DriverModel | None
     mapping: ReasonMapping
+    definition: str = "contract"
 
-    def metrics(self) -> dict[str, object]:
-        """metrics.json entries of this chapter."""
-        m: dict[str, object] = {}
+    @property
+    def has_reasons(self) -> bool:
+        """The data hold stated reasons."""
+        return self.reasons is not None
+
+    @property
+    def has_reasons_by_segment(self) -> bool:
+        """Reasons can be split by at least one segment dimension."""
+        return self.has_reasons and bool(self.by_segment)
+
+    @property
+    def has_reasons_over_time(self) -> bool:
+        """Reasons of two periods or more."""
+        return self.has_reasons and self.over_time is not None and len(self.over_time) >= 2
+
+    @property
+    def has_incidence(self) -> bool:
+        """Cumulative incidence by reason at two ages or more."""
+        return self.has_reasons and self.incidence is not None and len(self.incidence) >= 2
+
+    @property
+    def has_drivers(self) -> bool:
+        """The driver model was fitted and has drivers to show."""
+        return self.drivers is not None and not self.drivers.drivers.empty
+
+    def result(self) -> CauseResult:
+        """The typed result of this chapter (metrics.json ``causes``)."""
+        m: dict[str, object] = {"definition": self.definition}
         if self.reasons is not None:
             m.update(self.reasons.metrics())
         if self.drivers is not None:
             m.update(self.drivers.metrics())
-        return m
+        return CauseResult.model_validate(jsonable(m))
 
 
 def cause_chapter(
@@ -264,7 +329,7 @@ def cause_chapter(
     drivers = churn_drivers(
         spells, customers, as_of, definition, tickets, staff, attributes, slow_hours
     )
-    return CauseChapter(ra, by_segment, over_time, incidence, drivers, mapping)
+    return CauseChapter(ra, by_segment, over_time, incidence, drivers, mapping, definition)
 
 
 @dataclass(frozen=True)
@@ -298,32 +363,80 @@ class SegmentChapter:
     lifecycle: pd.DataFrame | None = None
     transitions: pd.DataFrame | None = None
 
-    def metrics(self) -> dict[str, object]:
-        """metrics.json entries ``segments``, ``value_classes``, ``lifecycle`` and
-        ``change_decomposition``."""
-
+    @property
+    def key_heatmaps(self) -> dict[str, pd.DataFrame]:
+        """The heatmaps to show: of the first three dimensions, those with two periods or more
+        and a rate in at least one cell."""
         return {
-            "segments": {d: t.to_dict() for d, t in self.tables.items()},
-            "segments_survival": {
-                d: {"logrank_p": s.logrank_p, "levels": s.summary} for d, s in self.survival.items()
-            },
-            "change_decomposition": self.decomposition,
-            "lifecycle": None
-            if self.lifecycle is None
-            else {
-                "states": self.lifecycle,
-                "transitions": {
-                    f: {t: int(n) for t, n in row.items()} for f, row in self.transitions.iterrows()
-                }
-                if self.transitions is not None
-                else {},
-            },
-            "value_classes": {
-                name: self.tables[dim].to_dict()
-                for name, dim in (("abc", "value_class"), ("rfm", "rfm_group"))
-                if dim in self.tables
-            },
+            d: h
+            for d, h in list(self.heatmaps.items())[:3]
+            if h is not None and h.shape[1] >= 2 and h.notna().to_numpy().any()
         }
+
+    @property
+    def has_heatmaps(self) -> bool:
+        """At least one segment x period heatmap to show."""
+        return bool(self.key_heatmaps)
+
+    @property
+    def has_lifecycle(self) -> bool:
+        """Enough periods for the lifecycle chart, or a transition matrix to show."""
+        life, tr = self.lifecycle, self.transitions
+        if life is None:
+            return False
+        return len(life) >= MIN_TREND_PERIODS or (
+            tr is not None and not tr.empty and len(life) >= 2
+        )
+
+    @property
+    def has_survival(self) -> bool:
+        """Lifetime curves of at least one segment dimension."""
+        return bool(self.survival)
+
+    @property
+    def rates(self) -> pd.DataFrame:
+        """The churn tables of every dimension in one frame, ``dimension`` first (empty without
+        a customer at risk)."""
+        if not self.tables:
+            return pd.DataFrame()
+        frame = pd.concat(
+            [t.table.assign(dimension=d) for d, t in self.tables.items()], ignore_index=True
+        )
+        return frame[["dimension", *frame.columns.drop("dimension")]]
+
+    def result(self) -> SegmentResult:
+        """The typed result of this chapter (metrics.json ``segments``)."""
+        lifecycle = None
+        if self.lifecycle is not None:
+            tr = self.transitions
+            lifecycle = {
+                "states": self.lifecycle,
+                "transitions": {}
+                if tr is None
+                else {f: {t: int(n) for t, n in row.items()} for f, row in tr.iterrows()},
+            }
+        return SegmentResult.model_validate(
+            jsonable(
+                {
+                    "snapshot": self.snapshot,
+                    "customers": self.customers,
+                    "window_start": self.window_start,
+                    "window_end": self.window_end,
+                    "segments": {d: t.to_dict() for d, t in self.tables.items()},
+                    "segments_survival": {
+                        d: {"logrank_p": s.logrank_p, "levels": s.summary}
+                        for d, s in self.survival.items()
+                    },
+                    "change_decomposition": self.decomposition,
+                    "lifecycle": lifecycle,
+                    "value_classes": {
+                        name: self.tables[dim].to_dict()
+                        for name, dim in (("abc", "value_class"), ("rfm", "rfm_group"))
+                        if dim in self.tables
+                    },
+                }
+            )
+        )
 
 
 def segment_chapter(

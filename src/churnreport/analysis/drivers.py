@@ -29,6 +29,8 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.stats.multitest import multipletests
 
 from churnreport.analysis.indicators import wilson_interval
+from churnreport.analysis.results import DriverEffect, jsonable
+from churnreport.analysis.segments import AGE_BANDS
 from churnreport.data.taxonomy import normalise
 
 EVENT_WINDOW_MONTHS = 3  # "in the last 90 days": the month of the event and the two after it
@@ -97,8 +99,14 @@ class DriverModel:
     staff_turnover: dict | None = None
     sample: dict | None = None
 
+    def effects(self) -> list[DriverEffect]:
+        """The driver effects as typed rows, strongest first."""
+        cols = [c for c in DRIVER_COLUMNS if c not in ("exposure", "strength")]
+        return [DriverEffect.model_validate(r) for r in jsonable(self.drivers[cols])]
+
     def metrics(self) -> dict[str, object]:
-        """metrics.json entry ``drivers`` (and ``drivers_model``)."""
+        """Entries ``drivers``, ``drivers_model`` and ``staff_turnover`` of the chapter's
+        :class:`~churnreport.analysis.results.CauseResult`."""
         cols = [c for c in DRIVER_COLUMNS if c not in ("exposure", "strength")]
 
         return {
@@ -277,7 +285,7 @@ def hazard_panel(
 
 
 def _bands(age: pd.Series) -> pd.Series:
-    bands = pd.cut(age, [-np.inf, 29.5, 54.5, np.inf], labels=["under 30", "30-54", "55+"])
+    bands = pd.cut(age, [-np.inf, 29.5, 54.5, np.inf], labels=list(AGE_BANDS))
     return bands.astype("string")
 
 
@@ -646,7 +654,7 @@ def churn_drivers(
         Experience signals and account-manager departures.
     attributes : list of str, optional
         Customer columns to consider (numeric ones per SD, others by level); ``age`` is banded
-        (under 30, 30-54, 55+) and ``tenure_months`` is numeric.
+        (codes <30, 30-54, 55+) and ``tenure_months`` is numeric.
     slow_hours : float
         A first response slower than this is "slow".
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from churnreport.analysis.drivers import sample_customers
 from churnreport.analysis.features import active_on, snapshot_features
+from churnreport.analysis.results import EarlyWarningResult, jsonable
 from churnreport.analysis.risk import (
     FEATURE_CAUSE,
     MIN_CHURNERS,
@@ -82,6 +83,36 @@ class EarlyWarningChapter:
     previous_check: dict | None
     training_sample: dict | None = None
 
+    @property
+    def is_built(self) -> bool:
+        """The risk model was built (``why_not`` is empty)."""
+        return not self.why_not
+
+    @property
+    def has_tiers(self) -> bool:
+        """Today's scored customers by value tier."""
+        return self.is_built and not self.tiers_at_risk.empty
+
+    @property
+    def has_lost_tiers(self) -> bool:
+        """The customers lost in the period by value tier."""
+        return self.is_built and not self.tiers_lost.empty
+
+    @property
+    def backtest_scores(self) -> pd.DataFrame:
+        """Each model's scores on the test rows (one row per model, ``chosen`` marks the one
+        that scores today's customers); empty when no model was built."""
+        if self.backtest is None:
+            return pd.DataFrame()
+        scores = pd.DataFrame.from_dict(
+            {
+                kind: {k: v for k, v in result.items() if k != "calibration"}
+                for kind, result in self.backtest.results.items()
+            },
+            orient="index",
+        )
+        return scores.assign(chosen=scores.index == self.backtest.chosen).rename_axis("model")
+
     def predictions(self, as_of: dt.date) -> pd.DataFrame:
         """The scores to store for the next run's forecast check."""
         return pd.DataFrame(
@@ -99,8 +130,11 @@ class EarlyWarningChapter:
         top = self.at_risk.head(int(np.ceil(0.1 * len(self.at_risk))))
         return int(top["tier"].isin(["important", "major"]).sum())
 
-    def metrics(self) -> dict[str, object]:
-        """metrics.json entry ``risk``."""
+    def result(self) -> EarlyWarningResult:
+        """The typed result of this chapter (metrics.json ``early_warning``)."""
+        return EarlyWarningResult.model_validate(jsonable(self._risk()))
+
+    def _risk(self) -> dict[str, object]:
         bt = self.backtest
         risk: dict[str, object] = {"available": not self.why_not, "why_not": self.why_not or None}
         if bt is not None:

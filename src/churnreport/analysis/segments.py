@@ -22,23 +22,38 @@ from churnreport.analysis.trends import two_proportion_p
 
 SMALL = 30
 MAX_LEVELS = 12
-TENURE_BANDS = (0, 3, 12, 24)  # months: <3, 3-11, 12-23, 24+
+TENURE_BANDS = (0, 3, 12, 24)  # months: codes <3, 3-11, 12-23, 24+
 MISSING = "(missing)"
 OTHER = "(other)"
 
 
+#: Age band codes: under 30, 30-54, 55+ (DOMAIN.md: older customers churn less).
+AGE_BANDS = ("<30", "30-54", "55+")
+
+
+def band_codes(edges: tuple[int, ...]) -> list[str]:
+    """Codes of the bands between ``edges`` (the report words them, e.g. ``3-11 months``).
+
+    Examples
+    --------
+    >>> band_codes((0, 3, 12, 24))
+    ['<3', '3-11', '12-23', '24+']
+    """
+    codes = [f"<{edges[1]}"]
+    codes += [f"{a}-{b - 1}" for a, b in itertools.pairwise(edges[1:])]
+    return [*codes, f"{edges[-1]}+"]
+
+
 def band_tenure(months: pd.Series, edges: tuple[int, ...] = TENURE_BANDS) -> pd.Series:
-    """Tenure bands: ``<3 months``, ``3-11 months``, ``12-23 months``, ``24+ months``."""
-    labels = [f"<{edges[1]} months"]
-    labels += [f"{a}-{b - 1} months" for a, b in itertools.pairwise(edges[1:])]
-    labels += [f"{edges[-1]}+ months"]
+    """Tenure bands in months: ``<3``, ``3-11``, ``12-23``, ``24+``."""
+    labels = band_codes(tuple(edges))
     bands = pd.cut(months, [*edges[:1], *edges[1:], np.inf], right=False, labels=labels)
     return bands.astype("string").fillna(MISSING)
 
 
 def band_age(age: pd.Series) -> pd.Series:
-    """Age bands under 30, 30-54, 55+ (DOMAIN.md: older customers churn less)."""
-    bands = pd.cut(age, [-np.inf, 30, 55, np.inf], right=False, labels=["under 30", "30-54", "55+"])
+    """Age bands :data:`AGE_BANDS`: ``<30``, ``30-54``, ``55+``."""
+    bands = pd.cut(age, [-np.inf, 30, 55, np.inf], right=False, labels=list(AGE_BANDS))
     return bands.astype("string").fillna(MISSING)
 
 

@@ -9,7 +9,16 @@ from IPython.display import HTML
 
 from churnreport.config import ReportConfig
 from churnreport.report.tables import key_value_html
-from churnreport.report.text import Text
+from churnreport.report.text import N_, Text
+
+#: The sentence defining each churn definition (config ``churn.definition``).
+DEFINITIONS = {
+    "contract": N_("def.contract"),
+    "inactivity": N_("def.inactivity"),
+    "snapshot": N_("def.snapshot"),
+}
+#: The calendar period in words (config ``period``).
+PERIODS = {"month": N_("period.month"), "quarter": N_("period.quarter"), "year": N_("period.year")}
 
 
 def definitions_html(config: ReportConfig, as_of: dt.date, text: Text) -> HTML:
@@ -17,14 +26,14 @@ def definitions_html(config: ReportConfig, as_of: dt.date, text: Text) -> HTML:
     c = config.churn
     items = [
         text(
-            f"def.{c.definition}",
+            DEFINITIONS[c.definition],
             gap=c.reactivation_gap_days,
             days=c.inactivity_days,
             as_of=text.date(as_of),
         ),
         text("def.churn_rate"),
         text("def.retention"),
-        text("def.period", period=text(f"period.{config.period}"), as_of=text.date(as_of)),
+        text("def.period", period=text(PERIODS[config.period]), as_of=text.date(as_of)),
     ]
     return HTML(
         '<ul class="definitions">' + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from html import escape
 
-import pandas as pd
 from IPython.display import HTML
 
 from churnreport.analysis.chapter import CauseChapter
+from churnreport.analysis.results import DriverEffect
+from churnreport.report import blocks
 from churnreport.report.charts import (
     plot_drivers,
     plot_incidence,
@@ -17,51 +18,83 @@ from churnreport.report.charts import (
     plot_reasons_over_time,
 )
 from churnreport.report.tables import heading, note, table
-from churnreport.report.text import Text
+from churnreport.report.text import N_, Text, dimension_label, level_label
 
-KNOWN_DRIVERS = (
-    "complaint_90d",
-    "slow_response_90d",
-    "low_satisfaction_90d",
-    "manager_left_90d",
-    "new_customer",
-    "age_band",
-    "customer_type",
-    "plan",
-    "gender",
-    "region",
-    "channel",
-    "tenure_months",
-)
+#: Labels of the categories the library adds to the user's taxonomy.
+SPECIAL_CATEGORIES = {
+    "unmapped": N_("cause.unmapped"),
+    "not_stated": N_("cause.not_stated"),
+    "other_causes": N_("cause.other_causes"),
+}
+#: "Could we have prevented it?" of each category group.
+GROUPS = {
+    "subjective": N_("group.subjective"),
+    "objective": N_("group.objective"),
+    "involuntary": N_("group.involuntary"),
+    "unmapped": N_("group.unmapped"),
+    "not_stated": N_("group.not_stated"),
+}
+#: Why a driver was left out (``churnreport.analysis.drivers.LEFT_OUT`` codes).
+LEFT_OUT = {
+    "constant": N_("drv.left.constant"),
+    "few_values": N_("drv.left.few_values"),
+    "pooled": N_("drv.left.pooled"),
+    "few_rows": N_("drv.left.few_rows"),
+    "correlated": N_("drv.left.correlated"),
+    "few_events": N_("drv.left.few_events"),
+    "not_estimable": N_("drv.left.not_estimable"),
+    "nobody_at_risk": N_("drv.left.nobody_at_risk"),
+}
+#: The driver model's scope sentence and its effect column, by kind of ratio.
+MODEL_SCOPE = {
+    "hazard_ratio": N_("causes.model.hazard_ratio"),
+    "odds_ratio": N_("causes.model.odds_ratio"),
+}
+EFFECT_COLUMN = {"hazard_ratio": N_("col.hazard_ratio"), "odds_ratio": N_("col.odds_ratio")}
 
 
 def category_labels(chapter: CauseChapter, text: Text) -> dict[str, str]:
     """Display label of every category, in the report language."""
     labels = {name: getattr(c, text.language) for name, c in chapter.mapping.categories.items()}
-    for special in ("unmapped", "not_stated", "other_causes"):
-        labels[special] = text(f"cause.{special}")
-    return labels
+    return labels | {name: text(msgid) for name, msgid in SPECIAL_CATEGORIES.items()}
 
 
-def section(chapter: CauseChapter, name: str, text: Text) -> HTML | None:
-    """A section heading of chapter 2, or nothing when the section has nothing to show.
+def reasons_heading(chapter: CauseChapter, text: Text) -> HTML:
+    """Heading of the stated reasons (without reasons, the summary below says so)."""
+    return heading(text("causes.reasons"), text("causes.reasons.why"), level=3)
 
-    ``name``: reasons, segments, time, incidence, drivers, cohorts.
-    """
-    r = chapter.reasons
-    has = {
-        "reasons": True,
-        "segments": bool(chapter.by_segment),
-        "time": chapter.over_time is not None and len(chapter.over_time) >= 2,
-        "incidence": chapter.incidence is not None and len(chapter.incidence) >= 2,
-        "drivers": True,
-        "cohorts": chapter.drivers is not None and not chapter.drivers.drivers.empty,
-    }[name]
-    if name == "cohorts" and not has:
+
+def segments_heading(chapter: CauseChapter, text: Text) -> HTML | None:
+    """Heading of the reasons by segment, or nothing when there is no split to show."""
+    if not chapter.has_reasons_by_segment:
         return None
-    if name in ("segments", "time", "incidence") and (r is None or not has):
+    return heading(text("causes.segments"), text("causes.segments.why"), level=3)
+
+
+def time_heading(chapter: CauseChapter, text: Text) -> HTML | None:
+    """Heading of the reasons over time, or nothing with fewer than two periods of reasons."""
+    if not chapter.has_reasons_over_time:
         return None
-    return heading(text(f"causes.{name}"), text(f"causes.{name}.why"), level=3)
+    return heading(text("causes.time"), text("causes.time.why"), level=3)
+
+
+def incidence_heading(chapter: CauseChapter, text: Text) -> HTML | None:
+    """Heading of the reasons over the customer lifetime, or nothing without incidence curves."""
+    if not chapter.has_incidence:
+        return None
+    return heading(text("causes.incidence"), text("causes.incidence.why"), level=3)
+
+
+def drivers_heading(chapter: CauseChapter, text: Text) -> HTML:
+    """Heading of the driver model (without one, the text below says why)."""
+    return heading(text("causes.drivers"), text("causes.drivers.why"), level=3)
+
+
+def cohorts_heading(chapter: CauseChapter, text: Text) -> HTML | None:
+    """Heading of the raw churn rate by factor, or nothing without drivers."""
+    if not chapter.has_drivers:
+        return None
+    return heading(text("causes.cohorts"), text("causes.cohorts.why"), level=3)
 
 
 def reasons_summary_html(chapter: CauseChapter, text: Text) -> HTML:
@@ -115,7 +148,7 @@ def categories_table_html(chapter: CauseChapter, text: Text) -> HTML | None:
         r.categories,
         {
             "category": (text("col.category"), lambda c: labels.get(c, c)),
-            "group": (text("col.group"), lambda g: text(f"group.{g}")),
+            "group": (text("col.group"), lambda g: text(GROUPS[g])),
             "churned": (text("col.churned"), text.int),
             "share": (text("col.share"), text.pct),
             "cumulative_share": (text("col.cumulative"), text.pct),
@@ -172,11 +205,16 @@ def _source(chapter: CauseChapter) -> str:
 
 def reasons_by_segment_html(chapter: CauseChapter, text: Text) -> HTML | None:
     """One heatmap per segment dimension."""
-    if not chapter.by_segment:
+    if not chapter.has_reasons_by_segment:
         return None
     labels = category_labels(chapter, text)
     parts = [
-        plot_reasons_by_segment(shares, text.get(f"drv.{dim}", dim), labels, text)
+        plot_reasons_by_segment(
+            shares.rename(index=lambda level, dim=dim: level_label(dim, level, text)),
+            dimension_label(dim, text),
+            labels,
+            text,
+        )
         for dim, shares in chapter.by_segment.items()
     ]
     return HTML("".join(p._repr_html_() for p in parts if p is not None))
@@ -184,62 +222,29 @@ def reasons_by_segment_html(chapter: CauseChapter, text: Text) -> HTML | None:
 
 def reasons_over_time(chapter: CauseChapter, text: Text):
     """Churners per period by category."""
+    if not chapter.has_reasons_over_time:
+        return None
     return plot_reasons_over_time(chapter.over_time, category_labels(chapter, text), text)
 
 
 def incidence(chapter: CauseChapter, text: Text):
     """Cumulative incidence by category over customer age."""
+    if not chapter.has_incidence:
+        return None
     return plot_incidence(chapter.incidence, category_labels(chapter, text), text)
 
 
-def driver_name(row: pd.Series, text: Text) -> str:
-    """Short display name of a driver row."""
-    base = text(f"drv.{row['driver']}") if row["driver"] in KNOWN_DRIVERS else str(row["driver"])
-    if row["unit"] == "level":
-        return f"{base} = {_level(row['level'], text)}"
-    if row["unit"] == "per_sd":
-        return text("drv.per_sd_name", name=base)
-    return base
-
-
-def _level(level: str, text: Text) -> str:
-    key = f"drv.level.{level}"
-    return text.get(key, level)
-
-
-def _who(row: pd.Series, text: Text) -> str:
-    name = text(f"drv.{row['driver']}") if row["driver"] in KNOWN_DRIVERS else str(row["driver"])
-    if row["unit"] == "binary":
-        return text.get(f"drv.who.{row['driver']}", text("drv.who.flag", name=name))
-    if row["unit"] == "level":
-        return text(
-            "drv.who.level",
-            name=name,
-            level=_level(row["level"], text),
-            reference=_level(row["reference"], text),
-        )
-    return text("drv.who.per_sd", name=name)
-
-
-def driver_sentence(row: pd.Series, text: Text) -> str:
-    """'Customers who complained in the last 90 days left 2.2 times as often (95% CI 2.0-2.4).'"""
-    values = dict(
-        who=_who(row, text),
-        effect=f"{row['effect']:.2f}",
-        lo=f"{row['ci_low']:.2f}",
-        hi=f"{row['ci_high']:.2f}",
-    )
-    if not row["significant"]:
-        return text("drv.sentence.ns", **values)
-    return text(f"drv.sentence.{row['kind']}", **values)
+def _effects(chapter: CauseChapter) -> list[DriverEffect]:
+    """The driver effects as typed rows, strongest first."""
+    return chapter.drivers.effects() if chapter.drivers is not None else []
 
 
 def drivers_chart(chapter: CauseChapter, text: Text):
     """Forest plot of the driver effects."""
-    m = chapter.drivers
-    if m is None or m.drivers.empty:
+    if not chapter.has_drivers:
         return None
-    names = [driver_name(r, text) for _, r in m.drivers.iterrows()]
+    m = chapter.drivers
+    names = [blocks.driver_name(e, text) for e in _effects(chapter)]
     return plot_drivers(m.drivers, names, text)
 
 
@@ -259,7 +264,7 @@ def left_out_reason(item: dict, text: Text) -> str:
     """
     if "code" not in item:
         return item["reason"]
-    return text(f"drv.left.{item['code']}", **item.get("params", {}))
+    return text(LEFT_OUT[item["code"]], **item.get("params", {}))
 
 
 def drivers_html(chapter: CauseChapter, text: Text, top: int = 6) -> HTML:
@@ -275,15 +280,15 @@ def drivers_html(chapter: CauseChapter, text: Text, top: int = 6) -> HTML:
         if model is None:
             return note(text("causes.no_drivers"))
         return note(text("causes.model_not_fitted", reason=left_out_reason(model, text)))
-    sig = d[d["significant"]].head(top)
-    items = [driver_sentence(r, text) for _, r in sig.iterrows()]
+    effects = _effects(chapter)
+    items = [blocks.driver_sentence(e, text) for e in effects if e.significant][:top]
     parts.append(
         '<ul class="definitions">' + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
     )
-    null = [driver_name(r, text) for _, r in d[~d["significant"]].iterrows()]
+    null = [blocks.driver_name(e, text) for e in effects if not e.significant]
     if null:
         parts.append(f'<p class="meta">{escape(text("causes.null", names="; ".join(null)))}</p>')
-    scope = text(f"causes.model.{m.kind}", rows=text.int(m.rows), events=text.int(m.events))
+    scope = text(MODEL_SCOPE[m.kind], rows=text.int(m.rows), events=text.int(m.events))
     if m.sample is not None:
         s = m.sample
         scope += " " + text(
@@ -318,15 +323,15 @@ def drivers_html(chapter: CauseChapter, text: Text, top: int = 6) -> HTML:
 
 def drivers_table_html(chapter: CauseChapter, text: Text) -> HTML | None:
     """Every driver with its effect, interval and (Holm-adjusted) p-value."""
-    m = chapter.drivers
-    if m is None or m.drivers.empty:
+    if not chapter.has_drivers:
         return None
-    d = m.drivers.assign(name=[driver_name(r, text) for _, r in m.drivers.iterrows()])
+    m = chapter.drivers
+    d = m.drivers.assign(name=[blocks.driver_name(e, text) for e in _effects(chapter)])
     return table(
         d,
         {
             "name": (text("col.driver"), str),
-            "effect": (text(f"col.{m.kind}"), lambda v: f"{v:.2f}"),
+            "effect": (text(EFFECT_COLUMN[m.kind]), lambda v: f"{v:.2f}"),
             "ci_low": (text("col.ci_low"), lambda v: f"{v:.2f}"),
             "ci_high": (text("col.ci_high"), lambda v: f"{v:.2f}"),
             "p_adjusted": (text("col.p_adjusted"), lambda v: "<0.001" if v < 0.001 else f"{v:.3f}"),
@@ -339,9 +344,14 @@ def drivers_table_html(chapter: CauseChapter, text: Text) -> HTML | None:
 
 def metric_cohorts_chart(chapter: CauseChapter, text: Text, top: int = 6):
     """Churn rate by decile / level of the strongest drivers (what the model summarises)."""
-    m = chapter.drivers
-    if m is None or m.drivers.empty:
+    if not chapter.has_drivers:
         return None
+    m = chapter.drivers
     order = list(dict.fromkeys(m.drivers["driver"]))[:top]
-    names = {d: (text(f"drv.{d}") if d in KNOWN_DRIVERS else d) for d in order}
-    return plot_metric_cohorts({d: m.cohorts[d] for d in order if d in m.cohorts}, names, text)
+    names = {d: dimension_label(d, text) for d in order}
+    cohorts = {
+        d: m.cohorts[d].assign(bin=[level_label(d, b, text) for b in m.cohorts[d]["bin"]])
+        for d in order
+        if d in m.cohorts
+    }
+    return plot_metric_cohorts(cohorts, names, text)

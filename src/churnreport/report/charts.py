@@ -25,7 +25,8 @@ from matplotlib import font_manager
 from matplotlib.category import StrCategoryFormatter
 from matplotlib.text import Text as MplText
 
-from churnreport.report.text import Text
+from churnreport.periods import MIN_TREND_PERIODS
+from churnreport.report.text import N_, Text, level_label
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -235,7 +236,7 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> Chart | None:
         None when there are fewer than three periods, or fewer than two with customers at
         their start (nothing to trend).
     """
-    if len(periods) < 3 or periods["churn_rate"].notna().sum() < 2:
+    if len(periods) < MIN_TREND_PERIODS or periods["churn_rate"].notna().sum() < 2:
         return None
     fig, ax = plt.subplots()
     x = range(len(periods))
@@ -323,7 +324,7 @@ def plot_customer_flows(periods: pd.DataFrame, text: Text) -> Chart | None:
         None when there are fewer than three periods.
     """
     periods = _from_first_full_period(periods, "start_customers")
-    if len(periods) < 3 or periods["churn_rate"].notna().sum() < 2:
+    if len(periods) < MIN_TREND_PERIODS or periods["churn_rate"].notna().sum() < 2:
         return None
     fig, ax = plt.subplots()
     x = range(len(periods))
@@ -381,22 +382,25 @@ def plot_mrr_bridge(bridge: pd.DataFrame, text: Text) -> Chart | None:
     if bridge is None:
         return None
     bridge = _from_first_full_period(bridge, "start_revenue")
-    if len(bridge) < 3:
+    if len(bridge) < MIN_TREND_PERIODS:
         return None
 
     fig, ax = plt.subplots()
     x = np.arange(len(bridge))
     bottom = np.zeros(len(bridge))
-    for col, colour in (
-        ("new_revenue", "new"),
-        ("expansion", "expansion"),
-        ("reactivation_revenue", "reactivation"),
+    for col, colour, label in (
+        ("new_revenue", "new", N_("chart.new_revenue")),
+        ("expansion", "expansion", N_("chart.expansion")),
+        ("reactivation_revenue", "reactivation", N_("chart.reactivation_revenue")),
     ):
-        ax.bar(x, bridge[col], bottom=bottom, color=PALETTE[colour], label=text(f"chart.{col}"))
+        ax.bar(x, bridge[col], bottom=bottom, color=PALETTE[colour], label=text(label))
         bottom += bridge[col].to_numpy()
     bottom = np.zeros(len(bridge))
-    for col, colour in (("churned_revenue", "churned"), ("contraction", "contraction")):
-        ax.bar(x, -bridge[col], bottom=-bottom, color=PALETTE[colour], label=text(f"chart.{col}"))
+    for col, colour, label in (
+        ("churned_revenue", "churned", N_("chart.churned_revenue")),
+        ("contraction", "contraction", N_("chart.contraction")),
+    ):
+        ax.bar(x, -bridge[col], bottom=-bottom, color=PALETTE[colour], label=text(label))
         bottom += bridge[col].to_numpy()
     ax.axhline(0, color="#333333", linewidth=0.8)
     ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: text.money(abs(v))))
@@ -679,6 +683,10 @@ def plot_incidence(incidence: pd.DataFrame, labels: dict[str, str], text: Text) 
     return Chart(fig, alt)
 
 
+#: Axis title of the driver effects, by kind of ratio.
+EFFECT_AXIS = {"hazard_ratio": N_("chart.hazard_ratio"), "odds_ratio": N_("chart.odds_ratio")}
+
+
 @_literal_text
 def plot_drivers(
     drivers: pd.DataFrame, names: list[str], text: Text, top: int = 15
@@ -719,8 +727,7 @@ def plot_drivers(
 
     ax.set_yticks(y)
     ax.set_yticklabels(shown, fontsize=8)
-    kind = d["kind"].iloc[0]
-    ax.set_xlabel(text(f"chart.{kind}"))
+    ax.set_xlabel(text(EFFECT_AXIS[d["kind"].iloc[0]]))
     _finish(fig)
     strongest = drivers.iloc[0]
     alt = text("chart.alt.drivers", n=len(d), top=names[0], effect=f"{strongest['effect']:.2f}")
@@ -870,16 +877,18 @@ def plot_segment_heatmap(rates: pd.DataFrame, dimension: str, text: Text) -> Cha
 @_literal_text
 def plot_lifecycle(states: pd.DataFrame, text: Text) -> Chart | None:
     """Lifecycle states per period: new, returning, resurrecting up; dormant down."""
-    if states is None or len(states) < 3:
+    if states is None or len(states) < MIN_TREND_PERIODS:
         return None
     states = states.iloc[1:]  # the data's first period holds the whole existing base as new
     fig, ax = plt.subplots()
     x = np.arange(len(states))
     bottom = np.zeros(len(states))
     for col, colour in (("returning", "band"), ("new", "new"), ("resurrecting", "reactivation")):
-        ax.bar(x, states[col], bottom=bottom, color=PALETTE[colour], label=text(f"life.{col}"))
+        label = level_label("lifecycle", col, text)
+        ax.bar(x, states[col], bottom=bottom, color=PALETTE[colour], label=label)
         bottom += states[col].to_numpy()
-    ax.bar(x, -states["dormant"], color=PALETTE["churned"], label=text("life.dormant"))
+    dormant = level_label("lifecycle", "dormant", text)
+    ax.bar(x, -states["dormant"], color=PALETTE["churned"], label=dormant)
     ax.axhline(0, color="#333333", linewidth=0.8)
     ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
     ax.set_ylabel(text("chart.customers"))

@@ -7,14 +7,11 @@ records nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from churnreport.analysis.chapter import (
     CauseChapter,
@@ -25,6 +22,7 @@ from churnreport.analysis.chapter import (
     segment_chapter,
 )
 from churnreport.analysis.early_warning import EarlyWarningChapter, early_warning_chapter
+from churnreport.analysis.results import CHAPTER_RESULTS, Metrics, SummaryResult, jsonable
 from churnreport.analysis.risk import forecast_check
 from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset, read_tables
@@ -37,7 +35,7 @@ from churnreport.report.shared_files import (
     pii_key,
     write_table_files,
 )
-from churnreport.report.summary_view import summary_metrics
+from churnreport.report.summary_view import build_summary
 from churnreport.report.text import Text
 from churnreport.report.warning_view import at_risk_rows, file_headers
 
@@ -74,8 +72,7 @@ class ReportContext:
             margin=cfg.margin,
             alerts=cfg.alerts.model_dump(),
         )
-        for key, value in chapter.metrics().items():
-            self.record(key, value)
+        self.record("indicators", chapter.result())
         return chapter
 
     def cause_chapter(self) -> CauseChapter:
@@ -95,8 +92,7 @@ class ReportContext:
             attributes=cfg.driver_attributes(),
             slow_hours=cfg.drivers.slow_response_hours,
         )
-        for key, value in chapter.metrics().items():
-            self.record(key, value)
+        self.record("causes", chapter.result())
         return chapter
 
     def segment_chapter(self) -> SegmentChapter:
@@ -114,9 +110,7 @@ class ReportContext:
             tenure_bands=tuple(cfg.segment_options.tenure_bands),
             abc_shares=cfg.segment_options.abc_customer_shares,
         )
-
-        for key, value in chapter.metrics().items():
-            self.record(key, value)
+        self.record("segments", chapter.result())
         return chapter
 
     def early_warning_chapter(self) -> EarlyWarningChapter:
@@ -150,8 +144,7 @@ class ReportContext:
             )
             check = forecast_check(previous, spells, made_on, horizon_end)
             chapter = replace(chapter, previous_check=check)
-        for key, value in chapter.metrics().items():
-            self.record(key, value)
+        self.record("early_warning", chapter.result())
         if self.metrics_dir is not None and not chapter.why_not:
             run_dir = self.metrics_dir.parent
             rows = self.at_risk_rows(chapter)
@@ -185,52 +178,63 @@ class ReportContext:
     def _key(self) -> bytes:
         return pii_key(self.config.resolved_output_dir())
 
-    def summary(self) -> tuple[dict, dict]:
-        """The executive summary from the chapters' metrics, recorded as ``summary``.
+    def summary(self) -> SummaryResult:
+        """The executive summary from the chapters' results, recorded as ``summary``.
 
-        In a run the chapters have recorded their metrics already (the summary notebook runs
+        In a run the chapters have recorded their results already (the summary notebook runs
         last); run interactively, the chapters are computed here first.
 
         Returns
         -------
-        (metrics, summary)
-            The chapters' metrics and the summary (kpis, findings, actions).
+        SummaryResult
         """
-        m = self.chapter_metrics()
         mapping = load_reason_mapping(self.config.resolved_reason_mapping())
         labels = {n: getattr(c, self.text.language) for n, c in mapping.categories.items()}
-        s = summary_metrics(m, self.text, labels)
+        s = build_summary(self.results(), self.text, labels)
         self.record("summary", s)
-        return m, s
+        return s
 
-    def chapter_metrics(self) -> dict:
-        """Every chapter's metrics: the recorded fragments, or computed now when none exist."""
-        head = {"period": self.config.period, "definition": self.data.definition}
-        frags = (
-            sorted(p for p in self.metrics_dir.glob("*.json") if p.stem != "summary")
+    def results(self) -> Metrics:
+        """Every chapter's typed result: the recorded ones (a run), or computed now."""
+        cfg, data = self.config, self.data
+        header = {
+            "run_id": "",
+            "as_of": data.as_of,
+            "period": cfg.period,
+            "definition": data.definition,
+            "language": self.text.language,
+            "company": cfg.company,
+            "currency": cfg.currency,
+            "data_quality": data.quality.to_dict(),
+        }
+        found = (
+            {p.stem: p for p in self.metrics_dir.glob("*.json") if p.stem in CHAPTER_RESULTS}
             if self.metrics_dir is not None and self.metrics_dir.is_dir()
-            else []
+            else {}
         )
-        if frags:
-            return head | {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in frags}
-        quiet = replace(self, metrics_dir=None)
-        m: dict = dict(head)
-        for chapter in (
-            quiet.indicator_chapter(),
-            quiet.cause_chapter(),
-            quiet.segment_chapter(),
-            quiet.early_warning_chapter(),
-        ):
-            m.update(to_jsonable(chapter.metrics()))
-        return m
+        if found:
+            chapters = {
+                k: CHAPTER_RESULTS[k].model_validate_json(p.read_text(encoding="utf-8"))
+                for k, p in found.items()
+                if k != "summary"
+            }
+        else:
+            quiet = replace(self, metrics_dir=None)
+            chapters = {
+                "indicators": quiet.indicator_chapter().result(),
+                "causes": quiet.cause_chapter().result(),
+                "segments": quiet.segment_chapter().result(),
+                "early_warning": quiet.early_warning_chapter().result(),
+            }
+        return Metrics.model_validate(jsonable(header) | chapters)
 
-    def record(self, key: str, value: object) -> None:
-        """Store one metrics.json entry (a dict, a dataclass with ``to_dict`` or a DataFrame)."""
+    def record(self, key: str, value: BaseModel) -> None:
+        """Store one chapter's typed result as a metrics.json fragment (``key`` is its entry)."""
         if self.metrics_dir is None:
             return
         self.metrics_dir.mkdir(parents=True, exist_ok=True)
         (self.metrics_dir / f"{key}.json").write_text(
-            json.dumps(to_jsonable(value), ensure_ascii=False, indent=1), encoding="utf-8"
+            value.model_dump_json(indent=1), encoding="utf-8"
         )
 
 
@@ -270,26 +274,3 @@ def open_report(
         Text(config.language, config.currency),
         Path(output_dir) / "metrics" if output_dir else None,
     )
-
-
-def to_jsonable(value: object) -> object:
-    """Convert results to JSON values: NaN -> null, dates -> ISO text, frames -> records."""
-    if hasattr(value, "to_dict") and not isinstance(value, (pd.DataFrame, pd.Series, dict)):
-        value = value.to_dict()
-    if isinstance(value, pd.DataFrame):
-        value = value.to_dict(orient="records")
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, (dt.date, pd.Timestamp)):
-        return None if pd.isna(value) else value.isoformat()[:10]
-    if value is pd.NaT or value is pd.NA:
-        return None
-    return value

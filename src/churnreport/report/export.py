@@ -2,8 +2,10 @@
 
 Both exporters are registered under the ``nbconvert.exporters`` entry point, so
 ``jupyter nbconvert --to churn_pdf notebook.ipynb`` works as well as the runner does.
-What a reader sees: markdown and outputs only; no code, no prompts, no parameter cells, no
-stderr streams (warnings stay in the executed .ipynb for the analyst).
+What a reader sees: outputs; no code, no prompts, no parameter cells, no stderr streams
+(warnings stay in the executed .ipynb for the analyst). The Jupyter Book tags decide: a cell
+tagged ``remove-cell`` is left out (the analyst's markdown, setup, dig-further tables), one tagged
+``remove-input`` shows its output only; code inputs are excluded anyway as a safety net.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from traitlets.config import Config
 from churnreport.report.front import AnchorHeadings
 
 TEMPLATES = Path(__file__).parent / "templates"
-HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-on-export", "remove_cell"}
+#: Cells the report leaves out entirely (papermill's parameter cells and the analyst's cells).
+HIDDEN_TAGS = {"remove-cell", "parameters", "injected-parameters"}
+#: Code cells whose output the report shows without their source.
+INPUT_HIDDEN_TAGS = {"remove-input"}
 
 
 class StripForReaders(Preprocessor):
@@ -57,6 +62,7 @@ class ChurnHTMLExporter(HTMLExporter):
         c.HTMLExporter.template_name = "churn"
         c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
         c.TagRemovePreprocessor.remove_cell_tags = HIDDEN_TAGS
+        c.TagRemovePreprocessor.remove_input_tags = INPUT_HIDDEN_TAGS
         c.TagRemovePreprocessor.enabled = True
         super().__init__(config=c, **kw)
         self.register_preprocessor(StripForReaders, enabled=True)

@@ -38,8 +38,9 @@ def run_rows(output_dir: Path) -> list[dict]:
             manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        o = m.get("overall") or {}
-        last = (m.get("periods") or [{}])[-1]
+        ind = m.get("indicators") or m  # schema 1 (before 2.0) kept chapter 1 at the top
+        o = ind.get("overall") or {}
+        last = (ind.get("periods") or [{}])[-1]
         as_of = m.get("as_of", "")
         rows.append(
             {
@@ -51,9 +52,9 @@ def run_rows(output_dir: Path) -> list[dict]:
                 "customers": o.get("customers"),
                 "churned": o.get("churned"),
                 "churn_rate": o.get("churn_rate"),
-                "revenue_lost": (m.get("value") or {}).get("revenue_lost"),
+                "revenue_lost": (ind.get("value") or {}).get("revenue_lost"),
                 "nrr": last.get("nrr"),
-                "alerts": len(m.get("alerts") or []),
+                "alerts": len(ind.get("alerts") or []),
                 "status": manifest.get("status"),
             }
         )

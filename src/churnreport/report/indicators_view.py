@@ -5,154 +5,89 @@ Every sentence is a catalogue template filled from the chapter's numbers (no fre
 
 from __future__ import annotations
 
-import math
 from html import escape
 
 import pandas as pd
 from IPython.display import HTML
 
 from churnreport.analysis.chapter import IndicatorChapter
+from churnreport.report import blocks
 from churnreport.report.tables import heading, note, table
-from churnreport.report.text import Text
+from churnreport.report.text import N_, Text
 
-
-def _card(label: str, value: str, *subs: str, cls: str = "") -> str:
-    sub = "".join(f'<div class="kpi-sub {c}">{escape(t)}</div>' for t, c in subs if t)
-    return (
-        f'<div class="kpi"><div class="kpi-label">{escape(label)}</div>'
-        f'<div class="kpi-value {cls}">{escape(value)}</div>{sub}</div>'
-    )
-
-
-def _change_line(change: float, significant: bool, other: str, text: Text) -> tuple[str, str]:
-    """'+0.2 pts vs Nov 2024 (not significant)' and its css class (coloured when significant)."""
-    if change is None or (isinstance(change, float) and math.isnan(change)):
-        return "", ""
-    word = text("kpi.sig") if significant else text("kpi.ns")
-    cls = ("worse" if change > 0 else "better") if significant else ""
-    return f"{text('kpi.vs', change=text.points(change), period=other)} ({word})", cls
+#: Each counting convention of :func:`churnreport.analysis.definitions.churn_conventions`:
+#: its name and why its rate differs.
+CONVENTIONS = {
+    "start_set": (N_("conv.start_set"), N_("conv.start_set.why")),
+    "all_joiners": (N_("conv.all_joiners"), N_("conv.all_joiners.why")),
+    "excluding_join_and_leave": (
+        N_("conv.excluding_join_and_leave"),
+        N_("conv.excluding_join_and_leave.why"),
+    ),
+    "average_customers": (N_("conv.average_customers"), N_("conv.average_customers.why")),
+    "rolling_30_days": (N_("conv.rolling_30_days"), N_("conv.rolling_30_days.why")),
+}
 
 
 def kpi_cards(chapter: IndicatorChapter, text: Text) -> HTML:
-    """Headline cards: churn rate with interval and tested changes, retention, annualised churn,
-    customers lost and at risk, and revenue lost / NRR when revenue is known."""
-    o = chapter.indicators.overall
-    p = chapter.periods
-    last = p.iloc[-1]
-    basis = text(f"kpi.basis.{o.basis}", period=text.period(o.period))
-    subs = []
-    if pd.notna(o.ci_low):
-        subs.append((text("kpi.ci", low=text.pct(o.ci_low), high=text.pct(o.ci_high)), ""))
-    if len(p) > 1:
-        subs.append(
-            _change_line(
-                last["change_vs_previous"],
-                bool(last["significant_vs_previous"]),
-                text.period(p["period"].iloc[-2]),
-                text,
-            )
-        )
-    lag = _year_lag(p)
-    if len(p) > lag and pd.notna(last["change_vs_year_ago"]):
-        subs.append(
-            _change_line(
-                last["change_vs_year_ago"],
-                bool(last["significant_vs_year_ago"]),
-                text.period(p["period"].iloc[-1 - lag]),
-                text,
-            )
-        )
-
-    cards, before = [], ""
-    if pd.isna(o.churn_rate):  # nobody at the period start: no rate, no interval
-        before = note(text("indicators.no_start", period=text.period(o.period))).data
-    else:
-        cards.append(_card(text("kpi.churn_rate"), text.pct(o.churn_rate), *subs))
-        cards.append(_card(text("kpi.retention_rate"), text.pct(o.retention_rate)))
-    if pd.notna(last["annualised_churn_rate"]):
-        cards.append(_card(text("kpi.annualised"), text.pct(last["annualised_churn_rate"])))
-    cards.append(_card(text("kpi.churned"), text.int(o.churned)))
-    cards.append(_card(text("kpi.customers"), text.int(o.customers), (basis, "")))
-    if chapter.value is not None:
-        cards.append(
-            _card(
-                text("kpi.revenue_lost"),
-                text.money(chapter.value.revenue_lost, unit=True),
-                (text("kpi.per_year_of"), ""),
-            )
-        )
-    if chapter.bridge is not None and not chapter.indicators.snapshot and pd.notna(last["nrr"]):
-        cards.append(_card(text("kpi.nrr"), text.pct(last["nrr"])))
-    return HTML(f'{before}<div class="kpis">{"".join(cards)}</div>')
+    """Headline cards of chapter 1 (the summary's renderer): churn rate with interval and
+    tested changes, retention, annualised churn, customers lost and at the start, revenue lost
+    and NRR when revenue is known; a note instead of a rate when nobody was at the start."""
+    result = chapter.result()
+    cards = blocks.kpi_cards(result.kpis(), text).data
+    if result.overall.churn_rate is None:
+        period = text.period(result.overall.period)
+        return HTML(note(text("indicators.no_start", period=period)).data + cards)
+    return HTML(cards)
 
 
 def alerts_html(chapter: IndicatorChapter, text: Text) -> HTML:
     """The alerts of the report period, or a line saying there is none."""
-    period = text.period(chapter.indicators.overall.period)
     if not chapter.alerts:
+        period = text.period(chapter.indicators.overall.period)
         return HTML(f'<p class="ok">{escape(text("indicators.no_alerts", period=period))}</p>')
-    items = []
-    for a in chapter.alerts:
-        fmt = text.points if a.rule == "significant_increase" else text.pct
-        items.append(
-            text(
-                f"alert.{a.metric}.{a.rule}",
-                value=fmt(a.value),
-                period=period,
-                threshold="" if a.threshold is None else text.pct(a.threshold),
-            )
-        )
-    lis = "".join(f"<li>{escape(i)}</li>" for i in items)
+    alerts = chapter.result().alerts
+    lis = "".join(f"<li>{escape(blocks.alert_sentence(a, text))}</li>" for a in alerts)
     return HTML(f'<ul class="alerts">{lis}</ul>')
 
 
 def indicator_notes(chapter: IndicatorChapter, as_of, text: Text) -> HTML | None:
     """Why a trend is missing: a snapshot has no history; under three periods is too short."""
-    if chapter.indicators.snapshot:
+    if chapter.is_snapshot:
         return note(text("indicators.snapshot_note", as_of=text.date(as_of)))
-    if len(chapter.indicators.periods) < 3:
+    if not chapter.has_trend:
         return note(text("indicators.short_history"))
     return None
 
 
-def section(chapter: IndicatorChapter, name: str, text: Text) -> HTML | None:
-    """A section heading of chapter 1, or nothing when the section has nothing to show.
+def _takeaway(sentence: str) -> HTML:
+    return HTML(f'<p class="takeaway">{escape(sentence)}</p>')
 
-    ``name`` is one of trend, revenue, cohorts, survival, value, definitions, table.
-    """
-    has = {
-        "trend": not chapter.indicators.snapshot and len(chapter.indicators.periods) >= 3,
-        "revenue": True,
-        "cohorts": len(chapter.cohorts) >= 2,
-        "survival": True,
-        "value": chapter.value is not None,
-        "definitions": True,
-        "table": True,
-    }[name]
-    if not has:
+
+def trend_heading(chapter: IndicatorChapter, text: Text) -> HTML | None:
+    """Heading of the churn trend, or nothing without enough periods for a trend."""
+    if not chapter.has_trend:
         return None
-    key = {"trend": "indicators.trend", "table": "indicators.table"}.get(name, f"indicators.{name}")
-    return heading(text(key), text(f"{key}.why"), level=3)
+    return heading(text("indicators.trend"), text("indicators.trend.why"), level=3)
 
 
-def takeaway(chapter: IndicatorChapter, name: str, text: Text) -> HTML | None:
-    """The one-sentence takeaway under a chart, from the numbers, in the report language."""
+def trend_takeaway(chapter: IndicatorChapter, text: Text) -> HTML | None:
+    """The report period's rate with its interval and its tested changes, in one sentence."""
+    if not chapter.has_trend:
+        return None
     p = chapter.periods
     last = p.iloc[-1]
-    sentence = None
-    if name == "trend" and not chapter.indicators.snapshot and pd.isna(last["churn_rate"]):
-        if len(p) >= 3:
-            sentence = text("indicators.no_start", period=text.period(last["period"]))
-    elif name == "trend" and not chapter.indicators.snapshot and len(p) >= 3:
-        vs_prev = _change_sentence(last, "previous", text.period(p["period"].iloc[-2]), text)
-        lag = _year_lag(p)
-        vs_year = (
-            _change_sentence(last, "year_ago", text.period(p["period"].iloc[-1 - lag]), text)
-            if len(p) > lag
-            else ""
-        )
-
-        sentence = text(
+    if pd.isna(last["churn_rate"]):
+        return _takeaway(text("indicators.no_start", period=text.period(last["period"])))
+    vs_prev = _change_sentence(last, "previous", text.period(p["period"].iloc[-2]), text)
+    lag = _year_lag(p)
+    vs_year = (
+        _change_sentence(last, "year_ago", text.period(p["period"].iloc[-1 - lag]), text)
+        if len(p) > lag
+        else ""
+    )
+    return _takeaway(
+        text(
             "take.trend",
             period=text.period(last["period"]),
             rate=text.pct(last["churn_rate"]),
@@ -161,43 +96,99 @@ def takeaway(chapter: IndicatorChapter, name: str, text: Text) -> HTML | None:
             vs_prev=vs_prev,
             vs_year=vs_year,
         )
-    elif name == "flows" and len(p) >= 3:
-        sentence = text(
+    )
+
+
+def flows_takeaway(chapter: IndicatorChapter, text: Text) -> HTML | None:
+    """Customers won and lost over the periods shown, and the customers at the end."""
+    if not chapter.has_trend:
+        return None
+    p = chapter.periods
+    return _takeaway(
+        text(
             "take.flows",
             n=len(p),
             new=text.int(p["new"].sum() + p["reactivated"].sum()),
             lost=text.int((p["churned"] + p["new_and_lost"]).sum()),
-            end=text.int(last["end_customers"]),
+            end=text.int(p["end_customers"].iloc[-1]),
         )
-    elif name == "revenue" and chapter.bridge is not None:
-        sentence = _bridge_sentence(chapter.bridge.iloc[-1], text)
-    elif name == "cohorts" and len(chapter.cohorts) >= 2:
-        shares = chapter.cohorts.drop(columns="size")
-        k = min(12, shares.shape[1] - 1)
-        col = shares[k].dropna()
-        if len(col):
-            sentence = text(
-                "take.cohorts",
-                k=k,
-                low=text.pct(col.min()),
-                high=text.pct(col.max()),
-                latest=text.period(str(col.index[-1])),
-            )
-    elif name == "survival":
-        s = chapter.survival
-        at12 = s.retention_at(12)
-        sentence = (
+    )
+
+
+def revenue_heading(chapter: IndicatorChapter, text: Text) -> HTML:
+    """Heading of the recurring revenue section (without revenue its table says why)."""
+    return heading(text("indicators.revenue"), text("indicators.revenue.why"), level=3)
+
+
+def revenue_takeaway(chapter: IndicatorChapter, text: Text) -> HTML | None:
+    """The report period's revenue moves, NRR and quick ratio, or nothing without revenue."""
+    if not chapter.has_revenue:
+        return None
+    return _takeaway(_bridge_sentence(chapter.bridge.iloc[-1], text))
+
+
+def value_heading(chapter: IndicatorChapter, text: Text) -> HTML | None:
+    """Heading of the cost of churn, or nothing without revenue."""
+    if not chapter.has_value:
+        return None
+    return heading(text("indicators.value"), text("indicators.value.why"), level=3)
+
+
+def cohorts_heading(chapter: IndicatorChapter, text: Text) -> HTML | None:
+    """Heading of the cohort matrix, or nothing with fewer than two cohorts."""
+    if not chapter.has_cohorts:
+        return None
+    return heading(text("indicators.cohorts"), text("indicators.cohorts.why"), level=3)
+
+
+def cohorts_takeaway(chapter: IndicatorChapter, text: Text) -> HTML | None:
+    """The range of retention after a year (or the longest age observed) across cohorts."""
+    if not chapter.has_cohorts:
+        return None
+    shares = chapter.cohorts.drop(columns="size")
+    k = min(12, shares.shape[1] - 1)
+    col = shares[k].dropna()
+    if not len(col):
+        return None
+    return _takeaway(
+        text(
+            "take.cohorts",
+            k=k,
+            low=text.pct(col.min()),
+            high=text.pct(col.max()),
+            latest=text.period(str(col.index[-1])),
+        )
+    )
+
+
+def survival_heading(chapter: IndicatorChapter, text: Text) -> HTML:
+    """Heading of the customer lifetime curve."""
+    return heading(text("indicators.survival"), text("indicators.survival.why"), level=3)
+
+
+def survival_takeaway(chapter: IndicatorChapter, text: Text) -> HTML:
+    """Retention after a year (or the longest age observed) and the median lifetime."""
+    s = chapter.survival
+    at12 = s.retention_at(12)
+    if at12 is None:
+        return _takeaway(
             text(
                 "take.survival_short",
                 months=text.num(s.curve["months"].max(), 1),
                 median=_median(chapter, text),
             )
-            if at12 is None
-            else text("take.survival", at12=text.pct(at12), median=_median(chapter, text))
         )
-    if not sentence:
-        return None
-    return HTML(f'<p class="takeaway">{escape(sentence)}</p>')
+    return _takeaway(text("take.survival", at12=text.pct(at12), median=_median(chapter, text)))
+
+
+def definitions_heading(chapter: IndicatorChapter, text: Text) -> HTML:
+    """Heading of the rate under other tools' conventions."""
+    return heading(text("indicators.definitions"), text("indicators.definitions.why"), level=3)
+
+
+def table_heading(chapter: IndicatorChapter, text: Text) -> HTML:
+    """Heading of the period table."""
+    return heading(text("indicators.table"), text("indicators.table.why"), level=3)
 
 
 def _bridge_sentence(b: pd.Series, text: Text) -> str:
@@ -376,14 +367,14 @@ def conventions_html(chapter: IndicatorChapter, text: Text) -> HTML:
     return table(
         c,
         {
-            "convention": (text("col.convention"), lambda k: text(f"conv.{k}")),
+            "convention": (text("col.convention"), lambda k: text(CONVENTIONS[k][0])),
             "churned": (text("col.churned"), text.int),
             "denominator": (
                 text("col.denominator"),
                 lambda v: text.num(v, 0 if v == int(v) else 1),
             ),
             "churn_rate": (text("col.churn_rate"), lambda v: text.pct(v, 2)),
-            "explanation": (text("col.explanation"), lambda k: text(f"conv.{k}.why")),
+            "explanation": (text("col.explanation"), lambda k: text(CONVENTIONS[k][1])),
         },
         numeric={"churned", "denominator", "churn_rate"},
     )

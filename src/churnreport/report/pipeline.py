@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from churnreport.analysis.results import Metrics
 from churnreport.config import ReportConfig, dump_config
 from churnreport.data import Dataset, load_dataset, save_tables
 from churnreport.errors import NotebookFailed
@@ -36,12 +37,12 @@ class RunResult:
     ----------
     run_dir : Path
         reports/<as_of>_<name>/
-    metrics : dict
+    metrics : Metrics
         Contents of metrics.json.
     """
 
     run_dir: Path
-    metrics: dict
+    metrics: Metrics
 
 
 def run_report(
@@ -167,6 +168,7 @@ def run_report(
                 "language": config.language,
                 "company": config.company,
                 "currency": config.currency,
+                "data_quality": data.quality.to_dict(),
             }
             metrics = pub.merge_metrics(staging, header)
             pub.write_json(staging / "data_quality.json", data.quality.to_dict())

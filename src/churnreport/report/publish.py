@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
+from churnreport.analysis.results import Metrics
 from churnreport.errors import ConfigError, RunLocked
 
 PACKAGES = (
@@ -50,15 +51,27 @@ def staging_dir(output_dir: Path, rid: str) -> Path:
     return path
 
 
-def merge_metrics(staging: Path, header: dict) -> dict:
-    """Combine the fragments notebooks recorded (staging/metrics/*.json) into metrics.json."""
-    metrics = dict(header)
+def merge_metrics(staging: Path, header: dict) -> Metrics:
+    """Combine the chapter results notebooks recorded (staging/metrics/*.json) with the run's
+    header into metrics.json, validated against :class:`~churnreport.analysis.results.Metrics`.
+
+    Parameters
+    ----------
+    staging : Path
+        The run's staging directory.
+    header : dict
+        run_id, as_of, period, definition, language, company, currency, data_quality.
+
+    Returns
+    -------
+    Metrics
+    """
+    fields = dict(header)
     frag_dir = staging / "metrics"
     for frag in sorted(frag_dir.glob("*.json")) if frag_dir.is_dir() else []:
-        metrics[frag.stem] = json.loads(frag.read_text(encoding="utf-8"))
-    (staging / "metrics.json").write_text(
-        json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+        fields[frag.stem] = json.loads(frag.read_text(encoding="utf-8"))
+    metrics = Metrics.model_validate(fields)
+    (staging / "metrics.json").write_text(metrics.model_dump_json(indent=1), encoding="utf-8")
     if frag_dir.is_dir():
         shutil.rmtree(frag_dir)
     return metrics

@@ -8,6 +8,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from churnreport.analysis.chapter import SegmentChapter
+from churnreport.report import blocks
 from churnreport.report.charts import (
     plot_lifecycle,
     plot_segment_heatmap,
@@ -15,12 +16,20 @@ from churnreport.report.charts import (
     plot_segment_survival,
 )
 from churnreport.report.tables import heading, note, table
-from churnreport.report.text import Text
+from churnreport.report.text import N_, Text, dimension_label, level_label
+
+#: The test across the levels of a dimension (``SegmentTable.test``).
+SEGMENT_TESTS = {"chi-square": N_("seg.test.chi-square"), "fisher": N_("seg.test.fisher")}
 
 
 def dimension_name(dim: str, text: Text) -> str:
-    """Display name of a segment dimension."""
-    return text.get(f"seg.{dim}", text.get(f"drv.{dim}", dim))
+    """Display name of a segment dimension (:func:`~churnreport.report.text.dimension_label`)."""
+    return dimension_label(dim, text)
+
+
+def _labelled(frame: pd.DataFrame, dim: str, text: Text) -> pd.DataFrame:
+    """``frame`` with its ``segment`` codes in words."""
+    return frame.assign(segment=[level_label(dim, s, text) for s in frame["segment"]])
 
 
 def intro_html(chapter: SegmentChapter, text: Text) -> HTML:
@@ -59,10 +68,14 @@ def tables_html(chapter: SegmentChapter, text: Text) -> HTML:
     if same:
         key = "seg.none_churned" if churned == 0 else "seg.all_churned"
         parts.append(f'<p class="takeaway">{escape(text(key, customers=text.int(customers)))}</p>')
+    riskiest = chapter.result().riskiest_level()
+    if not same and riskiest is not None:  # the summary's sentence, from the same fact
+        sentence = blocks.segment_sentence(*riskiest, text)
+        parts.append(f'<p class="takeaway">{escape(sentence)}</p>')
     for dim, st in chapter.tables.items():
         name = dimension_name(dim, text)
         parts.append(heading(name, level=4).data)
-        t = st.table
+        t = _labelled(st.table, dim, text)
         if not same:
             parts.append(f'<p class="takeaway">{escape(_test_sentence(st, text))}</p>')
             overall = t["churned"].sum() / t["customers"].sum()  # this dimension's customers
@@ -75,11 +88,11 @@ def tables_html(chapter: SegmentChapter, text: Text) -> HTML:
 
 def _test_sentence(st, text: Text) -> str:
     """Which segments churn most and least, and whether the difference is real."""
-    t = st.table
+    t = _labelled(st.table, st.dimension, text)
     if len(t) < 2:
         return text(
             "seg.one_level",
-            segment=str(t["segment"].iloc[0]),
+            segment=t["segment"].iloc[0],
             rate=text.pct(t["churn_rate"].iloc[0]),
         )
     big = t[~t["small"]] if (~t["small"]).sum() >= 2 else t
@@ -87,11 +100,11 @@ def _test_sentence(st, text: Text) -> str:
     key = "seg.real" if st.p_value < 0.05 else "seg.not_real"
     return text(
         key,
-        top=str(top["segment"]),
+        top=top["segment"],
         top_rate=text.pct(top["churn_rate"]),
-        low=str(low["segment"]),
+        low=low["segment"],
         low_rate=text.pct(low["churn_rate"]),
-        test=text(f"seg.test.{st.test}"),
+        test=text(SEGMENT_TESTS[st.test]),
         p=_p(st.p_value),
         pairs=int(st.pairs["significant"].sum()) if len(st.pairs) else 0,
         npairs=len(st.pairs),
@@ -133,13 +146,14 @@ def _segment_table(t: pd.DataFrame, text: Text) -> str:
 
 def survival_html(chapter: SegmentChapter, text: Text) -> HTML | None:
     """Kaplan-Meier curves per level of the key dimensions, with logrank test and lifetimes."""
-    if not chapter.survival:
+    if not chapter.has_survival:
         return None
     parts = []
     for dim, s in chapter.survival.items():
         name = dimension_name(dim, text)
         parts.append(heading(name, level=4).data)
-        chart = plot_segment_survival(s.curves, name, text)
+        curves = {level_label(dim, level, text): c for level, c in s.curves.items()}
+        chart = plot_segment_survival(curves, name, text)
 
         if chart is not None:
             parts.append(chart._repr_html_())
@@ -151,7 +165,7 @@ def survival_html(chapter: SegmentChapter, text: Text) -> HTML | None:
         parts.append(f'<p class="meta">{escape(logrank)}</p>')
         parts.append(
             table(
-                s.summary,
+                _labelled(s.summary, dim, text),
                 {
                     "segment": (text("col.segment"), str),
                     "customers": (text("col.customers"), text.int),
@@ -191,6 +205,7 @@ def change_html(chapter: SegmentChapter, text: Text) -> HTML:
             mix, rate = d["mix_effect"].sum(), d["rate_effect"].sum()
             contrib = d["mix_effect"] + d["rate_effect"]
             top = d.loc[contrib.abs().idxmax()]
+            top_level = level_label(dim, top["segment"], text)
             rows.append(
                 {
                     "dimension": dimension_name(dim, text),
@@ -198,7 +213,7 @@ def change_html(chapter: SegmentChapter, text: Text) -> HTML:
                     "change": mix + rate,
                     "mix": mix,
                     "rate": rate,
-                    "driver": f"{top['segment']} ({text.points(top['mix_effect'] + top['rate_effect'])})",
+                    "driver": f"{top_level} ({text.points(top['mix_effect'] + top['rate_effect'])})",
                 }
             )
             if kind == "previous" and not sentences:
@@ -211,7 +226,7 @@ def change_html(chapter: SegmentChapter, text: Text) -> HTML:
                         dimension=dimension_name(dim, text),
                         mix=text.points(mix),
                         rate=text.points(rate),
-                        top=str(top["segment"]),
+                        top=top_level,
                         top_change=text.points(top["mix_effect"] + top["rate_effect"]),
                     )
                 )
@@ -235,21 +250,15 @@ def change_html(chapter: SegmentChapter, text: Text) -> HTML:
     return HTML(out)
 
 
-def _heatmaps(chapter: SegmentChapter, top: int = 3) -> dict[str, pd.DataFrame]:
-    """The heatmaps shown: of the first ``top`` dimensions, those with two periods or more and
-    a rate in at least one cell."""
-    return {
-        d: h
-        for d, h in list(chapter.heatmaps.items())[:top]
-        if h is not None and h.shape[1] >= 2 and h.notna().to_numpy().any()
-    }
-
-
-def heatmaps_html(chapter: SegmentChapter, text: Text, top: int = 3) -> HTML | None:
+def heatmaps_html(chapter: SegmentChapter, text: Text) -> HTML | None:
     """Segment x period churn-rate heatmaps of the first dimensions."""
     charts = [
-        plot_segment_heatmap(h, dimension_name(d, text), text)
-        for d, h in _heatmaps(chapter, top).items()
+        plot_segment_heatmap(
+            h.rename(index=lambda level, d=d: level_label(d, level, text)),
+            dimension_name(d, text),
+            text,
+        )
+        for d, h in chapter.key_heatmaps.items()
     ]
     charts = [c for c in charts if c is not None]
     if not charts:
@@ -257,30 +266,40 @@ def heatmaps_html(chapter: SegmentChapter, text: Text, top: int = 3) -> HTML | N
     return HTML("".join(c._repr_html_() for c in charts))
 
 
-def _has_lifecycle(chapter: SegmentChapter) -> bool:
-    """Enough periods for the lifecycle chart, or a transition matrix to show."""
-    life, tr = chapter.lifecycle, chapter.transitions
-    if life is None:
-        return False
-    return len(life) >= 3 or (tr is not None and not tr.empty and len(life) >= 2)
+def change_heading(chapter: SegmentChapter, text: Text) -> HTML:
+    """Heading of the mix / rate split of the change (a snapshot's note says why it is empty)."""
+    return heading(text("seg.change"), text("seg.change.why"), level=3)
 
 
-def section(chapter: SegmentChapter, name: str, text: Text) -> HTML | None:
-    """A section heading of chapter 3 (tables, survival, change, heatmaps), or nothing when the
-    section has nothing to show."""
-    if name == "heatmaps" and not _heatmaps(chapter):
-        return None
-    if name == "lifecycle" and not _has_lifecycle(chapter):
-        return None
+def tables_heading(chapter: SegmentChapter, text: Text) -> HTML:
+    """Heading of churn by segment."""
+    return heading(text("seg.tables"), text("seg.tables.why"), level=3)
 
-    if name == "survival" and not chapter.survival:
+
+def heatmaps_heading(chapter: SegmentChapter, text: Text) -> HTML | None:
+    """Heading of the segment x period heatmaps, or nothing without one to show."""
+    if not chapter.has_heatmaps:
         return None
-    return heading(text(f"seg.{name}"), text(f"seg.{name}.why"), level=3)
+    return heading(text("seg.heatmaps"), text("seg.heatmaps.why"), level=3)
+
+
+def lifecycle_heading(chapter: SegmentChapter, text: Text) -> HTML | None:
+    """Heading of the lifecycle states, or nothing without enough periods."""
+    if not chapter.has_lifecycle:
+        return None
+    return heading(text("seg.lifecycle"), text("seg.lifecycle.why"), level=3)
+
+
+def survival_heading(chapter: SegmentChapter, text: Text) -> HTML | None:
+    """Heading of lifetime by segment, or nothing without curves."""
+    if not chapter.has_survival:
+        return None
+    return heading(text("seg.survival"), text("seg.survival.why"), level=3)
 
 
 def lifecycle_html(chapter: SegmentChapter, text: Text) -> HTML | None:
     """Lifecycle chart and the transition matrix between the last two periods."""
-    if not _has_lifecycle(chapter):
+    if not chapter.has_lifecycle:
         return None
     parts = []
     chart = plot_lifecycle(chapter.lifecycle, text)
@@ -297,7 +316,7 @@ def lifecycle_html(chapter: SegmentChapter, text: Text) -> HTML | None:
             + "</p>"
         )
         frame = tr.reset_index()
-        cols = {"from": (text("life.from"), lambda s: text(f"life.{s}"))}
-        cols |= {c: (text(f"life.{c}"), text.int) for c in tr.columns}
+        cols = {"from": (text("life.from"), lambda s: level_label("lifecycle", s, text))}
+        cols |= {c: (level_label("lifecycle", c, text), text.int) for c in tr.columns}
         parts.append(table(frame, cols, numeric=set(tr.columns), compact=True).data)
     return HTML("".join(parts))

@@ -12,7 +12,33 @@ import pandas as pd
 from IPython.display import HTML
 
 from churnreport.data.quality import DataQuality
-from churnreport.report.text import Text
+from churnreport.report.text import N_, Text
+
+#: Data-quality reasons with a sentence in the catalogue (others show the record's detail).
+DQ_REASONS = {
+    "missing_token": N_("dq.missing_token"),
+    "blank_value": N_("dq.blank_value"),
+    "missing_required_value": N_("dq.missing_required_value"),
+    "empty_column_dropped": N_("dq.empty_column_dropped"),
+    "columns_not_used": N_("dq.columns_not_used"),
+    "starts_after_as_of": N_("dq.starts_after_as_of"),
+    "ends_after_as_of": N_("dq.ends_after_as_of"),
+    "no_activity": N_("dq.no_activity"),
+    "activity_without_customer_row": N_("dq.activity_without_customer_row"),
+    "stated_churn_disagrees_with_dates": N_("dq.stated_churn_disagrees_with_dates"),
+    "far_future_date": N_("dq.far_future_date"),
+    "placeholder_date": N_("dq.placeholder_date"),
+    "id_written_as_decimal": N_("dq.id_written_as_decimal"),
+    "id_matched_by_number": N_("dq.id_matched_by_number"),
+    "unknown_customer": N_("dq.unknown_customer"),
+    "non_positive_revenue": N_("dq.non_positive_revenue"),
+}
+#: What happened to the rows of a data-quality record.
+DQ_ACTIONS = {
+    "excluded": N_("action.excluded"),
+    "repaired": N_("action.repaired"),
+    "note": N_("action.note"),
+}
 
 
 def heading(title: str, why: str | None = None, level: int = 2) -> HTML:
@@ -96,7 +122,8 @@ def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
         return HTML(out + note(text("appendix.quality.none")).data)
     issues = pd.DataFrame([vars(i) for i in quality.issues])
     issues["detail"] = [
-        text.get(f"dq.{r}", d) for r, d in zip(issues["reason"], issues["detail"], strict=True)
+        text(DQ_REASONS[r]) if r in DQ_REASONS else d
+        for r, d in zip(issues["reason"], issues["detail"], strict=True)
     ]
     blank = text("dq.blank")
     out += heading(text("appendix.issues"), level=3).data
@@ -105,7 +132,7 @@ def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
         {
             "table": (text("col.table"), str),
             "column": (text("col.column"), lambda v: "" if v is None else str(v)),
-            "action": (text("col.action"), lambda v: text(f"action.{v}")),
+            "action": (text("col.action"), lambda v: text(DQ_ACTIONS[v])),
             "detail": (text("col.reason"), str),
             "count": (text("col.count"), text.int),
             **(

@@ -13,55 +13,128 @@ from churnreport.analysis.risk import MODELS
 from churnreport.analysis.winback import TIERS
 from churnreport.report.charts import Chart, plot_calibration
 from churnreport.report.tables import heading, note, table
-from churnreport.report.text import Text
+from churnreport.report.text import N_, Text, dimension_label, level_label
 
 #: Reason-code features with their own sentence; others read "<attribute>: <value>".
-PHRASED = (
-    "complaints_window",
-    "slow_responses_window",
-    "low_satisfaction_window",
-    "tickets_window",
-    "response_hours_mean",
-    "manager_left_window",
-    "recency_days",
-    "purchases_window",
-    "spend_window",
-    "spend_trend",
-    "mrr",
-    "mrr_change",
-    "tenure_months",
-    "returning",
-    "age",
-)
+REASON_PHRASES = {
+    "complaints_window": N_("reason.complaints_window"),
+    "slow_responses_window": N_("reason.slow_responses_window"),
+    "low_satisfaction_window": N_("reason.low_satisfaction_window"),
+    "tickets_window": N_("reason.tickets_window"),
+    "response_hours_mean": N_("reason.response_hours_mean"),
+    "manager_left_window": N_("reason.manager_left_window"),
+    "recency_days": N_("reason.recency_days"),
+    "purchases_window": N_("reason.purchases_window"),
+    "spend_window": N_("reason.spend_window"),
+    "spend_trend": N_("reason.spend_trend"),
+    "mrr": N_("reason.mrr"),
+    "mrr_change": N_("reason.mrr_change"),
+    "tenure_months": N_("reason.tenure_months"),
+    "returning": N_("reason.returning"),
+    "age": N_("reason.age"),
+}
+#: Display name of each risk model (``churnreport.analysis.risk.MODELS``).
+MODEL_NAMES = {
+    "logistic": N_("warning.model.logistic"),
+    "gradient_boosting": N_("warning.model.gradient_boosting"),
+}
+#: Why no model was built (``EarlyWarningChapter.why_not``).
+WHY_NOT = {
+    "too_few_churners": N_("warning.why_not.too_few_churners"),
+    "too_few_stayers": N_("warning.why_not.too_few_stayers"),
+    "no_history": N_("warning.why_not.no_history"),
+    "nobody_active": N_("warning.why_not.nobody_active"),
+}
+#: Why the backtest is a cross-validation instead of a time split.
+NO_TIME_SPLIT = {
+    "snapshot": N_("warning.cv.snapshot"),
+    "short_history": N_("warning.cv.short_history"),
+}
+#: Why the chosen model scores the customers.
+CHOICE = {"auc": N_("warning.choice.auc"), "calibration": N_("warning.choice.calibration")}
+#: What a customer's annual value is made of.
+VALUE_BASIS = {
+    "mrr": N_("warning.basis.mrr"),
+    "monthly_revenue": N_("warning.basis.monthly_revenue"),
+    "transactions": N_("warning.basis.transactions"),
+    "none": N_("warning.basis.none"),
+}
+#: Each win-back tier (``churnreport.analysis.winback.TIERS``): its name, its rule and the
+#: action for one of its customers.
+TIER_LABELS = {
+    "important": N_("tier.important"),
+    "major": N_("tier.major"),
+    "ordinary": N_("tier.ordinary"),
+    "small": N_("tier.small"),
+    "never": N_("tier.never"),
+}
+TIER_RULES = {
+    "important": N_("tier.important.rule"),
+    "major": N_("tier.major.rule"),
+    "ordinary": N_("tier.ordinary.rule"),
+    "small": N_("tier.small.rule"),
+    "never": N_("tier.never.rule"),
+}
+TIER_ACTIONS = {
+    "important": N_("action.tier.important"),
+    "major": N_("action.tier.major"),
+    "ordinary": N_("action.tier.ordinary"),
+    "small": N_("action.tier.small"),
+    "never": N_("action.tier.never"),
+}
+#: The action for the cause a customer's strongest reason points to
+#: (``churnreport.analysis.risk.FEATURE_CAUSE``).
+CAUSE_ACTIONS = {
+    "service": N_("action.cause.service"),
+    "employee": N_("action.cause.employee"),
+    "price": N_("action.cause.price"),
+    "engagement": N_("action.cause.engagement"),
+    "onboarding": N_("action.cause.onboarding"),
+}
 
 
-def section(chapter: EarlyWarningChapter, name: str, text: Text) -> HTML | None:
-    """A section heading of chapter 4, or nothing when the section has nothing to show.
-
-    ``name``: backtest, list, tiers, lost, previous.
-    """
-    built = not chapter.why_not
-    has = {
-        "backtest": built,
-        "list": built,
-        "tiers": built and not chapter.tiers_at_risk.empty,
-        "lost": built and not chapter.tiers_lost.empty,
-        "previous": True,
-    }[name]
-    if not has:
+def backtest_heading(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
+    """Heading of the backtest, or nothing when no model was built (the note says why)."""
+    if not chapter.is_built:
         return None
-    return heading(text(f"warning.{name}"), text(f"warning.{name}.why"), level=3)
+    return heading(text("warning.backtest"), text("warning.backtest.why"), level=3)
+
+
+def list_heading(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
+    """Heading of the at-risk list, or nothing when no model was built."""
+    if not chapter.is_built:
+        return None
+    return heading(text("warning.list"), text("warning.list.why"), level=3)
+
+
+def tiers_heading(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
+    """Heading of today's win-back priorities, or nothing without tiers."""
+    if not chapter.has_tiers:
+        return None
+    return heading(text("warning.tiers"), text("warning.tiers.why"), level=3)
+
+
+def lost_heading(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
+    """Heading of the customers lost this period by tier, or nothing without them."""
+    if not chapter.has_lost_tiers:
+        return None
+    return heading(text("warning.lost"), text("warning.lost.why"), level=3)
+
+
+def previous_heading(chapter: EarlyWarningChapter, text: Text) -> HTML:
+    """Heading of the previous run's list scored (without one, a note says so)."""
+    return heading(text("warning.previous"), text("warning.previous.why"), level=3)
 
 
 def model_name(kind: str, text: Text) -> str:
     """Display name of a model kind."""
-    return text(f"warning.model.{kind}")
+    return text(MODEL_NAMES[kind])
 
 
 def backtest_html(chapter: EarlyWarningChapter, text: Text) -> HTML:
     """What the backtest did and which model was chosen, in sentences."""
     if chapter.why_not:
-        return note(text(f"warning.why_not.{chapter.why_not}"))
+        return note(text(WHY_NOT[chapter.why_not]))
     bt = chapter.backtest
     best = bt.results[bt.chosen]
     parts = []
@@ -76,7 +149,7 @@ def backtest_html(chapter: EarlyWarningChapter, text: Text) -> HTML:
             )
         )
     else:
-        parts.append(text(f"warning.cv.{bt.why_no_time_split}", n=text.int(bt.train_rows)))
+        parts.append(text(NO_TIME_SPLIT[bt.why_no_time_split], n=text.int(bt.train_rows)))
     if chapter.training_sample is not None:
         s = chapter.training_sample
         parts.append(
@@ -96,13 +169,13 @@ def backtest_html(chapter: EarlyWarningChapter, text: Text) -> HTML:
             rate=text.pct(best["base_rate"]),
         )
     )
-    parts.append(text(f"warning.choice.{bt.choice_reason}", model=model_name(bt.chosen, text)))
+    parts.append(text(CHOICE[bt.choice_reason], model=model_name(bt.chosen, text)))
     return HTML("".join(f"<p>{escape(p)}</p>" for p in parts))
 
 
 def backtest_table_html(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
     """Both models side by side on the test rows."""
-    if chapter.why_not:
+    if not chapter.is_built:
         return None
     bt = chapter.backtest
     rows = pd.DataFrame(
@@ -131,7 +204,7 @@ def backtest_table_html(chapter: EarlyWarningChapter, text: Text) -> HTML | None
 
 def calibration_chart(chapter: EarlyWarningChapter, text: Text) -> Chart | None:
     """Predicted vs observed churn per risk decile, both models."""
-    if chapter.why_not:
+    if not chapter.is_built:
         return None
     labels = {k: model_name(k, text) for k in MODELS}
     return plot_calibration(chapter.backtest.results, labels, text)
@@ -155,24 +228,26 @@ def reason_phrase(row: pd.Series, text: Text, window_days: int = 90) -> str:
         The feature window.
     """
     f, v, t = row["feature"], row["value"], row["typical"]
-    if f not in PHRASED:
-        label = text.get(f"drv.{f}", str(f))
+    if f not in REASON_PHRASES:
+        label = dimension_label(str(f), text)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return text("reason.attribute_number", label=label, value=_fmt_value(float(v), text),
                         typical=_fmt_value(float(t), text))  # fmt: skip
-        return text("reason.attribute", label=label, value=str(v))
+        return text("reason.attribute", label=label, value=level_label(str(f), v, text))
     v = float(v) if v is not None and not (isinstance(v, float) and math.isnan(v)) else 0.0
     t = float(t) if t is not None else 0.0
     values = {
-        "n": text.int(v),
-        "days": window_days,
-        "value": _fmt_value(v, text),
-        "typical": _fmt_value(t, text),
-        "money": text.money(v),
-        "money_typical": text.money(t),
-        "change": text.pct(v, 0),
+        "n": lambda: text.int(v),
+        "days": lambda: window_days,
+        "value": lambda: _fmt_value(v, text),
+        "typical": lambda: _fmt_value(t, text),
+        "money": lambda: text.money(v),
+        "money_typical": lambda: text.money(t),
+        "change": lambda: text.pct(v, 0),
     }
-    return text(f"reason.{f}", **values)
+    msgid = REASON_PHRASES[f]
+    # only the values the sentence shows: the at-risk files phrase every scored customer
+    return text(msgid, **{k: values[k]() for k in text.fields(msgid)})
 
 
 def reasons_by_customer(chapter: EarlyWarningChapter, text: Text, window_days: int) -> pd.Series:
@@ -186,10 +261,10 @@ def reasons_by_customer(chapter: EarlyWarningChapter, text: Text, window_days: i
 
 def action(tier: str, cause: str, text: Text) -> str:
     """Recommended action for a customer of ``tier`` whose strongest reason points to ``cause``."""
-    tier_action = text(f"action.tier.{tier}") if tier else text("action.tier.unknown")
+    tier_action = text(TIER_ACTIONS[tier]) if tier else text("action.tier.unknown")
     if tier in ("small", "never") or not cause:
         return tier_action
-    return tier_action + text("reason.separator") + text(f"action.cause.{cause}")
+    return tier_action + text("reason.separator") + text(CAUSE_ACTIONS[cause])
 
 
 def at_risk_rows(
@@ -219,17 +294,20 @@ def at_risk_rows(
         action; tier and action in words.
     """
     a = chapter.at_risk
-    if chapter.why_not or a.empty:
+    if not chapter.is_built or a.empty:
         return pd.DataFrame()
     out = a[["rank", "customer_id"]].copy()
     extra = [c for c in (extra_columns or []) if c in customers.columns]
     if extra:
         attrs = customers.set_index("customer_id")[extra]
         out = out.join(attrs, on="customer_id")
+        for c in extra:  # levels the report knows in words (customer type, "(other)")
+            words = {v: level_label(c, v, text) for v in out[c].unique() if isinstance(v, str)}
+            out[c] = out[c].map(lambda v, words=words: words.get(v, v) if isinstance(v, str) else v)
     out["probability"] = a["probability"].round(4)
     out["value"] = a["value"].round(2)
     out["expected_loss"] = a["expected_loss"].round(2)
-    out["tier"] = a["tier"].map(lambda t: text(f"tier.{t}") if t else "")
+    out["tier"] = a["tier"].map(lambda t: text(TIER_LABELS[t]) if t else "")
     out["reasons"] = (
         a["customer_id"].map(reasons_by_customer(chapter, text, window_days)).fillna("")
     )
@@ -258,7 +336,7 @@ def at_risk_table_html(rows: pd.DataFrame, text: Text, top: int = 20) -> HTML | 
 
 def list_summary_html(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
     """How many customers were scored and the expected loss."""
-    if chapter.why_not:
+    if not chapter.is_built:
         return None
     a = chapter.at_risk
     top = a.head(max(int(math.ceil(0.1 * len(a))), 1))
@@ -271,7 +349,7 @@ def list_summary_html(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
         top_share=text.pct(top["expected_loss"].sum() / a["expected_loss"].sum())
         if a["expected_loss"].sum() > 0
         else "–",
-        basis=text(f"warning.basis.{chapter.value_basis}"),
+        basis=text(VALUE_BASIS[chapter.value_basis]),
     )
     return HTML(f"<p>{escape(sentence)}</p>")
 
@@ -282,8 +360,8 @@ def tiers_html(chapter: EarlyWarningChapter, text: Text, lost: bool = False) -> 
     if grid.empty:
         return None
     g = grid.copy()
-    g["label"] = g["tier"].map(lambda t: text(f"tier.{t}"))
-    g["rule"] = g["tier"].map(lambda t: text(f"tier.{t}.rule"))
+    g["label"] = g["tier"].map(lambda t: text(TIER_LABELS[t]))
+    g["rule"] = g["tier"].map(lambda t: text(TIER_RULES[t]))
     g["range"] = [_tier_range(t, chapter.thresholds, text) for t in g["tier"]]
     cols = {
         "label": (text("col.tier"), str),
@@ -334,7 +412,7 @@ def previous_check_html(chapter: EarlyWarningChapter, text: Text) -> HTML:
 
 def files_note(chapter: EarlyWarningChapter, text: Text, masked: bool) -> HTML | None:
     """Where the full list is, and whether ids are masked."""
-    if chapter.why_not:
+    if not chapter.is_built:
         return None
     return note(text("warning.files") + (" " + text("warning.masked") if masked else ""))
 
@@ -351,4 +429,4 @@ def file_headers(rows: pd.DataFrame, text: Text) -> pd.DataFrame:
         "reasons": text("col.reasons"),
         "action": text("col.recommended_action"),
     }
-    return rows.rename(columns=lambda c: labels.get(c, text.get(f"drv.{c}", c)))
+    return rows.rename(columns=lambda c: labels.get(c, dimension_label(c, text)))

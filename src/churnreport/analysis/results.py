@@ -1,0 +1,1092 @@
+"""Typed chapter results: what each chapter found, as frozen pydantic models.
+
+One model per chapter (:class:`IndicatorResult`, :class:`CauseResult`, :class:`SegmentResult`,
+:class:`EarlyWarningResult`, :class:`DataQualityResult`) carries the facts the report prints:
+typed rows (period row, alert, driver effect, segment level, backtest ...), the flags views
+ask for (``has_trend``, ``has_revenue``, ``is_snapshot``) as properties, and the KPIs and
+candidate findings it offers the executive summary. metrics.json is :class:`Metrics`, these
+results serialised; its JSON Schema is generated from the models (:func:`metrics_schema`).
+
+A finding is a fact with its numbers as required fields: a finding whose number is missing
+cannot be constructed, so a placeholder never reaches a page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from churnreport.periods import MIN_TREND_PERIODS, PERIODS_PER_YEAR
+
+#: Version of the metrics.json shape; bump the major part when a field is renamed or removed.
+SCHEMA_VERSION = "2.0"
+
+#: Segment levels smaller than this are not named in the summary.
+MIN_SEGMENT_CUSTOMERS = 100
+
+PeriodKind = Literal["month", "quarter", "year"]
+Definition = Literal["contract", "inactivity", "snapshot"]
+Num = float | None
+
+
+class Fact(BaseModel):
+    """A finding: frozen, every number required and finite (NaN or infinity cannot be
+    constructed, so no placeholder can be printed)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="after")
+    def _numbers_exist(self) -> Fact:
+        for name, value in self:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{type(self).__name__}.{name} is {value}: no finding")
+        return self
+
+
+class Model(BaseModel):
+    """Frozen, strict about unknown fields (a renamed field fails loudly), NaN read as null."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _nan_is_missing(cls, v: object) -> object:
+        if isinstance(v, float) and math.isnan(v):
+            return None
+        return v
+
+
+# ---------------------------------------------------------------- chapter 1: indicators
+
+
+class Overall(Model):
+    """Headline churn of the report period (start-set method, or the snapshot's share)."""
+
+    period: str
+    customers: int
+    churned: int
+    churn_rate: Num
+    ci_low: Num
+    ci_high: Num
+    retention_rate: Num
+    basis: Literal["start_set", "snapshot"]
+
+
+class PeriodRow(Model):
+    """One row of the period table (counts, rate, interval, tested changes, revenue)."""
+
+    period: str
+    period_start: dt.date
+    period_end: dt.date
+    start_customers: int
+    new: int
+    reactivated: int
+    new_and_lost: int
+    churned: int
+    end_customers: int
+    churn_rate: Num
+    ci_low: Num
+    ci_high: Num
+    retention_rate: Num
+    annualised_churn_rate: Num
+    rolling_churn_rate: Num = None
+    change_vs_previous: Num = None
+    p_vs_previous: Num = None
+    significant_vs_previous: bool = False
+    change_vs_year_ago: Num = None
+    p_vs_year_ago: Num = None
+    significant_vs_year_ago: bool = False
+    churned_voluntary: int | None = None
+    churned_involuntary: int | None = None
+    churned_type_unknown: int | None = None
+    voluntary_churn_rate: Num = None
+    involuntary_churn_rate: Num = None
+    new_referred: int | None = None
+    referral_rate: Num = None
+    start_revenue: Num = None
+    new_revenue: Num = None
+    expansion: Num = None
+    contraction: Num = None
+    churned_revenue: Num = None
+    reactivation_revenue: Num = None
+    end_revenue: Num = None
+    paying_customers: int | None = None
+    arpa: Num = None
+    gross_revenue_churn: Num = None
+    net_revenue_churn: Num = None
+    nrr: Num = None
+    quick_ratio: Num = None
+
+
+class Alert(Model):
+    """A configured threshold crossed (or a significant rise) in the report period."""
+
+    metric: Literal["churn_rate", "annualised_churn_rate", "nrr", "churn_rate_change"]
+    value: float
+    threshold: Num
+    rule: Literal["above", "below", "significant_increase"]
+    period: str
+
+
+class SurvivalSummary(Model):
+    """Kaplan-Meier lifetime of every customer."""
+
+    median_lifetime_months: Num
+    rmst_months: float
+    horizon_months: float
+    customers: int
+    churned: int
+
+
+class ConventionRow(Model):
+    """The report period's rate under another tool's convention."""
+
+    convention: str
+    churned: int
+    denominator: float
+    churn_rate: Num
+
+
+class CohortMatrix(Model):
+    """Share of each joining cohort still active k periods later."""
+
+    cohorts: list[str] = []
+    size: list[int] = []
+    retention: list[list[Num]] = []
+
+
+class Scenario(Model):
+    """What ``points`` less annual churn would keep in a year."""
+
+    points: int
+    annual_churn_rate: float
+    customers_saved: float
+    revenue: float
+    profit: float
+
+
+class ChurnValue(Model):
+    """Revenue and profit lost in the report period, lifetime value, scenarios."""
+
+    period: str
+    customers: int
+    churned: int
+    churn_rate: Num
+    arpa: Num
+    revenue_lost: float
+    revenue_lost_per_customer: Num
+    profit_lost: float
+    margin: float
+    annual_churn_rate: Num = None
+    expected_lifetime_years: Num = None
+    clv_arpa_method: Num = None
+    clv_spend_method: Num = None
+    scenarios: list[Scenario] = []
+
+
+class Change(Model):
+    """A KPI's change against an earlier period: points for rates, relative for amounts."""
+
+    period: str
+    change: float
+    significant: bool | None = None
+
+
+KpiName = Literal[
+    "churn_rate",
+    "retention_rate",
+    "annualised_churn_rate",
+    "churned",
+    "customers",
+    "revenue_lost",
+    "profit_lost",
+    "nrr",
+    "clv",
+]
+#: KPIs printed as a percentage (their changes in points).
+RATE_KPIS = ("churn_rate", "retention_rate", "annualised_churn_rate", "nrr")
+
+
+class Kpi(Model):
+    """One headline card: value, interval, changes, and where it shows."""
+
+    name: KpiName
+    value: float
+    changes: dict[Literal["previous", "year_ago"], Change] = {}
+    ci_low: Num = None
+    ci_high: Num = None
+    margin: Num = None
+    period: str | None = None
+    basis: str | None = None
+    higher_is_better: bool = False
+    on_chapter: bool = True
+    on_summary: bool = True
+
+
+class IndicatorResult(Model):
+    """Chapter 1: churn indicators and trends."""
+
+    period_kind: PeriodKind
+    definition: Definition
+    alpha: float = 0.05
+    overall: Overall
+    periods: list[PeriodRow]
+    alerts: list[Alert] = []
+    survival: SurvivalSummary
+    definitions: list[ConventionRow] = []
+    cohorts: CohortMatrix = CohortMatrix()
+    value: ChurnValue | None = None
+
+    @property
+    def is_snapshot(self) -> bool:
+        """Snapshot data: one period, no history."""
+        return self.definition == "snapshot"
+
+    @property
+    def has_trend(self) -> bool:
+        """Enough dated periods for a trend."""
+        return not self.is_snapshot and len(self.periods) >= MIN_TREND_PERIODS
+
+    @property
+    def has_revenue(self) -> bool:
+        """Recurring revenue is known (a revenue bridge exists)."""
+        return self.last.start_revenue is not None
+
+    @property
+    def has_cohorts(self) -> bool:
+        """At least two joining cohorts."""
+        return len(self.cohorts.cohorts) >= 2
+
+    @property
+    def year_lag(self) -> int:
+        """Periods in a year."""
+        return PERIODS_PER_YEAR[self.period_kind]
+
+    @property
+    def last(self) -> PeriodRow:
+        """The report period's row."""
+        return self.periods[-1]
+
+    def earlier(self) -> dict[Literal["previous", "year_ago"], PeriodRow]:
+        """The previous period and the period a year earlier, where the table has them."""
+        out: dict = {}
+        if len(self.periods) > 1:
+            out["previous"] = self.periods[-2]
+        if len(self.periods) > self.year_lag:
+            out["year_ago"] = self.periods[-1 - self.year_lag]
+        return out
+
+    def _rate_changes(self, sign: int = 1) -> dict:
+        out = {}
+        for which, row in self.earlier().items():
+            change = getattr(self.last, f"change_vs_{which}")
+            if change is None:
+                continue
+            significant = getattr(self.last, f"significant_vs_{which}")
+            out[which] = Change(period=row.period, change=sign * change, significant=significant)
+        return out
+
+    def _relative_changes(self, field: str) -> dict:
+        out = {}
+        for which, row in self.earlier().items():
+            a, b = getattr(self.last, field), getattr(row, field)
+            if a is not None and b:
+                out[which] = Change(period=row.period, change=a / b - 1)
+        return out
+
+    def _point_changes(self, field: str) -> dict:
+        out = {}
+        for which, row in self.earlier().items():
+            a, b = getattr(self.last, field), getattr(row, field)
+            if a is not None and b is not None:
+                out[which] = Change(period=row.period, change=a - b)
+        return out
+
+    def kpis(self) -> list[Kpi]:
+        """The headline cards of chapter 1 and the summary, in order (what the data lacks is
+        left out, never printed as a dash)."""
+        o, last, v = self.overall, self.last, self.value
+        out: list[Kpi] = []
+        if o.churn_rate is not None:  # none without customers at the period start
+            out.append(
+                Kpi(
+                    name="churn_rate",
+                    value=o.churn_rate,
+                    changes=self._rate_changes(),
+                    ci_low=o.ci_low,
+                    ci_high=o.ci_high,
+                )
+            )
+            out.append(
+                Kpi(
+                    name="retention_rate",
+                    value=o.retention_rate,
+                    changes=self._rate_changes(-1),
+                    higher_is_better=True,
+                )
+            )
+        if last.annualised_churn_rate is not None:
+            out.append(
+                Kpi(
+                    name="annualised_churn_rate", value=last.annualised_churn_rate, on_summary=False
+                )
+            )
+        out.append(Kpi(name="churned", value=o.churned, changes=self._relative_changes("churned")))
+        out.append(
+            Kpi(
+                name="customers",
+                value=o.customers,
+                period=o.period,
+                basis=o.basis,
+                on_summary=False,
+            )
+        )
+        if v is not None:
+            out.append(
+                Kpi(
+                    name="revenue_lost",
+                    value=v.revenue_lost,
+                    changes=self._relative_changes("churned_revenue"),
+                )
+            )
+            out.append(
+                Kpi(name="profit_lost", value=v.profit_lost, margin=v.margin, on_chapter=False)
+            )
+        if not self.is_snapshot and last.nrr is not None:
+            out.append(
+                Kpi(
+                    name="nrr",
+                    value=last.nrr,
+                    changes=self._point_changes("nrr"),
+                    higher_is_better=True,
+                )
+            )
+        if v is not None and v.clv_arpa_method is not None:
+            out.append(Kpi(name="clv", value=v.clv_arpa_method, on_chapter=False))
+        return out
+
+    def findings(self) -> list[Finding]:
+        """Alerts and what churn cost in the report period."""
+        out: list[Finding] = [AlertFinding(alert=a) for a in self.alerts]
+        o, v = self.overall, self.value
+        if not o.customers:
+            out.append(NoStartFinding(period=o.period))
+        elif not o.churned:
+            out.append(NoChurnFinding(period=o.period, customers=o.customers))
+        elif v is None:
+            out.append(
+                LostFinding(
+                    period=o.period, lost=o.churned, customers=o.customers, rate=o.churn_rate
+                )
+            )
+        else:
+            saved = v.scenarios[0].revenue if v.scenarios else None
+            out.append(
+                CostFinding(
+                    period=o.period,
+                    lost=o.churned,
+                    revenue=v.revenue_lost,
+                    profit=v.profit_lost,
+                    saved_one_point=saved,
+                )
+            )
+        return out
+
+
+# ---------------------------------------------------------------- chapter 2: causes
+
+
+class ReasonCategory(Model):
+    """Churners of one cause category (Pareto order)."""
+
+    category: str
+    group: str
+    churned: int
+    revenue_lost: Num = None
+    share: float
+    cumulative_share: float
+
+
+class ReasonRow(Model):
+    """Churners of one stated reason."""
+
+    category: str
+    reason: str
+    churned: int
+    share: float
+    revenue_lost: Num = None
+
+
+class UnmappedReason(Model):
+    """A stated reason no mapping rule matched."""
+
+    reason: str
+    churned: int
+
+
+class DriverEffect(Model):
+    """One driver's effect on churn (hazard or odds ratio) with its interval and test.
+
+    ``unit``: binary (a flag), per_sd (per standard deviation of a number), level (a category
+    level against ``reference``).
+    """
+
+    driver: str
+    level: str = ""
+    reference: str = ""
+    unit: Literal["binary", "per_sd", "level"]
+    effect: float
+    ci_low: Num
+    ci_high: Num
+    p_value: Num
+    p_adjusted: Num
+    kind: Literal["hazard_ratio", "odds_ratio"]
+    direction: Literal["raises", "lowers"]
+    significant: bool
+
+
+class LeftOut(Model):
+    """A column the driver model left out: reason code, its parameters, the English reason."""
+
+    driver: str
+    code: str
+    params: dict[str, str | int | float] = {}
+    reason: str
+
+
+class DriverModelInfo(Model):
+    """Size and kind of the driver model."""
+
+    kind: Literal["hazard_ratio", "odds_ratio"]
+    rows: int
+    events: int
+    dropped: list[LeftOut] = []
+    sample: dict[str, float | int | None] | None = None
+
+
+class StaffTurnover(Model):
+    """Monthly churn after the account manager left vs the rest."""
+
+    after_rate: float
+    after_ci_low: float
+    after_ci_high: float
+    after_months: int
+    after_churned: int
+    other_rate: float
+    other_ci_low: float
+    other_ci_high: float
+    other_months: int
+    other_churned: int
+    rate_ratio: Num
+    ratio_ci_low: Num
+    ratio_ci_high: Num
+
+
+#: Stated-cause categories that name a controllable cause the summary can act on.
+ACTIONABLE = ("service", "price", "product", "employee", "brand", "competitor", "involuntary")
+#: Drivers that point to a cause category (DOMAIN.md section 6).
+DRIVER_CAUSE = {
+    "complaint_90d": "service",
+    "slow_response_90d": "service",
+    "low_satisfaction_90d": "service",
+    "manager_left_90d": "employee",
+    "new_customer": "onboarding",
+}
+
+
+class CauseResult(Model):
+    """Chapter 2: stated reasons and behaviour drivers."""
+
+    definition: Definition
+    reason_categories: list[ReasonCategory] | None = None
+    reasons: list[ReasonRow] | None = None
+    reasons_unmapped: list[UnmappedReason] | None = None
+    controllable_share: Num = None
+    drivers: list[DriverEffect] | None = None
+    drivers_model: DriverModelInfo | None = None
+    staff_turnover: StaffTurnover | None = None
+
+    @property
+    def has_reasons(self) -> bool:
+        """Stated reasons were mapped."""
+        return self.reason_categories is not None
+
+    def top_cause(self) -> ReasonCategory | None:
+        """The stated cause category with most churners (not stated / unmapped aside)."""
+        cats = [
+            c for c in self.reason_categories or [] if c.category not in ("not_stated", "unmapped")
+        ]
+        return max(cats, key=lambda c: c.churned) if cats else None
+
+    def top_driver(self) -> DriverEffect | None:
+        """The strongest significant driver that raises churn (drivers come strongest first)."""
+        raising = [d for d in self.drivers or [] if d.significant and d.direction == "raises"]
+        return raising[0] if raising else None
+
+    def findings(self) -> list[Finding]:
+        """The biggest stated cause and the strongest driver."""
+        out: list[Finding] = []
+        cause = self.top_cause()
+        if cause is not None and self.controllable_share is not None:
+            out.append(
+                CauseFinding(
+                    category=cause.category,
+                    share=cause.share,
+                    controllable=self.controllable_share,
+                )
+            )
+        driver = self.top_driver()
+        if driver is not None and driver.ci_low is not None and driver.ci_high is not None:
+            out.append(DriverFinding(effect=driver))
+        return out
+
+    def action_causes(self) -> list[str]:
+        """Cause categories to act on, strongest evidence first (driver, then stated causes)."""
+        causes: list[str] = []
+        driver = self.top_driver()
+        if driver is not None and driver.driver in DRIVER_CAUSE:
+            causes.append(DRIVER_CAUSE[driver.driver])
+        cats = sorted(self.reason_categories or [], key=lambda c: -c.churned)
+        causes += [c.category for c in cats if c.category in ACTIONABLE]
+        return list(dict.fromkeys(causes))
+
+
+# ---------------------------------------------------------------- chapter 3: segments
+
+
+class SegmentLevel(Model):
+    """Churn of one level of a segment dimension over the window."""
+
+    segment: str
+    customers: int
+    churned: int
+    revenue_lost: Num = None
+    churn_rate: Num
+    ci_low: Num
+    ci_high: Num
+    share_of_churn: Num
+    lift: Num
+    small: bool
+
+
+class SignificantPair(Model):
+    """Two levels whose churn differs (Holm-adjusted)."""
+
+    a: str
+    b: str
+    p_adjusted: float
+
+
+class SegmentTableResult(Model):
+    """Churn by level of one dimension, with the test across levels."""
+
+    levels: list[SegmentLevel]
+    test: str | None = None
+    p_value: Num = None
+    significant_pairs: list[SignificantPair] = []
+
+
+class SurvivalLevel(Model):
+    """Kaplan-Meier lifetime of one segment level."""
+
+    segment: str
+    customers: int
+    churned: int
+    median_lifetime_months: Num
+    rmst_months: Num
+    horizon_months: Num
+
+
+class SegmentSurvivalResult(Model):
+    """Lifetimes by level with the log-rank test."""
+
+    logrank_p: Num
+    levels: list[SurvivalLevel]
+
+
+class DecompositionRow(Model):
+    """Mix and rate effect of one level on the change of the churn rate."""
+
+    period_before: str
+    period_after: str
+    segment: str
+    share_before: Num
+    share_after: Num
+    rate_before: Num
+    rate_after: Num
+    mix_effect: Num
+    rate_effect: Num
+
+
+class Decomposition(Model):
+    """The change against the previous period and a year earlier, by level."""
+
+    previous: list[DecompositionRow] | None = None
+    year_ago: list[DecompositionRow] | None = None
+
+
+class LifecycleRow(Model):
+    """Customers per lifecycle state in one period."""
+
+    period: str
+    new: int
+    returning: int
+    resurrecting: int
+    dormant: int
+    active: int
+
+
+class Lifecycle(Model):
+    """Lifecycle states per period and the transitions between the last two periods."""
+
+    states: list[LifecycleRow]
+    transitions: dict[str, dict[str, int]] = {}
+
+
+class ValueClasses(Model):
+    """ABC and RFM tables (the same as their segment dimensions)."""
+
+    abc: SegmentTableResult | None = None
+    rfm: SegmentTableResult | None = None
+
+
+class SegmentResult(Model):
+    """Chapter 3: churn by segment."""
+
+    snapshot: bool
+    customers: int
+    window_start: dt.date
+    window_end: dt.date
+    segments: dict[str, SegmentTableResult]
+    segments_survival: dict[str, SegmentSurvivalResult] = {}
+    change_decomposition: dict[str, Decomposition] = {}
+    lifecycle: Lifecycle | None = None
+    value_classes: ValueClasses = ValueClasses()
+
+    @property
+    def is_snapshot(self) -> bool:
+        """Snapshot data: no change over time."""
+        return self.snapshot
+
+    def riskiest_level(self) -> tuple[str, SegmentLevel] | None:
+        """The level with the highest lift among dimensions whose levels differ (p < 0.05),
+        leaving out small levels."""
+        best = None
+        for dim, seg in self.segments.items():
+            if seg.p_value is None or seg.p_value >= 0.05:
+                continue
+            for level in seg.levels:
+                if level.small or level.customers < MIN_SEGMENT_CUSTOMERS or level.lift is None:
+                    continue
+                if best is None or level.lift > best[1].lift:
+                    best = (dim, level)
+        return best
+
+    def findings(self) -> list[Finding]:
+        """The riskiest segment level."""
+        worst = self.riskiest_level()
+        if worst is None:
+            return []
+        dim, level = worst
+        if level.churn_rate is None or level.share_of_churn is None:
+            return []  # cannot be: a level with a lift has customers
+        return [SegmentFinding(dimension=dim, level=level)]
+
+
+# ---------------------------------------------------------------- chapter 4: early warning
+
+
+class ModelScore(Model):
+    """Backtest scores of one candidate model."""
+
+    n: int
+    churners: int
+    base_rate: Num
+    auc: Num
+    pr_auc: Num
+    top_decile_lift: Num
+    brier: Num
+    calibration_ratio: Num
+
+
+class Backtest(Model):
+    """How the chosen risk model did on later data it never saw."""
+
+    method: Literal["time_split", "cross_validation"]
+    why_no_time_split: str | None = None
+    auc: Num
+    pr_auc: Num
+    top_decile_lift: Num
+    brier: Num
+    calibration_ratio: Num
+    train_until: dt.date | None = None
+    test_from: dt.date | None = None
+    train_rows: int | None = None
+    test_rows: int | None = None
+    models: dict[str, ModelScore] = {}
+
+
+class Tier(Model):
+    """Customers, value and expected loss of one win-back value tier."""
+
+    tier: str
+    customers: int
+    value: float
+    mean_probability: Num = None
+    expected_loss: Num = None
+
+
+class PreviousCheck(Model):
+    """The previous run's predictions scored against what happened."""
+
+    made_on: dt.date
+    horizon_end: dt.date
+    scored: int
+    matched: int
+    predicted: float
+    left: int
+    n: int | None = None
+    churners: int | None = None
+    base_rate: Num = None
+    auc: Num = None
+    pr_auc: Num = None
+    top_decile_lift: Num = None
+    brier: Num = None
+    calibration_ratio: Num = None
+
+
+class Risk(Model):
+    """The risk model, its backtest and the scored list."""
+
+    available: bool
+    why_not: str | None = None
+    model: str | None = None
+    choice_reason: str | None = None
+    features: list[str] = []
+    backtest: Backtest | None = None
+    horizon_end: dt.date | None = None
+    scored_customers: int | None = None
+    expected_leavers: Num = None
+    priority_customers: int | None = None
+    expected_loss_total: Num = None
+    value_basis: str | None = None
+    tier_thresholds: list[Num] = []
+    tiers: list[Tier] = []
+    lost_tiers: list[Tier] = []
+    training_sample: dict[str, float | int | None] | None = None
+    previous_run_check: PreviousCheck | None = None
+
+
+class EarlyWarningResult(Model):
+    """Chapter 4: early warning and win-back."""
+
+    risk: Risk
+
+    @property
+    def is_built(self) -> bool:
+        """A risk model was fitted and the list scored."""
+        return self.risk.available
+
+    def findings(self) -> list[Finding]:
+        """How many of the scored customers the model expects to leave."""
+        r = self.risk
+        if not r.available or r.expected_leavers is None or r.horizon_end is None:
+            return []
+        return [
+            RiskFinding(
+                expected=r.expected_leavers,
+                scored=r.scored_customers or 0,
+                horizon_end=r.horizon_end,
+            )
+        ]
+
+
+# ---------------------------------------------------------------- data quality
+
+
+class TableRows(Model):
+    """Row accounting of one input table."""
+
+    table: str
+    path: str
+    rows_read: int
+    rows_kept: int
+    rows_excluded: int
+    encoding: str | None = None
+
+
+class QualityIssue(Model):
+    """Rows excluded or repaired for one reason."""
+
+    table: str
+    column: str | None = None
+    action: str
+    reason: str
+    detail: str = ""
+    count: int
+    share: Num = None
+    examples: list[tuple[int, str | int | float | bool | None]] = []
+
+
+class DataQualityResult(Model):
+    """What was read, kept, excluded and repaired."""
+
+    tables: list[TableRows]
+    issues: list[QualityIssue] = []
+
+
+# ---------------------------------------------------------------- findings
+
+
+class AlertFinding(Fact):
+    """An alert raised in the report period."""
+
+    kind: Literal["alert"] = "alert"
+    alert: Alert
+
+
+class NoStartFinding(Fact):
+    """Nobody was a customer at the period start: no churn rate."""
+
+    kind: Literal["no_start"] = "no_start"
+    period: str
+
+
+class NoChurnFinding(Fact):
+    """No customer was lost in the report period."""
+
+    kind: Literal["no_churn"] = "no_churn"
+    period: str
+    customers: int
+
+
+class LostFinding(Fact):
+    """Customers lost, without revenue data."""
+
+    kind: Literal["lost"] = "lost"
+    period: str
+    lost: int
+    customers: int
+    rate: float
+
+
+class CostFinding(Fact):
+    """What the customers lost in the report period cost (and what one point less would
+    keep, when a scenario exists)."""
+
+    kind: Literal["cost"] = "cost"
+    period: str
+    lost: int
+    revenue: float
+    profit: float
+    saved_one_point: Num = None
+
+
+class CauseFinding(Fact):
+    """The biggest stated cause."""
+
+    kind: Literal["cause"] = "cause"
+    category: str
+    share: float
+    controllable: float
+
+
+class DriverFinding(Fact):
+    """The strongest significant driver."""
+
+    kind: Literal["driver"] = "driver"
+    effect: DriverEffect
+
+    @model_validator(mode="after")
+    def _interval_exists(self) -> DriverFinding:
+        if self.effect.ci_low is None or self.effect.ci_high is None:
+            raise ValueError("a driver finding needs the effect's interval")
+        return self
+
+
+class SegmentFinding(Fact):
+    """The riskiest segment level."""
+
+    kind: Literal["segment"] = "segment"
+    dimension: str
+    level: SegmentLevel
+
+    @model_validator(mode="after")
+    def _rates_exist(self) -> SegmentFinding:
+        lv = self.level
+        if lv.churn_rate is None or lv.lift is None or lv.share_of_churn is None:
+            raise ValueError("a segment finding needs the level's rate, lift and share")
+        return self
+
+
+class RiskFinding(Fact):
+    """Customers the risk model expects to leave."""
+
+    kind: Literal["risk"] = "risk"
+    expected: float
+    scored: int
+    horizon_end: dt.date
+
+
+Finding = Annotated[
+    AlertFinding
+    | NoStartFinding
+    | NoChurnFinding
+    | LostFinding
+    | CostFinding
+    | CauseFinding
+    | DriverFinding
+    | SegmentFinding
+    | RiskFinding,
+    Field(discriminator="kind"),
+]
+
+#: Urgency of each finding kind: the summary shows the most urgent first.
+FINDING_RANK = {
+    "alert": 0,
+    "no_start": 1,
+    "no_churn": 1,
+    "lost": 1,
+    "cost": 1,
+    "cause": 2,
+    "driver": 3,
+    "segment": 4,
+    "risk": 5,
+}
+
+
+# ---------------------------------------------------------------- summary and metrics.json
+
+
+class Action(Fact):
+    """A recommended action: contact this period's lost customers, act on a cause category,
+    or call the most valuable customers at the top of the at-risk list."""
+
+    kind: Literal["contact_lost", "cause", "call_list"]
+    cause: str | None = None
+    customers: int | None = None
+
+
+def recommended_actions(
+    causes: CauseResult | None, warning: EarlyWarningResult | None
+) -> list[Action]:
+    """Actions tied to the causes and drivers found (DOMAIN.md section 6): always contact the
+    lost customers; then up to three cause categories, strongest evidence first; then the call
+    list when the risk model marks important or major customers in its top tenth.
+
+    Parameters
+    ----------
+    causes : CauseResult or None
+    warning : EarlyWarningResult or None
+
+    Returns
+    -------
+    list of Action
+    """
+    out = [Action(kind="contact_lost")]
+    for cause in (causes.action_causes() if causes is not None else [])[:3]:
+        out.append(Action(kind="cause", cause=cause))
+    risk = warning.risk if warning is not None else None
+    if risk is not None and risk.available and risk.priority_customers:
+        out.append(Action(kind="call_list", customers=risk.priority_customers))
+    return out
+
+
+class SummaryResult(Model):
+    """The executive summary: KPIs, findings and actions as typed facts, and as printed."""
+
+    kpis: list[Kpi]
+    findings: list[Finding]
+    finding_text: list[str]
+    actions: list[Action]
+    action_text: list[str]
+
+
+class Metrics(Model):
+    """metrics.json: the run and every chapter's result."""
+
+    schema_version: Literal["2.0"] = SCHEMA_VERSION
+    run_id: str
+    as_of: dt.date
+    period: PeriodKind
+    definition: Definition
+    language: Literal["en", "zh"]
+    company: str = ""
+    currency: str = ""
+    indicators: IndicatorResult | None = None
+    causes: CauseResult | None = None
+    segments: SegmentResult | None = None
+    early_warning: EarlyWarningResult | None = None
+    data_quality: DataQualityResult | None = None
+    summary: SummaryResult | None = None
+
+
+#: The metrics fragment each chapter records, and its model.
+CHAPTER_RESULTS: dict[str, type[Model]] = {
+    "indicators": IndicatorResult,
+    "causes": CauseResult,
+    "segments": SegmentResult,
+    "early_warning": EarlyWarningResult,
+    "data_quality": DataQualityResult,
+    "summary": SummaryResult,
+}
+
+
+def metrics_schema() -> dict:
+    """JSON Schema (draft 2020-12) of metrics.json, generated from :class:`Metrics`.
+
+    Returns
+    -------
+    dict
+    """
+    schema = Metrics.model_json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://churnreport.example/metrics-{SCHEMA_VERSION}.schema.json",
+        **schema,
+    }
+
+
+def jsonable(value: object) -> object:
+    """Analysis values as JSON values: NaN -> null, dates -> ISO text, frames -> records.
+
+    Parameters
+    ----------
+    value : object
+        A dict, list, DataFrame, numpy scalar, date, or an object with ``to_dict``.
+
+    Returns
+    -------
+    object
+
+    Examples
+    --------
+    >>> jsonable({"a": float("nan"), "b": np.int64(3), "c": dt.date(2024, 6, 30)})
+    {'a': None, 'b': 3, 'c': '2024-06-30'}
+    """
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if hasattr(value, "to_dict") and not isinstance(value, (pd.DataFrame, pd.Series, dict)):
+        value = value.to_dict()
+    if isinstance(value, pd.DataFrame):
+        value = value.to_dict(orient="records")
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return None if pd.isna(value) else value.isoformat()[:10]
+    if value is pd.NaT or value is pd.NA:
+        return None
+    return value

@@ -1,0 +1,117 @@
+"""Typed chapter results: the shipped schema, findings that cannot hold a missing number."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from importlib.resources import files
+
+import pydantic
+import pytest
+
+from churnreport.analysis.results import (
+    CostFinding,
+    DriverEffect,
+    DriverFinding,
+    IndicatorResult,
+    metrics_schema,
+)
+
+
+def test_shipped_schema_is_the_models_schema():
+    """src/churnreport/metrics.schema.json is regenerated when a model changes:
+    python -c "import json; from churnreport.analysis.results import metrics_schema;
+    print(json.dumps(metrics_schema(), indent=1, ensure_ascii=False))" >
+    src/churnreport/metrics.schema.json"""
+    shipped = json.loads(files("churnreport").joinpath("metrics.schema.json").read_text("utf-8"))
+    assert shipped == metrics_schema()
+    assert shipped["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_a_finding_without_its_number_cannot_be_made():
+    with pytest.raises(pydantic.ValidationError):
+        CostFinding(period="2024-12", lost=3, revenue=float("nan"), profit=1.0)
+    with pytest.raises(pydantic.ValidationError):
+        CostFinding(period="2024-12", lost=3, revenue=None, profit=1.0)
+    effect = DriverEffect(
+        driver="plan", level="basic", reference="premium", unit="level", effect=1.5,
+        ci_low=float("nan"), ci_high=2.0, p_value=0.01, p_adjusted=0.02,
+        kind="odds_ratio", direction="raises", significant=True,
+    )  # fmt: skip
+    assert effect.ci_low is None  # a row of a table may lack its interval ...
+    with pytest.raises(pydantic.ValidationError):
+        DriverFinding(effect=effect)  # ... a finding may not
+
+
+def _period(label: str, start: int, churned: int, **kw) -> dict:
+    rate = churned / start if start else None
+    return {
+        "period": label,
+        "period_start": dt.date(2024, int(label[-2:]), 1),
+        "period_end": dt.date(2024, int(label[-2:]), 28),
+        "start_customers": start,
+        "new": 10,
+        "reactivated": 0,
+        "new_and_lost": 0,
+        "churned": churned,
+        "end_customers": start - churned + 10,
+        "churn_rate": rate,
+        "ci_low": None,
+        "ci_high": None,
+        "retention_rate": None if rate is None else 1 - rate,
+        "annualised_churn_rate": None,
+        **kw,
+    }
+
+
+def _result(periods: list[dict], definition: str = "contract") -> IndicatorResult:
+    last = periods[-1]
+    return IndicatorResult(
+        period_kind="month",
+        definition=definition,
+        overall={
+            "period": last["period"],
+            "customers": last["start_customers"],
+            "churned": last["churned"],
+            "churn_rate": last["churn_rate"],
+            "ci_low": 0.01,
+            "ci_high": 0.2,
+            "retention_rate": last["retention_rate"],
+            "basis": "start_set",
+        },
+        periods=periods,
+        survival={
+            "median_lifetime_months": None,
+            "rmst_months": 3.0,
+            "horizon_months": 4.0,
+            "customers": 100,
+            "churned": 10,
+        },  # fmt: skip
+    )
+
+
+def test_kpis_and_flags_from_a_hand_computed_history():
+    # 100 at the start of Sep, 5 lost; 110 in Oct, 11 lost (10%): +5 points, tested significant
+    p = [
+        _period("2024-08", 90, 3),
+        _period("2024-09", 100, 5),
+        _period("2024-10", 110, 11, change_vs_previous=0.05, significant_vs_previous=True),
+    ]
+    r = _result(p)
+    assert r.has_trend and not r.is_snapshot and not r.has_revenue and r.year_lag == 12
+    kpis = {k.name: k for k in r.kpis()}
+    assert list(kpis) == ["churn_rate", "retention_rate", "churned", "customers"]
+    assert kpis["churn_rate"].value == pytest.approx(0.1)
+    change = kpis["churn_rate"].changes["previous"]
+    assert (change.period, change.change, change.significant) == ("2024-09", 0.05, True)
+    assert kpis["retention_rate"].changes["previous"].change == pytest.approx(-0.05)
+    assert kpis["churned"].changes["previous"].change == pytest.approx(11 / 5 - 1)
+    assert "year_ago" not in kpis["churn_rate"].changes  # no period a year earlier
+    assert [f.kind for f in r.findings()] == ["lost"]
+    assert not _result(p[-2:]).has_trend  # two periods are no trend
+
+
+def test_nobody_at_the_start_gives_no_rate_card_and_says_so():
+    r = _result([_period("2024-10", 0, 0)])
+    assert [k.name for k in r.kpis()] == ["churned", "customers"]
+    assert [f.kind for f in r.findings()] == ["no_start"]
