@@ -49,9 +49,17 @@ class Fact(BaseModel):
 
 
 class Model(BaseModel):
-    """Frozen, strict about unknown fields (a renamed field fails loudly), NaN read as null."""
+    """Frozen, strict about unknown fields (a renamed field fails loudly), NaN read as null;
+    computed fields are written to metrics.json and recomputed, not read, when it is loaded."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _computed_fields_are_outputs(cls, data: object) -> object:
+        if isinstance(data, dict) and cls.model_computed_fields:
+            return {k: v for k, v in data.items() if k not in cls.model_computed_fields}
+        return data
 
     @field_validator("*", mode="before")
     @classmethod
