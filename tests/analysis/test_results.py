@@ -115,3 +115,25 @@ def test_nobody_at_the_start_gives_no_rate_card_and_says_so():
     r = _result([_period("2024-10", 0, 0)])
     assert [k.name for k in r.kpis()] == ["churned", "customers"]
     assert [f.kind for f in r.findings()] == ["no_start"]
+
+
+def test_gross_revenue_retention_from_a_hand_computed_bridge():
+    # start 1,000 of MRR; 100 churned and 50 contracted: gross revenue churn 15%, GRR 85%;
+    # the month before: 50 churned of 800, GRR 93.75%, so -8.75 points
+    rev = {"expansion": 0.0, "new_revenue": 0.0, "reactivation_revenue": 0.0}
+    p = [
+        _period("2024-09", 100, 5, start_revenue=800.0, churned_revenue=50.0,
+                contraction=0.0, gross_revenue_churn=50 / 800, **rev),
+        _period("2024-10", 110, 11, start_revenue=1000.0, churned_revenue=100.0,
+                contraction=50.0, gross_revenue_churn=0.15, **rev),
+    ]  # fmt: skip
+    r = _result(p)
+    assert r.last.grr == pytest.approx(0.85)
+    grr = next(k for k in r.kpis() if k.name == "grr")
+    assert grr.value == pytest.approx(0.85) and grr.on_chapter and grr.on_summary
+    assert grr.changes["previous"].change == pytest.approx(0.85 - 0.9375)
+    dumped = json.loads(r.model_dump_json())
+    assert dumped["periods"][-1]["grr"] == pytest.approx(0.85)  # written to metrics.json
+    assert IndicatorResult.model_validate(dumped) == r  # and recomputed when read back
+    snapshot = _result([p[-1]], definition="snapshot")  # a snapshot's revenue has no period
+    assert "grr" not in [k.name for k in snapshot.kpis()]

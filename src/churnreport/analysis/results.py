@@ -19,7 +19,14 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from churnreport.periods import MIN_TREND_PERIODS, PERIODS_PER_YEAR
 
@@ -130,6 +137,13 @@ class PeriodRow(Model):
     nrr: Num = None
     quick_ratio: Num = None
 
+    @computed_field
+    @property
+    def grr(self) -> Num:
+        """Gross revenue retention: starting revenue kept, expansion not counted,
+        1 - (churned + contraction) / start = 1 - gross revenue churn."""
+        return None if self.gross_revenue_churn is None else 1 - self.gross_revenue_churn
+
 
 class Alert(Model):
     """A configured threshold crossed (or a significant rise) in the report period."""
@@ -214,10 +228,11 @@ KpiName = Literal[
     "revenue_lost",
     "profit_lost",
     "nrr",
+    "grr",
     "clv",
 ]
 #: KPIs printed as a percentage (their changes in points).
-RATE_KPIS = ("churn_rate", "retention_rate", "annualised_churn_rate", "nrr")
+RATE_KPIS = ("churn_rate", "retention_rate", "annualised_churn_rate", "nrr", "grr")
 
 
 class Kpi(Model):
@@ -371,6 +386,15 @@ class IndicatorResult(Model):
                     name="nrr",
                     value=last.nrr,
                     changes=self._point_changes("nrr"),
+                    higher_is_better=True,
+                )
+            )
+        if not self.is_snapshot and last.grr is not None:
+            out.append(
+                Kpi(
+                    name="grr",
+                    value=last.grr,
+                    changes=self._point_changes("grr"),
                     higher_is_better=True,
                 )
             )

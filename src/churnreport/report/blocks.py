@@ -40,6 +40,7 @@ KPI_LABEL = {
     "revenue_lost": N_("kpi.revenue_lost"),
     "profit_lost": N_("summary.kpi.profit_lost"),
     "nrr": N_("kpi.nrr"),
+    "grr": N_("kpi.grr"),
     "clv": N_("summary.kpi.clv"),
 }
 
