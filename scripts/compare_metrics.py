@@ -66,7 +66,8 @@ def lookup(m, path):
 
 
 def main(old_path: str, new_path: str) -> int:
-    old = chaptered(json.load(open(old_path, encoding="utf-8")))
+    old_raw = json.load(open(old_path, encoding="utf-8"))
+    old = chaptered(old_raw)
     new = json.load(open(new_path, encoding="utf-8"))
     bad = 0
     total = 0
@@ -84,6 +85,14 @@ def main(old_path: str, new_path: str) -> int:
         if not isinstance(b, (int, float)) or not math.isclose(a, b, rel_tol=1e-12, abs_tol=0):
             print(f"differs {path}: {a} -> {b}")
             bad += 1
+    if "summary" in old_raw and "summary" in new:  # the summary's cards, by name
+        before = {k["name"]: k["value"] for k in old_raw["summary"]["kpis"]}
+        after = {k["name"]: k["value"] for k in new["summary"]["kpis"]}
+        for name, a in before.items():
+            total += 1
+            if name not in after or not math.isclose(a, after[name], rel_tol=1e-12):
+                print(f"differs /summary/kpis/{name}: {a} -> {after.get(name)}")
+                bad += 1
     print(f"{total} numbers compared, {bad} differ or are missing")
     return 1 if bad else 0
 

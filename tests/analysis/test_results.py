@@ -137,3 +137,32 @@ def test_gross_revenue_retention_from_a_hand_computed_bridge():
     assert IndicatorResult.model_validate(dumped) == r  # and recomputed when read back
     snapshot = _result([p[-1]], definition="snapshot")  # a snapshot's revenue has no period
     assert "grr" not in [k.name for k in snapshot.kpis()]
+
+
+def test_the_biggest_cause_is_a_finding_without_a_controllable_share():
+    from churnreport.analysis.results import CauseResult
+
+    r = CauseResult(
+        definition="contract",
+        reason_categories=[
+            {"category": "involuntary", "group": "involuntary", "churned": 9, "share": 0.9,
+             "cumulative_share": 0.9},
+            {"category": "not_stated", "group": "not_stated", "churned": 1, "share": 0.1,
+             "cumulative_share": 1.0},
+        ],  # fmt: skip
+        controllable_share=float("nan"),  # every stated reason involuntary: no share
+    )
+    (f,) = r.findings()
+    assert (f.kind, f.category, f.share, f.controllable) == ("cause", "involuntary", 0.9, None)
+
+
+def test_infinity_is_no_number_in_a_result():
+    from churnreport.analysis.results import StaffTurnover
+
+    s = StaffTurnover(
+        after_rate=0.04, after_ci_low=0.03, after_ci_high=0.05, after_months=10,
+        after_churned=1, other_rate=float("nan"), other_ci_low=None, other_ci_high=None,
+        other_months=0, other_churned=0, rate_ratio=float("inf"), ratio_ci_low=None,
+        ratio_ci_high=None,
+    )  # fmt: skip
+    assert s.other_rate is None and s.rate_ratio is None

@@ -17,7 +17,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 #: Names a Text is called by: ``text("id")``, ``text.get("id", ...)``, ``self.text("id")``,
 #: ``ctx.text("id")``; ``N_("id")`` marks an id kept in a table.
-TEXT_NAMES = {"text"}
+TEXT_NAMES = {"text", "self"}  # self: the Text class calls itself
 TEXT_OWNERS = {"self", "ctx"}
 
 
@@ -188,3 +188,15 @@ def test_no_message_id_is_built_by_formatting():
     table of ``N_("...")`` ids."""
     _, built = _scan()
     assert built == [], "\n".join(built)
+
+
+def test_every_message_is_used():
+    """A message no code uses is dead text (or an id kept in a table without ``N_``, which
+    the checks above would never see)."""
+    used = set()
+    for name, code in _sources():
+        uses = _Uses()
+        uses.visit(ast.parse(code, filename=name))
+        for _, _, arg, _ in uses.uses:
+            used.update(_literals(arg))
+    assert sorted(set(messages("en")) - used) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
@@ -106,30 +107,34 @@ class IndicatorChapter:
     @property
     def is_snapshot(self) -> bool:
         """The data are one snapshot: no history of periods."""
-        return self.indicators.snapshot
+        return self.result().is_snapshot
 
     @property
     def has_trend(self) -> bool:
         """Enough periods (:data:`~churnreport.periods.MIN_TREND_PERIODS`) to show a trend."""
-        return not self.is_snapshot and len(self.indicators.periods) >= MIN_TREND_PERIODS
+        return self.result().has_trend
 
     @property
     def has_cohorts(self) -> bool:
         """Two cohorts or more to compare."""
-        return len(self.cohorts) >= 2
+        return self.result().has_cohorts
 
     @property
     def has_value(self) -> bool:
         """Revenue is known, so churn has a cost."""
-        return self.value is not None
+        return self.result().has_value
 
     @property
     def has_revenue(self) -> bool:
         """Recurring revenue is known (an MRR bridge exists)."""
-        return self.bridge is not None
+        return self.result().has_revenue
 
     def result(self) -> IndicatorResult:
-        """The typed result of this chapter (metrics.json ``indicators``)."""
+        """The typed result of this chapter (metrics.json ``indicators``), built once."""
+        return self._result
+
+    @cached_property
+    def _result(self) -> IndicatorResult:
         return IndicatorResult.model_validate(
             jsonable(
                 {
@@ -405,7 +410,11 @@ class SegmentChapter:
         return frame[["dimension", *frame.columns.drop("dimension")]]
 
     def result(self) -> SegmentResult:
-        """The typed result of this chapter (metrics.json ``segments``)."""
+        """The typed result of this chapter (metrics.json ``segments``), built once."""
+        return self._result
+
+    @cached_property
+    def _result(self) -> SegmentResult:
         lifecycle = None
         if self.lifecycle is not None:
             tr = self.transitions

@@ -205,7 +205,7 @@ class OverallChurn:
     basis: str
 
     def to_dict(self) -> dict:
-        """JSON-ready form (metrics.json ``overall``)."""
+        """JSON-ready form (metrics.json ``indicators.overall``)."""
         return asdict(self)
 
 

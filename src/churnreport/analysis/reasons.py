@@ -109,7 +109,7 @@ class ReasonAnalysis:
     window_end: dt.date
 
     def metrics(self) -> dict[str, object]:
-        """metrics.json entries ``reasons`` and ``reasons_unmapped``."""
+        """Entries ``reasons``, ``reasons_unmapped``, ``reason_categories`` and ``controllable_share`` of metrics.json ``causes``."""
         cols = ["category", "reason", "churned", "share", "revenue_lost"]
         return {
             "reasons": self.reasons[cols],

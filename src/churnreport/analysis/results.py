@@ -56,7 +56,8 @@ class Fact(BaseModel):
 
 
 class Model(BaseModel):
-    """Frozen, strict about unknown fields (a renamed field fails loudly), NaN read as null;
+    """Frozen, strict about unknown fields (a renamed field fails loudly), NaN and infinity
+    read as null;
     computed fields are written to metrics.json and recomputed, not read, when it is loaded."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -71,7 +72,7 @@ class Model(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _nan_is_missing(cls, v: object) -> object:
-        if isinstance(v, float) and math.isnan(v):
+        if isinstance(v, float) and not math.isfinite(v):  # NaN, and infinity (not JSON)
             return None
         return v
 
@@ -145,7 +146,7 @@ class PeriodRow(Model):
         return None if self.gross_revenue_churn is None else 1 - self.gross_revenue_churn
 
 
-class Alert(Model):
+class AlertRow(Model):
     """A configured threshold crossed (or a significant rise) in the report period."""
 
     metric: Literal["churn_rate", "annualised_churn_rate", "nrr", "churn_rate_change"]
@@ -192,7 +193,7 @@ class Scenario(Model):
     profit: float
 
 
-class ChurnValue(Model):
+class ValueResult(Model):
     """Revenue and profit lost in the report period, lifetime value, scenarios."""
 
     period: str
@@ -256,14 +257,13 @@ class IndicatorResult(Model):
 
     period_kind: PeriodKind
     definition: Definition
-    alpha: float = 0.05
     overall: Overall
     periods: list[PeriodRow]
-    alerts: list[Alert] = []
+    alerts: list[AlertRow] = []
     survival: SurvivalSummary
     definitions: list[ConventionRow] = []
     cohorts: CohortMatrix = CohortMatrix()
-    value: ChurnValue | None = None
+    value: ValueResult | None = None
 
     @property
     def is_snapshot(self) -> bool:
@@ -284,6 +284,11 @@ class IndicatorResult(Model):
     def has_cohorts(self) -> bool:
         """At least two joining cohorts."""
         return len(self.cohorts.cohorts) >= 2
+
+    @property
+    def has_value(self) -> bool:
+        """Revenue is known, so churn has a cost."""
+        return self.value is not None
 
     @property
     def year_lag(self) -> int:
@@ -472,7 +477,7 @@ class DriverEffect(Model):
     level: str = ""
     reference: str = ""
     unit: Literal["binary", "per_sd", "level"]
-    effect: float
+    effect: Num
     ci_low: Num
     ci_high: Num
     p_value: Num
@@ -480,6 +485,11 @@ class DriverEffect(Model):
     kind: Literal["hazard_ratio", "odds_ratio"]
     direction: Literal["raises", "lowers"]
     significant: bool
+
+    @property
+    def is_estimated(self) -> bool:
+        """The effect and both ends of its interval are finite numbers."""
+        return None not in (self.effect, self.ci_low, self.ci_high)
 
 
 class LeftOut(Model):
@@ -504,16 +514,16 @@ class DriverModelInfo(Model):
 class StaffTurnover(Model):
     """Monthly churn after the account manager left vs the rest."""
 
-    after_rate: float
-    after_ci_low: float
-    after_ci_high: float
-    after_months: int
-    after_churned: int
-    other_rate: float
-    other_ci_low: float
-    other_ci_high: float
-    other_months: int
-    other_churned: int
+    after_rate: Num
+    after_ci_low: Num
+    after_ci_high: Num
+    after_months: Num
+    after_churned: Num
+    other_rate: Num
+    other_ci_low: Num
+    other_ci_high: Num
+    other_months: Num
+    other_churned: Num
     rate_ratio: Num
     ratio_ci_low: Num
     ratio_ci_high: Num
@@ -564,7 +574,7 @@ class CauseResult(Model):
         """The biggest stated cause and the strongest driver."""
         out: list[Finding] = []
         cause = self.top_cause()
-        if cause is not None and self.controllable_share is not None:
+        if cause is not None:
             out.append(
                 CauseFinding(
                     category=cause.category,
@@ -573,7 +583,7 @@ class CauseResult(Model):
                 )
             )
         driver = self.top_driver()
-        if driver is not None and driver.ci_low is not None and driver.ci_high is not None:
+        if driver is not None and driver.is_estimated:
             out.append(DriverFinding(effect=driver))
         return out
 
@@ -746,7 +756,7 @@ class ModelScore(Model):
     calibration_ratio: Num
 
 
-class Backtest(Model):
+class BacktestScores(Model):
     """How the chosen risk model did on later data it never saw."""
 
     method: Literal["time_split", "cross_validation"]
@@ -800,7 +810,7 @@ class Risk(Model):
     model: str | None = None
     choice_reason: str | None = None
     features: list[str] = []
-    backtest: Backtest | None = None
+    backtest: BacktestScores | None = None
     horizon_end: dt.date | None = None
     scored_customers: int | None = None
     expected_leavers: Num = None
@@ -879,7 +889,7 @@ class AlertFinding(Fact):
     """An alert raised in the report period."""
 
     kind: Literal["alert"] = "alert"
-    alert: Alert
+    alert: AlertRow
 
 
 class NoStartFinding(Fact):
@@ -925,7 +935,7 @@ class CauseFinding(Fact):
     kind: Literal["cause"] = "cause"
     category: str
     share: float
-    controllable: float
+    controllable: float | None = None  # None: no stated reason was subjective or objective
 
 
 class DriverFinding(Fact):
@@ -936,8 +946,9 @@ class DriverFinding(Fact):
 
     @model_validator(mode="after")
     def _interval_exists(self) -> DriverFinding:
-        if self.effect.ci_low is None or self.effect.ci_high is None:
-            raise ValueError("a driver finding needs the effect's interval")
+        e = self.effect
+        if e.effect is None or e.ci_low is None or e.ci_high is None:
+            raise ValueError("a driver finding needs the effect and its interval")
         return self
 
 
@@ -978,19 +989,6 @@ Finding = Annotated[
     Field(discriminator="kind"),
 ]
 
-#: Urgency of each finding kind: the summary shows the most urgent first.
-FINDING_RANK = {
-    "alert": 0,
-    "no_start": 1,
-    "no_churn": 1,
-    "lost": 1,
-    "cost": 1,
-    "cause": 2,
-    "driver": 3,
-    "segment": 4,
-    "risk": 5,
-}
-
 
 # ---------------------------------------------------------------- summary and metrics.json
 
@@ -1002,31 +1000,6 @@ class Action(Fact):
     kind: Literal["contact_lost", "cause", "call_list"]
     cause: str | None = None
     customers: int | None = None
-
-
-def recommended_actions(
-    causes: CauseResult | None, warning: EarlyWarningResult | None
-) -> list[Action]:
-    """Actions tied to the causes and drivers found (DOMAIN.md section 6): always contact the
-    lost customers; then up to three cause categories, strongest evidence first; then the call
-    list when the risk model marks important or major customers in its top tenth.
-
-    Parameters
-    ----------
-    causes : CauseResult or None
-    warning : EarlyWarningResult or None
-
-    Returns
-    -------
-    list of Action
-    """
-    out = [Action(kind="contact_lost")]
-    for cause in (causes.action_causes() if causes is not None else [])[:3]:
-        out.append(Action(kind="cause", cause=cause))
-    risk = warning.risk if warning is not None else None
-    if risk is not None and risk.available and risk.priority_customers:
-        out.append(Action(kind="call_list", customers=risk.priority_customers))
-    return out
 
 
 class SummaryResult(Model):

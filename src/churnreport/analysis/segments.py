@@ -102,7 +102,7 @@ class SegmentTable:
     pairs: pd.DataFrame
 
     def to_dict(self) -> dict:
-        """JSON-ready form (metrics.json ``segments[dimension]``)."""
+        """JSON-ready form (metrics.json ``segments.segments[dimension]``)."""
         return {
             "levels": self.table,
             "test": self.test,

@@ -77,7 +77,7 @@ class Survival:
         return float(c.loc[c["months"] <= months, "retention"].iloc[-1])
 
     def to_dict(self) -> dict:
-        """JSON-ready summary (metrics.json ``survival``), without the curve."""
+        """JSON-ready summary (metrics.json ``indicators.survival``), without the curve."""
         return {
             "median_lifetime_months": self.median_lifetime_months,
             "rmst_months": self.rmst_months,

@@ -97,7 +97,7 @@ class Alert:
     period: str
 
     def to_dict(self) -> dict:
-        """JSON-ready form (metrics.json ``alerts``)."""
+        """JSON-ready form (metrics.json ``indicators.alerts``)."""
         return asdict(self)
 
 

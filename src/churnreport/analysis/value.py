@@ -74,7 +74,7 @@ class ChurnValue:
     scenarios: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """JSON-ready form (metrics.json ``value``)."""
+        """JSON-ready form (metrics.json ``indicators.value``)."""
         return asdict(self)
 
 

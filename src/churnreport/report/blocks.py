@@ -13,8 +13,8 @@ from IPython.display import HTML
 
 from churnreport.analysis.results import (
     RATE_KPIS,
-    Alert,
     AlertFinding,
+    AlertRow,
     CauseFinding,
     CostFinding,
     DriverEffect,
@@ -38,10 +38,10 @@ KPI_LABEL = {
     "churned": N_("kpi.churned"),
     "customers": N_("kpi.customers"),
     "revenue_lost": N_("kpi.revenue_lost"),
-    "profit_lost": N_("summary.kpi.profit_lost"),
+    "profit_lost": N_("kpi.profit_lost"),
     "nrr": N_("kpi.nrr"),
     "grr": N_("kpi.grr"),
-    "clv": N_("summary.kpi.clv"),
+    "clv": N_("kpi.clv"),
 }
 
 #: The sentence of each alert (metric, rule).
@@ -56,10 +56,10 @@ ALERT_MESSAGE = {
 
 #: "Customers who ..." of the derived flags.
 DRIVER_WHO = {
-    "complaint_90d": "drv.who.complaint_90d",
-    "slow_response_90d": "drv.who.slow_response_90d",
-    "low_satisfaction_90d": "drv.who.low_satisfaction_90d",
-    "manager_left_90d": "drv.who.manager_left_90d",
+    "complaint_90d": N_("drv.who.complaint_90d"),
+    "slow_response_90d": N_("drv.who.slow_response_90d"),
+    "low_satisfaction_90d": N_("drv.who.low_satisfaction_90d"),
+    "manager_left_90d": N_("drv.who.manager_left_90d"),
     "new_customer": N_("drv.who.new_customer"),
 }
 
@@ -148,12 +148,12 @@ def kpi_cards(kpis: list[Kpi], text: Text, *, summary: bool = False) -> HTML:
 # ---------------------------------------------------------------- alerts
 
 
-def alert_sentence(alert: Alert, text: Text) -> str:
+def alert_sentence(alert: AlertRow, text: Text) -> str:
     """One alert as a sentence: the value, the limit crossed, the period.
 
     Parameters
     ----------
-    alert : Alert
+    alert : AlertRow
     text : Text
 
     Returns
@@ -304,9 +304,12 @@ def finding_sentence(f: Finding, text: Text, labels: dict[str, str]) -> str:
                 return text("summary.cost_only", **cost)
             return text("summary.cost", **cost, saved=text.money(f.saved_one_point, unit=True))
         case CauseFinding():
+            category = labels.get(f.category, f.category)
+            if f.controllable is None:
+                return text("summary.cause_only", category=category, share=text.pct(f.share))
             return text(
                 "summary.cause",
-                category=labels.get(f.category, f.category),
+                category=category,
                 share=text.pct(f.share),
                 controllable=text.pct(f.controllable),
             )

@@ -7,7 +7,7 @@ from html import escape
 from IPython.display import HTML
 
 from churnreport.analysis.chapter import CauseChapter
-from churnreport.analysis.results import DriverEffect
+from churnreport.analysis.results import DriverEffect, StaffTurnover, jsonable
 from churnreport.report import blocks
 from churnreport.report.charts import (
     plot_drivers,
@@ -281,7 +281,8 @@ def drivers_html(chapter: CauseChapter, text: Text, top: int = 6) -> HTML:
             return note(text("causes.no_drivers"))
         return note(text("causes.model_not_fitted", reason=left_out_reason(model, text)))
     effects = _effects(chapter)
-    items = [blocks.driver_sentence(e, text) for e in effects if e.significant][:top]
+    sig = [e for e in effects if e.significant and e.is_estimated]
+    items = [blocks.driver_sentence(e, text) for e in sig[:top]]
     parts.append(
         '<ul class="definitions">' + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
     )
@@ -298,19 +299,21 @@ def drivers_html(chapter: CauseChapter, text: Text, top: int = 6) -> HTML:
             of=text.int(s["of_customers"]),
         )
     parts.append(f'<p class="meta">{escape(scope)}</p>')
-    if m.staff_turnover is not None:
-        s = m.staff_turnover
+    s = StaffTurnover.model_validate(jsonable(m.staff_turnover)) if m.staff_turnover else None
+    if s is not None and None not in (
+        s.after_rate, s.other_rate, s.rate_ratio, s.ratio_ci_low, s.ratio_ci_high
+    ):  # no comparison without customer-months on both sides
         parts.append(
             '<p class="takeaway">'
             + escape(
                 text(
                     "causes.staff",
-                    after=text.pct(s["after_rate"], 2),
-                    other=text.pct(s["other_rate"], 2),
-                    ratio=f"{s['rate_ratio']:.2f}",
-                    lo=f"{s['ratio_ci_low']:.2f}",
-                    hi=f"{s['ratio_ci_high']:.2f}",
-                    months=text.int(s["after_months"]),
+                    after=text.pct(s.after_rate, 2),
+                    other=text.pct(s.other_rate, 2),
+                    ratio=f"{s.rate_ratio:.2f}",
+                    lo=f"{s.ratio_ci_low:.2f}",
+                    hi=f"{s.ratio_ci_high:.2f}",
+                    months=text.int(s.after_months),
                 )
             )
             + "</p>"

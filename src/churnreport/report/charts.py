@@ -273,8 +273,8 @@ def plot_churn_trend(periods: pd.DataFrame, text: Text) -> Chart | None:
         down = flagged & ~up
         xs = np.arange(len(periods))
         for mask, marker, colour, key in (
-            (up, "^", PALETTE["churned"], "chart.sig_up"),
-            (down, "v", PALETTE["new"], "chart.sig_down"),
+            (up, "^", PALETTE["churned"], N_("chart.sig_up")),
+            (down, "v", PALETTE["new"], N_("chart.sig_down")),
         ):
             if mask.any():
                 ax.scatter(

@@ -195,7 +195,14 @@ class ReportContext:
         return s
 
     def results(self) -> Metrics:
-        """Every chapter's typed result: the recorded ones (a run), or computed now."""
+        """Every chapter's typed result: the one its notebook recorded (a run), or computed
+        now (opened interactively, or a chapter not run yet).
+
+        Returns
+        -------
+        Metrics
+            Without ``summary``.
+        """
         cfg, data = self.config, self.data
         header = {
             "run_id": "",
@@ -207,29 +214,33 @@ class ReportContext:
             "currency": cfg.currency,
             "data_quality": data.quality.to_dict(),
         }
-        found = (
-            {p.stem: p for p in self.metrics_dir.glob("*.json") if p.stem in CHAPTER_RESULTS}
-            if self.metrics_dir is not None and self.metrics_dir.is_dir()
-            else {}
-        )
-        if found:
-            chapters = {
-                k: CHAPTER_RESULTS[k].model_validate_json(p.read_text(encoding="utf-8"))
-                for k, p in found.items()
-                if k != "summary"
-            }
-        else:
-            quiet = replace(self, metrics_dir=None)
-            chapters = {
-                "indicators": quiet.indicator_chapter().result(),
-                "causes": quiet.cause_chapter().result(),
-                "segments": quiet.segment_chapter().result(),
-                "early_warning": quiet.early_warning_chapter().result(),
-            }
+        quiet = replace(self, metrics_dir=None)  # what is computed here is not recorded
+        compute = {
+            "indicators": quiet.indicator_chapter,
+            "causes": quiet.cause_chapter,
+            "segments": quiet.segment_chapter,
+            "early_warning": quiet.early_warning_chapter,
+        }
+        chapters = {}
+        for key, chapter in compute.items():
+            frag = self.metrics_dir / f"{key}.json" if self.metrics_dir is not None else None
+            if frag is not None and frag.is_file():
+                text = frag.read_text(encoding="utf-8")
+                chapters[key] = CHAPTER_RESULTS[key].model_validate_json(text)
+            else:
+                chapters[key] = chapter().result()
         return Metrics.model_validate(jsonable(header) | chapters)
 
     def record(self, key: str, value: BaseModel) -> None:
-        """Store one chapter's typed result as a metrics.json fragment (``key`` is its entry)."""
+        """Store one chapter's typed result as a metrics.json fragment.
+
+        Parameters
+        ----------
+        key : str
+            Its metrics.json entry (``indicators``, ``causes``, ...).
+        value : BaseModel
+            The typed result; nothing is written when run interactively.
+        """
         if self.metrics_dir is None:
             return
         self.metrics_dir.mkdir(parents=True, exist_ok=True)

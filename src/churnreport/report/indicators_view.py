@@ -80,7 +80,7 @@ def trend_takeaway(chapter: IndicatorChapter, text: Text) -> HTML | None:
     if pd.isna(last["churn_rate"]):
         return _takeaway(text("indicators.no_start", period=text.period(last["period"])))
     vs_prev = _change_sentence(last, "previous", text.period(p["period"].iloc[-2]), text)
-    lag = _year_lag(p)
+    lag = chapter.result().year_lag
     vs_year = (
         _change_sentence(last, "year_ago", text.period(p["period"].iloc[-1 - lag]), text)
         if len(p) > lag
@@ -219,12 +219,6 @@ def _bridge_sentence(b: pd.Series, text: Text) -> str:
     return text.sentences(parts)
 
 
-def _year_lag(p: pd.DataFrame) -> int:
-    """Periods in a year, read from the period labels (2024-06, 2024Q2, 2024)."""
-    label = str(p["period"].iloc[-1])
-    return 4 if "Q" in label else (12 if "-" in label else 1)
-
-
 def _change_sentence(row: pd.Series, kind: str, other: str, text: Text) -> str:
     change = row[f"change_vs_{kind}"]
     if pd.isna(change):
@@ -296,7 +290,7 @@ def value_html(chapter: IndicatorChapter, text: Text) -> HTML | None:
     v = chapter.value
     if v is None:
         return None
-    k = _year_lag(chapter.periods)
+    k = chapter.result().year_lag
     parts = [f'<p class="statement">{escape(_value_statement(v, text))}</p>']
     if chapter.indicators.snapshot:
         parts.append(note(text("value.snapshot")).data)

@@ -34,7 +34,7 @@ def _labelled(frame: pd.DataFrame, dim: str, text: Text) -> pd.DataFrame:
 
 def intro_html(chapter: SegmentChapter, text: Text) -> HTML:
     """Which customers the tables count."""
-    key = "seg.intro_snapshot" if chapter.snapshot else "seg.intro"
+    key = N_("seg.intro_snapshot") if chapter.snapshot else N_("seg.intro")
     return HTML(
         '<p class="meta">'
         + escape(
@@ -66,7 +66,7 @@ def tables_html(chapter: SegmentChapter, text: Text) -> HTML:
     parts = []
     same = churned in (0, customers)  # one rate for every segment: nothing to test or chart
     if same:
-        key = "seg.none_churned" if churned == 0 else "seg.all_churned"
+        key = N_("seg.none_churned") if churned == 0 else N_("seg.all_churned")
         parts.append(f'<p class="takeaway">{escape(text(key, customers=text.int(customers)))}</p>')
     riskiest = chapter.result().riskiest_level()
     if not same and riskiest is not None:  # the summary's sentence, from the same fact
@@ -97,7 +97,7 @@ def _test_sentence(st, text: Text) -> str:
         )
     big = t[~t["small"]] if (~t["small"]).sum() >= 2 else t
     top, low = big.iloc[0], big.iloc[-1]
-    key = "seg.real" if st.p_value < 0.05 else "seg.not_real"
+    key = N_("seg.real") if st.p_value < 0.05 else N_("seg.not_real")
     return text(
         key,
         top=top["segment"],

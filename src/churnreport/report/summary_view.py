@@ -15,17 +15,30 @@ from html import escape
 from IPython.display import HTML
 
 from churnreport.analysis.results import (
-    FINDING_RANK,
     Action,
+    CauseResult,
+    EarlyWarningResult,
     Finding,
     Metrics,
     SummaryResult,
-    recommended_actions,
 )
 from churnreport.report.blocks import finding_sentence, kpi_cards
 from churnreport.report.text import N_, Text
 
 MAX_FINDINGS = 5
+
+#: Urgency of each finding kind: the summary shows the most urgent first.
+FINDING_RANK = {
+    "alert": 0,
+    "no_start": 1,
+    "no_churn": 1,
+    "lost": 1,
+    "cost": 1,
+    "cause": 2,
+    "driver": 3,
+    "segment": 4,
+    "risk": 5,
+}
 
 #: The action each cause category calls for (DOMAIN.md section 6).
 ACTION_MESSAGE = {
@@ -57,6 +70,31 @@ def ranked_findings(m: Metrics) -> list[Finding]:
         if result is not None:
             found += result.findings()
     return sorted(found, key=lambda f: FINDING_RANK[f.kind])[:MAX_FINDINGS]
+
+
+def recommended_actions(
+    causes: CauseResult | None, warning: EarlyWarningResult | None
+) -> list[Action]:
+    """Actions tied to the causes and drivers found (DOMAIN.md section 6): always contact the
+    lost customers; then up to three cause categories, strongest evidence first; then the call
+    list when the risk model marks important or major customers in its top tenth.
+
+    Parameters
+    ----------
+    causes : CauseResult or None
+    warning : EarlyWarningResult or None
+
+    Returns
+    -------
+    list of Action
+    """
+    out = [Action(kind="contact_lost")]
+    for cause in (causes.action_causes() if causes is not None else [])[:3]:
+        out.append(Action(kind="cause", cause=cause))
+    risk = warning.risk if warning is not None else None
+    if risk is not None and risk.available and risk.priority_customers:
+        out.append(Action(kind="call_list", customers=risk.priority_customers))
+    return out
 
 
 def action_sentence(action: Action, text: Text) -> str:
