@@ -20,6 +20,7 @@ from churnreport.report.pipeline import run_report
 from churnreport.report.runner import NOTEBOOKS_DIR
 from churnreport.report.text import Text
 from tests.conftest import SAMPLE, cli
+from tests.report_lint import lint
 
 
 def _independent_period_counts(period: str) -> dict:
@@ -105,6 +106,12 @@ def test_executed_notebooks_have_no_errors_or_warnings(sample_run):
                 )
 
 
+def test_sample_report_passes_the_lint(sample_run):
+    assert lint(sample_run / "report.html") == []
+    summary = json.loads((sample_run / "metrics.json").read_text())["summary"]
+    assert summary["data_checks"] == []  # the clean sample raises no data check
+
+
 def test_html_is_self_contained_and_shows_no_code(sample_run):
     html = (sample_run / "report.html").read_text(encoding="utf-8")
     assert not re.search(r"(src|href)=[\"']?(https?:)?//", html)
@@ -142,6 +149,7 @@ def test_chinese_report_renders_chinese_text(tmp_path):
     assert {r["segment"] for r in seg} == set(zh_regions.values())
     m = json.loads((run / "metrics.json").read_text())
     assert m["language"] == "zh"
+    assert lint(run / "report.html", "zh") == []
     # cover, contents and the summary in Chinese, the summary's figures those of metrics.json
     pages = [p.extract_text() for p in PdfReader(run / "report.pdf").pages]
     assert "数据来源" in pages[0] and "目录" in pages[1] and "摘要" in pages[1]

@@ -13,6 +13,7 @@ from churnreport.data import load_dataset
 from churnreport.errors import InputError
 from churnreport.report.pipeline import run_report
 from tests.conftest import EXAMPLES
+from tests.report_lint import lint
 
 # Published figures (each dataset's SOURCE.txt): churned customers / all customers.
 SCHEMA = metrics_schema()
@@ -35,6 +36,14 @@ def test_real_dataset_report_is_produced(shared_data, tmp_path, name):
         assert overall["churn_rate"] == pytest.approx(churned / customers)
     m = json.loads((result.run_dir / "metrics.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(SCHEMA).validate(m)
+    assert lint(result.run_dir / "report.html") == []
+    checks = {c["code"] for c in m["summary"]["data_checks"]}
+    if name == "saas_ravenstack":  # nobody lost in the period, 106-year lifetimes
+        assert {"no_churn_in_period", "long_lifetime", "clv_vs_arpa"} <= checks
+    if cfg.churn.definition == "snapshot":  # no period or horizon date for a snapshot
+        summary = " ".join(m["summary"]["finding_text"] + m["summary"]["action_text"])
+        assert " lost in " not in summary and " by 30 Jun" not in summary
+        assert "this period" not in summary
     if cfg.churn.definition == "snapshot":  # no history: no trend, cohorts or lifetime value
         assert m["indicators"]["cohorts"]["cohorts"] == [] and len(m["indicators"]["periods"]) == 1
         assert m["indicators"]["periods"][0]["annualised_churn_rate"] is None

@@ -166,3 +166,76 @@ def test_infinity_is_no_number_in_a_result():
         ratio_ci_high=None,
     )  # fmt: skip
     assert s.other_rate is None and s.rate_ratio is None
+
+
+def _effect(driver: str, effect: float, direction: str, **kw) -> dict:
+    return {
+        "driver": driver, "unit": kw.get("unit", "binary"), "level": kw.get("level", ""),
+        "reference": kw.get("reference", ""), "effect": effect, "ci_low": effect * 0.9,
+        "ci_high": effect * 1.1, "p_value": 0.001, "p_adjusted": 0.002, "kind": "odds_ratio",
+        "direction": direction, "significant": kw.get("significant", True),
+    }  # fmt: skip
+
+
+def test_the_driver_finding_is_the_strongest_in_either_direction_never_an_artefact():
+    from churnreport.analysis.results import CauseResult
+
+    drivers = [
+        _effect("new_customer", 0.02, "lowers"),  # forced by a 90-day inactivity window
+        _effect("monthly_revenue", 1.5, "raises", unit="per_sd"),  # what they pay: no cause
+        _effect("plan", 0.27, "lowers", unit="level", level="Two year", reference="Monthly"),
+        _effect("complaint_90d", 2.2, "raises"),
+        _effect("region", 3.0, "raises", significant=False),
+    ]
+    dated = CauseResult(definition="inactivity", drivers=drivers)
+    assert dated.top_driver().driver == "plan"  # protective, and the strongest citable
+    assert [a.cause for a in dated.action_causes()] == ["service"]  # drivers that raise churn
+    assert dated.action_causes()[0].driver.driver == "complaint_90d"  # named with its figure
+    contract = CauseResult(definition="contract", drivers=drivers)
+    assert contract.top_driver().driver == "new_customer"  # not forced by a contract end
+
+
+def test_snapshot_findings_name_no_period_and_a_miscalibrated_model_says_so():
+    from churnreport.analysis.results import LostFinding, RiskFinding
+    from churnreport.report.blocks import finding_sentence
+    from churnreport.report.text import Text
+
+    en = Text("en")
+    lost = LostFinding(period="2024-06", lost=1869, customers=7043, rate=0.2654, snapshot=True)
+    assert finding_sentence(lost, en, {}) == (
+        "1,869 of the 7,043 customers in the export had churned (churn rate 26.5%)."
+    )
+    risk = RiskFinding(
+        expected=275.0, scored=13459, horizon_end=dt.date(2025, 1, 31), calibration_ratio=1.24
+    )
+    sentence = finding_sentence(risk, en, {})
+    assert "by 31 Jan 2025" in sentence
+    assert sentence.endswith("predicted 1.24 times the churn that happened: about 222 if that holds.")
+    now = RiskFinding(expected=896.0, scored=5174, horizon_end=dt.date(2024, 6, 30), snapshot=True)
+    assert "2024" not in finding_sentence(now, en, {})  # current risk: no horizon date
+    zh = finding_sentence(lost, Text("zh"), {})
+    assert "2024" not in zh and "7,043" in zh
+
+
+def test_data_checks_of_a_period_without_churn_and_an_implausible_lifetime():
+    from churnreport.analysis.checks import data_checks
+    from churnreport.analysis.results import Metrics
+    from churnreport.report.blocks import check_sentence
+    from churnreport.report.text import Text
+
+    p = [_period("2024-11", 400, 2), _period("2024-12", 475, 0)]
+    value = {
+        "period": "2024-12", "customers": 475, "churned": 0, "churn_rate": 0.0, "arpa": 2000.0,
+        "revenue_lost": 0.0, "revenue_lost_per_customer": None, "profit_lost": 0.0, "margin": 0.1,
+        "annual_churn_rate": 0.0094, "expected_lifetime_years": 106.0, "clv_arpa_method": 2.5e6,
+    }  # fmt: skip
+    ind = IndicatorResult.model_validate(_result(p).model_dump() | {"value": value})
+    m = Metrics(run_id="r", as_of="2024-12-31", period="month", definition="contract",
+                language="en", indicators=ind)  # fmt: skip
+    checks = data_checks(m)
+    assert [c.code for c in checks] == ["no_churn_in_period", "long_lifetime", "clv_vs_arpa"]
+    text = [check_sentence(c, Text("en")) for c in checks]
+    assert text[0].startswith("475 customers were active at the start of Dec 2024 and none")
+    assert "106 years" in text[1] and "CNY" not in text[2]
+    clean = _result([_period("2024-11", 400, 2), _period("2024-12", 475, 5)])
+    assert data_checks(m.model_copy(update={"indicators": clean})) == []

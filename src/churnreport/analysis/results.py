@@ -33,6 +33,10 @@ from churnreport.periods import MIN_TREND_PERIODS, PERIODS_PER_YEAR
 #: Version of the metrics.json shape; bump the major part when a field is renamed or removed.
 SCHEMA_VERSION = "2.0"
 
+#: A backtest whose mean prediction is off by more than this share of the observed rate
+#: gets its correction stated next to every expected count.
+CALIBRATION_TOLERANCE = 0.15
+
 #: Segment levels smaller than this are not named in the summary.
 MIN_SEGMENT_CUSTOMERS = 100
 
@@ -418,7 +422,11 @@ class IndicatorResult(Model):
         elif v is None:
             out.append(
                 LostFinding(
-                    period=o.period, lost=o.churned, customers=o.customers, rate=o.churn_rate
+                    period=o.period,
+                    lost=o.churned,
+                    customers=o.customers,
+                    rate=o.churn_rate,
+                    snapshot=self.is_snapshot,
                 )
             )
         else:
@@ -430,6 +438,7 @@ class IndicatorResult(Model):
                     revenue=v.revenue_lost,
                     profit=v.profit_lost,
                     saved_one_point=saved,
+                    snapshot=self.is_snapshot,
                 )
             )
         return out
@@ -531,6 +540,11 @@ class StaffTurnover(Model):
 
 #: Stated-cause categories that name a controllable cause the summary can act on.
 ACTIONABLE = ("service", "price", "product", "employee", "brand", "competitor", "involuntary")
+#: Drivers a churn definition forces: under inactivity a customer cannot leave within its
+#: first window, so "new customers leave less" is the definition, not a finding.
+DEFINITIONAL = {"inactivity": ("new_customer",)}
+#: Value columns: what a customer pays is not a reason to leave the summary can cite.
+VALUE_DRIVERS = ("monthly_revenue", "mrr", "mrr_change", "amount", "spend_window", "spend_trend")
 #: Drivers that point to a cause category (DOMAIN.md section 6).
 DRIVER_CAUSE = {
     "complaint_90d": "service",
@@ -565,10 +579,24 @@ class CauseResult(Model):
         ]
         return max(cats, key=lambda c: c.churned) if cats else None
 
+    def citable_drivers(self) -> list[DriverEffect]:
+        """Significant, estimated drivers the summary may cite, strongest first, in either
+        direction; never one the churn definition forces (:data:`DEFINITIONAL`) nor a value
+        column (:data:`VALUE_DRIVERS`: what a customer pays is a consequence, not a cause)."""
+        forced = DEFINITIONAL.get(self.definition, ())
+        return [
+            d
+            for d in self.drivers or []
+            if d.significant
+            and d.is_estimated
+            and d.driver not in forced
+            and d.driver not in VALUE_DRIVERS
+        ]
+
     def top_driver(self) -> DriverEffect | None:
-        """The strongest significant driver that raises churn (drivers come strongest first)."""
-        raising = [d for d in self.drivers or [] if d.significant and d.direction == "raises"]
-        return raising[0] if raising else None
+        """The strongest citable driver, raising or lowering churn."""
+        found = self.citable_drivers()
+        return found[0] if found else None
 
     def findings(self) -> list[Finding]:
         """The biggest stated cause and the strongest driver."""
@@ -587,15 +615,19 @@ class CauseResult(Model):
             out.append(DriverFinding(effect=driver))
         return out
 
-    def action_causes(self) -> list[str]:
-        """Cause categories to act on, strongest evidence first (driver, then stated causes)."""
-        causes: list[str] = []
-        driver = self.top_driver()
-        if driver is not None and driver.driver in DRIVER_CAUSE:
-            causes.append(DRIVER_CAUSE[driver.driver])
-        cats = sorted(self.reason_categories or [], key=lambda c: -c.churned)
-        causes += [c.category for c in cats if c.category in ACTIONABLE]
-        return list(dict.fromkeys(causes))
+    def action_causes(self) -> list[Action]:
+        """Cause categories to act on, strongest evidence first, each with the figure it
+        answers: the drivers that raise churn (their effect), then the stated causes (their
+        share of the customers who left)."""
+        out: dict[str, Action] = {}
+        for d in self.citable_drivers():
+            if d.direction == "raises" and d.driver in DRIVER_CAUSE:
+                cause = DRIVER_CAUSE[d.driver]
+                out.setdefault(cause, Action(kind="cause", cause=cause, driver=d))
+        for c in sorted(self.reason_categories or [], key=lambda c: -c.churned):
+            if c.category in ACTIONABLE:
+                out.setdefault(c.category, Action(kind="cause", cause=c.category, share=c.share))
+        return list(out.values())
 
 
 # ---------------------------------------------------------------- chapter 3: segments
@@ -839,11 +871,16 @@ class EarlyWarningResult(Model):
         r = self.risk
         if not r.available or r.expected_leavers is None or r.horizon_end is None:
             return []
+        ratio = r.backtest.calibration_ratio if r.backtest is not None else None
+        off = ratio is not None and ratio > 0 and abs(ratio - 1) > CALIBRATION_TOLERANCE
+        snapshot = r.backtest is not None and r.backtest.why_no_time_split == "snapshot"
         return [
             RiskFinding(
                 expected=r.expected_leavers,
                 scored=r.scored_customers or 0,
                 horizon_end=r.horizon_end,
+                snapshot=snapshot,
+                calibration_ratio=ratio if off else None,
             )
         ]
 
@@ -915,6 +952,7 @@ class LostFinding(Fact):
     lost: int
     customers: int
     rate: float
+    snapshot: bool = False  # churned as of the export: no period to name
 
 
 class CostFinding(Fact):
@@ -927,6 +965,7 @@ class CostFinding(Fact):
     revenue: float
     profit: float
     saved_one_point: Num = None
+    snapshot: bool = False  # churned as of the export: no period to name
 
 
 class CauseFinding(Fact):
@@ -974,6 +1013,13 @@ class RiskFinding(Fact):
     expected: float
     scored: int
     horizon_end: dt.date
+    snapshot: bool = False  # current risk of a snapshot: no horizon date
+    calibration_ratio: float | None = None  # set when the backtest was off by more than 15%
+
+    @property
+    def corrected(self) -> float | None:
+        """The expected count divided by the backtest's over- (or under-) prediction."""
+        return None if self.calibration_ratio is None else self.expected / self.calibration_ratio
 
 
 Finding = Annotated[
@@ -1000,6 +1046,19 @@ class Action(Fact):
     kind: Literal["contact_lost", "cause", "call_list"]
     cause: str | None = None
     customers: int | None = None
+    period: str | None = None
+    share: float | None = None  # of the customers who left, who named the cause
+    driver: DriverEffect | None = None  # the driver that points to the cause
+    hours: float | None = None  # the slow-response threshold (drivers.slow_response_hours)
+
+
+class DataCheck(Fact):
+    """Something in the results that says the data may not support the report, with the
+    figures that show it (see :func:`churnreport.analysis.checks.data_checks`)."""
+
+    code: Literal["no_churn_in_period", "long_lifetime", "clv_vs_arpa", "outcome_leak"]
+    severity: Literal["warning", "info"] = "warning"
+    evidence: dict[str, float | int | str | None] = {}
 
 
 class SummaryResult(Model):
@@ -1010,6 +1069,8 @@ class SummaryResult(Model):
     finding_text: list[str]
     actions: list[Action]
     action_text: list[str]
+    data_checks: list[DataCheck] = []
+    check_text: list[str] = []
 
 
 class Metrics(Model):

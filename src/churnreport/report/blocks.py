@@ -17,6 +17,7 @@ from churnreport.analysis.results import (
     AlertRow,
     CauseFinding,
     CostFinding,
+    DataCheck,
     DriverEffect,
     DriverFinding,
     Finding,
@@ -63,10 +64,12 @@ DRIVER_WHO = {
     "new_customer": N_("drv.who.new_customer"),
 }
 
-#: The sentence of a significant effect, by kind of ratio.
+#: The sentence of a significant effect, by kind of ratio and direction.
 DRIVER_SENTENCE = {
-    "hazard_ratio": N_("drv.sentence.hazard_ratio"),
-    "odds_ratio": N_("drv.sentence.odds_ratio"),
+    ("hazard_ratio", "raises"): N_("drv.sentence.hazard_ratio"),
+    ("odds_ratio", "raises"): N_("drv.sentence.odds_ratio"),
+    ("hazard_ratio", "lowers"): N_("drv.sentence.hazard_ratio.lower"),
+    ("odds_ratio", "lowers"): N_("drv.sentence.odds_ratio.lower"),
 }
 
 
@@ -228,7 +231,8 @@ def driver_sentence(effect: DriverEffect, text: Text) -> str:
     )
     if not effect.significant:
         return text("drv.sentence.ns", **values)
-    return text(DRIVER_SENTENCE[effect.kind], **values)
+    less = text.pct(1 - effect.effect, 0)  # a protective effect as "NN% less"
+    return text(DRIVER_SENTENCE[(effect.kind, effect.direction)], **values, less=less)
 
 
 # ---------------------------------------------------------------- segments
@@ -258,6 +262,42 @@ def segment_sentence(dim: str, level: SegmentLevel, text: Text) -> str:
     )
 
 
+# ---------------------------------------------------------------- data checks
+
+
+def check_sentence(check: DataCheck, text: Text) -> str:
+    """One data check as a sentence with the figures that triggered it.
+
+    Parameters
+    ----------
+    check : DataCheck
+    text : Text
+
+    Returns
+    -------
+    str
+    """
+    e = check.evidence
+    match check.code:
+        case "no_churn_in_period":
+            return text(
+                "check.no_churn_in_period",
+                customers=text.int(e["customers"]),
+                period=text.period(str(e["period"])),
+            )
+        case "long_lifetime":
+            return text("check.long_lifetime", years=text.num(e["years"], 0))
+        case "clv_vs_arpa":
+            return text(
+                "check.clv_vs_arpa",
+                clv=text.money(e["clv"], unit=True),
+                arpa=text.money(e["arpa"], unit=True),
+            )
+        case "outcome_leak":
+            return text("check.outcome_leak", auc=text.num(e["auc"], 3))
+    raise ValueError(f"no sentence for data check {check.code!r}")
+
+
 # ---------------------------------------------------------------- findings
 
 
@@ -285,6 +325,13 @@ def finding_sentence(f: Finding, text: Text, labels: dict[str, str]) -> str:
             return text(
                 "summary.no_churn", customers=text.int(f.customers), period=text.period(f.period)
             )
+        case LostFinding() if f.snapshot:
+            return text(
+                "summary.lost_snapshot",
+                lost=text.int(f.lost),
+                customers=text.int(f.customers),
+                rate=text.pct(f.rate),
+            )
         case LostFinding():
             return text(
                 "summary.lost",
@@ -300,6 +347,9 @@ def finding_sentence(f: Finding, text: Text, labels: dict[str, str]) -> str:
                 "revenue": text.money(f.revenue, unit=True),
                 "profit": text.money(f.profit, unit=True),
             }
+            if f.snapshot:  # churned as of the export: no period, no annual churn to cut
+                del cost["period"]
+                return text("summary.cost_snapshot", **cost)
             if f.saved_one_point is None:  # no scenario (no basis, or churn under a point)
                 return text("summary.cost_only", **cost)
             return text("summary.cost", **cost, saved=text.money(f.saved_one_point, unit=True))
@@ -318,10 +368,18 @@ def finding_sentence(f: Finding, text: Text, labels: dict[str, str]) -> str:
         case SegmentFinding():
             return segment_sentence(f.dimension, f.level, text)
         case RiskFinding():
-            return text(
-                "summary.risk",
-                expected=text.num(f.expected, 0),
-                n=text.int(f.scored),
-                horizon=text.date(f.horizon_end),
+            expected, n = text.num(f.expected, 0), text.int(f.scored)
+            if f.snapshot:
+                sentence = text("summary.risk_snapshot", expected=expected, n=n)
+            else:
+                horizon = text.date(f.horizon_end)
+                sentence = text("summary.risk", expected=expected, n=n, horizon=horizon)
+            if f.corrected is None:
+                return sentence
+            check = text(
+                "summary.calibration",
+                ratio=text.num(f.calibration_ratio, 2),
+                corrected=text.num(f.corrected, 0),
             )
+            return text.sentences([sentence, check])
     raise TypeError(f"no sentence for {type(f).__name__}")

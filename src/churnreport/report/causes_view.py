@@ -301,7 +301,11 @@ def drivers_html(chapter: CauseChapter, text: Text, top: int = 6) -> HTML:
     parts.append(f'<p class="meta">{escape(scope)}</p>')
     s = StaffTurnover.model_validate(jsonable(m.staff_turnover)) if m.staff_turnover else None
     if s is not None and None not in (
-        s.after_rate, s.other_rate, s.rate_ratio, s.ratio_ci_low, s.ratio_ci_high
+        s.after_rate,
+        s.other_rate,
+        s.rate_ratio,
+        s.ratio_ci_low,
+        s.ratio_ci_high,
     ):  # no comparison without customer-months on both sides
         parts.append(
             '<p class="takeaway">'

@@ -190,7 +190,8 @@ class ReportContext:
         """
         mapping = load_reason_mapping(self.config.resolved_reason_mapping())
         labels = {n: getattr(c, self.text.language) for n, c in mapping.categories.items()}
-        s = build_summary(self.results(), self.text, labels)
+        hours = self.config.drivers.slow_response_hours
+        s = build_summary(self.results(), self.text, labels, hours)
         self.record("summary", s)
         return s
 

@@ -14,15 +14,14 @@ from html import escape
 
 from IPython.display import HTML
 
+from churnreport.analysis.checks import data_checks
 from churnreport.analysis.results import (
     Action,
-    CauseResult,
-    EarlyWarningResult,
     Finding,
     Metrics,
     SummaryResult,
 )
-from churnreport.report.blocks import finding_sentence, kpi_cards
+from churnreport.report.blocks import check_sentence, driver_name, finding_sentence, kpi_cards
 from churnreport.report.text import N_, Text
 
 MAX_FINDINGS = 5
@@ -72,26 +71,31 @@ def ranked_findings(m: Metrics) -> list[Finding]:
     return sorted(found, key=lambda f: FINDING_RANK[f.kind])[:MAX_FINDINGS]
 
 
-def recommended_actions(
-    causes: CauseResult | None, warning: EarlyWarningResult | None
-) -> list[Action]:
-    """Actions tied to the causes and drivers found (DOMAIN.md section 6): always contact the
-    lost customers; then up to three cause categories, strongest evidence first; then the call
-    list when the risk model marks important or major customers in its top tenth.
+def recommended_actions(m: Metrics, slow_hours: float = 24.0) -> list[Action]:
+    """Actions tied to the findings (DOMAIN.md section 6), each naming the figure it answers:
+    contact the customers lost in the report period (dated data with churn); up to three cause
+    categories, strongest evidence first; the call list when the risk model marks important or
+    major customers in its top tenth.
 
     Parameters
     ----------
-    causes : CauseResult or None
-    warning : EarlyWarningResult or None
+    m : Metrics
+        The chapters' results.
+    slow_hours : float
+        The slow-response threshold of the config (the service action's target).
 
     Returns
     -------
     list of Action
     """
-    out = [Action(kind="contact_lost")]
-    for cause in (causes.action_causes() if causes is not None else [])[:3]:
-        out.append(Action(kind="cause", cause=cause))
-    risk = warning.risk if warning is not None else None
+    out = []
+    ind = m.indicators
+    if ind is not None and ind.overall.churned and not ind.is_snapshot:
+        o = ind.overall
+        out.append(Action(kind="contact_lost", customers=o.churned, period=o.period))
+    for a in (m.causes.action_causes() if m.causes is not None else [])[:3]:
+        out.append(a.model_copy(update={"hours": slow_hours}) if a.cause == "service" else a)
+    risk = m.early_warning.risk if m.early_warning is not None else None
     if risk is not None and risk.available and risk.priority_customers:
         out.append(Action(kind="call_list", customers=risk.priority_customers))
     return out
@@ -110,13 +114,33 @@ def action_sentence(action: Action, text: Text) -> str:
     str
     """
     if action.kind == "contact_lost":
-        return text("summary.action.immediate")
+        return text(
+            "summary.action.immediate",
+            n=text.int(action.customers),
+            period=text.period(action.period or ""),
+        )
     if action.kind == "call_list":
         return text("summary.action.call_list", n=text.int(action.customers))
-    return text(ACTION_MESSAGE[action.cause])
+    if action.cause == "service":
+        what = text(ACTION_MESSAGE["service"], hours=text.num(action.hours, 0))
+    else:
+        what = text(ACTION_MESSAGE[action.cause])
+    if action.driver is not None:
+        why = text(
+            "summary.action.because_driver",
+            name=driver_name(action.driver, text),
+            effect=f"{action.driver.effect:.2f}",
+        )
+    elif action.share is not None:
+        why = text("summary.action.because_share", share=text.pct(action.share))
+    else:
+        return what
+    return text.sentences([what, why])
 
 
-def build_summary(m: Metrics, text: Text, labels: dict[str, str]) -> SummaryResult:
+def build_summary(
+    m: Metrics, text: Text, labels: dict[str, str], slow_hours: float = 24.0
+) -> SummaryResult:
     """The executive summary (metrics.json ``summary``): KPIs, findings and actions.
 
     Parameters
@@ -127,25 +151,49 @@ def build_summary(m: Metrics, text: Text, labels: dict[str, str]) -> SummaryResu
         The report language.
     labels : dict
         Cause category -> display label.
+    slow_hours : float
+        The config's slow-response threshold (the service action's target).
 
     Returns
     -------
     SummaryResult
     """
     found = ranked_findings(m)
-    todo = recommended_actions(m.causes, m.early_warning)
+    todo = recommended_actions(m, slow_hours)
+    checks = data_checks(m)
     return SummaryResult(
         kpis=[k for k in m.indicators.kpis() if k.on_summary] if m.indicators else [],
         findings=found,
         finding_text=[finding_sentence(f, text, labels) for f in found],
         actions=todo,
         action_text=[action_sentence(a, text) for a in todo],
+        data_checks=checks,
+        check_text=[check_sentence(c, text) for c in checks],
     )
 
 
 def kpi_html(summary: SummaryResult, text: Text) -> HTML:
     """The summary's KPI cards (the chapter's card renderer)."""
     return kpi_cards(summary.kpis, text, summary=True)
+
+
+def checks_html(summary: SummaryResult, text: Text) -> HTML | None:
+    """The "check the data" box, first on the summary; nothing when every check passed.
+
+    Parameters
+    ----------
+    summary : SummaryResult
+    text : Text
+
+    Returns
+    -------
+    HTML or None
+    """
+    if not summary.check_text:
+        return None
+    items = "".join(f"<li>{escape(c)}</li>" for c in summary.check_text)
+    title = escape(text("summary.checks"))
+    return HTML(f'<div class="checks"><p class="checks-title">{title}</p><ul>{items}</ul></div>')
 
 
 def findings_html(summary: SummaryResult, text: Text) -> HTML:
@@ -156,5 +204,10 @@ def findings_html(summary: SummaryResult, text: Text) -> HTML:
 
 def actions_html(summary: SummaryResult, text: Text) -> HTML:
     """Recommended actions as a list."""
+    if not summary.action_text:  # nobody lost, no cause, no list: nothing to act on yet
+        return HTML(
+            f'<h3>{escape(text("summary.actions"))}</h3>'
+            f'<p class="meta">{escape(text("summary.no_actions"))}</p>'
+        )
     items = "".join(f"<li>{escape(a)}</li>" for a in summary.action_text)
     return HTML(f'<h3>{escape(text("summary.actions"))}</h3><ul class="actions">{items}</ul>')
