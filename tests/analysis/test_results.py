@@ -145,10 +145,20 @@ def test_the_biggest_cause_is_a_finding_without_a_controllable_share():
     r = CauseResult(
         definition="contract",
         reason_categories=[
-            {"category": "involuntary", "group": "involuntary", "churned": 9, "share": 0.9,
-             "cumulative_share": 0.9},
-            {"category": "not_stated", "group": "not_stated", "churned": 1, "share": 0.1,
-             "cumulative_share": 1.0},
+            {
+                "category": "involuntary",
+                "group": "involuntary",
+                "churned": 9,
+                "share": 0.9,
+                "cumulative_share": 0.9,
+            },
+            {
+                "category": "not_stated",
+                "group": "not_stated",
+                "churned": 1,
+                "share": 0.1,
+                "cumulative_share": 1.0,
+            },
         ],  # fmt: skip
         controllable_share=float("nan"),  # every stated reason involuntary: no share
     )
@@ -210,7 +220,9 @@ def test_snapshot_findings_name_no_period_and_a_miscalibrated_model_says_so():
     )
     sentence = finding_sentence(risk, en, {})
     assert "by 31 Jan 2025" in sentence
-    assert sentence.endswith("predicted 1.24 times the churn that happened: about 222 if that holds.")
+    assert sentence.endswith(
+        "predicted 1.24 times the churn that happened: about 222 if that holds."
+    )
     now = RiskFinding(expected=896.0, scored=5174, horizon_end=dt.date(2024, 6, 30), snapshot=True)
     assert "2024" not in finding_sentence(now, en, {})  # current risk: no horizon date
     zh = finding_sentence(lost, Text("zh"), {})

@@ -25,6 +25,8 @@ from churnreport.report.blocks import check_sentence, driver_name, finding_sente
 from churnreport.report.text import N_, Text
 
 MAX_FINDINGS = 5
+#: Data checks that leave the lifetime value without support: its card is not shown.
+VALUE_CHECKS = {"long_lifetime", "clv_vs_arpa"}
 
 #: Urgency of each finding kind: the summary shows the most urgent first.
 FINDING_RANK = {
@@ -161,8 +163,10 @@ def build_summary(
     found = ranked_findings(m)
     todo = recommended_actions(m, slow_hours)
     checks = data_checks(m)
+    unsupported = {"clv"} if {c.code for c in checks} & VALUE_CHECKS else set()
+    kpis = [k for k in m.indicators.kpis() if k.on_summary] if m.indicators else []
     return SummaryResult(
-        kpis=[k for k in m.indicators.kpis() if k.on_summary] if m.indicators else [],
+        kpis=[k for k in kpis if k.name not in unsupported],
         findings=found,
         finding_text=[finding_sentence(f, text, labels) for f in found],
         actions=todo,
@@ -206,7 +210,7 @@ def actions_html(summary: SummaryResult, text: Text) -> HTML:
     """Recommended actions as a list."""
     if not summary.action_text:  # nobody lost, no cause, no list: nothing to act on yet
         return HTML(
-            f'<h3>{escape(text("summary.actions"))}</h3>'
+            f"<h3>{escape(text('summary.actions'))}</h3>"
             f'<p class="meta">{escape(text("summary.no_actions"))}</p>'
         )
     items = "".join(f"<li>{escape(a)}</li>" for a in summary.action_text)
