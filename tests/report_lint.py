@@ -12,14 +12,24 @@ import html
 import re
 from pathlib import Path
 
+_WORD = r"A-Za-z\u4e00-\u9fff"  # a Chinese character is a word too
+_KEY_PREFIXES = "|".join(
+    ["kpi", "summary", "check", "drv", "seg", "reason", "warning", "causes", "indicators", "col",
+     "chart", "tier", "action", "level", "life", "conv", "value", "mix", "take", "alert", "dq",
+     "appendix", "survival"]  # not the config keys of the parameters table (sources.*)
+)  # fmt: skip
+
 RULES = {
-    "nan": r"\bnan\b|\bNaN\b",
-    "None": r"(?<![\w])None(?! of)(?![\w])",  # "None of the 475 customers" is English
-    "inf": r"\binf\b|∞",
+    "nan": rf"(?<![{_WORD}])(?:nan|NaN)(?![{_WORD}])",
+    "None": rf"(?<![{_WORD}])None(?![{_WORD}])(?! of)",  # "None of the 475 customers" is English
+    "inf": rf"(?<![{_WORD}])inf(?![{_WORD}])|∞",
     "range with equal ends": r"(?<![\d.,])(\d[\d.,]*%?) ?[–-] ?(\d[\d.,]*%?)(?![\d.,%])",
-    "empty parenthesis": r"\(\s*[,;]|\(\s*\)",
+    "from X to X": r"from (\S+%) \([^)]*\) to \1 \(|从 ?(\S+%)（[^）]*）到 ?\2（",
+    "dash for a number": rf"(?<=[{_WORD}] )–(?= [{_WORD}])|(?<=[\u4e00-\u9fff])–|–(?=[\u4e00-\u9fff])",
+    "empty parenthesis": r"\(\s*[,;]|\(\s*\)|（\s*[，,；;]|（\s*）",
     "raw key": r"(?<![\w.])(?:at_risk|new_or_promising|cannot_lose|hibernating|value_class|"
-    r"rfm_group|tenure_band|age_band|start_set|not_stated|kpi\.\w+|summary\.\w+)(?![\w.])",
+    r"rfm_group|tenure_band|age_band|start_set|not_stated)(?![\w.])"
+    rf"|(?<![\w.])(?:{_KEY_PREFIXES})\.[a-z_]+(?:\.[a-z_]+)*(?![\w.])",
 }
 #: English generated labels (bands, RFM and ABC names, lifecycle states) a zh report must
 #: show in Chinese.

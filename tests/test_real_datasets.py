@@ -39,7 +39,8 @@ def test_real_dataset_report_is_produced(shared_data, tmp_path, name):
     assert lint(result.run_dir / "report.html") == []
     checks = {c["code"] for c in m["summary"]["data_checks"]}
     if name == "saas_ravenstack":  # nobody lost in the period, 106-year lifetimes
-        assert {"no_churn_in_period", "long_lifetime", "clv_vs_arpa"} <= checks
+        assert {"no_churn_in_period", "long_lifetime"} <= checks
+        assert "clv" not in [k["name"] for k in m["summary"]["kpis"]]
     if cfg.churn.definition == "snapshot":  # no period or horizon date for a snapshot
         summary = " ".join(m["summary"]["finding_text"] + m["summary"]["action_text"])
         assert " lost in " not in summary and " by 30 Jun" not in summary
@@ -101,6 +102,7 @@ def test_messy_copies_are_reported_not_crashed(shared_data, tmp_path, name):
         assert quality["issues"], "the injected problems must be visible in data quality"
     html = (result.run_dir / "report.html").read_text(encoding="utf-8")
     assert "Data quality" in html
+    assert lint(result.run_dir / "report.html") == []
 
 
 def test_messy_bank_counts_question_marks_and_exclusions(shared_data):

@@ -11,8 +11,8 @@ from churnreport.analysis.results import DataCheck, Metrics
 
 #: A customer lifetime beyond this many years is no planning figure.
 MAX_LIFETIME_YEARS = 20.0
-#: A lifetime value beyond this multiple of the monthly revenue per account is implausible.
-MAX_CLV_TO_ARPA = 100.0
+#: A period without churn is a data question only when this many were expected to leave.
+MIN_EXPECTED_CHURNERS = 3.0
 #: A backtest this good means a column gives the outcome away.
 LEAK_AUC = 0.97
 
@@ -20,13 +20,13 @@ LEAK_AUC = 0.97
 def data_checks(m: Metrics) -> list[DataCheck]:
     """The checks a run's results trigger, most serious first.
 
-    - ``no_churn_in_period``: customers at the period start but none lost: a churn flag or
-      end dates may not be mapped, or the period is not the one the data cover;
+    - ``no_churn_in_period``: customers at the period start but none lost while the earlier
+      periods' churn expected at least :data:`MIN_EXPECTED_CHURNERS` (a snapshot: none of 30
+      or more customers): a churn flag or end dates may not be mapped;
     - ``long_lifetime``: expected lifetime beyond :data:`MAX_LIFETIME_YEARS` years (too few
-      churn events for a lifetime value);
-    - ``clv_vs_arpa``: lifetime value beyond :data:`MAX_CLV_TO_ARPA` x ARPA;
-    - ``outcome_leak``: the risk model's backtest AUC at or above :data:`LEAK_AUC` (a
-      column that records the outcome, e.g. a second churn flag or a cancellation date).
+      churn events for a lifetime value; the lifetime value shown is not supported);
+    - ``outcome_leak``: the risk model's backtest AUC at or above :data:`LEAK_AUC` (near-
+      perfect prediction is rare: a column may record the outcome, e.g. a second churn flag).
 
     Parameters
     ----------
@@ -36,30 +36,24 @@ def data_checks(m: Metrics) -> list[DataCheck]:
     Returns
     -------
     list of DataCheck
-
-    Examples
-    --------
-    A period with customers at its start and nobody lost:
-
-    >>> from churnreport.analysis.results import IndicatorResult
-    >>> ind = IndicatorResult.model_construct(
-    ...     overall=type("O", (), {"customers": 475, "churned": 0, "period": "2024-12"})(),
-    ...     value=None,
-    ... )
-    >>> [c.code for c in data_checks(Metrics.model_construct(indicators=ind, early_warning=None))]
-    ['no_churn_in_period']
+        Tested in tests/analysis/test_results.py on hand-made results.
     """
     out: list[DataCheck] = []
     ind = m.indicators
     if ind is not None:
         o = ind.overall
         if o.customers and not o.churned:
-            out.append(
-                DataCheck(
-                    code="no_churn_in_period",
-                    evidence={"period": o.period, "customers": o.customers},
+            earlier = [p.churn_rate for p in ind.periods[:-1][-ind.year_lag :] if p.churn_rate]
+            expected = o.customers * sum(earlier) / len(earlier) if earlier else None
+            if (expected is None and o.customers >= 30) or (
+                expected is not None and expected >= MIN_EXPECTED_CHURNERS
+            ):
+                out.append(
+                    DataCheck(
+                        code="no_churn_in_period",
+                        evidence={"period": o.period, "customers": o.customers},
+                    )
                 )
-            )
         v = ind.value
         if v is not None and v.expected_lifetime_years is not None:
             if v.expected_lifetime_years > MAX_LIFETIME_YEARS:
@@ -69,15 +63,8 @@ def data_checks(m: Metrics) -> list[DataCheck]:
                         evidence={
                             "years": v.expected_lifetime_years,
                             "annual_churn_rate": v.annual_churn_rate,
+                            "clv": v.clv_arpa_method,
                         },
-                    )
-                )
-        if v is not None and v.clv_arpa_method is not None and v.arpa:
-            if v.clv_arpa_method > MAX_CLV_TO_ARPA * v.arpa:
-                out.append(
-                    DataCheck(
-                        code="clv_vs_arpa",
-                        evidence={"clv": v.clv_arpa_method, "arpa": v.arpa},
                     )
                 )
     ew = m.early_warning

@@ -500,6 +500,24 @@ class DriverEffect(Model):
         """The effect and both ends of its interval are finite numbers."""
         return None not in (self.effect, self.ci_low, self.ci_high)
 
+    @property
+    def assured_strength(self) -> float:
+        """|log| of the interval end nearer 1: the effect the data assure (0 when the interval
+        holds 1). Ranks a precise effect above a larger but noisy one (a small level).
+
+        Examples
+        --------
+        >>> e = dict(driver="x", unit="binary", p_value=0.01, p_adjusted=0.01,
+        ...          kind="odds_ratio", direction="raises", significant=True)
+        >>> round(DriverEffect(effect=15.1, ci_low=7.4, ci_high=30.5, **e).assured_strength, 2)
+        2.0
+        >>> DriverEffect(effect=1.2, ci_low=0.9, ci_high=1.6, **e).assured_strength
+        0.0
+        """
+        if not self.is_estimated or self.ci_low <= 1 <= self.ci_high or self.ci_low <= 0:
+            return 0.0
+        return min(abs(math.log(self.ci_low)), abs(math.log(self.ci_high)))
+
 
 class LeftOut(Model):
     """A column the driver model left out: reason code, its parameters, the English reason."""
@@ -540,6 +558,8 @@ class StaffTurnover(Model):
 
 #: Stated-cause categories that name a controllable cause the summary can act on.
 ACTIONABLE = ("service", "price", "product", "employee", "brand", "competitor", "involuntary")
+#: A stated cause named by fewer of the customers who left calls for no action of its own.
+MIN_ACTION_SHARE = 0.10
 #: Drivers a churn definition forces: under inactivity a customer cannot leave within its
 #: first window, so "new customers leave less" is the definition, not a finding.
 DEFINITIONAL = {"inactivity": ("new_customer",)}
@@ -584,7 +604,7 @@ class CauseResult(Model):
         direction; never one the churn definition forces (:data:`DEFINITIONAL`) nor a value
         column (:data:`VALUE_DRIVERS`: what a customer pays is a consequence, not a cause)."""
         forced = DEFINITIONAL.get(self.definition, ())
-        return [
+        found = [
             d
             for d in self.drivers or []
             if d.significant
@@ -592,6 +612,7 @@ class CauseResult(Model):
             and d.driver not in forced
             and d.driver not in VALUE_DRIVERS
         ]
+        return sorted(found, key=lambda d: -d.assured_strength)
 
     def top_driver(self) -> DriverEffect | None:
         """The strongest citable driver, raising or lowering churn."""
@@ -615,19 +636,37 @@ class CauseResult(Model):
             out.append(DriverFinding(effect=driver))
         return out
 
-    def action_causes(self) -> list[Action]:
-        """Cause categories to act on, strongest evidence first, each with the figure it
-        answers: the drivers that raise churn (their effect), then the stated causes (their
-        share of the customers who left)."""
-        out: dict[str, Action] = {}
+    def action_causes(self, limit: int = 3) -> list[Action]:
+        """Cause categories to act on, each with the figure it answers: the causes of the
+        strongest drivers that raise churn (their effect), then the stated causes named by at
+        least :data:`MIN_ACTION_SHARE` of the customers who left (their share); the most
+        stated cause always keeps a place.
+
+        Parameters
+        ----------
+        limit : int
+            Actions at most.
+
+        Returns
+        -------
+        list of Action
+        """
+        stated = [
+            Action(kind="cause", cause=c.category, share=c.share)
+            for c in sorted(self.reason_categories or [], key=lambda c: -c.churned)
+            if c.category in ACTIONABLE and c.share >= MIN_ACTION_SHARE
+        ]
+        driven = {}
         for d in self.citable_drivers():
             if d.direction == "raises" and d.driver in DRIVER_CAUSE:
                 cause = DRIVER_CAUSE[d.driver]
-                out.setdefault(cause, Action(kind="cause", cause=cause, driver=d))
-        for c in sorted(self.reason_categories or [], key=lambda c: -c.churned):
-            if c.category in ACTIONABLE:
-                out.setdefault(c.category, Action(kind="cause", cause=c.category, share=c.share))
-        return list(out.values())
+                driven.setdefault(cause, Action(kind="cause", cause=cause, driver=d))
+        # the most stated cause keeps a place next to the drivers (it is a finding too)
+        picked: list[Action] = []
+        for a in list(driven.values())[: limit - 1 if stated else limit] + stated:
+            if a.cause not in {p.cause for p in picked}:
+                picked.append(a)
+        return picked[:limit]
 
 
 # ---------------------------------------------------------------- chapter 3: segments
@@ -1056,7 +1095,7 @@ class DataCheck(Fact):
     """Something in the results that says the data may not support the report, with the
     figures that show it (see :func:`churnreport.analysis.checks.data_checks`)."""
 
-    code: Literal["no_churn_in_period", "long_lifetime", "clv_vs_arpa", "outcome_leak"]
+    code: Literal["no_churn_in_period", "long_lifetime", "outcome_leak"]
     severity: Literal["warning", "info"] = "warning"
     evidence: dict[str, float | int | str | None] = {}
 

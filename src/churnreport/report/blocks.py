@@ -232,7 +232,8 @@ def driver_sentence(effect: DriverEffect, text: Text) -> str:
     if not effect.significant:
         return text("drv.sentence.ns", **values)
     less = text.pct(1 - effect.effect, 0)  # a protective effect as "NN% less"
-    return text(DRIVER_SENTENCE[(effect.kind, effect.direction)], **values, less=less)
+    direction = effect.direction if less != text.pct(0.0, 0) else "raises"  # not "0% less"
+    return text(DRIVER_SENTENCE[(effect.kind, direction)], **values, less=less)
 
 
 # ---------------------------------------------------------------- segments
@@ -287,12 +288,6 @@ def check_sentence(check: DataCheck, text: Text) -> str:
             )
         case "long_lifetime":
             return text("check.long_lifetime", years=text.num(e["years"], 0))
-        case "clv_vs_arpa":
-            return text(
-                "check.clv_vs_arpa",
-                clv=text.money(e["clv"], unit=True),
-                arpa=text.money(e["arpa"], unit=True),
-            )
         case "outcome_leak":
             return text("check.outcome_leak", auc=text.num(e["auc"], 3))
     raise ValueError(f"no sentence for data check {check.code!r}")

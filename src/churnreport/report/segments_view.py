@@ -77,7 +77,7 @@ def tables_html(chapter: SegmentChapter, text: Text) -> HTML:
         parts.append(heading(name, level=4).data)
         t = _labelled(st.table, dim, text)
         if not same:
-            parts.append(f'<p class="takeaway">{escape(_test_sentence(st, text))}</p>')
+            parts.append(f'<p class="takeaway">{escape(_test_sentence(st, name, text))}</p>')
             overall = t["churned"].sum() / t["customers"].sum()  # this dimension's customers
             chart = plot_segment_rates(t, name, overall, text)
             if chart is not None:
@@ -86,7 +86,7 @@ def tables_html(chapter: SegmentChapter, text: Text) -> HTML:
     return HTML("".join(parts))
 
 
-def _test_sentence(st, text: Text) -> str:
+def _test_sentence(st, name: str, text: Text) -> str:
     """Which segments churn most and least, and whether the difference is real."""
     t = _labelled(st.table, st.dimension, text)
     if len(t) < 2:
@@ -97,6 +97,14 @@ def _test_sentence(st, text: Text) -> str:
         )
     big = t[~t["small"]] if (~t["small"]).sum() >= 2 else t
     top, low = big.iloc[0], big.iloc[-1]
+    if text.pct(top["churn_rate"]) == text.pct(low["churn_rate"]):  # no range to print
+        return text(
+            "seg.same_rate",
+            dimension=name,
+            rate=text.pct(top["churn_rate"]),
+            test=text(SEGMENT_TESTS[st.test]),
+            p=_p(st.p_value),
+        )
     key = N_("seg.real") if st.p_value < 0.05 else N_("seg.not_real")
     return text(
         key,

@@ -26,7 +26,7 @@ from churnreport.report.text import N_, Text
 
 MAX_FINDINGS = 5
 #: Data checks that leave the lifetime value without support: its card is not shown.
-VALUE_CHECKS = {"long_lifetime", "clv_vs_arpa"}
+VALUE_CHECKS = {"long_lifetime"}
 
 #: Urgency of each finding kind: the summary shows the most urgent first.
 FINDING_RANK = {
@@ -39,6 +39,12 @@ FINDING_RANK = {
     "driver": 3,
     "segment": 4,
     "risk": 5,
+}
+
+#: "Behind it: <driver> (<ratio>)" by kind of ratio.
+BECAUSE = {
+    "hazard_ratio": N_("summary.action.because_hazard"),
+    "odds_ratio": N_("summary.action.because_odds"),
 }
 
 #: The action each cause category calls for (DOMAIN.md section 6).
@@ -70,6 +76,9 @@ def ranked_findings(m: Metrics) -> list[Finding]:
     for result in (m.indicators, m.causes, m.segments, m.early_warning):
         if result is not None:
             found += result.findings()
+    if m.definition == "snapshot":  # as of the export: no period, no horizon date
+        found = [f.model_copy(update={"snapshot": True}) if "snapshot" in type(f).model_fields
+                 else f for f in found]  # fmt: skip
     return sorted(found, key=lambda f: FINDING_RANK[f.kind])[:MAX_FINDINGS]
 
 
@@ -92,7 +101,7 @@ def recommended_actions(m: Metrics, slow_hours: float = 24.0) -> list[Action]:
     """
     out = []
     ind = m.indicators
-    if ind is not None and ind.overall.churned and not ind.is_snapshot:
+    if ind is not None and ind.overall.churned and ind.period_kind == "month":  # "this week"
         o = ind.overall
         out.append(Action(kind="contact_lost", customers=o.churned, period=o.period))
     for a in (m.causes.action_causes() if m.causes is not None else [])[:3]:
@@ -123,16 +132,16 @@ def action_sentence(action: Action, text: Text) -> str:
         )
     if action.kind == "call_list":
         return text("summary.action.call_list", n=text.int(action.customers))
-    if action.cause == "service":
-        what = text(ACTION_MESSAGE["service"], hours=text.num(action.hours, 0))
+    if action.cause == "service" and action.driver is None:  # stated only: no ticket data
+        what = text("summary.action.service_stated")
+    elif action.cause == "service":
+        hours = action.hours if action.hours is not None else 24.0
+        what = text(ACTION_MESSAGE["service"], hours=text.num(hours, 0 if hours % 1 == 0 else 1))
     else:
         what = text(ACTION_MESSAGE[action.cause])
     if action.driver is not None:
-        why = text(
-            "summary.action.because_driver",
-            name=driver_name(action.driver, text),
-            effect=f"{action.driver.effect:.2f}",
-        )
+        d = action.driver
+        why = text(BECAUSE[d.kind], name=driver_name(d, text), effect=text.num(d.effect, 2))
     elif action.share is not None:
         why = text("summary.action.because_share", share=text.pct(action.share))
     else:
