@@ -254,3 +254,19 @@ def test_data_checks_of_a_period_without_churn_and_an_implausible_lifetime():
     assert data_checks(m.model_copy(update={"indicators": quiet})) == []
     clean = _result([_period("2024-11", 400, 2), _period("2024-12", 475, 5)])
     assert data_checks(m.model_copy(update={"indicators": clean})) == []
+
+
+def test_no_contact_action_for_a_snapshot_or_a_year():
+    from churnreport.analysis.results import Metrics
+    from churnreport.report.summary_view import recommended_actions
+
+    def actions(result):
+        m = Metrics(run_id="r", as_of="2024-12-31", period="month", definition="contract",
+                    language="en", indicators=result)  # fmt: skip
+        return [a.kind for a in recommended_actions(m)]
+
+    p = [_period("2024-11", 400, 8), _period("2024-12", 475, 5)]
+    assert actions(_result(p)) == ["contact_lost"]
+    assert actions(_result(p[-1:], definition="snapshot")) == []
+    yearly = IndicatorResult.model_validate(_result(p).model_dump() | {"period_kind": "year"})
+    assert actions(yearly) == []

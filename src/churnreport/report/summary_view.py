@@ -101,7 +101,8 @@ def recommended_actions(m: Metrics, slow_hours: float = 24.0) -> list[Action]:
     """
     out = []
     ind = m.indicators
-    if ind is not None and ind.overall.churned and ind.period_kind == "month":  # "this week"
+    monthly = ind is not None and ind.period_kind == "month" and not ind.is_snapshot
+    if monthly and ind.overall.churned:  # "within a week" suits a month's leavers
         o = ind.overall
         out.append(Action(kind="contact_lost", customers=o.churned, period=o.period))
     for a in (m.causes.action_causes() if m.causes is not None else [])[:3]:
