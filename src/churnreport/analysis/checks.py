@@ -43,7 +43,8 @@ def data_checks(m: Metrics) -> list[DataCheck]:
     if ind is not None:
         o = ind.overall
         if o.customers and not o.churned:
-            earlier = [p.churn_rate for p in ind.periods[:-1][-ind.year_lag :] if p.churn_rate]
+            last_year = ind.periods[:-1][-ind.year_lag :]
+            earlier = [p.churn_rate for p in last_year if p.churn_rate is not None]
             expected = o.customers * sum(earlier) / len(earlier) if earlier else None
             if (expected is None and o.customers >= 30) or (
                 expected is not None and expected >= MIN_EXPECTED_CHURNERS
