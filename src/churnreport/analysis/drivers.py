@@ -107,10 +107,8 @@ class DriverModel:
     def metrics(self) -> dict[str, object]:
         """Entries ``drivers``, ``drivers_model`` and ``staff_turnover`` of the chapter's
         :class:`~churnreport.analysis.results.CauseResult`."""
-        cols = [c for c in DRIVER_COLUMNS if c not in ("exposure", "strength")]
-
         return {
-            "drivers": self.drivers[cols],
+            "drivers": self.effects(),
             "drivers_model": {
                 "kind": self.kind,
                 "rows": self.rows,
