@@ -40,6 +40,12 @@ def test_real_dataset_report_is_produced(shared_data, tmp_path, name):
     checks = {c["code"] for c in m["summary"]["data_checks"]}
     if name == "saas_ravenstack":  # 106-year lifetimes: the value figures are not supported
         assert "long_lifetime" in checks
+        # churn_flag says 110 left, the subscriptions none; 352 churn events of active accounts;
+        # every account holds several subscriptions at once (MRR summed)
+        assert {"tables_disagree", "events_disagree", "overlapping_subscriptions"} <= checks
+        assert any("churn_flag marks 110 of 500" in t for t in m["summary"]["check_text"])
+    else:
+        assert not checks & {"tables_disagree", "events_disagree", "overlapping_subscriptions"}
         assert "clv" not in [k["name"] for k in m["summary"]["kpis"]]
     if cfg.churn.definition == "snapshot":  # no period or horizon date for a snapshot
         summary = " ".join(m["summary"]["finding_text"] + m["summary"]["action_text"])
@@ -85,8 +91,12 @@ def test_saas_overlapping_subscriptions_and_disagreeing_flags_are_reported(share
     ds = load_dataset(load_config(EXAMPLES / "saas_ravenstack.yml"))
     assert len(ds.customers) == 500
     assert ds.spells.groupby("customer_id").size().max() >= 1
-    notes = {i.reason: i.count for i in ds.quality.issues}
-    assert notes.get("stated_churn_disagrees_with_dates", 0) > 0
+    notes = {i.reason: i for i in ds.quality.issues}
+    flag = notes["stated_churn_disagrees_with_dates"]
+    assert flag.evidence == {
+        "column": "churn_flag", "customers": 500, "flag_churned": 110, "dates_churned": 0
+    }  # fmt: skip
+    assert notes["overlapping_subscriptions"].evidence["active"] == 500
 
 
 @pytest.mark.parametrize("name", ["messy_telco_missing", "messy_bank_missing", "messy_telco_bom"])

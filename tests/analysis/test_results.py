@@ -256,6 +256,50 @@ def test_data_checks_of_a_period_without_churn_and_an_implausible_lifetime():
     assert data_checks(m.model_copy(update={"indicators": clean})) == []
 
 
+def test_data_checks_of_sources_that_disagree():
+    from churnreport.analysis.checks import data_checks
+    from churnreport.analysis.results import Metrics
+    from churnreport.report.blocks import check_sentence
+    from churnreport.report.text import Text
+
+    def issue(reason, count, **evidence):
+        return {"table": "customers", "action": "note", "reason": reason, "count": count,
+                "evidence": evidence}  # fmt: skip
+
+    issues = [
+        issue("stated_churn_disagrees_with_dates", 110, column="churn_flag", customers=500,
+              flag_churned=110, dates_churned=0),
+        issue("event_for_active_customer", 352, customers_with_event=352, active=352),
+        issue("overlapping_subscriptions", 500, active=500, subscriptions=4514, most=18,
+              mrr=10159608.0),
+    ]  # fmt: skip
+    m = Metrics(run_id="r", as_of="2024-12-31", period="month", definition="contract",
+                language="en", data_quality={"tables": [], "issues": issues})  # fmt: skip
+    checks = data_checks(m)
+    assert [c.code for c in checks] == [
+        "tables_disagree", "events_disagree", "overlapping_subscriptions"
+    ]  # fmt: skip
+    en = [check_sentence(c, Text("en", currency="USD")) for c in checks]
+    assert en[0].startswith(
+        "The customers table's churn_flag marks 110 of 500 customers as churned, their "
+        "subscription dates 0: the two disagree for 110 customers."
+    )
+    assert en[1].startswith("All 352 customers with a churn event are active")
+    assert "500 of the 500 active customers hold several subscriptions at once (up to 18), " \
+        "summed to a monthly recurring revenue of USD 10.16M" in en[2]
+    zh = [check_sentence(c, Text("zh", currency="USD")) for c in checks]
+    assert all("{" not in t for t in zh)
+    # a few reactivations, a few add-ons: no question
+    few = [
+        issue("stated_churn_disagrees_with_dates", 4, column="churned", customers=500,
+              flag_churned=30, dates_churned=26),
+        issue("event_for_active_customer", 5, customers_with_event=100, active=5),
+        issue("overlapping_subscriptions", 20, active=500, subscriptions=40, most=2),
+    ]  # fmt: skip
+    m = m.model_copy(update={"data_quality": {"tables": [], "issues": few}})
+    assert data_checks(Metrics.model_validate(m.model_dump())) == []
+
+
 def test_no_contact_action_for_a_snapshot_or_a_year():
     from churnreport.analysis.results import Metrics
     from churnreport.report.summary_view import recommended_actions

@@ -190,3 +190,29 @@ def test_churn_events_fill_reasons_of_churned_customers_only():
     notes = {i.reason: (i.count, i.examples) for i in q.issues}
     assert notes["event_after_report_date"] == (1, [(6, "2024-09-01")])
     assert notes["event_for_active_customer"] == (1, [(5, "c")])
+    active = next(i for i in q.issues if i.reason == "event_for_active_customer")
+    assert active.evidence == {"customers_with_event": 3, "active": 1}  # a, b, c: c is active
+
+
+def test_subscriptions_held_at_once_are_noted_with_their_summed_mrr():
+    from churnreport.data.prepare import note_overlapping_subscriptions
+
+    subs = _iv(
+        [
+            ("a", "2024-01-01", None),  # a holds two on 30 Jun
+            ("a", "2024-03-01", None),
+            ("b", "2024-01-01", "2024-03-01"),  # b's two follow each other
+            ("b", "2024-03-01", None),
+            ("c", "2024-01-01", "2024-12-01"),  # c: one running past the report date
+            ("c", "2024-02-01", "2024-06-30"),  # ended on the report date: not held
+        ]
+    )
+    subs["mrr"] = [100.0, 50.0, 80.0, 80.0, 30.0, 20.0]
+    q = DataQuality()
+    note_overlapping_subscriptions(subs, dt.date(2024, 6, 30), q)
+    (issue,) = q.issues
+    assert (issue.reason, issue.count) == ("overlapping_subscriptions", 1)
+    assert issue.evidence == {"active": 3, "subscriptions": 2, "most": 2, "mrr": 150.0}
+    q = DataQuality()
+    note_overlapping_subscriptions(subs.iloc[2:], dt.date(2024, 6, 30), q)
+    assert q.issues == []

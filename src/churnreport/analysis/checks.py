@@ -15,6 +15,14 @@ MAX_LIFETIME_YEARS = 20.0
 MIN_EXPECTED_CHURNERS = 3.0
 #: A backtest this good means a column gives the outcome away.
 LEAK_AUC = 0.97
+#: Two sources disagree on churn for at least this share of the customers both describe...
+DISAGREE_SHARE = 0.05
+#: ... and at least this many customers (a few reactivations are normal).
+DISAGREE_MIN = 5
+#: Churn events of customers active per their dates: a data question from this share on.
+EVENTS_ACTIVE_SHARE = 0.25
+#: Active customers holding several subscriptions at once: a data question from this share on.
+OVERLAP_SHARE = 0.10
 
 
 def data_checks(m: Metrics) -> list[DataCheck]:
@@ -26,7 +34,13 @@ def data_checks(m: Metrics) -> list[DataCheck]:
     - ``long_lifetime``: expected lifetime beyond :data:`MAX_LIFETIME_YEARS` years (too few
       churn events for a lifetime value; the lifetime value shown is not supported);
     - ``outcome_leak``: the risk model's backtest AUC at or above :data:`LEAK_AUC` (near-
-      perfect prediction is rare: a column may record the outcome, e.g. a second churn flag).
+      perfect prediction is rare: a column may record the outcome, e.g. a second churn flag);
+    - ``tables_disagree``: the customers' churn flag and the subscription dates disagree for
+      :data:`DISAGREE_SHARE` of the customers or more (the dates are used);
+    - ``events_disagree``: :data:`EVENTS_ACTIVE_SHARE` or more of the customers with a churn
+      event are active per their dates (their events are not used);
+    - ``overlapping_subscriptions``: :data:`OVERLAP_SHARE` or more of the active customers hold
+      several subscriptions at once, whose revenue is summed.
 
     Parameters
     ----------
@@ -38,7 +52,7 @@ def data_checks(m: Metrics) -> list[DataCheck]:
     list of DataCheck
         Tested in tests/analysis/test_results.py on hand-made results.
     """
-    out: list[DataCheck] = []
+    out: list[DataCheck] = _table_checks(m)
     ind = m.indicators
     if ind is not None:
         o = ind.overall
@@ -72,4 +86,28 @@ def data_checks(m: Metrics) -> list[DataCheck]:
     bt = ew.risk.backtest if ew is not None else None
     if bt is not None and bt.auc is not None and bt.auc >= LEAK_AUC:
         out.append(DataCheck(code="outcome_leak", evidence={"auc": bt.auc}))
+    return out
+
+
+def _table_checks(m: Metrics) -> list[DataCheck]:
+    """The checks read from the data layer's notes: sources that disagree."""
+    out: list[DataCheck] = []
+    issues = m.data_quality.issues if m.data_quality is not None else []
+    for issue in issues:
+        e = issue.evidence
+        if issue.reason == "stated_churn_disagrees_with_dates" and e.get("customers"):
+            if issue.count >= DISAGREE_MIN and issue.count / e["customers"] >= DISAGREE_SHARE:
+                out.append(DataCheck(code="tables_disagree", evidence=e | {"differ": issue.count}))
+        elif issue.reason == "event_for_active_customer" and e.get("customers_with_event"):
+            if e["active"] >= DISAGREE_MIN and (
+                e["active"] / e["customers_with_event"] >= EVENTS_ACTIVE_SHARE
+            ):
+                out.append(DataCheck(code="events_disagree", evidence=e))
+        elif issue.reason == "overlapping_subscriptions" and e.get("active"):
+            if issue.count / e["active"] >= OVERLAP_SHARE:
+                out.append(
+                    DataCheck(
+                        code="overlapping_subscriptions", evidence=e | {"customers": issue.count}
+                    )
+                )
     return out

@@ -949,6 +949,7 @@ class QualityIssue(Model):
     count: int
     share: Num = None
     examples: list[tuple[int, str | int | float | bool | None]] = []
+    evidence: dict[str, float | int | str | None] = {}
 
 
 class DataQualityResult(Model):
@@ -1095,7 +1096,14 @@ class DataCheck(Fact):
     """Something in the results that says the data may not support the report, with the
     figures that show it (see :func:`churnreport.analysis.checks.data_checks`)."""
 
-    code: Literal["no_churn_in_period", "long_lifetime", "outcome_leak"]
+    code: Literal[
+        "tables_disagree",
+        "events_disagree",
+        "overlapping_subscriptions",
+        "no_churn_in_period",
+        "long_lifetime",
+        "outcome_leak",
+    ]
     severity: Literal["warning", "info"] = "warning"
     evidence: dict[str, float | int | str | None] = {}
 

@@ -25,6 +25,7 @@ from churnreport.data.engine import daily_purchases_in_blocks
 from churnreport.data.keys import check_customers_active, join_customers
 from churnreport.data.prepare import (
     attach_churn_events,
+    note_overlapping_subscriptions,
     censor_at,
     customer_table,
     revenue_intervals,
@@ -189,7 +190,9 @@ def _load(config: ReportConfig) -> Dataset:
     if customers_src is None:
         _check_named_columns(config, list(customers.columns))
     if definition != "snapshot" and customers_src is not None and "churned" in customers_src:
-        _compare_stated_churn(customers_src, customers, quality)
+        _compare_stated_churn(
+            customers_src, customers, quality, _source_column(config, "customers", "churned")
+        )
     _bad_standing_flags(config, customers)
     events = tables.pop("churn_events", None)
     if events is not None:
@@ -209,6 +212,8 @@ def _load(config: ReportConfig) -> Dataset:
 
     if revenue is not None:
         tables["revenue"] = revenue
+    if "subscriptions" in tables and definition != "snapshot":
+        note_overlapping_subscriptions(tables["subscriptions"], as_of, quality)
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs)
 
 
@@ -453,9 +458,13 @@ def _bad_standing_flags(config: ReportConfig, customers: pd.DataFrame) -> None:
 
 
 def _compare_stated_churn(
-    source: pd.DataFrame, customers: pd.DataFrame, quality: DataQuality
+    source: pd.DataFrame, customers: pd.DataFrame, quality: DataQuality, column: str
 ) -> None:
-    """Count customers whose stated churn flag disagrees with their dates (kept, dates win)."""
+    """Count customers whose stated churn flag disagrees with their dates (kept, dates win).
+
+    The note's evidence (how many customers each source calls churned) feeds the summary's
+    ``tables_disagree`` data check.
+    """
     stated = source.set_index("customer_id")["churned"].dropna().astype(bool)
     derived = customers.set_index("customer_id")["churned"].reindex(stated.index)
     known = derived.notna()
@@ -475,6 +484,12 @@ def _compare_stated_churn(
                 ],
                 "the churn flag in the customers source disagrees with the subscription dates "
                 "for these customers; the dates are used",
+                evidence={
+                    "column": column,
+                    "customers": int(known.sum()),
+                    "flag_churned": int(stated[known].sum()),
+                    "dates_churned": int(derived[known].astype(bool).sum()),
+                },
             )
         )
 

@@ -362,6 +362,7 @@ def attach_churn_events(
             [(int(r), str(i)) for r, i in latest.loc[active, "customer_id"].head(5).items()],
             "customers with a churn event who are active on the report date per their dates "
             "(reactivated, or the dates disagree): their event reason is not used",
+            evidence={"customers_with_event": int(len(active)), "active": int(active.sum())},
         )
     )
     latest = latest[~active].set_index("customer_id")
@@ -377,3 +378,53 @@ def attach_churn_events(
         else:
             out[column] = filled.where(churned)
     return out
+
+
+def note_overlapping_subscriptions(
+    subscriptions: pd.DataFrame, as_of: dt.date, quality: DataQuality
+) -> None:
+    """Count customers holding two or more subscriptions at once on the report date.
+
+    Their recurring revenue is the sum of those subscriptions: right for add-ons, wrong when a
+    renewal or a plan change was recorded without ending the subscription it replaced. The
+    note's evidence (customers active, customers with overlaps, their subscriptions, the
+    summed MRR) feeds the summary's ``overlapping_subscriptions`` data check.
+
+    Parameters
+    ----------
+    subscriptions : DataFrame
+        customer_id, start_date, end_date (missing = running), optional mrr.
+    as_of : date
+        The report date.
+    quality : DataQuality
+        Receives the note.
+    """
+    cut = pd.Timestamp(as_of)
+    subs = subscriptions
+    running = (subs["start_date"] <= cut) & (subs["end_date"].isna() | (subs["end_date"] > cut))
+    held = subs.loc[running, "customer_id"].value_counts()
+    several = held[held >= 2]
+    if several.empty:
+        return
+    evidence: dict = {
+        "active": int(len(held)),
+        "subscriptions": int(several.sum()),
+        "most": int(several.max()),
+    }
+    rows = running & subs["customer_id"].isin(several.index)
+    overlapping = subs.loc[rows, "customer_id"]
+    if "mrr" in subs and subs["mrr"].notna().any():
+        evidence["mrr"] = float(subs.loc[rows, "mrr"].fillna(0.0).sum())
+    quality.add(
+        Issue(
+            "subscriptions",
+            "customer_id",
+            "note",
+            "overlapping_subscriptions",
+            int(len(several)),
+            [(int(r), str(v)) for r, v in overlapping.head(5).items()],
+            "customers holding two or more subscriptions at once on the report date: "
+            "their recurring revenue is summed",
+            evidence=evidence,
+        )
+    )

@@ -32,6 +32,8 @@ class Issue:
     share : float or None
         The count as a share of the table's rows, where that is the figure to judge
         (``unknown_customer``: rows whose customer id is not in the customers table).
+    evidence : dict
+        The figures a data check cites (e.g. how many customers each table calls churned).
     """
 
     table: str
@@ -42,6 +44,7 @@ class Issue:
     examples: list = field(default_factory=list)
     detail: str = ""
     share: float | None = None
+    evidence: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -95,7 +98,15 @@ class DataQuality:
                 (i for i in self.issues if (i.table, i.column, i.action, i.reason) == key), None
             )
             if same is None:
-                self.add(Issue(**{**asdict(issue), "examples": list(issue.examples)}))
+                self.add(
+                    Issue(
+                        **{
+                            **asdict(issue),
+                            "examples": list(issue.examples),
+                            "evidence": dict(issue.evidence),
+                        }
+                    )
+                )
             else:
                 same.count += issue.count
                 same.examples = (same.examples + list(issue.examples))[:5]

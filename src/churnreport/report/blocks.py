@@ -290,6 +290,31 @@ def check_sentence(check: DataCheck, text: Text) -> str:
             return text("check.long_lifetime", years=text.num(e["years"], 0))
         case "outcome_leak":
             return text("check.outcome_leak", auc=text.num(e["auc"], 3))
+        case "tables_disagree":
+            return text(
+                "check.tables_disagree",
+                column=str(e["column"]),
+                flagged=text.int(e["flag_churned"]),
+                customers=text.int(e["customers"]),
+                dated=text.int(e["dates_churned"]),
+                differ=text.int(e["differ"]),
+            )
+        case "events_disagree":
+            return text(
+                "check.events_disagree_all"
+                if e["active"] == e["customers_with_event"]
+                else "check.events_disagree",
+                active=text.int(e["active"]),
+                events=text.int(e["customers_with_event"]),
+            )
+        case "overlapping_subscriptions":
+            return text(
+                "check.overlap_mrr" if e.get("mrr") is not None else "check.overlap",
+                customers=text.int(e["customers"]),
+                active=text.int(e["active"]),
+                most=text.int(e["most"]),
+                mrr=text.money(e["mrr"], unit=True) if e.get("mrr") is not None else "",
+            )
     raise ValueError(f"no sentence for data check {check.code!r}")
 
 

@@ -32,6 +32,9 @@ DQ_REASONS = {
     "id_matched_by_number": N_("dq.id_matched_by_number"),
     "unknown_customer": N_("dq.unknown_customer"),
     "non_positive_revenue": N_("dq.non_positive_revenue"),
+    "event_after_report_date": N_("dq.event_after_report_date"),
+    "event_for_active_customer": N_("dq.event_for_active_customer"),
+    "overlapping_subscriptions": N_("dq.overlapping_subscriptions"),
 }
 #: What happened to the rows of a data-quality record.
 DQ_ACTIONS = {
