@@ -285,8 +285,10 @@ def test_data_checks_of_sources_that_disagree():
         "subscription dates 0: the two disagree for 110 customers."
     )
     assert en[1].startswith("All 352 customers with a churn event are active")
-    assert "500 of the 500 active customers hold several subscriptions at once (up to 18), " \
+    assert (
+        "500 of the 500 active customers hold several subscriptions at once (up to 18), "
         "summed to a monthly recurring revenue of USD 10.16M" in en[2]
+    )
     zh = [check_sentence(c, Text("zh", currency="USD")) for c in checks]
     assert all("{" not in t for t in zh)
     # a few reactivations, a few add-ons: no question

@@ -25,9 +25,9 @@ from churnreport.data.engine import daily_purchases_in_blocks
 from churnreport.data.keys import check_customers_active, join_customers
 from churnreport.data.prepare import (
     attach_churn_events,
-    note_overlapping_subscriptions,
     censor_at,
     customer_table,
+    note_overlapping_subscriptions,
     revenue_intervals,
     spells_from_intervals,
     spells_from_purchases,
