@@ -250,3 +250,47 @@ def test_a_factor_that_separates_churn_is_left_out_not_given_a_number():
     assert list(model.drivers["driver"]) == ["other"]
     assert math.isfinite(model.drivers["ci_high"].iloc[0])
     assert any(d["driver"] == "flag" and "not estimable" in d["reason"] for d in model.dropped)
+
+
+def _snapshot_export(seed=3, n=4000):
+    """A snapshot export with a tariff coded 1/2 (plan 2 quadruples the odds), a status that
+    records the outcome (closed for every churner, and 1% of the others), and a null column."""
+    rng = np.random.default_rng(seed)
+    tariff = rng.choice([1, 2], n, p=[0.7, 0.3])
+    noise = rng.normal(size=n)
+    odds = 0.15 * np.where(tariff == 2, 4.0, 1.0)
+    churned = rng.random(n) < odds / (1 + odds)
+    status = np.where(churned | (rng.random(n) < 0.01), "closed", "open")
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "tenure_months": rng.integers(1, 72, n).astype(float),
+            "churned": churned,
+            "tariff": tariff,
+            "status": status,
+            "noise": noise,
+        }
+    )
+
+
+def test_a_number_with_two_values_is_a_factor_and_an_outcome_column_is_left_out():
+    from churnreport.analysis.drivers import outcome_like_columns
+
+    customers = _snapshot_export()
+    attrs = ["tariff", "status", "noise"]
+    leaks = outcome_like_columns(customers, attrs)
+    assert list(leaks) == ["status"] and leaks["status"] >= 0.99
+    m = churn_drivers(spells(), customers, dt.date(2024, 6, 30), "snapshot", attributes=attrs)
+    got = _effects(m)
+    tariff = got[("tariff", "2")]  # a level "2" against "1", not a number per SD, not dropped
+    assert tariff.reference == "1" and tariff.significant
+    assert 3.0 < tariff.effect < 5.5
+    assert not any(k[0] == "status" for k in got)
+    assert {"driver": "status", "code": "outcome_like", "params": {"auc": leaks["status"]},
+            "reason": "separates churned from staying customers almost perfectly (AUC "
+            f"{leaks['status']}): it likely records the outcome"} in m.dropped  # fmt: skip
+    # a missing value that only churners have gives the outcome away too
+    customers["days_since_cancel"] = np.where(customers["churned"], 12.0, np.nan)
+    assert "days_since_cancel" in outcome_like_columns(customers, ["days_since_cancel"])
+    # a strong but ordinary factor is kept
+    assert outcome_like_columns(customers, ["tariff", "tenure_months"]) == {}

@@ -302,6 +302,27 @@ def test_data_checks_of_sources_that_disagree():
     assert data_checks(Metrics.model_validate(m.model_dump())) == []
 
 
+def test_a_column_that_records_the_outcome_is_named_on_the_summary():
+    from churnreport.analysis.checks import data_checks
+    from churnreport.analysis.results import CauseResult, Metrics
+    from churnreport.report.blocks import check_sentence
+    from churnreport.report.text import Text
+
+    left = {"driver": "status", "code": "outcome_like", "params": {"auc": 0.995}, "reason": ""}
+    causes = CauseResult(
+        definition="snapshot",
+        drivers_model={"kind": "odds_ratio", "rows": 4000, "events": 600, "dropped": [left]},
+    )
+    m = Metrics(run_id="r", as_of="2024-06-30", period="month", definition="snapshot",
+                language="en", causes=causes)  # fmt: skip
+    (check,) = data_checks(m)
+    assert check.code == "outcome_column"
+    assert check_sentence(check, Text("en")).startswith(
+        "status separates the churned from the staying customers almost perfectly on its own "
+        "(AUC 0.995)"
+    )
+
+
 def test_no_contact_action_for_a_snapshot_or_a_year():
     from churnreport.analysis.results import Metrics
     from churnreport.report.summary_view import recommended_actions

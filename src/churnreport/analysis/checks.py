@@ -33,6 +33,8 @@ def data_checks(m: Metrics) -> list[DataCheck]:
       or more customers): a churn flag or end dates may not be mapped;
     - ``long_lifetime``: expected lifetime beyond :data:`MAX_LIFETIME_YEARS` years (too few
       churn events for a lifetime value; the lifetime value shown is not supported);
+    - ``outcome_column``: a customer column the driver model left out because it separates
+      churned from staying customers on its own (``drivers.outcome_like_columns``), by name;
     - ``outcome_leak``: the risk model's backtest AUC at or above :data:`LEAK_AUC` (near-
       perfect prediction is rare: a column may record the outcome, e.g. a second churn flag);
     - ``tables_disagree``: the customers' churn flag and the subscription dates disagree for
@@ -82,6 +84,12 @@ def data_checks(m: Metrics) -> list[DataCheck]:
                         },
                     )
                 )
+    model = m.causes.drivers_model if m.causes is not None else None
+    named = [d for d in (model.dropped if model is not None else []) if d.code == "outcome_like"]
+    out += [
+        DataCheck(code="outcome_column", evidence={"column": d.driver, "auc": d.params["auc"]})
+        for d in named
+    ]
     ew = m.early_warning
     bt = ew.risk.backtest if ew is not None else None
     if bt is not None and bt.auc is not None and bt.auc >= LEAK_AUC:

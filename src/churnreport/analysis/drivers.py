@@ -39,6 +39,9 @@ MAX_LEVELS = 8
 CORRELATION_LIMIT = 0.8
 SKEW_LIMIT = 1.0
 MIN_EVENTS_PER_FACTOR = 10
+#: A customer column that separates churned from staying customers this well on its own
+#: (AUC, either direction) records the outcome rather than a cause: left out of the models.
+OUTCOME_LIKE_AUC = 0.97
 #: Largest table (customer-months or customers) a driver model is fitted on. A larger one is
 #: fitted on a random sample of whole customers: the estimates stay unbiased, the intervals
 #: widen to what the sample supports, and the report says so (memory grows with rows x factors).
@@ -298,6 +301,8 @@ LEFT_OUT = {
     "few_events": "too few churn events ({events}) for {factors} factors: at least {need} needed",
     "not_estimable": "not estimable: customers with it (almost) never or always churned",
     "nobody_at_risk": "no customer was active at the start of any of the months studied",
+    "outcome_like": "separates churned from staying customers almost perfectly (AUC {auc}): "
+    "it likely records the outcome",
 }
 
 
@@ -320,6 +325,62 @@ def left_out(driver: str, code: str, **params) -> dict:
     """
     return {"driver": driver, "code": code, "params": params,
             "reason": LEFT_OUT[code].format(**params)}  # fmt: skip
+
+
+def outcome_like_columns(customers: pd.DataFrame, attributes: list[str]) -> dict[str, float]:
+    """Customer columns that give the churn flag away: their AUC on their own.
+
+    A column on which churned and staying customers (almost) never overlap, a second churn
+    flag, a status set after leaving, a cancellation date, is no driver: a model using it
+    reaches a backtest AUC near 1 and says nothing about causes. Each column is scored alone:
+    numbers by their values (missing values as a level of their own, by the better of values
+    and missingness), other columns by each level's churn rate (levels under 30 customers
+    pooled). The AUC is taken in either direction (``max(auc, 1 - auc)``).
+
+    Parameters
+    ----------
+    customers : DataFrame
+        With a ``churned`` flag.
+    attributes : list of str
+        The candidate columns.
+
+    Returns
+    -------
+    dict
+        Column -> AUC, for the columns at or above :data:`OUTCOME_LIKE_AUC`, strongest first;
+        empty when fewer than 10 customers are on either side.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    y = customers["churned"].astype(bool).to_numpy()
+    if min(y.sum(), (~y).sum()) < 10:
+        return {}
+    found: dict[str, float] = {}
+    for a in attributes:
+        if a not in customers.columns or a in ("customer_id", "churned"):
+            continue
+        x = customers[a]
+        scores = []
+        if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
+            values = x.astype(float)
+            if values.notna().any():
+                scores.append(values.fillna(values.median()).to_numpy())
+            if values.isna().any():
+                scores.append(values.isna().to_numpy(dtype=float))
+        else:
+            level = x.astype("string").fillna("(missing)")
+            counts = level.value_counts()
+            level = level.where(level.isin(counts[counts >= 30].index), "(other)")
+            rate = pd.Series(y, index=level.index).groupby(level).mean()
+            scores.append(level.map(rate).to_numpy(dtype=float))
+        best = 0.0
+        for score in scores:
+            if np.unique(score).size > 1:
+                auc = float(roc_auc_score(y, score))
+                best = max(best, auc, 1 - auc)
+        if best >= OUTCOME_LIKE_AUC:
+            found[a] = round(best, 3)
+    return dict(sorted(found.items(), key=lambda kv: -kv[1]))
 
 
 def prepare_features(
@@ -662,6 +723,9 @@ def churn_drivers(
         None when there is no candidate driver.
     """
     attributes = [a for a in (attributes or []) if a in customers.columns]
+    leaks = outcome_like_columns(customers, attributes)
+    attributes = [a for a in attributes if a not in leaks]
+    left = [left_out(a, "outcome_like", auc=auc) for a, auc in leaks.items()]
     frame = customers.copy()
     if "age" in attributes:
         frame["age_band"] = _bands(frame["age"])
@@ -675,7 +739,11 @@ def churn_drivers(
     flags = [a for a in numeric if set(frame[a].dropna().unique()) <= {0, 1}]
     for a in flags:
         frame[a] = frame[a].fillna(0).astype(int)
-    numeric = [a for a in numeric if a not in flags]
+    # any other two-valued number (a plan coded 1/2, a status 1/3) is a factor of two levels
+    pairs = [a for a in numeric if a not in flags and frame[a].dropna().nunique() == 2]
+    for a in pairs:
+        frame[a] = _level_strings(frame[a])
+    numeric = [a for a in numeric if a not in flags and a not in pairs]
     categorical = [a for a in attributes if a not in numeric and a not in flags]
 
     if definition == "snapshot":
@@ -683,7 +751,9 @@ def churn_drivers(
             numeric = ["tenure_months", *numeric]
         if not (numeric or categorical or flags):
             return None
-        return snapshot_drivers(frame, flags, numeric, categorical)
+        model = snapshot_drivers(frame, flags, numeric, categorical)
+        model.dropped[:0] = left
+        return model
     events = experience_events(tickets, staff, frame, slow_hours)
     panel = hazard_panel(spells, frame, as_of, events, flags + numeric + categorical)
     binary = ["new_customer", *events, *flags]
@@ -694,7 +764,16 @@ def churn_drivers(
             "hazard_ratio",
             0,
             0,
-            [left_out("(model)", "nobody_at_risk")],
+            [*left, left_out("(model)", "nobody_at_risk")],
         )
+    model = hazard_drivers(panel, binary, numeric, categorical)
+    model.dropped[:0] = left
+    return model
 
-    return hazard_drivers(panel, binary, numeric, categorical)
+
+def _level_strings(values: pd.Series) -> pd.Series:
+    """A two-valued number as level names: ``1`` and ``2``, not ``1.0`` and ``2.0``."""
+    whole = values.dropna()
+    if (whole == whole.round()).all():
+        return values.astype("Int64").astype("string")
+    return values.astype("string")

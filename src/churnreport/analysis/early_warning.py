@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from churnreport.analysis.drivers import sample_customers
+from churnreport.analysis.drivers import outcome_like_columns, sample_customers
 from churnreport.analysis.features import active_on, snapshot_features
 from churnreport.analysis.results import EarlyWarningResult, jsonable
 from churnreport.analysis.risk import (
@@ -229,6 +229,9 @@ def early_warning_chapter(
     """
     tables = tables or {}
     attributes = [a for a in (attributes or []) if a in customers.columns]
+    # a column that gives the outcome away is no warning sign (chapter 2 names it)
+    leaks = outcome_like_columns(customers, attributes)
+    attributes = [a for a in attributes if a not in leaks]
     snapshot = definition == "snapshot"
     current = to_period(as_of, period)
     horizon_end = (current + 1).end_time.date()

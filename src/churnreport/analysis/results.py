@@ -1100,6 +1100,7 @@ class DataCheck(Fact):
         "tables_disagree",
         "events_disagree",
         "overlapping_subscriptions",
+        "outcome_column",
         "no_churn_in_period",
         "long_lifetime",
         "outcome_leak",

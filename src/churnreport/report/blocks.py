@@ -290,6 +290,8 @@ def check_sentence(check: DataCheck, text: Text) -> str:
             return text("check.long_lifetime", years=text.num(e["years"], 0))
         case "outcome_leak":
             return text("check.outcome_leak", auc=text.num(e["auc"], 3))
+        case "outcome_column":
+            return text("check.outcome_column", column=str(e["column"]), auc=text.num(e["auc"], 3))
         case "tables_disagree":
             return text(
                 "check.tables_disagree",
