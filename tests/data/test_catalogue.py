@@ -342,10 +342,11 @@ CASES = [
          "names the column and rows", customers=_set("monthly_revenue", 2, "¥99"),
          config={"customers.columns": {"monthly_revenue": "monthly_revenue"}},
          expect=_stop("not numbers", "monthly_revenue", rows=True)),
-    Case("negative-amount", "a negative transaction amount (refund)", "ok",
-         "kept: refunds lower the spend", config={"churn": {"definition": "inactivity"}},
+    Case("negative-amount", "a negative transaction amount (refund) on a day without a "
+         "purchase", "note", "no purchase: left out of activity and spend, counted (on a day "
+         "with purchases: netted into its spend)", config={"churn": {"definition": "inactivity"}},
          extra={"transactions": _set("amount", 1, "-10")(base_transactions())},
-         expect=_ok(lambda ds: ds.tables["transactions"]["amount"].min() == -10)),
+         expect=_note("return_only_day", 1, table="transactions")),
     Case("question-mark", "'?' placeholders in a column", "note",
          "read as missing and counted", customers=_set("plan", [1, 2, 3], "?"),
          expect=_note("missing_token", 3)),

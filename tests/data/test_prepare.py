@@ -216,3 +216,36 @@ def test_subscriptions_held_at_once_are_noted_with_their_summed_mrr():
     q = DataQuality()
     note_overlapping_subscriptions(subs.iloc[2:], dt.date(2024, 6, 30), q)
     assert q.issues == []
+
+
+def test_returns_are_netted_on_purchase_days_and_never_make_a_customer():
+    from churnreport.data.engine import daily_purchases
+    from churnreport.data.prepare import net_returns
+    from churnreport.data.quality import TableQuality
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b", "c"],
+            "date": pd.to_datetime(
+                ["2024-01-05", "2024-01-05", "2024-02-01", "2024-01-07", "2024-03-01", "2024-01-09"]
+            ),
+            # a buys 100 and returns 30 the same day, returns 20 on 1 Feb; b buys; c only returns
+            "amount": [100.0, -30.0, -20.0, 50.0, 60.0, -15.0],
+        }
+    )
+    days = daily_purchases(tx)
+    assert days["returns"].tolist() == [1, 1, 0, 0, 1]
+    q = DataQuality()
+    q.tables["transactions"] = TableQuality("transactions", "tx.csv", rows_read=6, rows_kept=6)
+    out = net_returns(days, q)
+    assert out[["customer_id", "amount", "purchases"]].values.tolist() == [
+        ["a", 70.0, 1], ["b", 50.0, 1], ["b", 60.0, 1]
+    ]  # fmt: skip
+    notes = {i.reason: (i.action, i.count, i.evidence) for i in q.issues}
+    assert notes["returns_netted"] == ("note", 1, {})
+    assert notes["return_only_day"] == ("excluded", 2, {"amount": -35.0, "days": 2})
+    assert notes["returns_only_customer"] == ("note", 1, {})  # c
+    assert q.tables["transactions"].rows_kept == 4
+    # without amounts there is nothing to net
+    plain = daily_purchases(tx.drop(columns="amount"))
+    assert net_returns(plain, DataQuality()).equals(plain)

@@ -143,13 +143,19 @@ def customer_days(tx):
     Returns
     -------
     ibis.Table
-        customer_id, date, purchases (rows that day), amount (their sum; null when no row has one).
+        customer_id, date, purchases (rows that day, cancellations and returns aside), amount
+        (the sum of all rows: returns netted; null when no row has one), returns (rows with a
+        negative amount; only with an amount column). A day with returns only has 0 purchases.
     """
     tx = _dated(tx)
-    aggs = {"purchases": tx.count()}
-    if "amount" in tx.columns:
-        aggs["amount"] = tx.amount.sum()
-    return tx.group_by(["customer_id", "date"]).aggregate(**aggs)
+    if "amount" not in tx.columns:
+        return tx.group_by(["customer_id", "date"]).aggregate(purchases=tx.count())
+    negative = (tx.amount < 0).fill_null(False)
+    return tx.group_by(["customer_id", "date"]).aggregate(
+        purchases=tx.count(where=~negative),
+        amount=tx.amount.sum(),
+        returns=tx.count(where=negative),
+    )
 
 
 def transaction_summary(tx, observation_end: dt.date):
@@ -272,7 +278,7 @@ def _frame(result) -> pd.DataFrame:
             out[col] = pd.to_datetime(out[col].astype("int64"), unit="D")
     if "date" in out:
         out["date"] = out["date"].astype("datetime64[ns]")
-    for col in ("spell_no", "purchases"):
+    for col in ("spell_no", "purchases", "returns"):
         if col in out:
             out[col] = out[col].astype("int64")
     return out
@@ -354,7 +360,8 @@ def daily_purchases_in_blocks(
         if not parts:
             cols = [c for c in ("customer_id", "date", "amount") if empty is None or c in empty]
             out = pd.DataFrame(columns=cols) if empty is None else empty[cols]
-            return out.assign(purchases=pd.Series(dtype="int64"))
+            out = out.assign(purchases=pd.Series(dtype="int64"))
+            return out.assign(returns=pd.Series(dtype="int64")) if "amount" in out else out
         if spill:
             writer.close()
             days = con.read_parquet(f"{tmp}/days.parquet")
@@ -364,6 +371,7 @@ def daily_purchases_in_blocks(
             aggs = {"purchases": days.purchases.sum()}
             if "amount" in days.columns:
                 aggs["amount"] = days.amount.sum()
+                aggs["returns"] = days.returns.sum()
             days = days.group_by(["customer_id", "date"]).aggregate(**aggs)
         result = _fetch_sorted(con, days)
         del parts, days  # the reduced blocks are merged: free them before the pandas copy

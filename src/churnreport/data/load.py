@@ -27,6 +27,7 @@ from churnreport.data.prepare import (
     attach_churn_events,
     censor_at,
     customer_table,
+    net_returns,
     note_overlapping_subscriptions,
     revenue_intervals,
     spells_from_intervals,
@@ -268,6 +269,7 @@ def _read_transactions(
         record = _file_input(path)
     rows = quality.tables["transactions"].rows_read
     check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
+    days = net_returns(days, quality)  # a deliberate exclusion: counted, never a stop
     unused = [c for c in header if c and c not in mapping.values()]
     quality.add(  # every row's unused columns: named in the column field
         Issue(

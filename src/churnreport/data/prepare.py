@@ -428,3 +428,72 @@ def note_overlapping_subscriptions(
             evidence=evidence,
         )
     )
+
+
+def net_returns(days: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
+    """Cancellations and returns (rows with a negative amount) are not purchases.
+
+    On a day with purchases they are netted into the day's spend; a day with returns only is
+    no purchase day (it neither starts nor extends a customer's activity) and is left out; a
+    customer whose only lines are returns is not made a customer. Each is counted in the
+    data-quality record (return lines netted, return-only days left out with their amount,
+    customers with returns only).
+
+    Parameters
+    ----------
+    days : DataFrame
+        Customer-days (customer_id, date, purchases, amount, returns), as the engine reduces
+        transactions; without a ``returns`` column they are returned as they are.
+    quality : DataQuality
+        Receives the counts.
+
+    Returns
+    -------
+    DataFrame
+        The purchase days (purchases >= 1), without the ``returns`` column. The return lines
+        left out leave the table's kept rows.
+    """
+    if "returns" not in days:
+        return days
+    only = days["purchases"] == 0
+    netted = int(days.loc[~only, "returns"].sum())
+    quality.add(
+        Issue(
+            "transactions",
+            "amount",
+            "note",
+            "returns_netted",
+            netted,
+            detail="lines with a negative amount (cancellations, returns) on a day with "
+            "purchases: netted into the day's spend, not counted as purchases",
+        )
+    )
+    left = days[only]
+    if len(left):
+        buyers = set(days.loc[~only, "customer_id"])
+        never = left.loc[~left["customer_id"].isin(buyers), "customer_id"].drop_duplicates()
+        quality.add(
+            Issue(
+                "transactions",
+                "amount",
+                "excluded",
+                "return_only_day",
+                int(left["returns"].sum()),
+                detail="lines with a negative amount on a day without a purchase: no purchase day, "
+                "left out of activity and spend",
+                evidence={"amount": float(left["amount"].sum()), "days": int(len(left))},
+            )
+        )
+        if "transactions" in quality.tables:
+            quality.tables["transactions"].rows_kept -= int(left["returns"].sum())
+        quality.add(
+            Issue(
+                "transactions",
+                "customer_id",
+                "note",
+                "returns_only_customer",
+                int(len(never)),
+                detail="customers whose only lines are returns or cancellations: not customers",
+            )
+        )
+    return days[~only].drop(columns="returns").reset_index(drop=True)

@@ -35,6 +35,9 @@ DQ_REASONS = {
     "event_after_report_date": N_("dq.event_after_report_date"),
     "event_for_active_customer": N_("dq.event_for_active_customer"),
     "overlapping_subscriptions": N_("dq.overlapping_subscriptions"),
+    "returns_netted": N_("dq.returns_netted"),
+    "return_only_day": N_("dq.return_only_day"),
+    "returns_only_customer": N_("dq.returns_only_customer"),
 }
 #: What happened to the rows of a data-quality record.
 DQ_ACTIONS = {
