@@ -54,3 +54,37 @@ def complete_periods(first_day, as_of, period: str) -> pd.PeriodIndex:
     if last < first:
         return pd.period_range(last, last, freq=FREQ[period])
     return pd.period_range(first, last, freq=FREQ[period])
+
+
+def observed_from(first_activity: dt.date, window_days: int, period: str) -> dt.date:
+    """The first day of the first period whose churn a purchase history fully shows.
+
+    Under the inactivity definition a customer active on a day is one who bought in the
+    ``window_days`` before it: before ``first_activity + window_days`` the history cannot tell
+    who was active (customers who last bought before the data began are invisible), so the
+    first periods would show every customer as new and nobody lost. Counting starts with the
+    first period that begins on or after that day.
+
+    Parameters
+    ----------
+    first_activity : date
+        The first purchase in the data.
+    window_days : int
+        The inactivity window.
+    period : {"month", "quarter", "year"}
+
+    Returns
+    -------
+    date
+
+    Examples
+    --------
+    >>> observed_from(dt.date(2024, 1, 5), 90, "month")
+    datetime.date(2024, 5, 1)
+    >>> observed_from(dt.date(2024, 1, 1), 90, "month")
+    datetime.date(2024, 4, 1)
+    """
+    ready = first_activity + dt.timedelta(days=window_days)
+    p = to_period(ready, period)
+    start = p.start_time.date()
+    return start if start >= ready else (p + 1).start_time.date()

@@ -50,7 +50,7 @@ from churnreport.analysis.survival import Survival, lifetimes, retention_curve
 from churnreport.analysis.trends import Alert, evaluate_alerts, period_changes
 from churnreport.analysis.value import ChurnValue, churn_value
 from churnreport.data.taxonomy import ReasonMapping
-from churnreport.periods import MIN_TREND_PERIODS, PERIODS_PER_YEAR
+from churnreport.periods import MIN_TREND_PERIODS, PERIODS_PER_YEAR, complete_periods
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,9 @@ class IndicatorChapter:
         Voluntary / involuntary churn per period (None without churn_type).
     referrals : DataFrame or None
         Referral rate of new customers per period (None without referred_by).
+    history : dict or None
+        A purchase history whose first periods are censored: first_activity, observed_from
+        and periods_left_out (None when every period is observed).
     """
 
     indicators: Indicators
@@ -92,6 +95,7 @@ class IndicatorChapter:
     referrals: pd.DataFrame | None = None
     period_kind: str = "month"
     definition: str = "contract"
+    history: dict | None = None
 
     @property
     def periods(self) -> pd.DataFrame:
@@ -147,6 +151,7 @@ class IndicatorChapter:
                     "definitions": self.conventions,
                     "cohorts": _cohort_records(self.cohorts),
                     "value": self.value,
+                    "history": self.history,
                 }
             )
         )
@@ -173,6 +178,7 @@ def indicator_chapter(
     definition: str,
     margin: float,
     alerts: dict | None = None,
+    first_day: dt.date | None = None,
 ) -> IndicatorChapter:
     """Compute chapter 1.
 
@@ -189,13 +195,16 @@ def indicator_chapter(
         Profit margin.
     alerts : dict, optional
         Thresholds for :func:`~churnreport.analysis.trends.evaluate_alerts`.
+    first_day : date, optional
+        The first observed day of a purchase history (``Dataset.observed_from``): the periods
+        and cohorts before it are left out, and counted.
 
     Returns
     -------
     IndicatorChapter
     """
     snapshot = definition == "snapshot"
-    ind = churn_indicators(spells, customers, period, as_of, definition)
+    ind = churn_indicators(spells, customers, period, as_of, definition, first_day=first_day)
     if snapshot:  # a snapshot's churn covers an unknown span: no annual equivalent
         ind.periods["annualised_churn_rate"] = float("nan")
 
@@ -209,7 +218,18 @@ def indicator_chapter(
     nrr = float(bridge["nrr"].iloc[-1]) if bridge is not None and not snapshot else None
 
     found = evaluate_alerts(ind.periods.iloc[-1], changes.iloc[-1], nrr=nrr, **(alerts or {}))
-    cohorts = pd.DataFrame() if snapshot else cohort_retention(spells, period, as_of)
+    cohorts = (
+        pd.DataFrame() if snapshot else cohort_retention(spells, period, as_of, first_day=first_day)
+    )
+    history = None
+    if first_day is not None and not snapshot:
+        first = pd.Timestamp(spells["spell_start"].min()).date()
+        history = {
+            "first_activity": first,
+            "observed_from": first_day,
+            "first_period": str(ind.periods["period"].iloc[0]),
+            "periods_left_out": len(complete_periods(first, as_of, period)) - len(ind.periods),
+        }
     survival = retention_curve(lifetimes(spells, as_of))
     conventions = churn_conventions(ind.periods.iloc[-1], spells, as_of, daily=not snapshot)
     return IndicatorChapter(
@@ -225,6 +245,7 @@ def indicator_chapter(
         referral_rates(spells, customers, ind.periods),
         period,
         definition,
+        history,
     )
 
 
@@ -460,9 +481,11 @@ def segment_chapter(
     transactions: pd.DataFrame | None = None,
     tenure_bands: tuple[int, ...] = TENURE_BANDS,
     abc_shares: tuple[float, float] = ABC_CUSTOMER_SHARES,
+    first_day: dt.date | None = None,
 ) -> SegmentChapter:
     """Compute chapter 3: churn by every segment dimension, survival for the first three,
-    and (dated data) what changed against the previous period and a year earlier.
+    and (dated data) what changed against the previous period and a year earlier; the period
+    tables start at ``first_day`` when given (a purchase history's censored start left out).
 
     Returns
     -------
@@ -496,7 +519,7 @@ def segment_chapter(
     if not snapshot:
         lag_year = PERIODS_PER_YEAR[period]
         for d, lv in levels.items():
-            per = segment_period_tables(spells, lv, period, as_of)
+            per = segment_period_tables(spells, lv, period, as_of, first_day)
 
             decomposition[d] = {
                 "previous": change_decomposition(per, 1),
@@ -507,7 +530,7 @@ def segment_chapter(
             ).T
     lifecycle = transitions = None
     if not snapshot:
-        periods = period_table(spells, period, as_of)
+        periods = period_table(spells, period, as_of, first_day=first_day)
         lifecycle = lifecycle_states(spells, periods)
         transitions = state_transitions(spells, periods)
     return SegmentChapter(

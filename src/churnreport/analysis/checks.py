@@ -33,6 +33,8 @@ def data_checks(m: Metrics) -> list[DataCheck]:
       or more customers): a churn flag or end dates may not be mapped;
     - ``long_lifetime``: expected lifetime beyond :data:`MAX_LIFETIME_YEARS` years (too few
       churn events for a lifetime value; the lifetime value shown is not supported);
+    - ``censored_start`` (info): a purchase history's first periods, which cannot show who
+      was a customer, are left out (``IndicatorResult.history``);
     - ``outcome_column``: a customer column the driver model left out because it separates
       churned from staying customers on its own (``drivers.outcome_like_columns``), by name;
     - ``outcome_leak``: the risk model's backtest AUC at or above :data:`LEAK_AUC` (near-
@@ -56,6 +58,19 @@ def data_checks(m: Metrics) -> list[DataCheck]:
     """
     out: list[DataCheck] = _table_checks(m)
     ind = m.indicators
+    if ind is not None and ind.history is not None and ind.history.periods_left_out:
+        h = ind.history
+        out.append(
+            DataCheck(
+                code="censored_start",
+                severity="info",
+                evidence={
+                    "first_activity": h.first_activity.isoformat(),
+                    "first_period": h.first_period,
+                    "periods_left_out": h.periods_left_out,
+                },
+            )
+        )
     if ind is not None:
         o = ind.overall
         if o.customers and not o.churned:

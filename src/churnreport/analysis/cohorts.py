@@ -11,7 +11,11 @@ from churnreport.periods import complete_periods, period_label, to_period
 
 
 def cohort_retention(
-    spells: pd.DataFrame, period: str, as_of: dt.date, max_age: int | None = None
+    spells: pd.DataFrame,
+    period: str,
+    as_of: dt.date,
+    max_age: int | None = None,
+    first_day: dt.date | None = None,
 ) -> pd.DataFrame:
     """Share of each joining cohort still active k periods later.
 
@@ -24,6 +28,9 @@ def cohort_retention(
         Report date; only complete periods are observed.
     max_age : int, optional
         Largest k shown (default: all observed).
+    first_day : date, optional
+        The first observed day of a purchase history: earlier cohorts, which hold every
+        customer already buying when the data begin, are left out.
 
     Returns
     -------
@@ -39,6 +46,10 @@ def cohort_retention(
         return pd.DataFrame()
     cohort = first.map(lambda d: to_period(d, period))
     in_range = cohort <= periods[-1]
+    if first_day is not None:
+        observed = periods[periods >= to_period(first_day, period)]
+        periods = observed if len(observed) else periods[-1:]
+        in_range &= cohort >= periods[0]
     first, cohort = first[in_range], cohort[in_range]
     idx = {p: i for i, p in enumerate(periods)}
     cohort_i = cohort.map(idx).to_numpy()

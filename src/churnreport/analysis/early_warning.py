@@ -197,6 +197,7 @@ def early_warning_chapter(
     tier_shares: tuple[float, float, float] = (0.05, 0.20, 0.60),
     previous: pd.DataFrame | None = None,
     bad_standing: str | None = None,
+    first_day: dt.date | None = None,
 ) -> EarlyWarningChapter:
     """Compute chapter 4.
 
@@ -222,6 +223,8 @@ def early_warning_chapter(
         The previous run's predictions (customer_id, probability, as_of, horizon_end).
     bad_standing : str, optional
         Customer yes/no column whose true rows are tier ``never``.
+    first_day : date, optional
+        The first observed day of a purchase history: no training snapshot before it.
 
     Returns
     -------
@@ -251,8 +254,8 @@ def early_warning_chapter(
         panel = panel.set_index("customer_id")
         horizon_end = as_of
     else:
-        first_day = spells["spell_start"].min().date()
-        dates = snapshot_dates(as_of, period, first_day, train_snapshots + test_snapshots)
+        first = first_day or spells["spell_start"].min().date()
+        dates = snapshot_dates(as_of, period, first, train_snapshots + test_snapshots)
         # one row per customer active at each training date; sample whole customers when large
         rows = pd.DataFrame(
             {"customer_id": np.concatenate([active_on(spells, d)["customer_id"] for d, _ in dates])}

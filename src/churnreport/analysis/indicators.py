@@ -266,7 +266,12 @@ class Indicators:
 
 
 def churn_indicators(
-    spells: pd.DataFrame, customers: pd.DataFrame, period: str, as_of: dt.date, definition: str
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    period: str,
+    as_of: dt.date,
+    definition: str,
+    first_day: dt.date | None = None,
 ) -> Indicators:
     """Period table and headline churn for a churn definition.
 
@@ -278,6 +283,8 @@ def churn_indicators(
     as_of : date
         Report date.
     definition : {"contract", "inactivity", "snapshot"}
+    first_day : date, optional
+        The first observed day (a purchase history's censored start left out).
 
     Returns
     -------
@@ -289,7 +296,7 @@ def churn_indicators(
         end = to_period(as_of, period).end_time.normalize().date()
         periods = period_table(spells, period, end, first_day=as_of)
     else:
-        periods = period_table(spells, period, as_of)
+        periods = period_table(spells, period, as_of, first_day=first_day)
     return Indicators(periods, overall_churn(periods, customers, snapshot=snapshot), snapshot)
 
 

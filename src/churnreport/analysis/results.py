@@ -256,6 +256,15 @@ class Kpi(Model):
     on_summary: bool = True
 
 
+class History(Model):
+    """A purchase history whose first periods cannot show churn (censored start)."""
+
+    first_activity: dt.date
+    observed_from: dt.date
+    first_period: str
+    periods_left_out: int
+
+
 class IndicatorResult(Model):
     """Chapter 1: churn indicators and trends."""
 
@@ -268,6 +277,7 @@ class IndicatorResult(Model):
     definitions: list[ConventionRow] = []
     cohorts: CohortMatrix = CohortMatrix()
     value: ValueResult | None = None
+    history: History | None = None
 
     @property
     def is_snapshot(self) -> bool:
@@ -1101,6 +1111,7 @@ class DataCheck(Fact):
         "events_disagree",
         "overlapping_subscriptions",
         "outcome_column",
+        "censored_start",
         "no_churn_in_period",
         "long_lifetime",
         "outcome_leak",

@@ -391,11 +391,16 @@ def decompose_change(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 
 def segment_period_tables(
-    spells: pd.DataFrame, levels: pd.Series, period: str, as_of: dt.date
+    spells: pd.DataFrame,
+    levels: pd.Series,
+    period: str,
+    as_of: dt.date,
+    first_day: dt.date | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The period table of each segment level (levels: customer_id -> level)."""
+    """The period table of each segment level (levels: customer_id -> level), from
+    ``first_day`` (default: the first spell start) on."""
     s = spells.assign(level=spells["customer_id"].map(levels).fillna(MISSING))
-    first = s["spell_start"].min().date()
+    first = first_day or s["spell_start"].min().date()
     return {
         lvl: period_table(grp, period, as_of, first_day=first)
         for lvl, grp in s.groupby("level", sort=True)

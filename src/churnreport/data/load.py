@@ -38,7 +38,7 @@ from churnreport.data.pushdown import reduce_in_database
 from churnreport.data.quality import DataQuality, Issue, masked_error
 from churnreport.data.sources import SourceFile, open_database, read_database, read_source
 from churnreport.errors import ConfigError, InputError
-from churnreport.periods import last_complete_period_end, to_period
+from churnreport.periods import last_complete_period_end, observed_from, to_period
 
 
 @dataclass
@@ -65,6 +65,10 @@ class Dataset:
 
     inputs : dict
         Source table -> {path, sha256, bytes}.
+    observed_from : date or None
+        Purchase histories: the first day of the first period whose churn the history fully
+        shows (:func:`churnreport.periods.observed_from`); earlier periods are left out of every
+        period table. None: every period is observed.
     """
 
     customers: pd.DataFrame
@@ -74,6 +78,7 @@ class Dataset:
     quality: DataQuality
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     inputs: dict[str, dict] = field(default_factory=dict)
+    observed_from: dt.date | None = None
 
 
 def load_dataset(config: ReportConfig) -> Dataset:
@@ -215,7 +220,11 @@ def _load(config: ReportConfig) -> Dataset:
         tables["revenue"] = revenue
     if "subscriptions" in tables and definition != "snapshot":
         note_overlapping_subscriptions(tables["subscriptions"], as_of, quality)
-    return Dataset(customers, spells, as_of, definition, quality, tables, inputs)
+    start = None
+    if definition == "inactivity":  # the first window of a purchase history is censored
+        first = pd.Timestamp(spells["spell_start"].min()).date()
+        start = observed_from(first, config.churn.inactivity_days, config.period)
+    return Dataset(customers, spells, as_of, definition, quality, tables, inputs, start)
 
 
 def _read_transactions(
@@ -524,6 +533,7 @@ def save_tables(ds: Dataset, directory: Path) -> None:
     meta = {
         "as_of": ds.as_of.isoformat(),
         "definition": ds.definition,
+        "observed_from": ds.observed_from.isoformat() if ds.observed_from else None,
         "inputs": ds.inputs,
         "quality": ds.quality.to_dict(),
     }
@@ -579,4 +589,7 @@ def read_tables(directory: Path) -> Dataset:
         quality=DataQuality.from_dict(meta["quality"]),
         tables=tables,
         inputs=meta["inputs"],
+        observed_from=dt.date.fromisoformat(meta["observed_from"])
+        if meta.get("observed_from")
+        else None,
     )

@@ -290,6 +290,13 @@ def check_sentence(check: DataCheck, text: Text) -> str:
             return text("check.long_lifetime", years=text.num(e["years"], 0))
         case "outcome_leak":
             return text("check.outcome_leak", auc=text.num(e["auc"], 3))
+        case "censored_start":
+            return text(
+                "check.censored_start",
+                date=text.date(str(e["first_activity"])),
+                period=text.period(str(e["first_period"])),
+                count=text.int(e["periods_left_out"]),
+            )
         case "outcome_column":
             return text("check.outcome_column", column=str(e["column"]), auc=text.num(e["auc"], 3))
         case "tables_disagree":

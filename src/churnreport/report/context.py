@@ -71,6 +71,7 @@ class ReportContext:
             definition=data.definition,
             margin=cfg.margin,
             alerts=cfg.alerts.model_dump(),
+            first_day=data.observed_from,
         )
         self.record("indicators", chapter.result())
         return chapter
@@ -109,6 +110,7 @@ class ReportContext:
             transactions=data.tables.get("transactions"),
             tenure_bands=tuple(cfg.segment_options.tenure_bands),
             abc_shares=cfg.segment_options.abc_customer_shares,
+            first_day=data.observed_from,
         )
         self.record("segments", chapter.result())
         return chapter
@@ -135,6 +137,7 @@ class ReportContext:
             tier_shares=cfg.winback.tier_shares,
             previous=None if masked else previous,
             bad_standing=cfg.winback.bad_standing,
+            first_day=data.observed_from,
         )
         if masked and previous is not None and data.definition != "snapshot":
             made_on = pd.Timestamp(previous["as_of"].iloc[0]).date()
