@@ -25,6 +25,7 @@ RULES = {
     "inf": rf"(?<![{_WORD}])inf(?![{_WORD}])|∞",
     "range with equal ends": r"(?<![\d.,])(\d[\d.,]*%?) ?[–-] ?(\d[\d.,]*%?)(?![\d.,%])",
     "from X to X": r"from (\S+%) \([^)]*\) to \1 \(|从 ?(\S+%)（[^）]*）到 ?\2（",
+    "between X and X": r"between (\S+) and \1(?![\d.,%])|介于 ?(\S+?) ?(?:和|与) ?\2(?![\d.,%])",
     "dash for a number": rf"(?<=[{_WORD}] )–(?= [{_WORD}])|(?<=[\u4e00-\u9fff])–|–(?=[\u4e00-\u9fff])",
     "empty parenthesis": r"\(\s*[,;]|\(\s*\)|（\s*[，,；;]|（\s*）",
     "raw key": r"(?<![\w.])(?:at_risk|new_or_promising|cannot_lose|hibernating|value_class|"

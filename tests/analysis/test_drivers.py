@@ -288,7 +288,7 @@ def test_a_number_with_two_values_is_a_factor_and_an_outcome_column_is_left_out(
     assert not any(k[0] == "status" for k in got)
     assert {"driver": "status", "code": "outcome_like", "params": {"auc": leaks["status"]},
             "reason": "separates churned from staying customers almost perfectly (AUC "
-            f"{leaks['status']}): it likely records the outcome"} in m.dropped  # fmt: skip
+            f"{leaks['status']}): it likely records the outcome, so it is no driver"} in m.dropped  # fmt: skip
     # a missing value that only churners have gives the outcome away too
     customers["days_since_cancel"] = np.where(customers["churned"], 12.0, np.nan)
     assert "days_since_cancel" in outcome_like_columns(customers, ["days_since_cancel"])

@@ -46,7 +46,7 @@ def test_reasons_a_driver_was_left_out_are_in_the_report_language():
     from churnreport.report.causes_view import left_out_reason
 
     params = {"levels": "x, y", "rows": 30, "twin": "plan=a", "events": 3, "factors": 4,
-              "need": 40}  # fmt: skip
+              "need": 40, "auc": 0.99}  # fmt: skip
     for code, english in LEFT_OUT.items():
         used = {k: v for k, v in params.items() if "{" + k + "}" in english}
         item = left_out("plan", code, **used)

@@ -302,7 +302,7 @@ LEFT_OUT = {
     "not_estimable": "not estimable: customers with it (almost) never or always churned",
     "nobody_at_risk": "no customer was active at the start of any of the months studied",
     "outcome_like": "separates churned from staying customers almost perfectly (AUC {auc}): "
-    "it likely records the outcome",
+    "it likely records the outcome, so it is no driver",
 }
 
 
@@ -352,6 +352,8 @@ def outcome_like_columns(customers: pd.DataFrame, attributes: list[str]) -> dict
     """
     from sklearn.metrics import roc_auc_score
 
+    if "churned" not in customers.columns or not attributes:
+        return {}
     y = customers["churned"].astype(bool).to_numpy()
     if min(y.sum(), (~y).sum()) < 10:
         return {}

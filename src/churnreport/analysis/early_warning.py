@@ -89,6 +89,11 @@ class EarlyWarningChapter:
         return not self.why_not
 
     @property
+    def is_snapshot(self) -> bool:
+        """Built on one snapshot (cross-validated; probabilities of having left by it)."""
+        return self.backtest is not None and self.backtest.why_no_time_split == "snapshot"
+
+    @property
     def has_tiers(self) -> bool:
         """Today's scored customers by value tier."""
         return self.is_built and not self.tiers_at_risk.empty

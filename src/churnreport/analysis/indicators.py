@@ -294,10 +294,26 @@ def churn_indicators(
     if snapshot:
         # the export's own period, complete or not: nothing happens after the export date
         end = to_period(as_of, period).end_time.normalize().date()
-        periods = period_table(spells, period, end, first_day=as_of)
+        periods = _as_snapshot(period_table(spells, period, end, first_day=as_of), customers)
     else:
         periods = period_table(spells, period, as_of, first_day=first_day)
     return Indicators(periods, overall_churn(periods, customers, snapshot=snapshot), snapshot)
+
+
+def _as_snapshot(periods: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+    """A snapshot's one row with the snapshot convention: every customer in the export is in
+    the base and every churned one is lost (the headline's figures), since the export says
+    nothing about when they joined or left; no joiners, reactivations or annual rate."""
+    n, k = len(customers), int(customers["churned"].sum())
+    low, high = wilson_interval(np.array([k]), np.array([n]))
+    rate = k / n if n else float("nan")
+    row = periods.iloc[[-1]].copy()
+    row[["start_customers", "churned", "end_customers"]] = [n, k, n - k]
+    row[["new", "reactivated", "new_and_lost"]] = 0
+    row[["churn_rate", "ci_low", "ci_high", "retention_rate", "annualised_churn_rate"]] = [
+        rate, float(low[0]), float(high[0]), 1 - rate, float("nan")
+    ]  # fmt: skip
+    return row.reset_index(drop=True)
 
 
 def _ended_in(spells: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from churnreport.analysis.chapter import IndicatorChapter
+from churnreport.analysis.checks import MAX_LIFETIME_YEARS
 from churnreport.report import blocks
 from churnreport.report.tables import heading, note, table
 from churnreport.report.text import N_, Text
@@ -122,7 +123,7 @@ def revenue_heading(chapter: IndicatorChapter, text: Text) -> HTML:
 
 def revenue_takeaway(chapter: IndicatorChapter, text: Text) -> HTML | None:
     """The report period's revenue moves, NRR and quick ratio, or nothing without revenue."""
-    if not chapter.has_revenue:
+    if not chapter.has_revenue or chapter.definition == "snapshot":
         return None
     return _takeaway(_bridge_sentence(chapter.bridge.iloc[-1], text))
 
@@ -150,15 +151,11 @@ def cohorts_takeaway(chapter: IndicatorChapter, text: Text) -> HTML | None:
     col = shares[k].dropna()
     if not len(col):
         return None
-    return _takeaway(
-        text(
-            "take.cohorts",
-            k=k,
-            low=text.pct(col.min()),
-            high=text.pct(col.max()),
-            latest=text.period(str(col.index[-1])),
-        )
-    )
+    low, high = text.pct(col.min()), text.pct(col.max())
+    latest = text.period(str(col.index[-1]))
+    if low == high:  # every cohort alike: one figure, no range with equal ends
+        return _takeaway(text("take.cohorts_same", k=k, share=low, latest=latest))
+    return _takeaway(text("take.cohorts", k=k, low=low, high=high, latest=latest))
 
 
 def survival_heading(chapter: IndicatorChapter, text: Text) -> HTML:
@@ -267,6 +264,8 @@ def revenue_table_html(chapter: IndicatorChapter, text: Text, last: int = 13) ->
     """The MRR bridge and revenue ratios of the last ``last`` periods (or a note without revenue)."""
     if chapter.bridge is None:
         return note(text("indicators.no_revenue"))
+    if chapter.definition == "snapshot":  # one date: no revenue moves to show
+        return note(text("indicators.no_revenue_snapshot"))
     b = chapter.bridge.tail(last)
     money = text.money
     cols = {
@@ -302,6 +301,18 @@ def value_html(chapter: IndicatorChapter, text: Text) -> HTML | None:
         parts.append(note(text("value.no_annual_churn", k=k)).data)
         return HTML("".join(parts))
     years = f"{v.expected_lifetime_years:.1f}"
+    if v.expected_lifetime_years > MAX_LIFETIME_YEARS:  # too little churn to value a lifetime
+        parts.append(
+            note(
+                text(
+                    "value.implausible",
+                    annual=text.pct(v.annual_churn_rate),
+                    k=k,
+                    years=text.num(v.expected_lifetime_years, 0),
+                )
+            ).data
+        )
+        return HTML("".join(parts))
 
     items = [
         text("value.basis", annual=text.pct(v.annual_churn_rate), k=k, years=years),

@@ -97,7 +97,11 @@ def backtest_heading(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
     """Heading of the backtest, or nothing when no model was built (the note says why)."""
     if not chapter.is_built:
         return None
-    return heading(text("warning.backtest"), text("warning.backtest.why"), level=3)
+    return heading(
+        text("warning.backtest"),
+        text("warning.backtest.why_snapshot" if chapter.is_snapshot else "warning.backtest.why"),
+        level=3,
+    )
 
 
 def list_heading(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
@@ -118,6 +122,8 @@ def lost_heading(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
     """Heading of the customers lost this period by tier, or nothing without them."""
     if not chapter.has_lost_tiers:
         return None
+    if chapter.is_snapshot:  # every churner of the export, over an unknown span
+        return heading(text("warning.lost_snapshot"), text("warning.lost_snapshot.why"), level=3)
     return heading(text("warning.lost"), text("warning.lost.why"), level=3)
 
 
@@ -340,8 +346,13 @@ def list_summary_html(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
         return None
     a = chapter.at_risk
     top = a.head(max(int(math.ceil(0.1 * len(a))), 1))
+    valued = chapter.value_basis != "none"
     sentence = text(
-        "warning.list_summary" if chapter.value_basis != "none" else "warning.list_summary_novalue",
+        (
+            ("warning.list_now" if valued else "warning.list_now_novalue")
+            if chapter.is_snapshot  # current risk: no horizon date
+            else ("warning.list_summary" if valued else "warning.list_summary_novalue")
+        ),
         n=text.int(len(a)),
         horizon=text.date(chapter.horizon_end),
         expected=text.num(a["probability"].sum(), 0),
