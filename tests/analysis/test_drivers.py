@@ -294,3 +294,24 @@ def test_a_number_with_two_values_is_a_factor_and_an_outcome_column_is_left_out(
     assert "days_since_cancel" in outcome_like_columns(customers, ["days_since_cancel"])
     # a strong but ordinary factor is kept
     assert outcome_like_columns(customers, ["tariff", "tenure_months"]) == {}
+
+
+def test_under_inactivity_being_new_is_no_driver():
+    """Nobody can lapse in their first 90 days: "new customers left less often" is forced by
+    the definition, so the factor is left out and says why."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for i in range(600):
+        start = dt.date(2023, 1, 1) + dt.timedelta(days=int(rng.integers(0, 540)))
+        end = start + dt.timedelta(days=int(rng.integers(95, 500)))
+        rows.append((f"c{i}", str(start), str(end) if end <= dt.date(2024, 12, 31) else None))
+    sp = spells(*rows)
+    customers = pd.DataFrame(
+        {"customer_id": sp["customer_id"], "churned": sp["spell_end"].notna(),
+         "start_date": sp["spell_start"], "plan": rng.choice(["a", "b"], len(sp))}
+    )  # fmt: skip
+    m = churn_drivers(sp, customers, dt.date(2024, 12, 31), "inactivity", attributes=["plan"])
+    assert "new_customer" not in set(m.drivers["driver"])
+    assert m.dropped[0]["driver"] == "new_customer" and m.dropped[0]["code"] == "definitional"
+    contract = churn_drivers(sp, customers, dt.date(2024, 12, 31), "contract", attributes=["plan"])
+    assert not any(d["code"] == "definitional" for d in contract.dropped)

@@ -493,7 +493,7 @@ def segment_chapter(
     """
     snapshot = definition == "snapshot"
     pop, window_start = churn_population(
-        spells, customers, as_of, definition, revenue, transactions
+        spells, customers, as_of, definition, revenue, transactions, first_day
     )
 
     dims = segment_dimensions(pop, segments, tenure_bands, abc_shares)

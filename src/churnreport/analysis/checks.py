@@ -108,7 +108,8 @@ def data_checks(m: Metrics) -> list[DataCheck]:
     ew = m.early_warning
     bt = ew.risk.backtest if ew is not None else None
     if bt is not None and bt.auc is not None and bt.auc >= LEAK_AUC:
-        out.append(DataCheck(code="outcome_leak", evidence={"auc": bt.auc}))
+        evidence = {"auc": bt.auc, "definition": m.definition}
+        out.append(DataCheck(code="outcome_leak", evidence=evidence))
     return out
 
 

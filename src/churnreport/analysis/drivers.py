@@ -301,6 +301,8 @@ LEFT_OUT = {
     "few_events": "too few churn events ({events}) for {factors} factors: at least {need} needed",
     "not_estimable": "not estimable: customers with it (almost) never or always churned",
     "nobody_at_risk": "no customer was active at the start of any of the months studied",
+    "definitional": "forced by the churn definition: nobody counts as lost before a full "
+    "inactivity window has passed",
     "outcome_like": "separates churned from staying customers almost perfectly (AUC {auc}): "
     "it likely records the outcome, so it is no driver",
 }
@@ -758,7 +760,11 @@ def churn_drivers(
         return model
     events = experience_events(tickets, staff, frame, slow_hours)
     panel = hazard_panel(spells, frame, as_of, events, flags + numeric + categorical)
-    binary = ["new_customer", *events, *flags]
+    binary = [*events, *flags]
+    if definition == "inactivity":  # a new customer cannot have been inactive long enough
+        left.append(left_out("new_customer", "definitional"))
+    else:
+        binary.insert(0, "new_customer")
     if panel.empty:
         return DriverModel(
             pd.DataFrame(columns=DRIVER_COLUMNS),

@@ -185,8 +185,12 @@ def churn_population(
     definition: str,
     revenue: pd.DataFrame | None = None,
     transactions: pd.DataFrame | None = None,
+    first_day: dt.date | None = None,
 ) -> tuple[pd.DataFrame, dt.date]:
     """Customers at risk with their churn outcome, tenure at the window start and revenue lost.
+
+    The window is the year up to ``as_of``, or from ``first_day`` (the first observed day of
+    a purchase history) when that is later.
 
     Returns
     -------
@@ -209,6 +213,8 @@ def churn_population(
         )
     else:
         start = pd.Timestamp(as_of) - pd.DateOffset(years=1) + pd.Timedelta(days=1)
+        if first_day is not None and pd.Timestamp(first_day) > start:
+            start = pd.Timestamp(first_day)
         first = spells.sort_values("spell_start")
         active = (first["spell_start"] < start) & (
             first["spell_end"].isna() | (first["spell_end"] >= start)

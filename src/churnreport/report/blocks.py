@@ -288,8 +288,13 @@ def check_sentence(check: DataCheck, text: Text) -> str:
             )
         case "long_lifetime":
             return text("check.long_lifetime", years=text.num(e["years"], 0))
-        case "outcome_leak":
-            return text("check.outcome_leak", auc=text.num(e["auc"], 3))
+        case "outcome_leak":  # under inactivity, days without a purchase are the outcome
+            return text(
+                "check.outcome_leak_recency"
+                if e.get("definition") == "inactivity"
+                else "check.outcome_leak",
+                auc=text.num(e["auc"], 3),
+            )
         case "censored_start":
             return text(
                 "check.censored_start",

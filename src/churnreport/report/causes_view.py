@@ -45,6 +45,7 @@ LEFT_OUT = {
     "not_estimable": N_("drv.left.not_estimable"),
     "nobody_at_risk": N_("drv.left.nobody_at_risk"),
     "outcome_like": N_("drv.left.outcome_like"),
+    "definitional": N_("drv.left.definitional"),
 }
 #: The driver model's scope sentence and its effect column, by kind of ratio.
 MODEL_SCOPE = {

@@ -34,7 +34,16 @@ def _labelled(frame: pd.DataFrame, dim: str, text: Text) -> pd.DataFrame:
 
 def intro_html(chapter: SegmentChapter, text: Text) -> HTML:
     """Which customers the tables count."""
-    key = N_("seg.intro_snapshot") if chapter.snapshot else N_("seg.intro")
+    a_year_on = pd.Timestamp(chapter.window_start) + pd.DateOffset(years=1) - pd.Timedelta(days=1)
+    year = a_year_on.date() == chapter.window_end
+    key = (
+        N_("seg.intro_snapshot")
+        if chapter.snapshot
+        else N_("seg.intro")
+        if year
+        else N_("seg.intro_short")  # a history shorter than a year and its censored start
+    )
+    months = round((chapter.window_end - chapter.window_start).days / 30.4375)
     return HTML(
         '<p class="meta">'
         + escape(
@@ -43,6 +52,7 @@ def intro_html(chapter: SegmentChapter, text: Text) -> HTML:
                 customers=text.int(chapter.customers),
                 start=text.date(chapter.window_start),
                 end=text.date(chapter.window_end),
+                months=text.int(months),
             )
         )
         + "</p>"
@@ -202,8 +212,10 @@ def change_html(chapter: SegmentChapter, text: Text) -> HTML:
     """Mix vs rate decomposition of the change in churn, per dimension, with a sentence naming
     the segment that moved the rate most; comparisons without churn in either period are left
     out (nothing moved)."""
-    if chapter.snapshot or not chapter.decomposition:
+    if chapter.snapshot:
         return note(text("seg.no_change_snapshot"))
+    if not chapter.decomposition:  # no customer attribute to split by
+        return note(text("seg.no_change_dimensions"))
     rows, sentences = [], []
     for dim, dec in chapter.decomposition.items():
         for kind in ("previous", "year_ago"):
