@@ -139,6 +139,31 @@ def test_reason_codes_name_the_planted_factor():
     assert "calm" not in top.index or top.loc["calm", "contribution"] < 0.01
 
 
+def test_reason_codes_name_only_significant_raising_factors_and_never_value():
+    """Planted: complaints raise churn; tenure, plan and mrr are noise. With the training
+    evidence a reason is only a factor the data support in its raising direction."""
+    from churnreport.analysis.risk import feature_evidence
+
+    panel = _planted(dates=2)
+    rng = np.random.default_rng(9)
+    panel["mrr"] = rng.gamma(2.0, 50.0, len(panel)) * (1 + 0.5 * panel["_y"])  # payers leave
+    evidence = feature_evidence(panel)
+    assert evidence["complaints_window"]["significant"] and evidence["complaints_window"]["rho"] > 0
+    assert not evidence["plan"]["significant"] and not evidence["tenure_months"]["significant"]
+    assert set(evidence["plan"]["rates"]) == {"basic", "premium"}
+    model = fit_final(panel, "logistic")
+    rows = pd.DataFrame(
+        {"complaints_window": [3, 0, 0], "tenure_months": [30.0, 1.0, 59.0],
+         "plan": ["premium", "premium", "basic"], "mrr": [900.0, 900.0, 10.0]},
+        index=pd.Index(["angry", "rich", "calm"], name="customer_id"),
+    )  # fmt: skip
+    codes = reason_codes(model, rows, evidence=evidence)
+    assert set(codes["feature"]) <= {"complaints_window"}  # never mrr, noise or a lower value
+    assert codes.set_index("customer_id").loc["angry", "feature"] == "complaints_window"
+    unchecked = reason_codes(model, rows)
+    assert "mrr" not in set(unchecked["feature"])  # value is never a reason, evidence or not
+
+
 def test_forecast_check_scores_an_earlier_list():
     sp = spells(
         ("a", "2024-01-01", "2024-07-10"),

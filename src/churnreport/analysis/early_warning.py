@@ -15,6 +15,7 @@ from churnreport.analysis.risk import (
     FEATURE_CAUSE,
     MIN_CHURNERS,
     Backtest,
+    feature_evidence,
     fit_final,
     forecast_check,
     reason_codes,
@@ -314,7 +315,7 @@ def early_warning_chapter(
         if basis != "none"
         else pd.Series("", index=value.index)
     )
-    reasons = reason_codes(model, scoring)
+    reasons = reason_codes(model, scoring, evidence=feature_evidence(panel))
     top_cause = reasons[reasons["rank"] == 1].set_index("customer_id")["feature"].map(FEATURE_CAUSE)
     at_risk = pd.DataFrame(
         {

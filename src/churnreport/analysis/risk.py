@@ -34,6 +34,8 @@ SKEW_LIMIT = 1.0
 MIN_CHURNERS = 20
 CALIBRATION_BAND = (2 / 3, 3 / 2)
 MIN_CONTRIBUTION = 0.001
+#: What a customer pays is a consequence of being a customer, never a reason to leave.
+VALUE_FEATURES = frozenset({"mrr", "monthly_revenue", "spend_window", "amount", "annual_value"})
 MODELS = ("logistic", "gradient_boosting")
 #: Which cause a feature points to (DOMAIN.md sections 5 and 6), for recommended actions.
 FEATURE_CAUSE = {
@@ -366,8 +368,85 @@ def fit_final(panel: pd.DataFrame, kind: str) -> RiskModel:
     return RiskModel(kind, design, model)
 
 
-def reason_codes(model: RiskModel, frame: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+def feature_evidence(panel: pd.DataFrame, alpha: float = 0.05) -> dict[str, dict]:
+    """Which features go with churn in the training data, and in which direction.
+
+    Each feature is tested on its own against the label: a number by Spearman's rank
+    correlation, anything else by a chi-square test of its levels; the p-values are
+    Holm-corrected across features. A reason code may only name a significant feature, in the
+    direction the data show (a larger value where larger values churn more, a level that
+    churns more than the typical one).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Feature columns plus ``_y`` (and ``_date``), as trained on.
+    alpha : float
+        Significance level after correction.
+
+    Returns
+    -------
+    dict
+        feature -> {"significant": bool, "p_adjusted": float, "rho": float} for numbers, or
+        {"significant", "p_adjusted", "rates": {level: churn rate}} for levels.
+    """
+    from scipy.stats import chi2_contingency, spearmanr
+    from statsmodels.stats.multitest import multipletests
+
+    y = panel["_y"].astype(int).to_numpy()
+    out: dict[str, dict] = {}
+    for f in panel.columns.drop(["_y", "_date"], errors="ignore"):
+        x = panel[f]
+        if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
+            ok = x.notna().to_numpy()
+            if ok.sum() < 3 or x[ok].nunique() < 2 or len(set(y[ok])) < 2:
+                out[f] = {"p": 1.0, "rho": 0.0}
+                continue
+            rho, p = spearmanr(x[ok].astype(float), y[ok])
+            out[f] = {"p": float(p), "rho": float(rho)}
+        else:
+            level = x.astype("string").fillna("(missing)")
+            table = pd.crosstab(level, y)
+            rates = (table.get(1, 0) / table.sum(axis=1)).to_dict()
+            if table.shape[0] < 2 or table.shape[1] < 2:
+                out[f] = {"p": 1.0, "rates": rates}
+                continue
+            p = chi2_contingency(table.to_numpy())[1]
+            out[f] = {"p": float(p), "rates": rates}
+    if out:
+        adjusted = multipletests([e["p"] for e in out.values()], method="holm")[1]
+        for e, p_adj in zip(out.values(), adjusted, strict=True):
+            e["p_adjusted"] = float(p_adj)
+            e["significant"] = bool(p_adj < alpha)
+            del e["p"]
+    return out
+
+
+def _raises(evidence: dict | None, value: object, typical: object) -> bool:
+    """Whether the data say ``value`` churns more than ``typical`` (significantly)."""
+    if evidence is None or not evidence["significant"]:
+        return False
+    if "rho" in evidence:
+        try:
+            return evidence["rho"] * (float(value) - float(typical)) > 0
+        except (TypeError, ValueError):
+            return False
+    rates = evidence["rates"]
+    missing = "(missing)"
+    v = missing if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    t = missing if typical is None else str(typical)
+    return rates.get(v, 0.0) > rates.get(t, 0.0)
+
+
+def reason_codes(
+    model: RiskModel, frame: pd.DataFrame, top: int = 3, evidence: dict | None = None
+) -> pd.DataFrame:
     """The features that raise each customer's risk most (model-agnostic).
+
+    A feature's contribution is the fall in the customer's probability when it alone is set
+    to its typical value. With ``evidence`` (:func:`feature_evidence`), a reason must also be
+    one the data support on their own: a significant feature, in its churn-raising direction.
+    Value features (:data:`VALUE_FEATURES`) are never reasons.
 
     Parameters
     ----------
@@ -376,6 +455,8 @@ def reason_codes(model: RiskModel, frame: pd.DataFrame, top: int = 3) -> pd.Data
         Feature rows (index = customer_id).
     top : int
         Reasons per customer.
+    evidence : dict, optional
+        :func:`feature_evidence` of the training panel.
 
     Returns
     -------
@@ -394,13 +475,19 @@ def reason_codes(model: RiskModel, frame: pd.DataFrame, top: int = 3) -> pd.Data
     c = pd.DataFrame(contrib, index=frame.index)
     long = c.stack().rename("contribution").reset_index()
     long.columns = ["customer_id", "feature", "contribution"]
-    long = long[long["contribution"] > MIN_CONTRIBUTION]
-    long = long.sort_values(["customer_id", "contribution"], ascending=[True, False])
-    long["rank"] = long.groupby("customer_id").cumcount() + 1
-    long = long[long["rank"] <= top]
+    long = long[(long["contribution"] > MIN_CONTRIBUTION) & ~long["feature"].isin(VALUE_FEATURES)]
     values = frame.stack(future_stack=True).rename("value")
     long = long.join(values, on=["customer_id", "feature"])
     long["typical"] = long["feature"].map(typical)
+    if evidence is not None:
+        backed = [
+            _raises(evidence.get(f), v, t)
+            for f, v, t in zip(long["feature"], long["value"], long["typical"], strict=True)
+        ]
+        long = long[np.array(backed, dtype=bool)]
+    long = long.sort_values(["customer_id", "contribution"], ascending=[True, False])
+    long["rank"] = long.groupby("customer_id").cumcount() + 1
+    long = long[long["rank"] <= top]
     return long[["customer_id", "rank", "feature", "value", "typical", "contribution"]]
 
 
