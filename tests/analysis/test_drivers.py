@@ -315,3 +315,28 @@ def test_under_inactivity_being_new_is_no_driver():
     assert m.dropped[0]["driver"] == "new_customer" and m.dropped[0]["code"] == "definitional"
     contract = churn_drivers(sp, customers, dt.date(2024, 12, 31), "contract", attributes=["plan"])
     assert not any(d["code"] == "definitional" for d in contract.dropped)
+
+
+def test_churn_rate_by_factor_bins_are_ordered_ranges_and_rare_levels_are_pooled():
+    from churnreport.analysis.drivers import metric_cohorts
+
+    rng = np.random.default_rng(2)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "tenure_months": rng.integers(0, 72, n),
+            "city": [f"city {i}" for i in rng.integers(0, 1100, n)],  # ~1,100 cities
+            "age_band": rng.choice(["<30", "30-54", "55+"], n),
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    frame.loc[:9, "city"] = None
+    m = metric_cohorts(frame, "y", ["tenure_months", "city", "age_band"])
+    tenure = m["tenure_months"]["bin"].tolist()
+    assert tenure[0].startswith("0–") and tenure[-1].endswith("–71") and len(tenure) == 10
+    starts = [int(b.split("–")[0]) for b in tenure]
+    assert starts == sorted(starts)  # numeric order, not "12–20" before "2–6"
+    city = m["city"]["bin"].tolist()
+    assert len(city) == 10 and city[-2:] == ["(other)", "(missing)"]
+    assert m["city"]["rows"].sum() == n  # pooled, nobody dropped
+    assert m["age_band"]["bin"].tolist() == ["<30", "30-54", "55+"]

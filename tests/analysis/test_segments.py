@@ -232,3 +232,10 @@ def test_survival_by_segment_needs_two_levels_and_a_month_of_history():
     assert survival_by_segment(life, two_levels, "d") is not None
     days_old = life.assign(duration_months=[0.2, 0.5, 0.4, 0.3])  # no common month to compare
     assert survival_by_segment(days_old, two_levels, "d") is None
+
+
+def test_bands_are_listed_in_their_order_and_codes_by_rate():
+    bands = segment_table(_frame({"12+": (100, 5), "<3": (100, 40), "3-11": (100, 20)}), "dim")
+    assert bands.table["segment"].tolist() == ["<3", "3-11", "12+"]
+    codes = segment_table(_frame({"1": (100, 5), "2": (100, 40), "3": (100, 20)}), "dim")
+    assert codes.table["segment"].tolist() == ["2", "3", "1"]

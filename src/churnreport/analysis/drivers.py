@@ -30,7 +30,7 @@ from statsmodels.stats.multitest import multipletests
 
 from churnreport.analysis.indicators import wilson_interval
 from churnreport.analysis.results import DriverEffect, jsonable
-from churnreport.analysis.segments import AGE_BANDS
+from churnreport.analysis.segments import AGE_BANDS, level_key
 from churnreport.data.taxonomy import normalise
 
 EVENT_WINDOW_MONTHS = 3  # "in the last 90 days": the month of the event and the two after it
@@ -558,15 +558,27 @@ def metric_cohorts(
     frame: pd.DataFrame, y: str, drivers: list[str], bins: int = 10
 ) -> dict[str, pd.DataFrame]:
     """Churn rate (with Wilson interval) per decile of each numeric driver, per level of each
-    categorical or binary one."""
+    categorical or binary one.
+
+    Deciles are in order and labelled by their range (``0–2``, ``3–6`` for whole numbers);
+    beyond :data:`MAX_LEVELS` levels the rarer ones are pooled as ``(other)``, shown last with
+    ``(missing)``, so a column of 1,000 cities is 8 bars and one more.
+    """
     out = {}
     for d in drivers:
         x = frame[d]
         if pd.api.types.is_numeric_dtype(x) and x.nunique() > bins:
-            key = pd.qcut(x, bins, duplicates="drop").astype("string")
+            key = _decile_labels(x, bins)
         else:
             key = x.astype("string").fillna("(missing)")
-        g = frame.groupby(key, dropna=False, sort=True)[y].agg(["size", "sum"])
+            counts = key[key != "(missing)"].value_counts()
+            if len(counts) > MAX_LEVELS:
+                kept = set(counts.index[:MAX_LEVELS]) | {"(missing)"}
+                key = key.where(key.isin(kept), "(other)")
+            last = [v for v in ("(other)", "(missing)") if v in set(key)]
+            order = sorted(set(key) - set(last), key=level_key) + last
+            key = pd.Categorical(key, categories=order, ordered=True)
+        g = frame.groupby(key, observed=True, sort=True)[y].agg(["size", "sum"])
         lo, hi = wilson_interval(g["sum"].to_numpy(), g["size"].to_numpy())
         out[d] = pd.DataFrame(
             {
@@ -579,6 +591,30 @@ def metric_cohorts(
             }
         )
     return out
+
+
+def _decile_labels(x: pd.Series, bins: int) -> pd.Categorical:
+    """Deciles of a number as ordered ranges: ``0–2``, ``3–6`` for whole numbers (the left
+    edge is exclusive), ``0.25–1.5`` otherwise; missing values as ``(missing)``, last."""
+    cut = pd.qcut(x, bins, duplicates="drop")
+    whole = bool((x.dropna() == x.dropna().round()).all())
+    labels = []
+    for iv in cut.cat.categories:
+        left = np.floor(iv.left) + 1 if whole else iv.left
+        left = max(left, x.min())
+        labels.append(f"{_short(left)}–{_short(iv.right)}" if left < iv.right else _short(iv.right))
+    out = cut.cat.rename_categories(labels)
+    if x.isna().any():
+        out = out.cat.add_categories("(missing)").fillna("(missing)")
+    return out
+
+
+def _short(v: float) -> str:
+    """A band edge without noise: ``110,139``, ``45.6``, ``0.25``."""
+    a = abs(v)
+    if a >= 100 or float(v).is_integer():
+        return f"{v:,.0f}"
+    return f"{v:.1f}" if a >= 10 else f"{v:.2f}".rstrip("0").rstrip(".")
 
 
 def hazard_drivers(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,31 @@ def band_age(age: pd.Series) -> pd.Series:
     """Age bands :data:`AGE_BANDS`: ``<30``, ``30-54``, ``55+``."""
     bands = pd.cut(age, [-np.inf, 30, 55, np.inf], right=False, labels=list(AGE_BANDS))
     return bands.astype("string").fillna(MISSING)
+
+
+def level_key(level: object) -> tuple:
+    """Sort key of a level: those starting with a number (bands ``<3``, ``3-11``, ``12+``;
+    ranges ``0 – 2``; codes ``1``, ``2``) in numeric order, before the others alphabetically.
+
+    Examples
+    --------
+    >>> sorted(["55+", "30-54", "<30", "b", "a", "10", "2"], key=level_key)
+    ['2', '10', '<30', '30-54', '55+', 'a', 'b']
+    """
+    text = str(level)
+    m = re.match(r"\s*([<>]?)\s*(-?\d[\d,]*(?:\.\d+)?)", text)
+    if m is None:
+        return (1, 0.0, text)
+    shift = {"<": -0.5, ">": 0.5}.get(m[1], 0.0)
+    return (0, float(m[2].replace(",", "")) + shift, text)
+
+
+def is_banded(levels: list) -> bool:
+    """Whether the levels (missing and other aside) are numeric bands or ranges (``<3``,
+    ``3-11``, ``12+``; ``0 – 2``), not codes (``0``/``1``, tiers ``1``/``2``/``3``)."""
+    real = [str(lv) for lv in levels if lv not in (MISSING, OTHER)]
+    numeric = bool(real) and all(level_key(lv)[0] == 0 for lv in real)
+    return numeric and any(re.search(r"[<>+–-]|\d\s+\S", lv[1:]) or lv[0] in "<>" for lv in real)
 
 
 def segment_values(values: pd.Series, max_levels: int = MAX_LEVELS) -> pd.Series:
@@ -145,7 +171,13 @@ def segment_table(frame: pd.DataFrame, dimension: str) -> SegmentTable:
     g["share_of_churn"] = g["churned"] / total_churned if total_churned else np.nan
     g["lift"] = g["churn_rate"] / overall if overall else np.nan
     g["small"] = g["customers"] < SMALL
-    g = g.sort_values(["churn_rate", "customers"], ascending=[False, False]).reset_index(drop=True)
+    if is_banded(list(g["segment"])):  # bands read in their own order
+        g = g.iloc[sorted(range(len(g)), key=lambda i: level_key(g["segment"].iloc[i]))]
+        g = g.reset_index(drop=True)
+    else:
+        g = g.sort_values(
+            ["churn_rate", "customers"], ascending=[False, False], kind="stable"
+        ).reset_index(drop=True)
     test, p = _across_levels(g)
     return SegmentTable(dimension, g, test, p, _pairwise(g))
 

@@ -572,7 +572,7 @@ def plot_reason_pareto(
     ax.bar(x, categories["churned"], color=colours)
     ax.set_xticks(x)
     ax.set_xticklabels(
-        [str(labels.get(c, c))[:28] for c in categories[key]],
+        [tick_label(labels.get(c, c), 28, lines=1) for c in categories[key]],
         rotation=30,
         ha="right",
         fontsize=7 if len(categories) > 10 else None,
@@ -772,7 +772,7 @@ def plot_metric_cohorts(
         ax.errorbar(x, c["churn_rate"], yerr=err, fmt="none", ecolor=PALETTE["rate"], capsize=2)
         ax.set_title(names.get(driver, driver), fontsize=8, loc="left")
         ax.set_xticks(x)
-        labels = [str(b)[:14] for b in c["bin"]]
+        labels = [tick_label(b, 14) for b in c["bin"]]
         ax.set_xticklabels(labels, rotation=45 if len(c) > 3 else 0, ha="right", fontsize=6)
         ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=1))
     for ax in list(axes.flat)[len(items) :]:
@@ -781,12 +781,37 @@ def plot_metric_cohorts(
     return Chart(fig, text("chart.alt.metric_cohorts", n=len(items)))
 
 
+def tick_label(label: object, width: int, lines: int = 2) -> str:
+    r"""A category label for an axis: wrapped at word boundaries into at most ``lines`` lines of
+    ``width`` characters, the rest cut with an ellipsis (the table has the full name).
+
+    Examples
+    --------
+    >>> tick_label("Credit card (automatic)", 14)
+    'Credit card\n(automatic)'
+    >>> tick_label("Bank transfer (automatic)", 12, lines=1)
+    'Bank transf…'
+    """
+    import textwrap
+
+    s = str(label)
+    if len(s) <= width:
+        return s
+    if lines == 1:
+        return s[: width - 1].rstrip() + "…"
+    parts = textwrap.wrap(s, width, break_long_words=True) or [""]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: width - 1].rstrip() + "…"
+    return "\n".join(parts)
+
+
 @_literal_text
 def plot_segment_rates(
     table: pd.DataFrame, dimension: str, overall: float, text: Text
 ) -> Chart | None:
-    """Churn rate per level with its 95% interval, sorted by rate; small levels hatched grey,
-    the overall rate as a line."""
+    """Churn rate per level with its 95% interval, in the table's order (by rate; bands in their
+    own order); small levels hatched grey, the overall rate as a line."""
     if table is None or table.empty:
         return None
     t = table.iloc[::-1]

@@ -106,7 +106,8 @@ def _test_sentence(st, name: str, text: Text) -> str:
             rate=text.pct(t["churn_rate"].iloc[0]),
         )
     big = t[~t["small"]] if (~t["small"]).sum() >= 2 else t
-    top, low = big.iloc[0], big.iloc[-1]
+    ranked = big.sort_values("churn_rate", ascending=False, kind="stable")  # bands keep order
+    top, low = ranked.iloc[0], ranked.iloc[-1]
     if text.pct(top["churn_rate"]) == text.pct(low["churn_rate"]):  # no range to print
         return text(
             "seg.same_rate",
