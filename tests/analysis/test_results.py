@@ -323,6 +323,27 @@ def test_a_column_that_records_the_outcome_is_named_on_the_summary():
     )
 
 
+def test_a_reversed_effect_is_no_headline_and_an_uncovered_factor_gets_an_action():
+    from churnreport.analysis.results import CauseResult, DriverEffect, Metrics
+    from churnreport.report.summary_view import action_sentence, recommended_actions
+    from churnreport.report.text import Text
+
+    base = dict(unit="level", reference="Laptop", kind="odds_ratio", p_value=1e-9,
+                p_adjusted=1e-8, significant=True, direction="raises")  # fmt: skip
+    reversed_ = DriverEffect(driver="OrderCat", level="Others", effect=15.1, ci_low=7.4,
+                             ci_high=30.5, raw_direction="lowers", **base)  # fmt: skip
+    complain = DriverEffect(driver="Complain", unit="binary", kind="odds_ratio", effect=5.77,
+                            ci_low=4.8, ci_high=6.9, p_value=1e-9, p_adjusted=1e-8,
+                            significant=True, direction="raises", raw_direction="raises")  # fmt: skip
+    causes = CauseResult(definition="snapshot", drivers=[reversed_, complain])
+    assert causes.citable_drivers() == [complain]
+    m = Metrics(run_id="r", as_of="2024-06-30", period="month", definition="snapshot",
+                language="en", causes=causes)  # fmt: skip
+    (action,) = recommended_actions(m)
+    assert action.kind == "target" and action.driver == complain
+    assert action_sentence(action, Text("en")).endswith("Behind it: Complain, odds ratio 5.77.")
+
+
 def test_no_contact_action_for_a_snapshot_or_a_year():
     from churnreport.analysis.results import Metrics
     from churnreport.report.summary_view import recommended_actions

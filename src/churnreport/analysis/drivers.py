@@ -59,6 +59,7 @@ DRIVER_COLUMNS = [
     "p_adjusted",
     "kind",
     "direction",
+    "raw_direction",
     "significant",
     "strength",
 ]
@@ -503,7 +504,34 @@ def _estimate(
         )
         return pd.DataFrame(columns=DRIVER_COLUMNS)
     params, bse, pvals = _fit(y, design, link)
-    return _effects(design, meta, params, bse, pvals, kind, dropped)
+    out = _effects(design, meta, params, bse, pvals, kind, dropped)
+    if not out.empty:
+        out["raw_direction"] = [_raw_direction(y, design, meta, r) for r in out.to_dict("records")]
+    return out
+
+
+def _raw_direction(y: pd.Series, X: pd.DataFrame, meta: list[dict], effect: dict) -> str | None:
+    """Whether a factor goes with more or less churn on its own, before the model holds the
+    others fixed: a flag's or level's churn rate against its reference rows, the sign of a
+    number's correlation. A model effect against it (Simpson's paradox) is no headline."""
+    y = y.to_numpy(dtype=float)
+    if effect["unit"] == "per_sd":
+        x = X[effect["driver"]].to_numpy(dtype=float)
+        if np.std(x) == 0:
+            return None
+        r = float(np.corrcoef(x, y)[0, 1])
+        return None if not np.isfinite(r) or r == 0 else ("raises" if r > 0 else "lowers")
+    if effect["unit"] == "binary":
+        on = X[effect["driver"]].to_numpy() == 1
+        ref = ~on
+    else:
+        on = X[f"{effect['driver']}={effect['level']}"].to_numpy() == 1
+        siblings = [f"{m['driver']}={m['level']}" for m in meta if m["driver"] == effect["driver"]]
+        ref = (X[[c for c in siblings if c in X.columns]].to_numpy() == 0).all(axis=1)
+    if not on.any() or not ref.any():
+        return None
+    a, b = y[on].mean(), y[ref].mean()
+    return None if a == b else ("raises" if a > b else "lowers")
 
 
 #: A log-effect standard error above this means the factor separates churn from staying (e.g.

@@ -503,7 +503,14 @@ class DriverEffect(Model):
     p_adjusted: Num
     kind: Literal["hazard_ratio", "odds_ratio"]
     direction: Literal["raises", "lowers"]
+    raw_direction: Literal["raises", "lowers"] | None = None
     significant: bool
+
+    @property
+    def agrees_with_raw(self) -> bool:
+        """The model's direction is the one the raw churn rates show (or the raw direction is
+        unknown): an effect that reverses once other factors are held fixed is no headline."""
+        return self.raw_direction is None or self.raw_direction == self.direction
 
     @property
     def is_estimated(self) -> bool:
@@ -611,14 +618,16 @@ class CauseResult(Model):
 
     def citable_drivers(self) -> list[DriverEffect]:
         """Significant, estimated drivers the summary may cite, strongest first, in either
-        direction; never one the churn definition forces (:data:`DEFINITIONAL`) nor a value
-        column (:data:`VALUE_DRIVERS`: what a customer pays is a consequence, not a cause)."""
+        direction; never one the churn definition forces (:data:`DEFINITIONAL`), nor a value
+        column (:data:`VALUE_DRIVERS`: what a customer pays is a consequence, not a cause), nor
+        one whose raw churn rates point the other way (``agrees_with_raw``)."""
         forced = DEFINITIONAL.get(self.definition, ())
         found = [
             d
             for d in self.drivers or []
             if d.significant
             and d.is_estimated
+            and d.agrees_with_raw
             and d.driver not in forced
             and d.driver not in VALUE_DRIVERS
         ]
@@ -1091,9 +1100,10 @@ Finding = Annotated[
 
 class Action(Fact):
     """A recommended action: contact this period's lost customers, act on a cause category,
-    or call the most valuable customers at the top of the at-risk list."""
+    reach the customers with the strongest churn-raising factor no cause category covers
+    (``target``), or call the most valuable customers at the top of the at-risk list."""
 
-    kind: Literal["contact_lost", "cause", "call_list"]
+    kind: Literal["contact_lost", "cause", "target", "call_list"]
     cause: str | None = None
     customers: int | None = None
     period: str | None = None

@@ -85,7 +85,8 @@ def ranked_findings(m: Metrics) -> list[Finding]:
 def recommended_actions(m: Metrics, slow_hours: float = 24.0) -> list[Action]:
     """Actions tied to the findings (DOMAIN.md section 6), each naming the figure it answers:
     contact the customers lost in the report period (dated data with churn); up to three cause
-    categories, strongest evidence first; the call list when the risk model marks important or
+    categories, strongest evidence first (without any, the strongest churn-raising factor's
+    customers); the call list when the risk model marks important or
     major customers in its top tenth.
 
     Parameters
@@ -105,8 +106,12 @@ def recommended_actions(m: Metrics, slow_hours: float = 24.0) -> list[Action]:
     if monthly and ind.overall.churned:  # "within a week" suits a month's leavers
         o = ind.overall
         out.append(Action(kind="contact_lost", customers=o.churned, period=o.period))
-    for a in (m.causes.action_causes() if m.causes is not None else [])[:3]:
+    causes = m.causes.action_causes() if m.causes is not None else []
+    for a in causes[:3]:
         out.append(a.model_copy(update={"hours": slow_hours}) if a.cause == "service" else a)
+    raising = [d for d in m.causes.citable_drivers() if d.direction == "raises"] if m.causes else []
+    if not causes and raising:  # a factor no cause covers: reach those customers first
+        out.append(Action(kind="target", driver=raising[0]))
     risk = m.early_warning.risk if m.early_warning is not None else None
     if risk is not None and risk.available and risk.priority_customers:
         out.append(Action(kind="call_list", customers=risk.priority_customers))
@@ -133,6 +138,14 @@ def action_sentence(action: Action, text: Text) -> str:
         )
     if action.kind == "call_list":
         return text("summary.action.call_list", n=text.int(action.customers))
+    if action.kind == "target":
+        d = action.driver
+        return text.sentences(
+            [
+                text("summary.action.target"),
+                text(BECAUSE[d.kind], name=driver_name(d, text), effect=text.num(d.effect, 2)),
+            ]
+        )
     if action.cause == "service" and action.driver is None:  # stated only: no ticket data
         what = text("summary.action.service_stated")
     elif action.cause == "service":
