@@ -54,3 +54,22 @@ def test_reasons_a_driver_was_left_out_are_in_the_report_language():
         zh = left_out_reason(item, Text("zh", "CNY"))
         assert zh != item["reason"] and not any(w in zh for w in ("churn", "rows", "level"))
     assert left_out_reason({"driver": "x", "reason": "old run"}, Text("zh", "CNY")) == "old run"
+
+
+def test_reason_phrases_count_in_words():
+    import pandas as pd
+
+    from churnreport.report.warning_view import reason_phrase
+
+    en, zh = Text("en", "USD"), Text("zh", "USD")
+
+    def say(feature, value, text=en):
+        return reason_phrase(pd.Series({"feature": feature, "value": value, "typical": 3.0}), text)
+
+    assert say("complaints_window", 1) == "1 complaint in the last 90 days"
+    assert say("complaints_window", 2) == "2 complaints in the last 90 days"
+    assert say("tenure_months", 1.2) == "customer for only 1 month"
+    assert say("tenure_months", 0.3) == "customer for less than a month"
+    assert say("tenure_months", 38.0) == "customer for only 38 months"
+    assert say("purchases_window", 1) == "1 purchase in the last 90 days (typical 3)"
+    assert say("tenure_months", 0.3, zh) == "成为客户不足 1 个月"

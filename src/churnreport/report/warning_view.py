@@ -33,6 +33,16 @@ REASON_PHRASES = {
     "returning": N_("reason.returning"),
     "age": N_("reason.age"),
 }
+#: The phrase of a count of exactly one (English has no "(s)"), and of a customer younger
+#: than a month.
+REASON_ONE = {
+    "complaints_window": N_("reason.complaints_window_one"),
+    "slow_responses_window": N_("reason.slow_responses_window_one"),
+    "low_satisfaction_window": N_("reason.low_satisfaction_window_one"),
+    "tickets_window": N_("reason.tickets_window_one"),
+    "purchases_window": N_("reason.purchases_window_one"),
+    "tenure_months": N_("reason.tenure_months_one"),
+}
 #: Display name of each risk model (``churnreport.analysis.risk.MODELS``).
 MODEL_NAMES = {
     "logistic": N_("warning.model.logistic"),
@@ -252,6 +262,10 @@ def reason_phrase(row: pd.Series, text: Text, window_days: int = 90) -> str:
         "change": lambda: text.pct(v, 0),
     }
     msgid = REASON_PHRASES[f]
+    if f in REASON_ONE and round(v) == 1:
+        msgid = REASON_ONE[f]
+    elif f == "tenure_months" and round(v) < 1:
+        msgid = N_("reason.tenure_new")
     # only the values the sentence shows: the at-risk files phrase every scored customer
     return text(msgid, **{k: values[k]() for k in text.fields(msgid)})
 
