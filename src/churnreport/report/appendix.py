@@ -24,9 +24,14 @@ PERIODS = {"month": N_("period.month"), "quarter": N_("period.quarter"), "year":
 def definitions_html(config: ReportConfig, as_of: dt.date, text: Text) -> HTML:
     """The churn definition, formulas and period convention used, as a list."""
     c = config.churn
+    definition = (
+        N_("def.contract_touching")  # no gap: only touching or overlapping subscriptions join
+        if c.definition == "contract" and c.reactivation_gap_days == 0
+        else DEFINITIONS[c.definition]
+    )
     items = [
         text(
-            DEFINITIONS[c.definition],
+            definition,
             gap=c.reactivation_gap_days,
             days=c.inactivity_days,
             as_of=text.date(as_of),

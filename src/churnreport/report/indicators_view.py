@@ -332,7 +332,10 @@ def value_html(chapter: IndicatorChapter, text: Text) -> HTML | None:
             {
                 "points": (
                     text("col.scenario"),
-                    lambda x: text("value.scenario_points", points=int(x)),
+                    lambda x: text(
+                        "value.scenario_point" if int(x) == 1 else "value.scenario_points",
+                        points=int(x),
+                    ),
                 ),
                 "annual_churn_rate": (text("col.annual_churn_after"), text.pct),
                 "customers_saved": (text("col.customers_saved"), text.int),

@@ -67,7 +67,7 @@ def tables_html(chapter: SegmentChapter, text: Text) -> HTML:
     """For every dimension: a sentence on the test, the chart of rates, and the table.
 
     Without a customer at risk there is nothing to compare (a note says so); when no customer
-    or every customer churned, one sentence says so and each dimension shows its table only.
+    or every customer churned, one sentence says so and no table of equal rates follows.
     """
     if not chapter.customers or not chapter.tables:
         return note(text("seg.no_population", start=text.date(chapter.window_start)))
@@ -78,20 +78,20 @@ def tables_html(chapter: SegmentChapter, text: Text) -> HTML:
     if same:
         key = N_("seg.none_churned") if churned == 0 else N_("seg.all_churned")
         parts.append(f'<p class="takeaway">{escape(text(key, customers=text.int(customers)))}</p>')
+        return HTML("".join(parts))
     riskiest = chapter.result().riskiest_level()
-    if not same and riskiest is not None:  # the summary's sentence, from the same fact
+    if riskiest is not None:  # the summary's sentence, from the same fact
         sentence = blocks.segment_sentence(*riskiest, text)
         parts.append(f'<p class="takeaway">{escape(sentence)}</p>')
     for dim, st in chapter.tables.items():
         name = dimension_name(dim, text)
         parts.append(heading(name, level=4).data)
         t = _labelled(st.table, dim, text)
-        if not same:
-            parts.append(f'<p class="takeaway">{escape(_test_sentence(st, name, text))}</p>')
-            overall = t["churned"].sum() / t["customers"].sum()  # this dimension's customers
-            chart = plot_segment_rates(t, name, overall, text)
-            if chart is not None:
-                parts.append(chart._repr_html_())
+        parts.append(f'<p class="takeaway">{escape(_test_sentence(st, name, text))}</p>')
+        overall = t["churned"].sum() / t["customers"].sum()  # this dimension's customers
+        chart = plot_segment_rates(t, name, overall, text)
+        if chart is not None:
+            parts.append(chart._repr_html_())
         parts.append(_segment_table(t, text))
     return HTML("".join(parts))
 
@@ -137,19 +137,22 @@ def _segment_table(t: pd.DataFrame, text: Text) -> str:
             for lo, hi in zip(t["ci_low"], t["ci_high"], strict=True)
         ]
     )
+    cols = {
+        "segment": (text("col.segment"), str),
+        "customers": (text("col.customers_at_risk"), text.int),
+        "churned": (text("col.churned"), text.int),
+        "churn_rate": (text("col.churn_rate"), text.pct),
+        "ci": (text("col.ci"), str),
+        "share_of_churn": (text("col.share_of_churn"), text.pct),
+        "lift": (text("col.lift"), lambda v: text.num(v, 2)),
+        "revenue_lost": (text("col.revenue_lost"), text.money),
+        "small": (text("col.small"), lambda v: text("seg.too_small") if v else ""),
+    }
+    if not t["revenue_lost"].fillna(0).gt(0).any():  # no revenue data: no column of zeros
+        del cols["revenue_lost"]
     return table(
         frame,
-        {
-            "segment": (text("col.segment"), str),
-            "customers": (text("col.customers_at_risk"), text.int),
-            "churned": (text("col.churned"), text.int),
-            "churn_rate": (text("col.churn_rate"), text.pct),
-            "ci": (text("col.ci"), str),
-            "share_of_churn": (text("col.share_of_churn"), text.pct),
-            "lift": (text("col.lift"), lambda v: text.num(v, 2)),
-            "revenue_lost": (text("col.revenue_lost"), text.money),
-            "small": (text("col.small"), lambda v: text("seg.too_small") if v else ""),
-        },
+        cols,
         numeric={
             "customers",
             "churned",

@@ -336,7 +336,7 @@ def at_risk_rows(
 
 
 def at_risk_table_html(rows: pd.DataFrame, text: Text, top: int = 20) -> HTML | None:
-    """The top of the at-risk list."""
+    """The top of the at-risk list (without revenue data: no value, loss or tier columns)."""
     if rows.empty:
         return None
     shown = rows.head(top)
@@ -349,6 +349,8 @@ def at_risk_table_html(rows: pd.DataFrame, text: Text, top: int = 20) -> HTML | 
         "tier": (text("col.tier"), str),
         "reasons": (text("col.reasons"), str),
     }
+    if not (shown["tier"] != "").any():  # no revenue data: no value, loss or tier to show
+        cols = {k: v for k, v in cols.items() if k not in ("value", "expected_loss", "tier")}
     return table(
         shown, cols, numeric={"rank", "probability", "value", "expected_loss"}, compact=True
     )
@@ -384,7 +386,9 @@ def tiers_html(chapter: EarlyWarningChapter, text: Text, lost: bool = False) -> 
     grid = chapter.tiers_lost if lost else chapter.tiers_at_risk
     if grid.empty:
         return None
-    g = grid.copy()
+    g = grid[grid["customers"] > 0].copy()  # an empty tier is no row of zeros
+    if g.empty:
+        return None
     g["label"] = g["tier"].map(lambda t: text(TIER_LABELS[t]))
     g["rule"] = g["tier"].map(lambda t: text(TIER_RULES[t]))
     g["range"] = [_tier_range(t, chapter.thresholds, text) for t in g["tier"]]
