@@ -2,8 +2,8 @@
 
 Checks the report's HTML text (the PDF is the same HTML laid out) for a missing number printed
 as nan / None / inf, an untested p-value, a range whose two ends are the same, an empty
-parenthesis, a raw message or column key; in a Chinese report also for English generated
-labels. Used by the sample run (en, zh) and every real dataset's run.
+parenthesis, a raw message or column key, a headline churn rate other than metrics.json's; in a
+Chinese report also for English generated labels. Used by the sample run (en, zh) and every real dataset's run.
 """
 
 from __future__ import annotations
@@ -45,10 +45,38 @@ def report_text(path: Path) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", t)))
 
 
+#: The headline churn rate as a KPI card or a sentence prints it ("Churn rate 26.5%",
+#: "(churn rate 26.5%)", "流失率 26.5%", "7,043 customers × 26.5% churn"): a rate with
+#: decimals right after the words.
+HEADLINE = r"(?i:churn rate|流失率)[ ：:]?(\d+\.\d+%)|× (\d+\.\d+%) (?:churn|流失)"
+
+
+def headline_problems(t: str, metrics: Path, language: str) -> list[str]:
+    """Every place the headline churn rate is printed differently from metrics.json's."""
+    import json
+
+    from churnreport.report.text import Text
+
+    overall = json.loads(metrics.read_text(encoding="utf-8"))["indicators"]["overall"]
+    if overall.get("churn_rate") is None:
+        return []
+    want = Text(language).pct(overall["churn_rate"])
+    return [
+        f"headline {got} is not {want}: …{t[max(0, m.start() - 60) : m.end() + 30]}…"
+        for m in re.finditer(HEADLINE, t)
+        if (got := m.group(1) or m.group(2)) != want
+    ]
+
+
 def lint(path: Path, language: str = "en") -> list[str]:
-    """Every problem found, each with its context; empty when the report is clean."""
+    """Every problem found, each with its context; empty when the report is clean. With the
+    run's metrics.json beside the report, the headline churn rate must read the same on every
+    page."""
     t = report_text(path)
     found = []
+    metrics = path.parent / "metrics.json"
+    if metrics.is_file():
+        found += headline_problems(t, metrics, language)
     rules = dict(RULES, **({"English label": ENGLISH_LABELS} if language == "zh" else {}))
     for name, pattern in rules.items():
         for m in re.finditer(pattern, t):

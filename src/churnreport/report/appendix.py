@@ -58,7 +58,7 @@ def parameters_html(config: ReportConfig, as_of: dt.date, text: Text) -> HTML:
         ("churn.definition", config.churn.definition),
         ("churn.inactivity_days", str(config.churn.inactivity_days)),
         ("churn.reactivation_gap_days", str(config.churn.reactivation_gap_days)),
-        ("segments", ", ".join(config.segments) or "–"),
+        ("segments", ", ".join(config.segments) or text("appendix.no_segments")),
     ]
     pairs += [
         (f"sources.{t}", s.path.name if s.path is not None else f"{s.sql} @ {s.connection}")

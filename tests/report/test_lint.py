@@ -1,0 +1,35 @@
+"""The report lint (tests/report_lint.py) finds what it must, on hand-made pages."""
+
+from __future__ import annotations
+
+import json
+
+from tests.report_lint import lint
+
+
+def _page(tmp_path, body: str, churn_rate: float | None = 0.265) -> object:
+    (tmp_path / "report.html").write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
+    metrics = {"indicators": {"overall": {"churn_rate": churn_rate}}}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    return tmp_path / "report.html"
+
+
+def test_the_headline_reads_the_same_on_every_page(tmp_path):
+    same = "<p>Churn rate</p><p>26.5%</p><p>(churn rate 26.5%)</p><p>7,043 × 26.5% churn</p>"
+    assert lint(_page(tmp_path, same)) == []
+    other = "<p>Churn rate 26.5%</p><p>7,032 customers × 26.6% churn = 1,869 lost</p>"
+    (problem,) = lint(_page(tmp_path, other))
+    assert problem.startswith("headline 26.6% is not 26.5%")
+    zh = "<p>流失率</p><p>26.5%</p>"
+    assert lint(_page(tmp_path, zh), "zh") == []
+
+
+def test_placeholders_and_empty_ranges_are_found(tmp_path):
+    page = _page(
+        tmp_path,
+        "<p>p = nan</p><p>between 100.0% and 100.0% of a cohort</p>"
+        "<p>from 20.9% (female) to 20.9% (male)</p><p>at_risk</p>",
+        churn_rate=None,
+    )
+    kinds = {p.split(":")[0] for p in lint(page)}
+    assert kinds == {"nan", "between X and X", "from X to X", "raw key"}
