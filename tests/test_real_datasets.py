@@ -121,3 +121,23 @@ def test_messy_bank_counts_question_marks_and_exclusions(shared_data):
     assert issues[("region", "repaired")] >= 1
     assert ds.quality.tables["customers"].rows_read == 10_000
     assert len(ds.customers) == 10_000 - ds.quality.excluded("customers")
+
+
+def test_data_profiles_say_what_kind_of_data_each_export_is(shared_data):
+    from churnreport.data.profile import data_profile
+    from churnreport.report.appendix import profile_html
+    from churnreport.report.text import Text
+
+    telco = data_profile(load_dataset(load_config(EXAMPLES / "telco_ibm.yml")))
+    assert (telco["shape"], telco["customers"], telco["churned"]) == ("snapshot", 7043, 1869)
+    assert telco["first_activity"] is None and telco["revenue"] == "monthly_revenue"
+    assert telco["stated_reasons"] == 1869 and telco["tickets"] is None
+    saas = data_profile(load_dataset(load_config(EXAMPLES / "saas_ravenstack.yml")))
+    assert (saas["shape"], saas["revenue"], saas["subscriptions"]) == (
+        "dated",
+        "subscriptions",
+        5000,
+    )
+    assert saas["first_activity"].isoformat() == "2023-01-09" and saas["observed_from"] is None
+    html = profile_html(telco, Text("en")).data
+    assert "One snapshot export" in html and "7,043, of whom 1,869 churned" in html

@@ -42,6 +42,8 @@ _API: dict[str, tuple[str, str | None]] = {
     "open_report": ("churnreport.report.context", "open_report"),
     "overall_churn": ("churnreport.analysis", "overall_churn"),
     "parameters_html": ("churnreport.report.appendix", "parameters_html"),
+    "data_profile": ("churnreport.data.profile", "data_profile"),
+    "profile_html": ("churnreport.report.appendix", "profile_html"),
     "period_changes": ("churnreport.analysis", "period_changes"),
     "period_table": ("churnreport.analysis", "period_table"),
     "period_table_html": ("churnreport.report.indicators_view", "period_table_html"),

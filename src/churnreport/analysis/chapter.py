@@ -505,7 +505,7 @@ def segment_chapter(
     # levels of every customer from the static attributes (the tenure band moves with time: it
     # is a table dimension, not a survival or decomposition one)
     every = segment_dimensions(customers.assign(tenure_at_start=float("nan")), segments)
-    every = every.drop(columns="tenure_band")
+    every = every.drop(columns="tenure_band", errors="ignore")
     levels = {
         d: pd.Series(every[d].to_numpy(), index=customers["customer_id"].to_numpy())
         for d in every.columns

@@ -1142,6 +1142,24 @@ class SummaryResult(Model):
     check_text: list[str] = []
 
 
+class DataProfile(Model):
+    """What kind of data the run had (:func:`churnreport.data.profile.data_profile`)."""
+
+    shape: Literal["dated", "purchases", "snapshot"]
+    customers: int
+    churned: int
+    first_activity: dt.date | None = None
+    as_of: dt.date | None = None
+    history_months: Num = None
+    observed_from: dt.date | None = None
+    revenue: Literal["subscriptions", "monthly_revenue", "transactions", "none"]
+    stated_reasons: int = 0
+    subscriptions: int | None = None
+    transactions: int | None = None
+    tickets: int | None = None
+    staff: int | None = None
+
+
 class Metrics(Model):
     """metrics.json: the run and every chapter's result."""
 
@@ -1157,6 +1175,7 @@ class Metrics(Model):
     causes: CauseResult | None = None
     segments: SegmentResult | None = None
     early_warning: EarlyWarningResult | None = None
+    profile: DataProfile | None = None
     data_quality: DataQualityResult | None = None
     summary: SummaryResult | None = None
 

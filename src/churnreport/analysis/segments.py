@@ -222,7 +222,8 @@ def churn_population(
     """Customers at risk with their churn outcome, tenure at the window start and revenue lost.
 
     The window is the year up to ``as_of``, or from ``first_day`` (the first observed day of
-    a purchase history) when that is later.
+    a purchase history) when that is later; customers first seen before ``first_day`` have an
+    unknown tenure (they may have bought long before the data begin).
 
     Returns
     -------
@@ -257,6 +258,8 @@ def churn_population(
         end = at_risk["customer_id"].map(ends)
         churned = (end.notna() & (end <= pd.Timestamp(as_of))).to_numpy()
         tenure = (start - at_risk["start_date"]).dt.days / 30.4375
+        if first_day is not None:  # first seen before the history shows everyone: unknown
+            tenure = tenure.where(at_risk["start_date"] >= pd.Timestamp(first_day))
     out = at_risk.assign(churned=churned, tenure_at_start=np.asarray(tenure, dtype=float))
     if revenue is not None:  # value at the window start, per year
         ids, m = mrr_at(revenue, np.array([np.datetime64(start, "ns")]))
@@ -284,7 +287,8 @@ def segment_dimensions(
     when the frame carries them, the configured segments, customer type and account manager.
     Returns a frame with one string column per dimension (named as the dimension)."""
     dims = pd.DataFrame(index=frame.index)
-    dims["tenure_band"] = band_tenure(frame["tenure_at_start"], tuple(tenure_bands))
+    if frame["tenure_at_start"].notna().any():  # a purchase history's first buyers: unknown
+        dims["tenure_band"] = band_tenure(frame["tenure_at_start"], tuple(tenure_bands))
     if "age" in frame:
         dims["age_band"] = band_age(frame["age"])
     if "annual_value" in frame and frame["annual_value"].fillna(0).gt(0).any():

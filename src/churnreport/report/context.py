@@ -26,6 +26,7 @@ from churnreport.analysis.results import CHAPTER_RESULTS, Metrics, SummaryResult
 from churnreport.analysis.risk import forecast_check
 from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset, read_tables
+from churnreport.data.profile import data_profile
 from churnreport.data.taxonomy import load_reason_mapping
 from churnreport.report.charts import apply_theme
 from churnreport.report.shared_files import (
@@ -216,6 +217,7 @@ class ReportContext:
             "language": self.text.language,
             "company": cfg.company,
             "currency": cfg.currency,
+            "profile": data_profile(data),
             "data_quality": data.quality.to_dict(),
         }
         quiet = replace(self, metrics_dir=None)  # what is computed here is not recorded

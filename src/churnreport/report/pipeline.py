@@ -12,6 +12,7 @@ from pathlib import Path
 from churnreport.analysis.results import Metrics
 from churnreport.config import ReportConfig, dump_config
 from churnreport.data import Dataset, load_dataset, save_tables
+from churnreport.data.profile import data_profile
 from churnreport.errors import NotebookFailed
 from churnreport.periods import period_label, to_period
 from churnreport.report import publish as pub
@@ -168,6 +169,7 @@ def run_report(
                 "language": config.language,
                 "company": config.company,
                 "currency": config.currency,
+                "profile": data_profile(data),
                 "data_quality": data.quality.to_dict(),
             }
             metrics = pub.merge_metrics(staging, header)
