@@ -141,3 +141,10 @@ def test_data_profiles_say_what_kind_of_data_each_export_is(shared_data):
     assert saas["first_activity"].isoformat() == "2023-01-09" and saas["observed_from"] is None
     html = profile_html(telco, Text("en")).data
     assert "One snapshot export" in html and "7,043, of whom 1,869 churned" in html
+
+
+def test_a_tenure_in_whole_years_gets_year_bands(shared_data):
+    cfg = load_config(EXAMPLES / "bank_churn.yml")  # Tenure 0-10 years
+    assert cfg.churn.tenure_unit == "years"
+    assert cfg.segment_options.tenure_edges("years") == (0, 12, 24, 60)
+    assert cfg.segment_options.tenure_edges("months") == (0, 3, 12, 24)

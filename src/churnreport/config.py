@@ -227,6 +227,23 @@ class SegmentOptions(_Strict):
         (0.15, 0.40), description="cumulative customer shares ending classes A and B"
     )
 
+    def tenure_edges(self, tenure_unit: str = "months") -> tuple[int, ...]:
+        """The tenure band edges in months; a tenure exported in whole years gets year bands
+        (<12, 12-23, 24-59, 60+ months) unless ``tenure_bands`` is set: "0 years" is up to
+        eleven months, never "under 3 months".
+
+        Parameters
+        ----------
+        tenure_unit : {"months", "years"}
+
+        Returns
+        -------
+        tuple of int
+        """
+        if tenure_unit == "years" and "tenure_bands" not in self.model_fields_set:
+            return (0, 12, 24, 60)
+        return tuple(self.tenure_bands)
+
     @field_validator("tenure_bands")
     @classmethod
     def _increasing(cls, v: list[int]) -> list[int]:

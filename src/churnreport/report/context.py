@@ -109,7 +109,7 @@ class ReportContext:
             segments=cfg.segments,
             revenue=data.tables.get("revenue"),
             transactions=data.tables.get("transactions"),
-            tenure_bands=tuple(cfg.segment_options.tenure_bands),
+            tenure_bands=cfg.segment_options.tenure_edges(cfg.churn.tenure_unit),
             abc_shares=cfg.segment_options.abc_customer_shares,
             first_day=data.observed_from,
         )
