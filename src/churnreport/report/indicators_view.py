@@ -261,7 +261,8 @@ def survival_summary_html(chapter: IndicatorChapter, text: Text) -> HTML:
 
 
 def revenue_table_html(chapter: IndicatorChapter, text: Text, last: int = 13) -> HTML:
-    """The MRR bridge and revenue ratios of the last ``last`` periods (or a note without revenue)."""
+    """The MRR bridge and revenue ratios of the last ``last`` periods (or a note without revenue);
+    moves that are zero in every period shown are left out."""
     if chapter.bridge is None:
         return note(text("indicators.no_revenue"))
     if chapter.definition == "snapshot":  # one date: no revenue moves to show
@@ -281,6 +282,10 @@ def revenue_table_html(chapter: IndicatorChapter, text: Text, last: int = 13) ->
         "nrr": (text("col.nrr"), text.pct),
         "quick_ratio": (text("col.quick_ratio"), lambda v: text.num(v, 2)),
     }
+    # a move the data never show (no upgrades, downgrades or returns) is no column of zeros
+    for move in ("expansion", "reactivation_revenue", "contraction"):
+        if not b[move].fillna(0).ne(0).any():
+            del cols[move]
     return table(b, cols, numeric=set(cols) - {"period"}, compact=True)
 
 
