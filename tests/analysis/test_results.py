@@ -300,6 +300,15 @@ def test_data_checks_of_sources_that_disagree():
     ]  # fmt: skip
     m = Metrics.model_validate(m.model_dump() | {"data_quality": {"tables": [], "issues": few}})
     assert data_checks(m) == []
+    doubled = {"table": "subscriptions", "action": "excluded", "reason": "duplicate_row",
+               "count": 40, "evidence": {"rows": 2000}}  # fmt: skip
+    m = Metrics.model_validate(
+        m.model_dump() | {"data_quality": {"tables": [], "issues": [doubled]}}
+    )
+    (check,) = data_checks(m)
+    assert check_sentence(check, Text("en")).startswith(
+        "40 of the 2,000 rows of the subscriptions table repeat another row exactly"
+    )
 
 
 def test_a_column_that_records_the_outcome_is_named_on_the_summary():

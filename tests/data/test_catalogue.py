@@ -473,6 +473,10 @@ CASES = [
          "table; max_excluded_share applies",
          write=lambda tmp: _write_tickets(tmp, unknown=2),
          expect=_note("unknown_customer", 2, table="tickets")),
+    Case("duplicated-ticket", "a ticket row repeated exactly (export glitch)", "note",
+         "the copy is left out and counted (subscriptions and staff alike): nothing doubles",
+         write=lambda tmp: _write_tickets(tmp, unknown=0, repeated=2),
+         expect=_note("duplicate_row", 2, table="tickets")),
     Case("unknown-customer-share", "a quarter of the transactions of unknown customers", "stop",
          "more than max_excluded_share of the table excluded: stops, naming the ids",
          extra={"transactions": _set("customer_id", slice(0, 29), "X1")(base_transactions())},
@@ -526,9 +530,10 @@ CASES = [
 ]  # fmt: skip
 
 
-def _write_tickets(tmp: Path, unknown: int) -> dict:
+def _write_tickets(tmp: Path, unknown: int, repeated: int = 0) -> dict:
     ids = [f"C{i:03d}" for i in range(20)]
     ids[:unknown] = [f"X{i}" for i in range(unknown)]
+    ids += ids[:repeated]  # the same ticket exported twice
     pd.DataFrame({"customer_id": ids, "opened_at": "2024-03-01", "category": "billing"}).to_csv(
         tmp / "tickets.csv", index=False
     )

@@ -23,6 +23,8 @@ DISAGREE_MIN = 5
 EVENTS_ACTIVE_SHARE = 0.25
 #: Active customers holding several subscriptions at once: a data question from this share on.
 OVERLAP_SHARE = 0.10
+#: Rows repeated exactly: a data question from this share of a table on.
+DUPLICATE_SHARE = 0.01
 
 
 def data_checks(m: Metrics) -> list[DataCheck]:
@@ -44,7 +46,9 @@ def data_checks(m: Metrics) -> list[DataCheck]:
     - ``events_disagree``: :data:`EVENTS_ACTIVE_SHARE` or more of the customers with a churn
       event are active per their dates (their events are not used);
     - ``overlapping_subscriptions``: :data:`OVERLAP_SHARE` or more of the active customers hold
-      several subscriptions at once, whose revenue is summed.
+      several subscriptions at once, whose revenue is summed;
+    - ``duplicate_rows``: :data:`DUPLICATE_SHARE` or more of a table's rows repeat another row
+      exactly (the copies are left out).
 
     Parameters
     ----------
@@ -127,6 +131,10 @@ def _table_checks(m: Metrics) -> list[DataCheck]:
                 e["active"] / e["customers_with_event"] >= EVENTS_ACTIVE_SHARE
             ):
                 out.append(DataCheck(code="events_disagree", evidence=e))
+        elif issue.reason == "duplicate_row" and e.get("rows"):
+            if issue.count / e["rows"] >= DUPLICATE_SHARE:
+                evidence = {"table": issue.table, "count": issue.count, "rows": e["rows"]}
+                out.append(DataCheck(code="duplicate_rows", evidence=evidence))
         elif issue.reason == "overlapping_subscriptions" and e.get("active"):
             if issue.count / e["active"] >= OVERLAP_SHARE:
                 out.append(

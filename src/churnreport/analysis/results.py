@@ -1120,6 +1120,7 @@ class DataCheck(Fact):
         "tables_disagree",
         "events_disagree",
         "overlapping_subscriptions",
+        "duplicate_rows",
         "outcome_column",
         "censored_start",
         "no_churn_in_period",

@@ -27,6 +27,7 @@ from churnreport.data.prepare import (
     attach_churn_events,
     censor_at,
     customer_table,
+    drop_duplicate_rows,
     net_returns,
     note_overlapping_subscriptions,
     revenue_intervals,
@@ -151,6 +152,8 @@ def _load(config: ReportConfig) -> Dataset:
             quality,
             max_excluded_share=config.max_excluded_share,
         )
+        if table in ("subscriptions", "tickets", "staff"):  # a row listed twice counts once
+            tables[table] = drop_duplicate_rows(tables[table], table, quality)
         if table == "customers":
             _check_named_columns(config, list(tables[table].columns))
     customers_src = tables.pop("customers", None)

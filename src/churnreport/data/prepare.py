@@ -497,3 +497,42 @@ def net_returns(days: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
             )
         )
     return days[~only].drop(columns="returns").reset_index(drop=True)
+
+
+def drop_duplicate_rows(frame: pd.DataFrame, table: str, quality: DataQuality) -> pd.DataFrame:
+    """Rows repeated exactly (every mapped column equal) describe one subscription or ticket
+    twice: the copies are excluded and counted, so revenue and complaints are not doubled.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A conformed table (its index: the file's row numbers).
+    table : str
+        Its canonical name (subscriptions, tickets, ...).
+    quality : DataQuality
+        Receives the count, the share of the table and the first copies' row numbers.
+
+    Returns
+    -------
+    DataFrame
+        The table with the first of each set of equal rows.
+    """
+    copies = frame.duplicated(keep="first")
+    if not copies.any():
+        return frame
+    quality.add(
+        Issue(
+            table,
+            None,
+            "excluded",
+            "duplicate_row",
+            int(copies.sum()),
+            [(int(r), str(v)) for r, v in frame.loc[copies, frame.columns[0]].head(5).items()],
+            "rows repeated exactly (every column equal): the copies are left out",
+            share=float(copies.mean()),
+            evidence={"rows": int(len(frame))},
+        )
+    )
+    if table in quality.tables:
+        quality.tables[table].rows_kept -= int(copies.sum())
+    return frame[~copies]

@@ -29,7 +29,7 @@ from churnreport.analysis.results import (
     SegmentFinding,
     SegmentLevel,
 )
-from churnreport.report.text import N_, Text, dimension_label, level_label
+from churnreport.report.text import N_, Text, dimension_label, level_label, table_label
 
 #: Card label of each KPI.
 KPI_LABEL = {
@@ -294,6 +294,13 @@ def check_sentence(check: DataCheck, text: Text) -> str:
                 if e.get("definition") == "inactivity"
                 else "check.outcome_leak",
                 auc=text.num(e["auc"], 3),
+            )
+        case "duplicate_rows":
+            return text(
+                "check.duplicate_rows",
+                count=text.int(e["count"]),
+                rows=text.int(e["rows"]),
+                table=table_label(str(e["table"]), text),
             )
         case "censored_start":
             return text(

@@ -12,7 +12,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from churnreport.data.quality import DataQuality
-from churnreport.report.text import N_, Text
+from churnreport.report.text import N_, Text, table_label
 
 #: Data-quality reasons with a sentence in the catalogue (others show the record's detail).
 DQ_REASONS = {
@@ -38,6 +38,7 @@ DQ_REASONS = {
     "returns_netted": N_("dq.returns_netted"),
     "return_only_day": N_("dq.return_only_day"),
     "returns_only_customer": N_("dq.returns_only_customer"),
+    "duplicate_row": N_("dq.duplicate_row"),
 }
 #: What happened to the rows of a data-quality record.
 DQ_ACTIONS = {
@@ -116,7 +117,7 @@ def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
     out = table(
         tables,
         {
-            "table": (text("col.table"), str),
+            "table": (text("col.table"), lambda v: table_label(v, text)),
             "file": (text("col.file"), str),
             "rows_read": (text("col.rows_read"), text.int),
             "rows_kept": (text("col.rows_kept"), text.int),
@@ -136,7 +137,7 @@ def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
     out += table(
         issues,
         {
-            "table": (text("col.table"), str),
+            "table": (text("col.table"), lambda v: table_label(v, text)),
             "column": (text("col.column"), lambda v: "" if v is None else str(v)),
             "action": (text("col.action"), lambda v: text(DQ_ACTIONS[v])),
             "detail": (text("col.reason"), str),

@@ -314,6 +314,30 @@ DIMENSIONS = {
     "manager_left_90d": N_("drv.manager_left_90d"),
 }
 
+#: The canonical tables, in words (data quality, data checks).
+TABLES = {
+    "customers": N_("table.customers"),
+    "subscriptions": N_("table.subscriptions"),
+    "transactions": N_("table.transactions"),
+    "tickets": N_("table.tickets"),
+    "staff": N_("table.staff"),
+    "churn_events": N_("table.churn_events"),
+    "spells": N_("table.spells"),
+}
+
+
+def table_label(table: str, text: Text) -> str:
+    """A canonical table's name in the report language (any other name as it is).
+
+    Examples
+    --------
+    >>> table_label("tickets", Text("zh")), table_label("orders", Text("zh"))
+    ('服务工单表', 'orders')
+    """
+    msgid = TABLES.get(table)
+    return text(msgid) if msgid is not None else table
+
+
 #: Levels any dimension can have (analysis.segments.MISSING / OTHER).
 COMMON_LEVELS = {"(missing)": N_("level.missing"), "(other)": N_("level.other")}
 
