@@ -353,6 +353,18 @@ def test_a_reversed_effect_is_no_headline_and_an_uncovered_factor_gets_an_action
     assert action_sentence(action, Text("en")).endswith("Behind it: Complain, odds ratio 5.77.")
 
 
+def test_a_money_column_under_its_own_name_is_never_cited():
+    from churnreport.analysis.results import CauseResult, DriverEffect
+
+    e = dict(kind="odds_ratio", p_value=1e-9, p_adjusted=1e-8, significant=True,
+             direction="raises", raw_direction="raises", ci_low=1.1, ci_high=1.3, effect=1.2)  # fmt: skip
+    balance = DriverEffect(driver="Balance", unit="per_sd", **e)
+    method = DriverEffect(driver="Payment Method", unit="level", level="Electronic check",
+                          reference="Mailed check", **e)  # fmt: skip
+    causes = CauseResult(definition="snapshot", drivers=[balance, method])
+    assert causes.citable_drivers() == [method]  # a method is a choice, a balance is money
+
+
 def test_no_contact_action_for_a_snapshot_or_a_year():
     from churnreport.analysis.results import Metrics
     from churnreport.report.summary_view import recommended_actions

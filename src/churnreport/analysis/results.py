@@ -582,6 +582,27 @@ MIN_ACTION_SHARE = 0.10
 DEFINITIONAL = {"inactivity": ("new_customer",)}
 #: Value columns: what a customer pays is not a reason to leave the summary can cite.
 VALUE_DRIVERS = ("monthly_revenue", "mrr", "mrr_change", "amount", "spend_window", "spend_trend")
+#: Words that name a money column under the export's own name (Balance, EstimatedSalary, Total
+#: Charges, CashbackAmount, 月收入 ...): what a customer pays or holds, never a cause to cite.
+VALUE_WORDS = (
+    "revenue", "mrr", "arr", "spend", "amount", "balance", "salary", "income", "charge",
+    "price", "cashback", "ltv", "clv", "收入", "金额", "余额", "薪",
+)  # fmt: skip
+
+
+def is_value_column(name: str) -> bool:
+    """Whether a numeric driver or feature is a money figure (canonical or by its words; a
+    category such as a payment method or a price plan is a choice, not an amount).
+
+    Examples
+    --------
+    >>> [is_value_column(c) for c in ("Balance", "EstimatedSalary", "Total Charges", "Tenure")]
+    [True, True, True, False]
+    """
+    low = str(name).lower().replace(" ", "").replace("_", "")
+    return name in VALUE_DRIVERS or any(w in low for w in VALUE_WORDS)
+
+
 #: Drivers that point to a cause category (DOMAIN.md section 6).
 DRIVER_CAUSE = {
     "complaint_90d": "service",
@@ -619,7 +640,7 @@ class CauseResult(Model):
     def citable_drivers(self) -> list[DriverEffect]:
         """Significant, estimated drivers the summary may cite, strongest first, in either
         direction; never one the churn definition forces (:data:`DEFINITIONAL`), nor a value
-        column (:data:`VALUE_DRIVERS`: what a customer pays is a consequence, not a cause), nor
+        column (:func:`is_value_column`: what a customer pays is a consequence, not a cause), nor
         one whose raw churn rates point the other way (``agrees_with_raw``)."""
         forced = DEFINITIONAL.get(self.definition, ())
         found = [
@@ -630,6 +651,7 @@ class CauseResult(Model):
             and d.agrees_with_raw
             and d.driver not in forced
             and d.driver not in VALUE_DRIVERS
+            and not (d.unit == "per_sd" and is_value_column(d.driver))
         ]
         return sorted(found, key=lambda d: -d.assured_strength)
 

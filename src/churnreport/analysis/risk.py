@@ -27,6 +27,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from sklearn.model_selection import StratifiedKFold
 
 from churnreport.analysis.features import active_on, churn_label, snapshot_features
+from churnreport.analysis.results import is_value_column
 from churnreport.periods import complete_periods
 
 MAX_LEVELS = 12
@@ -446,7 +447,8 @@ def reason_codes(
     A feature's contribution is the fall in the customer's probability when it alone is set
     to its typical value. With ``evidence`` (:func:`feature_evidence`), a reason must also be
     one the data support on their own: a significant feature, in its churn-raising direction.
-    Value features (:data:`VALUE_FEATURES`) are never reasons.
+    Value features (:data:`VALUE_FEATURES`, and money columns by name:
+    :func:`~churnreport.analysis.results.is_value_column`) are never reasons.
 
     Parameters
     ----------
@@ -475,7 +477,11 @@ def reason_codes(
     c = pd.DataFrame(contrib, index=frame.index)
     long = c.stack().rename("contribution").reset_index()
     long.columns = ["customer_id", "feature", "contribution"]
-    long = long[(long["contribution"] > MIN_CONTRIBUTION) & ~long["feature"].isin(VALUE_FEATURES)]
+    numeric = {f for f in frame.columns if pd.api.types.is_numeric_dtype(frame[f])}
+    money = long["feature"].isin(VALUE_FEATURES) | long["feature"].map(
+        lambda f: f in numeric and is_value_column(f)
+    )
+    long = long[(long["contribution"] > MIN_CONTRIBUTION) & ~money.astype(bool)]
     values = frame.stack(future_stack=True).rename("value")
     long = long.join(values, on=["customer_id", "feature"])
     long["typical"] = long["feature"].map(typical)
