@@ -157,8 +157,10 @@ def test_ecommerce_drivers_report_what_the_data_say(shared_data):
     assert m.kind == "odds_ratio" and m.rows == 5366
     assert got[("Complain", "")].effect > 3 and got[("Complain", "")].significant
     assert got[("tenure_months", "")].effect < 1  # longer-tenured customers stay
-    # against intuition, and reported as such: more satisfied customers churn more here
-    assert got[("SatisfactionScore", "")].effect > 1 and got[("SatisfactionScore", "")].significant
+    # against intuition, and reported as such: more satisfied customers churn more here; a
+    # score of 1-5 is compared level by level (5 against the most common, 3)
+    top = got[("SatisfactionScore", "5")]
+    assert top.reference == "3" and top.effect > 1 and top.significant
     # "Others" vs "Laptop & Accessory": 15 times the odds once the rest is held fixed, yet 7.6%
     # vs 10.2% churn on its own: the raw direction is kept so no headline cites the reversal
     others = got[("PreferedOrderCat", "Others")]
@@ -345,3 +347,13 @@ def test_churn_rate_by_factor_bins_are_ordered_ranges_and_rare_levels_are_pooled
     assert len(city) == 10 and city[-2:] == ["(other)", "(missing)"]
     assert m["city"]["rows"].sum() == n  # pooled, nobody dropped
     assert m["age_band"]["bin"].tolist() == ["<30", "30-54", "55+"]
+
+
+def test_a_count_with_few_values_is_compared_level_by_level(shared_data):
+    """Bank NumOfProducts 1-4: 3 products churn most, 2 least: no straight line fits."""
+    cfg = load_config(EXAMPLES / "bank_churn.yml")
+    ds = load_dataset(cfg)
+    m = churn_drivers(ds.spells, ds.customers, ds.as_of, "snapshot", attributes=["NumOfProducts"])
+    got = _effects(m)
+    assert got[("NumOfProducts", "3")].effect > 5 and got[("NumOfProducts", "2")].effect < 0.5
+    assert got[("NumOfProducts", "3")].reference == "1"

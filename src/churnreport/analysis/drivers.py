@@ -807,8 +807,11 @@ def churn_drivers(
     flags = [a for a in numeric if set(frame[a].dropna().unique()) <= {0, 1}]
     for a in flags:
         frame[a] = frame[a].fillna(0).astype(int)
-    # any other two-valued number (a plan coded 1/2, a status 1/3) is a factor of two levels
+    # any other two-valued number (a plan coded 1/2, a status 1/3) is a factor of two levels,
     pairs = [a for a in numeric if a not in flags and frame[a].dropna().nunique() == 2]
+    # a whole number with few values (products held 1-4, a score 1-5, a tier 1-3) is compared
+    # level by level: its effect need not be a straight line (4 products churn most, 2 least)
+    pairs += [a for a in numeric if a not in flags and a not in pairs and _few_counts(frame[a])]
     for a in pairs:
         frame[a] = _level_strings(frame[a])
     numeric = [a for a in numeric if a not in flags and a not in pairs]
@@ -841,6 +844,12 @@ def churn_drivers(
     model = hazard_drivers(panel, binary, numeric, categorical)
     model.dropped[:0] = left
     return model
+
+
+def _few_counts(values: pd.Series, most: int = 5) -> bool:
+    """A whole number with at most ``most`` distinct values (a count or a score)."""
+    v = values.dropna()
+    return 2 < v.nunique() <= most and bool((v == v.round()).all())
 
 
 def _level_strings(values: pd.Series) -> pd.Series:
