@@ -119,7 +119,7 @@ EDGES = [
         lambda: _customers(leaves=lambda i, s: None),
         {
             "01": ["value.no_churn", "value.no_annual_churn", "take.no_quick"],
-            "02": ["causes.no_reasons", "causes.model_not_fitted"],
+            "02": ["causes.no_churners", "causes.model_not_fitted"],
             "03": ["seg.none_churned", "seg.no_change", "seg.logrank_none"],
             "04": ["warning.why_not.too_few_churners"],
             "00": ["summary.no_churn"],

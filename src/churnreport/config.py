@@ -299,7 +299,7 @@ class ReportConfig(_Strict):
     as_of: dt.date | None = None
     period: Literal["month", "quarter", "year"] = "month"
     language: Literal["en", "zh"] = "en"
-    company: str = "Example Co."
+    company: str = Field("", description="shown on the cover and page headers; default: name")
     currency: str = "CNY"
     margin: float = Field(0.10, ge=0, le=1)
     churn: ChurnConfig = Field(default_factory=ChurnConfig)
@@ -340,6 +340,13 @@ class ReportConfig(_Strict):
         if "customers" not in v and "transactions" not in v:
             raise ValueError("a 'customers' source is required (or 'transactions' for inactivity)")
         return v
+
+    @model_validator(mode="after")
+    def _company_named(self) -> ReportConfig:
+        # never another company's name on someone's data: the report's own name by default
+        if not self.company.strip():
+            self.company = self.name
+        return self
 
     @model_validator(mode="after")
     def _definition_needs(self) -> ReportConfig:

@@ -302,6 +302,8 @@ LEFT_OUT = {
     "few_events": "too few churn events ({events}) for {factors} factors: at least {need} needed",
     "not_estimable": "not estimable: customers with it (almost) never or always churned",
     "nobody_at_risk": "no customer was active at the start of any of the months studied",
+    "no_factors": "no factor to compare: the data hold no customer attribute or experience signal "
+    "the model could use",
     "definitional": "forced by the churn definition: nobody counts as lost before a full "
     "inactivity window has passed",
     "outcome_like": "separates churned from staying customers almost perfectly (AUC {auc}): "
@@ -497,8 +499,11 @@ def _estimate(
     """Fit and tabulate, or say why not: a multivariable model needs about ten events (and
     ten non-events) per factor, or its estimates are noise."""
     events = int(y.sum())
-    need = MIN_EVENTS_PER_FACTOR * max(len(meta), 1)
-    if min(events, len(y) - events) < need or not meta:
+    if not meta:  # nothing left to compare (no attribute, or every one left out)
+        dropped.append(left_out("(model)", "no_factors"))
+        return pd.DataFrame(columns=DRIVER_COLUMNS)
+    need = MIN_EVENTS_PER_FACTOR * len(meta)
+    if min(events, len(y) - events) < need:
         dropped.append(
             left_out("(model)", "few_events", events=events, factors=len(meta), need=need)
         )

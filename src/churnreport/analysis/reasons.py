@@ -143,9 +143,13 @@ def reason_analysis(
     Returns
     -------
     ReasonAnalysis or None
-        None when the data carry no churn_reason column.
+        None when the data carry no churn_reason column, or an empty one although customers
+        churned (a mapped reason source without churners still has its empty analysis).
     """
-    if "churn_reason" not in customers or customers["churn_reason"].isna().all():
+    if "churn_reason" not in customers:
+        return None
+    churned = customers["churned"].astype(bool)
+    if customers["churn_reason"].isna().all() and churned.any():  # an empty column
         return None
     lo, hi = pd.Timestamp(window_start), pd.Timestamp(window_end)
     lost = customers[customers["churned"].astype(bool) & customers["end_date"].between(lo, hi)]

@@ -961,6 +961,7 @@ class EarlyWarningResult(Model):
                 horizon_end=r.horizon_end,
                 snapshot=snapshot,
                 calibration_ratio=ratio if off else None,
+                by_value=r.value_basis not in (None, "none"),
             )
         ]
 
@@ -1096,6 +1097,7 @@ class RiskFinding(Fact):
     horizon_end: dt.date
     snapshot: bool = False  # current risk of a snapshot: no horizon date
     calibration_ratio: float | None = None  # set when the backtest was off by more than 15%
+    by_value: bool = True  # the list is ranked by expected loss (False: by probability)
 
     @property
     def corrected(self) -> float | None:

@@ -58,8 +58,16 @@ def parameters_html(config: ReportConfig, as_of: dt.date, text: Text) -> HTML:
         ("currency", config.currency),
         ("margin", f"{config.margin:g}"),
         ("churn.definition", config.churn.definition),
-        ("churn.inactivity_days", str(config.churn.inactivity_days)),
-        ("churn.reactivation_gap_days", str(config.churn.reactivation_gap_days)),
+        *(  # only the settings the definition uses
+            [("churn.inactivity_days", str(config.churn.inactivity_days))]
+            if config.churn.definition == "inactivity"
+            else []
+        ),
+        *(
+            [("churn.reactivation_gap_days", str(config.churn.reactivation_gap_days))]
+            if config.churn.definition == "contract"
+            else []
+        ),
         ("segments", ", ".join(config.segments) or text("appendix.no_segments")),
     ]
     pairs += [

@@ -411,10 +411,18 @@ def finding_sentence(f: Finding, text: Text, labels: dict[str, str]) -> str:
         case RiskFinding():
             expected, n = text.num(f.expected, 0), text.int(f.scored)
             if f.snapshot:
-                sentence = text("summary.risk_snapshot", expected=expected, n=n)
+                sentence = text(
+                    "summary.risk_snapshot" if f.by_value else "summary.risk_snapshot_novalue",
+                    expected=expected,
+                    n=n,
+                )
             else:
-                horizon = text.date(f.horizon_end)
-                sentence = text("summary.risk", expected=expected, n=n, horizon=horizon)
+                sentence = text(
+                    "summary.risk" if f.by_value else "summary.risk_novalue",
+                    expected=expected,
+                    n=n,
+                    horizon=text.date(f.horizon_end),
+                )
             if f.corrected is None:
                 return sentence
             check = text(

@@ -44,6 +44,7 @@ LEFT_OUT = {
     "few_events": N_("drv.left.few_events"),
     "not_estimable": N_("drv.left.not_estimable"),
     "nobody_at_risk": N_("drv.left.nobody_at_risk"),
+    "no_factors": N_("drv.left.no_factors"),
     "outcome_like": N_("drv.left.outcome_like"),
     "definitional": N_("drv.left.definitional"),
 }

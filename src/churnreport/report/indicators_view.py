@@ -375,7 +375,10 @@ def _value_statement(v, text: Text) -> str:
 
 
 def conventions_html(chapter: IndicatorChapter, text: Text) -> HTML:
-    """The report period's churn rate under other tools' conventions, with why each differs."""
+    """The report period's churn rate under other tools' conventions, with why each differs;
+    a snapshot has no period to count in other ways (one line says so)."""
+    if chapter.definition == "snapshot":
+        return note(text("conv.snapshot"))
     c = chapter.conventions.assign(explanation=chapter.conventions["convention"])
     return table(
         c,

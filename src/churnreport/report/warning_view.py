@@ -103,6 +103,16 @@ CAUSE_ACTIONS = {
 }
 
 
+def title(definition: str, text: Text) -> HTML:
+    """The chapter's title: next period's leavers, or for a snapshot the current customers
+    most like those who churned (no time frame)."""
+    return heading(
+        text("warning.title"),
+        text("warning.why_snapshot" if definition == "snapshot" else "warning.why"),
+        level=1,
+    )
+
+
 def backtest_heading(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
     """Heading of the backtest, or nothing when no model was built (the note says why)."""
     if not chapter.is_built:
@@ -329,7 +339,9 @@ def at_risk_rows(
     out["expected_loss"] = a["expected_loss"].round(2)
     out["tier"] = a["tier"].map(lambda t: text(TIER_LABELS[t]) if t else "")
     out["reasons"] = (
-        a["customer_id"].map(reasons_by_customer(chapter, text, window_days)).fillna("")
+        a["customer_id"]
+        .map(reasons_by_customer(chapter, text, window_days))
+        .fillna(text("reason.none"))  # no factor the data support raises this one's risk
     )
     out["action"] = [action(t, c, text) for t, c in zip(a["tier"], a["cause"], strict=True)]
     return out
@@ -425,7 +437,9 @@ def previous_check_html(chapter: EarlyWarningChapter, text: Text) -> HTML:
     """How the previous run's list did against what happened."""
     c = chapter.previous_check
     if not c:
-        return note(text("warning.no_previous"))
+        return note(
+            text("warning.no_previous" if chapter.is_built else "warning.no_previous_nolist")
+        )
     sentence = text(
         "warning.previous_sentence",
         made=text.date(c["made_on"]),
