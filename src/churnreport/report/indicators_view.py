@@ -105,11 +105,13 @@ def flows_takeaway(chapter: IndicatorChapter, text: Text) -> HTML | None:
     if not chapter.has_trend:
         return None
     p = chapter.periods
+    back = int(p["reactivated"].sum())
     return _takeaway(
         text(
-            "take.flows",
+            "take.flows_returning" if back else "take.flows",  # a comeback is no new customer
             n=len(p),
-            new=text.int(p["new"].sum() + p["reactivated"].sum()),
+            new=text.int(p["new"].sum()),
+            back=text.int(back),
             lost=text.int((p["churned"] + p["new_and_lost"]).sum()),
             end=text.int(p["end_customers"].iloc[-1]),
         )
