@@ -44,6 +44,7 @@ def test_real_dataset_report_is_produced(shared_data, tmp_path, name):
         # every account holds several subscriptions at once (MRR summed)
         assert {"tables_disagree", "events_disagree", "overlapping_subscriptions"} <= checks
         assert any("churn_flag marks 110 of 500" in t for t in m["summary"]["check_text"])
+        assert [a["kind"] for a in m["summary"]["actions"]] == ["check_data"]
     else:
         assert not checks & {"tables_disagree", "events_disagree", "overlapping_subscriptions"}
         assert "clv" not in [k["name"] for k in m["summary"]["kpis"]]

@@ -1125,9 +1125,10 @@ Finding = Annotated[
 class Action(Fact):
     """A recommended action: contact this period's lost customers, act on a cause category,
     reach the customers with the strongest churn-raising factor no cause category covers
-    (``target``), or call the most valuable customers at the top of the at-risk list."""
+    (``target``), call the most valuable customers at the top of the at-risk list, or (with
+    nothing else to act on and data questions open) settle the data questions first."""
 
-    kind: Literal["contact_lost", "cause", "target", "call_list"]
+    kind: Literal["contact_lost", "cause", "target", "call_list", "check_data"]
     cause: str | None = None
     customers: int | None = None
     period: str | None = None

@@ -138,6 +138,8 @@ def action_sentence(action: Action, text: Text) -> str:
         )
     if action.kind == "call_list":
         return text("summary.action.call_list", n=text.int(action.customers))
+    if action.kind == "check_data":
+        return text("summary.action.check_data")
     if action.kind == "target":
         d = action.driver
         return text.sentences(
@@ -186,6 +188,8 @@ def build_summary(
     found = ranked_findings(m)
     todo = recommended_actions(m, slow_hours)
     checks = data_checks(m)
+    if not todo and any(c.severity == "warning" for c in checks):  # the first thing to do
+        todo = [Action(kind="check_data")]
     unsupported = {"clv"} if {c.code for c in checks} & VALUE_CHECKS else set()
     kpis = [k for k in m.indicators.kpis() if k.on_summary] if m.indicators else []
     return SummaryResult(
