@@ -144,8 +144,13 @@ def test_data_profiles_say_what_kind_of_data_each_export_is(shared_data):
     assert "One snapshot export" in html and "7,043, of whom 1,869 churned" in html
 
 
-def test_a_tenure_in_whole_years_gets_year_bands(shared_data):
+def test_a_tenure_in_whole_years_gets_year_bands(shared_data, tmp_path):
     cfg = load_config(EXAMPLES / "bank_churn.yml")  # Tenure 0-10 years
     assert cfg.churn.tenure_unit == "years"
     assert cfg.segment_options.tenure_edges("years") == (0, 12, 24, 60)
     assert cfg.segment_options.tenure_edges("months") == (0, 3, 12, 24)
+    # the notebooks read the config the runner writes: the default must survive it
+    from churnreport.config import dump_config
+
+    again = load_config(dump_config(cfg, tmp_path / "config.yml"))
+    assert again.segment_options.tenure_edges(again.churn.tenure_unit) == (0, 12, 24, 60)

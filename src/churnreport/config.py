@@ -219,9 +219,10 @@ class DriverConfig(_Strict):
 class SegmentOptions(_Strict):
     """Bands and boundaries of the derived segment dimensions (DOMAIN.md section 4)."""
 
-    tenure_bands: list[int] = Field(
-        default_factory=lambda: [0, 3, 12, 24],
-        description="lower edges in months: <3, 3-11, 12-23, 24+ by default",
+    tenure_bands: list[int] | None = Field(
+        None,
+        description="lower edges in months; default <3, 3-11, 12-23, 24+ (a tenure in years: "
+        "<12, 12-23, 24-59, 60+)",
     )
     abc_customer_shares: tuple[float, float] = Field(
         (0.15, 0.40), description="cumulative customer shares ending classes A and B"
@@ -229,8 +230,9 @@ class SegmentOptions(_Strict):
 
     def tenure_edges(self, tenure_unit: str = "months") -> tuple[int, ...]:
         """The tenure band edges in months; a tenure exported in whole years gets year bands
-        (<12, 12-23, 24-59, 60+ months) unless ``tenure_bands`` is set: "0 years" is up to
-        eleven months, never "under 3 months".
+        (<12, 12-23, 24-59, 60+ months) unless ``tenure_bands`` is set (the default stays unset
+        through the config the runner writes for the notebooks): "0 years" is up to eleven
+        months, never "under 3 months".
 
         Parameters
         ----------
@@ -240,13 +242,15 @@ class SegmentOptions(_Strict):
         -------
         tuple of int
         """
-        if tenure_unit == "years" and "tenure_bands" not in self.model_fields_set:
-            return (0, 12, 24, 60)
-        return tuple(self.tenure_bands)
+        if self.tenure_bands is not None:
+            return tuple(self.tenure_bands)
+        return (0, 12, 24, 60) if tenure_unit == "years" else (0, 3, 12, 24)
 
     @field_validator("tenure_bands")
     @classmethod
-    def _increasing(cls, v: list[int]) -> list[int]:
+    def _increasing(cls, v: list[int] | None) -> list[int] | None:
+        if v is None:  # the default for the tenure's unit (tenure_edges)
+            return v
         if len(v) < 2 or v[0] != 0 or any(b <= a for a, b in zip(v, v[1:], strict=False)):
             raise ValueError("tenure_bands must start at 0 and increase, e.g. [0, 3, 12, 24]")
         return v

@@ -473,10 +473,10 @@ CASES = [
          "table; max_excluded_share applies",
          write=lambda tmp: _write_tickets(tmp, unknown=2),
          expect=_note("unknown_customer", 2, table="tickets")),
-    Case("duplicated-ticket", "a ticket row repeated exactly (export glitch)", "note",
-         "the copy is left out and counted (subscriptions and staff alike): nothing doubles",
-         write=lambda tmp: _write_tickets(tmp, unknown=0, repeated=2),
-         expect=_note("duplicate_row", 2, table="tickets")),
+    Case("duplicated-departure", "a staff departure row repeated exactly (export glitch)",
+         "note", "the copy is left out and counted (subscriptions alike): nothing doubles",
+         write=lambda tmp: _write_staff_twice(tmp),
+         expect=_note("duplicate_row", 1, table="staff")),
     Case("unknown-customer-share", "a quarter of the transactions of unknown customers", "stop",
          "more than max_excluded_share of the table excluded: stops, naming the ids",
          extra={"transactions": _set("customer_id", slice(0, 29), "X1")(base_transactions())},
@@ -530,10 +530,17 @@ CASES = [
 ]  # fmt: skip
 
 
-def _write_tickets(tmp: Path, unknown: int, repeated: int = 0) -> dict:
+def _write_staff_twice(tmp: Path) -> dict:
+    rows = [("AM1", "2024-06-30"), ("AM2", "2024-03-31"), ("AM1", "2024-06-30")]
+    pd.DataFrame(rows, columns=["account_manager", "left_date"]).to_csv(
+        tmp / "staff.csv", index=False
+    )
+    return {"staff": {"path": "staff.csv"}}
+
+
+def _write_tickets(tmp: Path, unknown: int) -> dict:
     ids = [f"C{i:03d}" for i in range(20)]
     ids[:unknown] = [f"X{i}" for i in range(unknown)]
-    ids += ids[:repeated]  # the same ticket exported twice
     pd.DataFrame({"customer_id": ids, "opened_at": "2024-03-01", "category": "billing"}).to_csv(
         tmp / "tickets.csv", index=False
     )

@@ -326,9 +326,11 @@ def cause_chapter(
     segments: list[str] | None = None,
     attributes: list[str] | None = None,
     slow_hours: float = 24.0,
+    first_day: dt.date | None = None,
 ) -> CauseChapter:
     """Compute chapter 2: stated reasons over the last year (every churner of a snapshot),
-    reasons by segment and over time, competing risks, and the driver model.
+    reasons by segment and over time, competing risks, and the driver model (its months from
+    ``first_day``, a purchase history's first observed day, when given).
 
     Returns
     -------
@@ -353,7 +355,7 @@ def cause_chapter(
             cats = pd.Series(all_reasons["category"].to_numpy(), index=customers["customer_id"])
             incidence = cumulative_incidence(lifetimes(spells, as_of), cats)
     drivers = churn_drivers(
-        spells, customers, as_of, definition, tickets, staff, attributes, slow_hours
+        spells, customers, as_of, definition, tickets, staff, attributes, slow_hours, first_day
     )
     return CauseChapter(ra, by_segment, over_time, incidence, drivers, mapping, definition)
 

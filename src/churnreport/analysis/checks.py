@@ -23,8 +23,16 @@ DISAGREE_MIN = 5
 EVENTS_ACTIVE_SHARE = 0.25
 #: Active customers holding several subscriptions at once: a data question from this share on.
 OVERLAP_SHARE = 0.10
-#: Rows repeated exactly: a data question from this share of a table on.
+#: Rows repeated exactly: a data question from this share of a table on (and DISAGREE_MIN rows).
 DUPLICATE_SHARE = 0.01
+#: Subscriptions held at once per overlapping customer from which summing them is a warning
+#: (fewer: add-ons, an info).
+STACKED_SUBSCRIPTIONS = 3.0
+#: The order of the box: what questions every figure first, then single figures, then notes.
+CHECK_ORDER = (
+    "tables_disagree", "events_disagree", "duplicate_rows", "outcome_column", "outcome_leak",
+    "no_churn_in_period", "overlapping_subscriptions", "long_lifetime", "censored_start",
+)  # fmt: skip
 
 
 def data_checks(m: Metrics) -> list[DataCheck]:
@@ -114,7 +122,7 @@ def data_checks(m: Metrics) -> list[DataCheck]:
     if bt is not None and bt.auc is not None and bt.auc >= LEAK_AUC:
         evidence = {"auc": bt.auc, "definition": m.definition}
         out.append(DataCheck(code="outcome_leak", evidence=evidence))
-    return out
+    return sorted(out, key=lambda c: (c.severity != "warning", CHECK_ORDER.index(c.code)))
 
 
 def _table_checks(m: Metrics) -> list[DataCheck]:
@@ -123,6 +131,13 @@ def _table_checks(m: Metrics) -> list[DataCheck]:
     issues = m.data_quality.issues if m.data_quality is not None else []
     for issue in issues:
         e = issue.evidence
+        if issue.reason == "duplicate_row" and e.get("rows"):
+            if issue.count >= DISAGREE_MIN and issue.count / e["rows"] >= DUPLICATE_SHARE:
+                evidence = {"table": issue.table, "count": issue.count, "rows": e["rows"]}
+                out.append(DataCheck(code="duplicate_rows", evidence=evidence))
+            continue
+        if m.definition != "contract":  # a flag vs "90 days without a purchase" differ by design
+            continue
         if issue.reason == "stated_churn_disagrees_with_dates" and e.get("customers"):
             if issue.count >= DISAGREE_MIN and issue.count / e["customers"] >= DISAGREE_SHARE:
                 out.append(DataCheck(code="tables_disagree", evidence=e | {"differ": issue.count}))
@@ -131,15 +146,15 @@ def _table_checks(m: Metrics) -> list[DataCheck]:
                 e["active"] / e["customers_with_event"] >= EVENTS_ACTIVE_SHARE
             ):
                 out.append(DataCheck(code="events_disagree", evidence=e))
-        elif issue.reason == "duplicate_row" and e.get("rows"):
-            if issue.count / e["rows"] >= DUPLICATE_SHARE:
-                evidence = {"table": issue.table, "count": issue.count, "rows": e["rows"]}
-                out.append(DataCheck(code="duplicate_rows", evidence=evidence))
         elif issue.reason == "overlapping_subscriptions" and e.get("active"):
             if issue.count / e["active"] >= OVERLAP_SHARE:
+                # a base plan and an add-on are normal; three or more at once on average are not
+                stacked = e["subscriptions"] / issue.count >= STACKED_SUBSCRIPTIONS
                 out.append(
                     DataCheck(
-                        code="overlapping_subscriptions", evidence=e | {"customers": issue.count}
+                        code="overlapping_subscriptions",
+                        severity="warning" if stacked else "info",
+                        evidence=e | {"customers": issue.count},
                     )
                 )
     return out

@@ -220,8 +220,10 @@ def hazard_panel(
     events: dict[str, pd.DataFrame],
     attributes: list[str],
     max_months: int = 24,
+    first_day: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Customer-month panel of the last ``max_months`` complete months.
+    """Customer-month panel of the last ``max_months`` complete months (none before
+    ``first_day``, a purchase history's first observed day).
 
     Returns
     -------
@@ -231,7 +233,10 @@ def hazard_panel(
         the attribute columns. Empty (with these columns) when nobody was at risk.
     """
     end_m = _month_index(pd.Series([pd.Timestamp(as_of) + pd.Timedelta(days=1)])).iloc[0] - 1
-    months = range(max(end_m - max_months + 1, 0), end_m + 1)
+    first_m = max(end_m - max_months + 1, 0)
+    if first_day is not None:  # the censored start of a purchase history: nobody can churn
+        first_m = max(first_m, _month_index(pd.Series([pd.Timestamp(first_day)])).iloc[0])
+    months = range(first_m, end_m + 1)
     first = spells.sort_values("spell_start").drop_duplicates("customer_id")
     start = first["spell_start"]
     end = first["spell_end"]
@@ -634,8 +639,10 @@ def _decile_labels(x: pd.Series, bins: int) -> pd.Categorical:
     labels = []
     for iv in cut.cat.categories:
         left = np.floor(iv.left) + 1 if whole else iv.left
-        left = max(left, x.min())
-        labels.append(f"{_short(left)}–{_short(iv.right)}" if left < iv.right else _short(iv.right))
+        left, right = max(left, x.min()), np.floor(iv.right) if whole else iv.right
+        labels.append(f"{_short(left)}–{_short(right)}" if left < right else _short(right))
+    if len(set(labels)) < len(labels):  # edges too close for short labels: the exact ones
+        labels = [f"{iv.left:g}–{iv.right:g}" for iv in cut.cat.categories]
     out = cut.cat.rename_categories(labels)
     if x.isna().any():
         out = out.cat.add_categories("(missing)").fillna("(missing)")
@@ -772,6 +779,7 @@ def churn_drivers(
     staff: pd.DataFrame | None = None,
     attributes: list[str] | None = None,
     slow_hours: float = 24.0,
+    first_day: dt.date | None = None,
 ) -> DriverModel | None:
     """The driver model suited to the data.
 
@@ -789,6 +797,8 @@ def churn_drivers(
         (codes <30, 30-54, 55+) and ``tenure_months`` is numeric.
     slow_hours : float
         A first response slower than this is "slow".
+    first_day : date, optional
+        A purchase history's first observed day: no panel month before it.
 
     Returns
     -------
@@ -831,7 +841,9 @@ def churn_drivers(
         model.dropped[:0] = left
         return model
     events = experience_events(tickets, staff, frame, slow_hours)
-    panel = hazard_panel(spells, frame, as_of, events, flags + numeric + categorical)
+    panel = hazard_panel(
+        spells, frame, as_of, events, flags + numeric + categorical, first_day=first_day
+    )
     binary = [*events, *flags]
     if definition == "inactivity":  # a new customer cannot have been inactive long enough
         left.append(left_out("new_customer", "definitional"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Literal
 
 import numpy as np
@@ -582,25 +583,45 @@ MIN_ACTION_SHARE = 0.10
 DEFINITIONAL = {"inactivity": ("new_customer",)}
 #: Value columns: what a customer pays is not a reason to leave the summary can cite.
 VALUE_DRIVERS = ("monthly_revenue", "mrr", "mrr_change", "amount", "spend_window", "spend_trend")
-#: Words that name a money column under the export's own name (Balance, EstimatedSalary, Total
-#: Charges, CashbackAmount, 月收入 ...): what a customer pays or holds, never a cause to cite.
+#: Words that name a money column under the export's own name when they end it (Balance,
+#: EstimatedSalary, Total Charges, CashbackAmount, 月收入 ...): what a customer pays or holds,
+#: never a cause to cite. A word inside a name (HourSpendOnApp, PriceSensitivity,
+#: OrderAmountHikeFromlastYear) is behaviour, not money.
 VALUE_WORDS = (
-    "revenue", "mrr", "arr", "spend", "amount", "balance", "salary", "income", "charge",
-    "price", "cashback", "ltv", "clv", "收入", "金额", "余额", "薪",
+    "revenue", "mrr", "arr", "spend", "spending", "amount", "balance", "salary", "income",
+    "charge", "price", "cashback", "ltv", "clv", "value", "收入", "金额", "余额", "薪资", "工资",
 )  # fmt: skip
 
 
 def is_value_column(name: str) -> bool:
-    """Whether a numeric driver or feature is a money figure (canonical or by its words; a
-    category such as a payment method or a price plan is a choice, not an amount).
+    """Whether a numeric driver or feature is a money figure: a canonical value column, or a
+    name whose last word is a money word (a category such as a payment method or a price plan
+    is a choice, not an amount).
+
+    Parameters
+    ----------
+    name : str
+        A column of the data or a canonical feature.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
-    >>> [is_value_column(c) for c in ("Balance", "EstimatedSalary", "Total Charges", "Tenure")]
-    [True, True, True, False]
+    >>> [is_value_column(c) for c in ("Balance", "EstimatedSalary", "Total Charges", "月收入")]
+    [True, True, True, True]
+    >>> [is_value_column(c) for c in ("HourSpendOnApp", "PriceSensitivity", "Married", "Tenure")]
+    [False, False, False, False]
     """
-    low = str(name).lower().replace(" ", "").replace("_", "")
-    return name in VALUE_DRIVERS or any(w in low for w in VALUE_WORDS)
+    if name in VALUE_DRIVERS:
+        return True
+    text = str(name)
+    if any(text.endswith(w) for w in VALUE_WORDS if not w.isascii()):
+        return True
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", text)
+    last = words[-1].lower() if words else ""
+    return last in VALUE_WORDS or last.rstrip("s") in VALUE_WORDS
 
 
 #: Drivers that point to a cause category (DOMAIN.md section 6).

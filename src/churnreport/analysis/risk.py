@@ -434,8 +434,8 @@ def _raises(evidence: dict | None, value: object, typical: object) -> bool:
             return False
     rates = evidence["rates"]
     missing = "(missing)"
-    v = missing if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-    t = missing if typical is None else str(typical)
+    v = missing if pd.isna(value) else str(value)
+    t = missing if pd.isna(typical) else str(typical)
     return rates.get(v, 0.0) > rates.get(t, 0.0)
 
 

@@ -62,6 +62,16 @@ def level_key(level: object) -> tuple:
     """Sort key of a level: those starting with a number (bands ``<3``, ``3-11``, ``12+``;
     ranges ``0 – 2``; codes ``1``, ``2``) in numeric order, before the others alphabetically.
 
+    Parameters
+    ----------
+    level : object
+        A segment level (its text is read).
+
+    Returns
+    -------
+    tuple
+        (0, number, text) for a level starting with a number, (1, 0.0, text) otherwise.
+
     Examples
     --------
     >>> sorted(["55+", "30-54", "<30", "b", "a", "10", "2"], key=level_key)
@@ -77,7 +87,17 @@ def level_key(level: object) -> tuple:
 
 def is_banded(levels: list) -> bool:
     """Whether the levels (missing and other aside) are numeric bands or ranges (``<3``,
-    ``3-11``, ``12+``; ``0 – 2``), not codes (``0``/``1``, tiers ``1``/``2``/``3``)."""
+    ``3-11``, ``12+``; ``0 – 2``), not codes (``0``/``1``, tiers ``1``/``2``/``3``).
+
+    Parameters
+    ----------
+    levels : list
+        The levels of one dimension.
+
+    Returns
+    -------
+    bool
+    """
     real = [str(lv) for lv in levels if lv not in (MISSING, OTHER)]
     numeric = bool(real) and all(level_key(lv)[0] == 0 for lv in real)
     return numeric and any(re.search(r"[<>+–-]|\d\s+\S", lv[1:]) or lv[0] in "<>" for lv in real)

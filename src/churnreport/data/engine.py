@@ -10,7 +10,8 @@ inside its own database (data/pushdown.py).
 
 Expressions (all take a table with ``customer_id`` (string), ``date`` (date) and ``amount``):
 
-- :func:`customer_days` -- one row per customer and purchase day (purchases, amount);
+- :func:`customer_days` -- one row per customer and day (purchases, amount netted of returns,
+  returns: lines with a negative amount);
 - :func:`transaction_summary` -- frequency, recency, T and monetary value per customer, with
   the definitions of the ``lifetimes`` package's ``summary_data_from_transaction_data``;
 - :func:`purchase_spells` -- activity spells of the inactivity definition (as
@@ -190,6 +191,7 @@ def transaction_summary(tx, observation_end: dt.date):
     end = ibis.date(observation_end)
     tx = _dated(tx)
     days = customer_days(tx.filter(tx.date <= end))
+    days = days.filter(days.purchases > 0)  # a day with returns only is no purchase day
     days = days.mutate(day=days.date.epoch_days())
     out = days.group_by("customer_id").aggregate(
         n_days=days.count(),

@@ -152,7 +152,9 @@ def _load(config: ReportConfig) -> Dataset:
             quality,
             max_excluded_share=config.max_excluded_share,
         )
-        if table in ("subscriptions", "tickets", "staff"):  # a row listed twice counts once
+        # a subscription or a departure listed twice counts once (tickets are dated to the day:
+        # two same-day tickets of one kind may both be real)
+        if table in ("subscriptions", "staff"):
             tables[table] = drop_duplicate_rows(tables[table], table, quality)
         if table == "customers":
             _check_named_columns(config, list(tables[table].columns))

@@ -31,8 +31,22 @@ def _rows(tables: Mapping[str, pd.DataFrame], name: str) -> int | None:
 
 def revenue_kind(customers: pd.DataFrame, tables: Mapping[str, pd.DataFrame], shape: str) -> str:
     """Where recurring revenue comes from, in the order the data layer prefers it
-    (:func:`churnreport.data.prepare.revenue_intervals`): ``subscriptions`` (MRR),
-    ``monthly_revenue`` (a customer column), ``transactions`` (spend per window), ``none``."""
+    (:func:`churnreport.data.prepare.revenue_intervals`).
+
+    Parameters
+    ----------
+    customers : DataFrame
+        The customer table.
+    tables : mapping
+        The run's other tables (``revenue`` when recurring revenue is known).
+    shape : {"dated", "purchases", "snapshot"}
+
+    Returns
+    -------
+    str
+        ``subscriptions`` (MRR), ``monthly_revenue`` (a customer column), ``transactions``
+        (spend per window) or ``none``.
+    """
     if "revenue" not in tables:
         if "monthly_revenue" in customers and customers["monthly_revenue"].notna().any():
             return "monthly_revenue"  # a snapshot's price list: no intervals, still a value

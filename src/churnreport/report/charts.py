@@ -785,6 +785,19 @@ def tick_label(label: object, width: int, lines: int = 2) -> str:
     r"""A category label for an axis: wrapped at word boundaries into at most ``lines`` lines of
     ``width`` characters, the rest cut with an ellipsis (the table has the full name).
 
+    Parameters
+    ----------
+    label : object
+        The category (its text is used).
+    width : int
+        Characters per line.
+    lines : int
+        Lines at most.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> tick_label("Credit card (automatic)", 14)
@@ -838,7 +851,7 @@ def plot_segment_rates(
     ax.set_xlabel(text("chart.churn_rate"))
     _legend_above(ax, ncol=1)
     _finish(fig)
-    top = table.iloc[0]
+    top = table.loc[table["churn_rate"].idxmax()]  # bands keep their order: not row 0
     alt = text(
         "chart.alt.segment_rates",
         dimension=dimension,

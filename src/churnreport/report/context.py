@@ -93,6 +93,7 @@ class ReportContext:
             segments=cfg.segments,
             attributes=cfg.driver_attributes(),
             slow_hours=cfg.drivers.slow_response_hours,
+            first_day=data.observed_from,
         )
         self.record("causes", chapter.result())
         return chapter

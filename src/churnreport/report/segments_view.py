@@ -34,8 +34,9 @@ def _labelled(frame: pd.DataFrame, dim: str, text: Text) -> pd.DataFrame:
 
 def intro_html(chapter: SegmentChapter, text: Text) -> HTML:
     """Which customers the tables count."""
-    a_year_on = pd.Timestamp(chapter.window_start) + pd.DateOffset(years=1) - pd.Timedelta(days=1)
-    year = a_year_on.date() == chapter.window_end
+    # the window churn_population takes: the year up to the report date (or a shorter one)
+    a_year = pd.Timestamp(chapter.window_end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)
+    year = chapter.window_start <= a_year.date()
     key = (
         N_("seg.intro_snapshot")
         if chapter.snapshot

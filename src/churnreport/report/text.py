@@ -343,6 +343,16 @@ TABLES = {
 def table_label(table: str, text: Text) -> str:
     """A canonical table's name in the report language (any other name as it is).
 
+    Parameters
+    ----------
+    table : str
+        A canonical table name (customers, subscriptions, ...).
+    text : Text
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> table_label("tickets", Text("zh")), table_label("orders", Text("zh"))

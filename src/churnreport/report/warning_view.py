@@ -105,7 +105,18 @@ CAUSE_ACTIONS = {
 
 def title(definition: str, text: Text) -> HTML:
     """The chapter's title: next period's leavers, or for a snapshot the current customers
-    most like those who churned (no time frame)."""
+    most like those who churned (no time frame).
+
+    Parameters
+    ----------
+    definition : str
+        The run's churn definition.
+    text : Text
+
+    Returns
+    -------
+    HTML
+    """
     return heading(
         text("warning.title"),
         text("warning.why_snapshot" if definition == "snapshot" else "warning.why"),
