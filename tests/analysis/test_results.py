@@ -300,6 +300,17 @@ def test_data_checks_of_sources_that_disagree():
     ]  # fmt: skip
     m = Metrics.model_validate(m.model_dump() | {"data_quality": {"tables": [], "issues": few}})
     assert data_checks(m) == []
+    # add-ons (two at once on average) are a note; a flag under inactivity is no disagreement
+    addons = issue("overlapping_subscriptions", 200, active=500, subscriptions=400, most=2)
+    m = Metrics.model_validate(
+        m.model_dump() | {"data_quality": {"tables": [], "issues": [addons]}}
+    )
+    assert [(c.code, c.severity) for c in data_checks(m)] == [("overlapping_subscriptions", "info")]
+    lapsed = Metrics.model_validate(
+        m.model_dump()
+        | {"definition": "inactivity", "data_quality": {"tables": [], "issues": issues}}
+    )
+    assert data_checks(lapsed) == []
     doubled = {"table": "subscriptions", "action": "excluded", "reason": "duplicate_row",
                "count": 40, "evidence": {"rows": 2000}}  # fmt: skip
     m = Metrics.model_validate(
