@@ -139,7 +139,7 @@ def run_report(
                 )
             t2 = time.perf_counter()
             text = Text(config.language, config.currency)
-            title = f"{config.company} – {text('report.title')}"
+            title = f"{config.company} · {text('report.title')}"
             cover = cover_info(
                 config.company,
                 period_label(to_period(data.as_of, config.period)),

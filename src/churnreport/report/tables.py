@@ -168,6 +168,6 @@ def key_value_html(pairs: list[tuple[str, str]], text: Text) -> HTML:
 def title_block(company: str, period: str, as_of, text: Text) -> HTML:
     """Report title with company, report period and data date."""
     return HTML(
-        f'<h1 class="report-title">{escape(company)} – {escape(text("report.title"))}</h1>'
+        f'<h1 class="report-title">{escape(company)} · {escape(text("report.title"))}</h1>'
         f'<p class="meta">{escape(text("report.period", period=text.period(period), as_of=text.date(as_of)))}</p>'
     )
