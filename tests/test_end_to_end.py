@@ -398,6 +398,6 @@ def test_sample_metrics_validate_against_the_printed_schema(sample_run):
     jsonschema.Draft202012Validator.check_schema(schema)
     m = json.loads((sample_run / "metrics.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(m)
-    assert list(m)[0] == "schema_version" and m["schema_version"] == "2.0"
+    assert list(m)[0] == "schema_version" and m["schema_version"] == "2.1"
     kinds = [f["kind"] for f in m["summary"]["findings"]]
     assert kinds == ["cost", "cause", "driver", "segment", "risk"]

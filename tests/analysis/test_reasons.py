@@ -130,7 +130,8 @@ def test_telco_every_churner_lands_in_a_category_or_unmapped(shared_data):
     assert set(ra.categories["category"]) <= set(MAPPING.categories) | {"unmapped", "not_stated"}
     # every telco reason is known to the shipped mapping, and the four competitor reasons are one
     assert ra.unmapped.empty
-    comp = ra.reasons[ra.reasons["reason"].str.startswith("Competitor")]
+    said = ra.reasons["stated_as"].map(lambda s: any(x.startswith("Competitor") for x in s))
+    comp = ra.reasons[said]
     assert set(comp["category"]) == {"competitor"}
     assert comp["churned"].sum() == 189 + 162 + 140 + 130
 
@@ -173,3 +174,21 @@ def test_ravenstack_reason_codes_all_map_and_events_reach_the_quality_record(sha
     ds = load_dataset(cfg)
     notes = {i.reason: i.count for i in ds.quality.issues}
     assert notes["event_for_active_customer"] == events["account_id"].nunique()
+
+
+def test_spellings_of_one_sub_reason_are_one_row_and_cumulative_skips_not_stated():
+    # 3 stated none, 2 + 1 gave one reason in two languages, 1 an unknown text
+    customers = pd.DataFrame(
+        {
+            "customer_id": list("abcdefg"),
+            "churned": True,
+            "end_date": pd.Timestamp("2024-03-31"),
+            "churn_reason": [None, None, None, "Price too high", "价格太高", "Price too high", "zzz"],
+        }
+    )
+    ra = reason_analysis(customers, MAPPING, dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    first = ra.reasons.iloc[0]
+    assert first["churned"] == 3 and first["category"] == "price"
+    assert first["reason"] == first["sub"] and first["stated_as"] == ["Price too high", "价格太高"]
+    assert ra.reasons["cumulative_share"].tolist() == pytest.approx([3 / 7, 4 / 7])
+    assert ra.reasons.iloc[1]["reason"] == "zzz" and ra.reasons.iloc[1]["stated_as"] == ["zzz"]

@@ -390,3 +390,33 @@ def test_no_contact_action_for_a_snapshot_or_a_year():
     assert actions(_result(p[-1:], definition="snapshot")) == []
     yearly = IndicatorResult.model_validate(_result(p).model_dump() | {"period_kind": "year"})
     assert actions(yearly) == []
+
+
+def test_similar_spellings_are_one_info_check():
+    from churnreport.analysis.checks import data_checks
+    from churnreport.analysis.results import Metrics
+    from churnreport.report.blocks import check_sentence
+    from churnreport.report.text import Text
+
+    def issue(column, first, second, pairs):
+        return {"table": "customers", "column": column, "action": "note",
+                "reason": "similar_levels", "count": 10,
+                "evidence": {"column": column, "first": first, "second": second,
+                             "pairs": pairs}}  # fmt: skip
+
+    issues = [issue("Pay", "CC", "Credit Card", 2), issue("Device", "Phone", "Mobile Phone", 1)]
+    m = Metrics(run_id="r", as_of="2024-12-31", period="month", definition="snapshot",
+                language="en", data_quality={"tables": [], "issues": issues})  # fmt: skip
+    (check,) = data_checks(m)
+    assert check.code == "similar_levels" and check.severity == "info"
+    assert check.evidence == {"column": "Pay", "first": "CC", "second": "Credit Card",
+                              "columns": 2, "pairs": 3}  # fmt: skip
+    en = check_sentence(check, Text("en"))
+    assert en.startswith('Some values may be one thing written two ways, such as Pay "CC" and '
+                         '"Credit Card" (and 2 more, listed under data quality)')  # fmt: skip
+    one = m.model_copy(update={"data_quality": m.data_quality.model_copy(
+        update={"issues": m.data_quality.issues[1:]})})  # fmt: skip
+    assert check_sentence(data_checks(one)[0], Text("en")).startswith(
+        'Device has two values that may be one thing written two ways, "Phone" and "Mobile Phone"'
+    )
+    assert "{" not in check_sentence(check, Text("zh"))

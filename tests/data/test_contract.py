@@ -100,6 +100,42 @@ def test_value_mapping_translates_before_typing(tmp_path):
     assert out["churned"].tolist() == [True, False]
 
 
+def test_value_mapping_merges_spellings_of_other_columns(tmp_path):
+    p = _csv(tmp_path, "id,tenure,status,pay\n1,3,Left,CC\n2,4,Stayed,Credit Card\n3,1,Left,UPI\n")
+    out, _ = _conform(
+        p,
+        columns={"customer_id": "id", "tenure_months": "tenure", "churned": "status"},
+        values={"churned": {"Left": True, "Stayed": False}, "pay": {"CC": "Credit Card"}},
+    )
+    assert out["pay"].tolist() == ["Credit Card", "Credit Card", "UPI"]
+    with pytest.raises(InputError, match=r"unknown column\(s\) \['status'\]"):
+        _conform(  # a mapped column is named by its canonical name
+            p,
+            columns={"customer_id": "id", "tenure_months": "tenure", "churned": "status"},
+            values={"status": {"Left": True}},
+        )
+
+
+def test_similar_spellings_noted_with_every_pair():
+    from churnreport.data.quality import DataQuality
+    from churnreport.data.spellings import note_similar_levels
+
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d", "e"],
+            "pay": ["CC", "Credit Card", "COD", "Cash on Delivery", "UPI"],
+            "internet": ["No", "No internet service", "DSL", "Fiber optic", "DSL"],
+        },
+        index=[10, 11, 12, 13, 14],
+    )
+    q = DataQuality()
+    note_similar_levels(customers, q)
+    (issue,) = q.issues
+    assert (issue.column, issue.reason, issue.count) == ("pay", "similar_levels", 4)
+    assert issue.examples == [(10, "CC ~ Credit Card"), (12, "COD ~ Cash on Delivery")]
+    assert issue.evidence == {"column": "pay", "first": "CC", "second": "Credit Card", "pairs": 2}
+
+
 @pytest.mark.parametrize(
     ("text", "source", "expected"),
     [

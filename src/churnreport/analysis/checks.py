@@ -31,7 +31,8 @@ STACKED_SUBSCRIPTIONS = 3.0
 #: The order of the box: what questions every figure first, then single figures, then notes.
 CHECK_ORDER = (
     "tables_disagree", "events_disagree", "duplicate_rows", "outcome_column", "outcome_leak",
-    "no_churn_in_period", "overlapping_subscriptions", "long_lifetime", "censored_start",
+    "no_churn_in_period", "overlapping_subscriptions", "long_lifetime", "similar_levels",
+    "censored_start",
 )  # fmt: skip
 
 
@@ -56,7 +57,10 @@ def data_checks(m: Metrics) -> list[DataCheck]:
     - ``overlapping_subscriptions``: :data:`OVERLAP_SHARE` or more of the active customers hold
       several subscriptions at once, whose revenue is summed;
     - ``duplicate_rows``: :data:`DUPLICATE_SHARE` or more of a table's rows repeat another row
-      exactly (the copies are left out).
+      exactly (the copies are left out);
+    - ``similar_levels`` (info): values of a customer column that may be one thing written two
+      ways ("CC" and "Credit Card"), counted apart; one check for all such columns, naming the
+      first pair (:mod:`churnreport.data.spellings`).
 
     Parameters
     ----------
@@ -129,6 +133,17 @@ def _table_checks(m: Metrics) -> list[DataCheck]:
     """The checks read from the data layer's notes: sources that disagree."""
     out: list[DataCheck] = []
     issues = m.data_quality.issues if m.data_quality is not None else []
+    similar = [i for i in issues if i.reason == "similar_levels" and i.evidence.get("pairs")]
+    if similar:
+        e = similar[0].evidence
+        evidence = {
+            "column": e["column"],
+            "first": e["first"],
+            "second": e["second"],
+            "columns": len(similar),
+            "pairs": sum(int(i.evidence["pairs"]) for i in similar),
+        }
+        out.append(DataCheck(code="similar_levels", severity="info", evidence=evidence))
     for issue in issues:
         e = issue.evidence
         if issue.reason == "duplicate_row" and e.get("rows"):

@@ -78,6 +78,24 @@ def _pareto(frame: pd.DataFrame, keys: list[str], total: int) -> pd.DataFrame:
     return g
 
 
+def _reason_rows(churners: pd.DataFrame, total: int) -> pd.DataFrame:
+    """Stated reasons in Pareto order, one row per sub-reason a rule matched (its spellings,
+    e.g. a Chinese and an English one, together) and one per unmatched text; the
+    cumulative share runs over these rows only (not over the customers who stated none)."""
+    stated = churners[churners["category"] != NOT_STATED]
+    stated = stated.assign(reason=stated["sub"].where(stated["sub"] != "", stated["reason"]))
+    spellings = (
+        churners.loc[stated.index]
+        .groupby(["category", stated["reason"].rename("key")])["reason"]
+        .agg(lambda s: list(s.value_counts(sort=True).index))
+    )
+    rows = _pareto(stated, ["reason", "category", "sub", "sub_zh"], total)
+    rows["stated_as"] = [
+        spellings.get((c, r), [r]) for c, r in zip(rows["category"], rows["reason"], strict=True)
+    ]
+    return rows
+
+
 @dataclass(frozen=True)
 class ReasonAnalysis:
     """Stated reasons of the customers lost in a window.
@@ -90,7 +108,9 @@ class ReasonAnalysis:
     categories : DataFrame
         category, group, churned, share, cumulative_share, revenue_lost (Pareto order).
     reasons : DataFrame
-        reason, category, sub, churned, share, cumulative_share, revenue_lost.
+        reason (the sub-reason a rule matched, else the stated text), category, sub, sub_zh,
+        stated_as (the spellings, most frequent first), churned, share, cumulative_share,
+        revenue_lost.
     unmapped : DataFrame
         reason, churned: the reasons no rule matched.
     controllable_share : float
@@ -110,7 +130,7 @@ class ReasonAnalysis:
 
     def metrics(self) -> dict[str, object]:
         """Entries ``reasons``, ``reasons_unmapped``, ``reason_categories`` and ``controllable_share`` of metrics.json ``causes``."""
-        cols = ["category", "reason", "churned", "share", "revenue_lost"]
+        cols = ["category", "reason", "stated_as", "churned", "share", "revenue_lost"]
         return {
             "reasons": self.reasons[cols],
             "reasons_unmapped": self.unmapped[["reason", "churned"]],
@@ -161,8 +181,7 @@ def reason_analysis(
     churners["revenue_lost"] = revenue_at_churn(lost, revenue) * 12
     total = len(churners)
     categories = _pareto(churners, ["category", "group"], total)
-    reasons = _pareto(churners, ["reason", "category", "sub", "sub_zh"], total)
-    reasons = reasons[reasons["category"] != NOT_STATED].reset_index(drop=True)
+    reasons = _reason_rows(churners, total)
     unmapped = reasons.loc[reasons["category"] == UNMAPPED, ["reason", "churned"]]
     grouped = churners["group"].value_counts()
     known = grouped.get("subjective", 0) + grouped.get("objective", 0)

@@ -32,7 +32,7 @@ from pydantic import (
 from churnreport.periods import MIN_TREND_PERIODS, PERIODS_PER_YEAR
 
 #: Version of the metrics.json shape; bump the major part when a field is renamed or removed.
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 #: A backtest whose mean prediction is off by more than this share of the observed rate
 #: gets its correction stated next to every expected count.
@@ -470,10 +470,12 @@ class ReasonCategory(Model):
 
 
 class ReasonRow(Model):
-    """Churners of one stated reason."""
+    """Churners of one stated reason: a sub-reason of the taxonomy (its spellings together)
+    or a text no rule matched."""
 
     category: str
     reason: str
+    stated_as: list[str] = Field(default_factory=list, description="spellings, most frequent first")
     churned: int
     share: float
     revenue_lost: Num = None
@@ -1172,6 +1174,7 @@ class DataCheck(Fact):
         "no_churn_in_period",
         "long_lifetime",
         "outcome_leak",
+        "similar_levels",
     ]
     severity: Literal["warning", "info"] = "warning"
     evidence: dict[str, float | int | str | None] = {}
@@ -1210,7 +1213,7 @@ class DataProfile(Model):
 class Metrics(Model):
     """metrics.json: the run and every chapter's result."""
 
-    schema_version: Literal["2.0"] = SCHEMA_VERSION
+    schema_version: Literal["2.1"] = SCHEMA_VERSION
     run_id: str
     as_of: dt.date
     period: PeriodKind

@@ -262,7 +262,10 @@ def conform(
             hint="rename them in the file or map them explicitly",
         )
     for c in extras:
-        out[c] = _extra(_clean_text(frame[c], table, c, quality))
+        cleaned = _clean_text(frame[c], table, c, quality)
+        if c in source.values:  # other columns' spellings merged ("CC" -> "Credit Card")
+            cleaned = _map_values(cleaned, source.values[c])
+        out[c] = _extra(cleaned)
 
     keep = pd.Series(True, index=out.index)
     for canon in required:
@@ -380,9 +383,16 @@ def resolve_mapping(
             column=absent[0],
             hint=f"add them under sources.{table}.columns; the file's columns are {list(columns)}",
         )
-    unknown_values = sorted(set(source.values) - set(mapping))
+    others = set(columns) - set(mapping.values())  # columns kept as they are
+    unknown_values = sorted(set(source.values) - set(mapping) - others)
     if unknown_values:
-        raise InputError(path, f"value mapping given for unmapped column(s) {unknown_values}")
+        raise InputError(
+            path,
+            f"value mapping given for unknown column(s) {unknown_values}",
+            column=unknown_values[0],
+            hint="values: takes a canonical column (e.g. churned), or a column of the file "
+            "that is not mapped to one",
+        )
     return mapping
 
 

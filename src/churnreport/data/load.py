@@ -38,6 +38,7 @@ from churnreport.data.prepare import (
 from churnreport.data.pushdown import reduce_in_database
 from churnreport.data.quality import DataQuality, Issue, masked_error
 from churnreport.data.sources import SourceFile, open_database, read_database, read_source
+from churnreport.data.spellings import note_similar_levels
 from churnreport.errors import ConfigError, InputError
 from churnreport.periods import last_complete_period_end, observed_from, to_period
 
@@ -202,9 +203,15 @@ def _load(config: ReportConfig) -> Dataset:
         _check_named_columns(config, list(customers.columns))
     if definition != "snapshot" and customers_src is not None and "churned" in customers_src:
         _compare_stated_churn(
-            customers_src, customers, quality, _source_column(config, "customers", "churned")
+            customers_src,
+            customers,
+            quality,
+            _source_column(config, "customers", "churned"),
+            inactivity_days=config.churn.inactivity_days if definition == "inactivity" else None,
         )
     _bad_standing_flags(config, customers)
+    if customers_src is not None:
+        note_similar_levels(customers_src, quality)
     events = tables.pop("churn_events", None)
     if events is not None:
         customers = attach_churn_events(customers, events, as_of, quality)
@@ -474,12 +481,18 @@ def _bad_standing_flags(config: ReportConfig, customers: pd.DataFrame) -> None:
 
 
 def _compare_stated_churn(
-    source: pd.DataFrame, customers: pd.DataFrame, quality: DataQuality, column: str
+    source: pd.DataFrame,
+    customers: pd.DataFrame,
+    quality: DataQuality,
+    column: str,
+    inactivity_days: int | None = None,
 ) -> None:
     """Count customers whose stated churn flag disagrees with their dates (kept, dates win).
 
     The note's evidence (how many customers each source calls churned) feeds the summary's
-    ``tables_disagree`` data check.
+    ``tables_disagree`` data check. Under the inactivity definition (``inactivity_days``) the
+    flag is compared with churn by days without a purchase, a difference by design: a note of
+    its own, no data check.
     """
     stated = source.set_index("customer_id")["churned"].dropna().astype(bool)
     derived = customers.set_index("customer_id")["churned"].reindex(stated.index)
@@ -492,14 +505,20 @@ def _compare_stated_churn(
                 "customers",
                 "churned",
                 "note",
-                "stated_churn_disagrees_with_dates",
+                "stated_churn_disagrees_with_dates"
+                if inactivity_days is None
+                else "stated_churn_differs_from_inactivity",
                 int(differ.sum()),
                 [
                     (int(source.index[source["customer_id"] == i][0]), f"{i}: flag {stated[i]}")
                     for i in ids
                 ],
                 "the churn flag in the customers source disagrees with the subscription dates "
-                "for these customers; the dates are used",
+                "for these customers; the dates are used"
+                if inactivity_days is None
+                else f"the churn flag in the customers source differs from churn by "
+                f"{inactivity_days} days without a purchase for these customers; the report "
+                "follows the days without a purchase",
                 evidence={
                     "column": column,
                     "customers": int(known.sum()),

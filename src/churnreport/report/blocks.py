@@ -309,6 +309,14 @@ def check_sentence(check: DataCheck, text: Text) -> str:
                 period=text.period(str(e["first_period"])),
                 count=text.int(e["periods_left_out"]),
             )
+        case "similar_levels":
+            return text(
+                "check.similar_levels" if e["pairs"] == 1 else "check.similar_levels_more",
+                column=str(e["column"]),
+                first=str(e["first"]),
+                second=str(e["second"]),
+                more=text.int(int(e["pairs"]) - 1),
+            )
         case "outcome_column":
             return text("check.outcome_column", column=str(e["column"]), auc=text.num(e["auc"], 3))
         case "tables_disagree":

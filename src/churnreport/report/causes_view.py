@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+import pandas as pd
 from IPython.display import HTML
 
 from churnreport.analysis.chapter import CauseChapter
@@ -137,7 +138,10 @@ def raw_reason_pareto(chapter: CauseChapter, text: Text, top: int = 15):
     if r is None or r.reasons.empty:
         return None
     groups = {n: c.group for n, c in chapter.mapping.categories.items()}
-    frame = r.reasons.head(top).assign(group=lambda d: d["category"].map(groups).fillna("unmapped"))
+    frame = r.reasons.head(top).assign(
+        group=lambda d: d["category"].map(groups).fillna("unmapped"),
+        reason=lambda d: reason_labels(d, text),
+    )
     return plot_reason_pareto(frame, {}, text, key="reason")
 
 
@@ -169,24 +173,23 @@ def reasons_table_html(chapter: CauseChapter, text: Text, top: int = 15) -> HTML
         return None
     labels = category_labels(chapter, text)
     frame = r.reasons.head(top).assign(
-        cat=lambda d: [
-            labels.get(c, c) + (f" · {s}" if s else "")
-            for c, s in zip(
-                d["category"], d["sub_zh" if text.language == "zh" else "sub"], strict=True
-            )
-        ]
+        label=lambda d: reason_labels(d, text),
+        cat=lambda d: [labels.get(c, c) for c in d["category"]],
+        spelled=lambda d: [_spellings(s) for s in d["stated_as"]],
     )
+    cols = {
+        "label": (text("col.reason"), str),
+        "cat": (text("col.category"), str),
+        "spelled": (text("col.stated_as"), str),
+        "churned": (text("col.churned"), text.int),
+        "share": (text("col.share"), text.pct),
+        "cumulative_share": (text("col.cumulative"), text.pct),
+        "revenue_lost": (text("col.revenue_lost"), lambda v: text.money(v)),
+    }
+    if not frame["revenue_lost"].fillna(0).gt(0).any():  # no revenue data: no column of zeros
+        del cols["revenue_lost"]
     out = table(
-        frame,
-        {
-            "reason": (text("col.reason_text"), str),
-            "cat": (text("col.category"), str),
-            "churned": (text("col.churned"), text.int),
-            "share": (text("col.share"), text.pct),
-            "cumulative_share": (text("col.cumulative"), text.pct),
-            "revenue_lost": (text("col.revenue_lost"), lambda v: text.money(v)),
-        },
-        numeric={"churned", "share", "cumulative_share", "revenue_lost"},
+        frame, cols, numeric={"churned", "share", "cumulative_share", "revenue_lost"}
     ).data
     if len(r.reasons) > top:
         out += note(text("causes.more_reasons", n=len(r.reasons) - top)).data
@@ -200,6 +203,18 @@ def reasons_table_html(chapter: CauseChapter, text: Text, top: int = 15) -> HTML
             numeric={"churned"},
         ).data
     return HTML(out)
+
+
+def reason_labels(rows: pd.DataFrame, text: Text) -> list[str]:
+    """A reason row's name in the report language: its sub-reason, or the text no rule matched."""
+    sub = rows["sub_zh" if text.language == "zh" else "sub"]
+    return [s if s else r for s, r in zip(sub, rows["reason"], strict=True)]
+
+
+def _spellings(stated: list[str], most: int = 3) -> str:
+    """The ways customers wrote a reason, most frequent first ('… +2' beyond ``most``)."""
+    shown = " / ".join(stated[:most])
+    return shown + (f" … +{len(stated) - most}" if len(stated) > most else "")
 
 
 def _source(chapter: CauseChapter) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 import pandas as pd
@@ -103,12 +104,13 @@ def _test_sentence(st, name: str, text: Text) -> str:
     if len(t) < 2:
         return text(
             "seg.one_level",
-            segment=t["segment"].iloc[0],
+            segment=_named(t["segment"].iloc[0], name),
             rate=text.pct(t["churn_rate"].iloc[0]),
         )
     big = t[~t["small"]] if (~t["small"]).sum() >= 2 else t
     ranked = big.sort_values("churn_rate", ascending=False, kind="stable")  # bands keep order
     top, low = ranked.iloc[0], ranked.iloc[-1]
+    top_name, low_name = _named(top["segment"], name), _named(low["segment"], name)
     if text.pct(top["churn_rate"]) == text.pct(low["churn_rate"]):  # no range to print
         return text(
             "seg.same_rate",
@@ -120,15 +122,24 @@ def _test_sentence(st, name: str, text: Text) -> str:
     key = N_("seg.real") if st.p_value < 0.05 else N_("seg.not_real")
     return text(
         key,
-        top=top["segment"],
+        top=top_name,
         top_rate=text.pct(top["churn_rate"]),
-        low=low["segment"],
+        low=low_name,
         low_rate=text.pct(low["churn_rate"]),
         test=text(SEGMENT_TESTS[st.test]),
         p=_p(st.p_value),
         pairs=int(st.pairs["significant"].sum()) if len(st.pairs) else 0,
         npairs=len(st.pairs),
     )
+
+
+#: Levels that say nothing without their dimension: "0 churn most" -> "IsActiveMember 0".
+_BARE_CODE = re.compile(r"-?\d+(\.\d+)?|yes|no|true|false|y|n|t|f|是|否", re.IGNORECASE)
+
+
+def _named(label: str, dimension: str) -> str:
+    """A level for a sentence: a bare code (a number, yes/no) with its dimension's name."""
+    return f"{dimension} {label}" if _BARE_CODE.fullmatch(str(label).strip()) else str(label)
 
 
 def _segment_table(t: pd.DataFrame, text: Text) -> str:

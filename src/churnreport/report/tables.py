@@ -26,6 +26,8 @@ DQ_REASONS = {
     "no_activity": N_("dq.no_activity"),
     "activity_without_customer_row": N_("dq.activity_without_customer_row"),
     "stated_churn_disagrees_with_dates": N_("dq.stated_churn_disagrees_with_dates"),
+    "stated_churn_differs_from_inactivity": N_("dq.stated_churn_differs_from_inactivity"),
+    "similar_levels": N_("dq.similar_levels"),
     "far_future_date": N_("dq.far_future_date"),
     "placeholder_date": N_("dq.placeholder_date"),
     "id_written_as_decimal": N_("dq.id_written_as_decimal"),
