@@ -189,7 +189,10 @@ def reasons_table_html(chapter: CauseChapter, text: Text, top: int = 15) -> HTML
     if not frame["revenue_lost"].fillna(0).gt(0).any():  # no revenue data: no column of zeros
         del cols["revenue_lost"]
     out = table(
-        frame, cols, numeric={"churned", "share", "cumulative_share", "revenue_lost"}
+        frame,
+        cols,
+        numeric={"churned", "share", "cumulative_share", "revenue_lost"},
+        wide={"spelled"},
     ).data
     if len(r.reasons) > top:
         out += note(text("causes.more_reasons", n=len(r.reasons) - top)).data
@@ -208,7 +211,7 @@ def reasons_table_html(chapter: CauseChapter, text: Text, top: int = 15) -> HTML
 def reason_labels(rows: pd.DataFrame, text: Text) -> list[str]:
     """A reason row's name in the report language: its sub-reason, or the text no rule matched."""
     sub = rows["sub_zh" if text.language == "zh" else "sub"]
-    return [s if s else r for s, r in zip(sub, rows["reason"], strict=True)]
+    return [s[:1].upper() + s[1:] if s else r for s, r in zip(sub, rows["reason"], strict=True)]
 
 
 def _spellings(stated: list[str], most: int = 3) -> str:

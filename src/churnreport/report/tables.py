@@ -69,6 +69,7 @@ def table(
     columns: dict[str, tuple[str, Callable[[object], str]]],
     numeric: set[str] = frozenset(),
     compact: bool = False,
+    wide: set[str] = frozenset(),
 ) -> HTML:
     """A formatted, escaped HTML table.
 
@@ -83,16 +84,21 @@ def table(
         Columns to right-align.
     compact : bool
         Smaller type, for wide tables.
+    wide : set of str
+        Text columns given room (a minimum width) before the others.
     """
 
+    def css(c: str) -> str:
+        return " ".join(k for k, on in (("num", c in numeric), ("wide", c in wide)) if on)
+
     head = "".join(
-        f'<th class="{"num" if c in numeric else ""}">{escape(h)}</th>'
+        f'<th class="{css(c)}">{escape(h)}</th>'
         for c, (h, _) in columns.items()
     )
     rows = []
     for _, r in frame.iterrows():
         cells = "".join(
-            f'<td class="{"num" if c in numeric else ""}">{escape(fmt(r[c]))}</td>'
+            f'<td class="{css(c)}">{escape(fmt(r[c]))}</td>'
             for c, (_, fmt) in columns.items()
         )
         rows.append(f"<tr>{cells}</tr>")
