@@ -192,6 +192,7 @@ def reasons_table_html(chapter: CauseChapter, text: Text, top: int = 15) -> HTML
         frame,
         cols,
         numeric={"churned", "share", "cumulative_share", "revenue_lost"},
+        compact=True,
         wide={"spelled"},
     ).data
     if len(r.reasons) > top:
