@@ -39,10 +39,13 @@ ENGLISH_LABELS = r"\b(?:months|under 30|Champions|At risk|New or promising|Hiber
 
 
 def report_text(path: Path) -> str:
-    """The visible text of a report's HTML (no styles, scripts or images)."""
+    """The visible text of a report's HTML (no styles, scripts or images), then the words
+    drawn on its charts (``data-chart-text``: the SVG draws glyphs as paths)."""
     t = path.read_text(encoding="utf-8")
+    charts = re.findall(r'data-chart-text="([^"]*)"', t)
     t = re.sub(r"<style.*?</style>|<script.*?</script>|<img[^>]*>", " ", t, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", t)))
+    t = " ".join([re.sub(r"<[^>]+>", " ", t), *(f" [chart: {c}] " for c in charts)])
+    return re.sub(r"\s+", " ", html.unescape(t))
 
 
 #: The headline churn rate as a KPI card or a sentence prints it ("Churn rate 26.5%",

@@ -33,3 +33,18 @@ def test_placeholders_and_empty_ranges_are_found(tmp_path):
     )
     kinds = {p.split(":")[0] for p in lint(page)}
     assert kinds == {"nan", "between X and X", "from X to X", "raw key"}
+
+
+def test_chart_words_are_read(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from churnreport.report.charts import Chart
+
+    fig, ax = plt.subplots()
+    ax.bar(["basic", "nan"], [1, 2])
+    ax.set_xlabel("months since start")
+    html = Chart(fig, "alt text")._repr_html_()
+    plt.close(fig)
+    problems = lint(_page(tmp_path, html), "zh")
+    assert any(p.startswith("nan:") and "[chart:" in p for p in problems)
+    assert any(p.startswith("English label:") and "months since start" in p for p in problems)
