@@ -70,3 +70,26 @@ def test_a_short_purchase_history_reports_what_it_can_see(history_run):
     assert "A snapshot has one period only" not in html
     assert "All customers are in one segment" not in html
     assert lint(history_run.run_dir / "report.html") == []
+
+
+def test_a_history_shorter_than_the_window_is_a_clear_error(tmp_path):
+    from churnreport.data.load import load_dataset
+    from churnreport.errors import InputError
+
+    rows = [("A", "2024-01-05", 10.0), ("B", "2024-02-10", 20.0), ("A", "2024-03-01", 5.0)]
+    pd.DataFrame(rows, columns=["id", "day", "amount"]).to_csv(tmp_path / "tx.csv", index=False)
+    cfg = {
+        "name": "short",
+        "as_of": "2024-03-31",
+        "churn": {"definition": "inactivity", "inactivity_days": 90},
+        "sources": {
+            "transactions": {
+                "path": "tx.csv",
+                "columns": {"customer_id": "id", "date": "day", "amount": "amount"},
+            }
+        },
+    }
+    (tmp_path / "report.yml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    with pytest.raises(InputError, match="churn can be counted only from 2024-05-01") as e:
+        load_dataset(load_config(tmp_path / "report.yml"))
+    assert "tx.csv" in str(e.value) and "inactivity_days" in str(e.value)

@@ -236,6 +236,15 @@ def _load(config: ReportConfig) -> Dataset:
     if definition == "inactivity":  # the first window of a purchase history is censored
         first = pd.Timestamp(spells["spell_start"].min()).date()
         start = observed_from(first, config.churn.inactivity_days, config.period)
+        report_start = to_period(as_of, config.period).start_time.date()
+        if report_start < start:  # the report period itself cannot show who left
+            raise InputError(
+                config.source_label("transactions"),
+                f"the purchase history starts on {first}: with churn after "
+                f"{config.churn.inactivity_days} days without a purchase, churn can be counted "
+                f"only from {start}, after the report period starting {report_start}",
+                hint="give a longer history, a later as_of, or a shorter churn.inactivity_days",
+            )
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs, start)
 
 
