@@ -730,7 +730,9 @@ def plot_drivers(
     ax.set_xscale("log")
     lo = min(float(d["ci_low"].min()), 0.9)
     hi = max(float(d["ci_high"].max()), 1.1)
-    ticks = [t for t in (0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20) if lo <= t <= hi]
+    fine = (0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20)
+    coarse = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)  # wide: no overlap
+    ticks = [t for t in (coarse if np.log10(hi / lo) > 1.2 else fine) if lo <= t <= hi]
     ax.xaxis.set_major_locator(mticker.FixedLocator(ticks))
     ax.xaxis.set_minor_locator(mticker.NullLocator())
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}×"))
