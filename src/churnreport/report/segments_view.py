@@ -9,6 +9,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from churnreport.analysis.chapter import SegmentChapter
+from churnreport.analysis.segments import is_banded, level_key
 from churnreport.report import blocks
 from churnreport.report.charts import (
     plot_lifecycle,
@@ -142,6 +143,13 @@ def _named(label: str, dimension: str) -> str:
     return f"{dimension} {label}" if _BARE_CODE.fullmatch(str(label).strip()) else str(label)
 
 
+def _band_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of banded levels (ages, tenures) in band order; others as they come."""
+    if not is_banded(frame["segment"].tolist()):
+        return frame
+    return frame.iloc[sorted(range(len(frame)), key=lambda i: level_key(frame["segment"].iloc[i]))]
+
+
 def _segment_table(t: pd.DataFrame, text: Text) -> str:
     frame = t.assign(
         ci=[
@@ -186,7 +194,10 @@ def survival_html(chapter: SegmentChapter, text: Text) -> HTML | None:
     for dim, s in chapter.survival.items():
         name = dimension_name(dim, text)
         parts.append(heading(name, level=4).data)
-        curves = {level_label(dim, level, text): c for level, c in s.curves.items()}
+        levels = list(s.curves)
+        if is_banded(levels):  # bands in band order in the legend: under 30, 30-54, 55+
+            levels = sorted(levels, key=level_key)
+        curves = {level_label(dim, level, text): s.curves[level] for level in levels}
         chart = plot_segment_survival(curves, name, text)
 
         if chart is not None:
@@ -199,7 +210,7 @@ def survival_html(chapter: SegmentChapter, text: Text) -> HTML | None:
         parts.append(f'<p class="meta">{escape(logrank)}</p>')
         parts.append(
             table(
-                _labelled(s.summary, dim, text),
+                _labelled(_band_order(s.summary), dim, text),
                 {
                     "segment": (text("col.segment"), str),
                     "customers": (text("col.customers"), text.int),
