@@ -46,6 +46,7 @@ def test_clv_both_ways_hand_computed():
     assert v.annual_churn_rate == pytest.approx(0.215283, abs=1e-6)
     assert v.expected_lifetime_years == pytest.approx(1 / 0.215283, rel=1e-5)
     assert v.clv_arpa_method == pytest.approx(100 / 0.02)  # 5,000 lifetime revenue
+    assert v.monthly_churn_rate == pytest.approx(0.02)  # the rate the lifetime revenue divides by
     assert v.clv_spend_method == pytest.approx(100 * 12 * (1 / 0.215283) * 0.10, rel=1e-5)  # 557.4
 
 

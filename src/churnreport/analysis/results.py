@@ -212,6 +212,7 @@ class ValueResult(Model):
     margin: float
     annual_churn_rate: Num = None
     expected_lifetime_years: Num = None
+    monthly_churn_rate: Num = None
     clv_arpa_method: Num = None
     clv_spend_method: Num = None
     scenarios: list[Scenario] = []

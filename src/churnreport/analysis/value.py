@@ -47,6 +47,8 @@ class ChurnValue:
         1 - (1 - mean period churn over the last year) ^ periods per year; None for snapshots.
     expected_lifetime_years : float or None
         1 / annual_churn_rate.
+    monthly_churn_rate : float or None
+        1 - (1 - annual_churn_rate)^(1/12), the rate behind ``clv_arpa_method``.
     clv_arpa_method : float or None
         Lifetime revenue: ARPA / monthly churn rate (monthly = 1 - (1 - annual)^(1/12)).
     clv_spend_method : float or None
@@ -69,6 +71,7 @@ class ChurnValue:
     margin: float
     annual_churn_rate: float | None = None
     expected_lifetime_years: float | None = None
+    monthly_churn_rate: float | None = None
     clv_arpa_method: float | None = None
     clv_spend_method: float | None = None
     scenarios: list[dict] = field(default_factory=list)
@@ -164,6 +167,7 @@ def churn_value(
         **value,
         annual_churn_rate=annual,
         expected_lifetime_years=years,
+        monthly_churn_rate=monthly,
         clv_arpa_method=arpa / monthly if monthly > 0 else float(np.inf),
         clv_spend_method=arpa * 12 * years * margin,
         scenarios=scenarios,

@@ -323,8 +323,19 @@ def value_html(chapter: IndicatorChapter, text: Text) -> HTML | None:
 
     items = [
         text("value.basis", annual=text.pct(v.annual_churn_rate), k=k, years=years),
-        text("value.clv_arpa", clv=text.money(v.clv_arpa_method, unit=True)),
-        text("value.clv_spend", years=years, clv=text.money(v.clv_spend_method, unit=True)),
+        text(
+            "value.clv_arpa",
+            arpa=text.money(v.arpa, unit=True),
+            monthly=text.pct(v.monthly_churn_rate),
+            clv=text.money(v.clv_arpa_method, unit=True),
+        ),
+        text(
+            "value.clv_spend",
+            spend=text.money(v.arpa * 12, unit=True),
+            years=years,
+            margin=text.pct(v.margin, 0),
+            clv=text.money(v.clv_spend_method, unit=True),
+        ),
     ]
     parts.append(
         '<ul class="definitions">' + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
