@@ -377,7 +377,10 @@ class IndicatorResult(Model):
         if last.annualised_churn_rate is not None:
             out.append(
                 Kpi(
-                    name="annualised_churn_rate", value=last.annualised_churn_rate, on_summary=False
+                    name="annualised_churn_rate",
+                    value=last.annualised_churn_rate,
+                    on_summary=False,
+                    period=last.period,
                 )
             )
         out.append(Kpi(name="churned", value=o.churned, changes=self._relative_changes("churned")))

@@ -112,6 +112,8 @@ def _kpi_subs(kpi: Kpi, text: Text) -> list[tuple[str, str]]:
         subs.append((text("kpi.basis.snapshot"), ""))
     if kpi.name == "revenue_lost":
         subs.append((text("kpi.per_year_of"), ""))
+    if kpi.name == "annualised_churn_rate":  # not the 12-period basis of the value section
+        subs.append((text("kpi.annualised_basis", period=text.period(kpi.period or "")), ""))
     if kpi.margin is not None:
         subs.append((text("summary.margin", margin=text.pct(kpi.margin, 0)), ""))
     return subs
