@@ -51,7 +51,7 @@ def report_text(path: Path) -> str:
 #: The headline churn rate as a KPI card or a sentence prints it ("Churn rate 26.5%",
 #: "(churn rate 26.5%)", "流失率 26.5%", "7,043 customers × 26.5% churn"): a rate with
 #: decimals right after the words.
-HEADLINE = r"(?i:(?<!annualised )churn rate|(?<!年化)流失率)[ ：:]?(\d+\.\d+%)|× (\d+\.\d+%) (?:churn|流失)"
+HEADLINE = r"(?i:(?<!annualised )(?<!monthly )churn rate|(?<!年化)(?<!月)流失率)[ ：:]?(\d+\.\d+%)|× (\d+\.\d+%) (?:churn|流失)"
 
 
 def headline_problems(t: str, metrics: Path, language: str) -> list[str]:

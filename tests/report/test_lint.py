@@ -20,7 +20,7 @@ def test_the_headline_reads_the_same_on_every_page(tmp_path):
     other = "<p>Churn rate 26.5%</p><p>7,032 customers × 26.6% churn = 1,869 lost</p>"
     (problem,) = lint(_page(tmp_path, other))
     assert problem.startswith("headline 26.6% is not 26.5%")
-    zh = "<p>流失率</p><p>26.5%</p><p>年化流失率 83.1%</p>"
+    zh = "<p>流失率</p><p>26.5%</p><p>年化流失率 83.1%</p><p>月流失率 2.1%</p>"
     assert lint(_page(tmp_path, zh), "zh") == []
 
 
