@@ -160,6 +160,11 @@ def validate(config: ConfigOpt) -> None:
         ds = load_dataset(load_config(config))
     except ChurnReportError as exc:
         _fail(exc)
+    _print_quality(ds)
+
+
+def _print_quality(ds) -> None:
+    """The data-quality record of a loaded dataset, as ``validate`` prints it."""
     out = Console(highlight=False)
     t = Table(title=f"Data quality (as of {ds.as_of}, definition {ds.definition})")
     for col in ("table", "rows read", "rows kept", "rows excluded", "file"):
@@ -176,6 +181,54 @@ def validate(config: ConfigOpt) -> None:
             + (f" e.g. {ex}" if ex else "")
         )
     out.print(f"customers: {len(ds.customers):,}; spells: {len(ds.spells):,}")
+
+
+@app.command()
+def init(
+    files: Annotated[
+        list[Path], typer.Argument(help="Raw exports: CSV/TXT, XLSX or Parquet (one or more).")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Config file to write.")] = Path(
+        "report.yml"
+    ),
+    name: Annotated[str, typer.Option(help="Report name (default: from the first file).")] = "",
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing config file.")
+    ] = False,
+) -> None:
+    """Infer a config from raw exports, write it, and validate it as `validate` does.
+
+    Prints each decision with its evidence and what could not be decided; never prompts.
+    Exit 0 when the written config validates, 2 otherwise (the config is still written).
+    """
+    from churnreport.config import load_config
+    from churnreport.data import load_dataset
+    from churnreport.data.infer import infer_config, render_config
+
+    try:
+        if out.is_dir():
+            raise ConfigError(f"--out {out} is a folder; give the config file's path")
+        if out.exists() and not force:
+            raise ConfigError(f"{out} exists; choose another --out or add --force to overwrite it")
+        inference = infer_config(files, name=name or None)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render_config(inference, out=out), encoding="utf-8")
+    except ChurnReportError as exc:
+        _fail(exc)
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"config written: {out}", markup=False)
+    console.print("decisions:", markup=False)
+    for d in inference.decisions:
+        console.print(f"  - {d.evidence}", markup=False)
+    console.print("could not decide:" + ("" if inference.questions else " nothing"), markup=False)
+    for q in inference.questions:
+        console.print(f"  - {q}", markup=False)
+    try:
+        ds = load_dataset(load_config(out))
+    except ChurnReportError as exc:
+        _log(f"{out} was written but does not validate: edit it (see the decisions above)")
+        _fail(exc)
+    _print_quality(ds)
 
 
 @app.command()

@@ -124,6 +124,8 @@ class SourceConfig(_Strict):
         0-based row that holds the header (rows above it are skipped).
     encoding : str or None
         Force a text encoding for CSV; by default UTF-8 (with or without BOM) then GB18030.
+    delimiter : str or None
+        CSV field separator; by default ``,`` (``\t`` for ``.tsv`` files).
     date_format : str or None
         ``strftime`` format of the date columns when they are not ISO 8601.
     columns : dict
@@ -146,6 +148,7 @@ class SourceConfig(_Strict):
     sheet: int | str = 0
     header_row: int = Field(0, ge=0)
     encoding: str | None = None
+    delimiter: str | None = Field(None, min_length=1, max_length=1)
     date_format: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, Any]] = Field(default_factory=dict)

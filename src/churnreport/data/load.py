@@ -142,7 +142,11 @@ def _load(config: ReportConfig) -> Dataset:
             }
         else:
             raw = read_source(
-                path, sheet=source.sheet, header_row=source.header_row, encoding=source.encoding
+                path,
+                sheet=source.sheet,
+                header_row=source.header_row,
+                encoding=source.encoding,
+                delimiter=source.delimiter,
             )
             inputs[table] = _file_input(path)
         tables[table] = conform(
@@ -290,7 +294,11 @@ def _read_transactions(
         }
     else:
         reader = SourceFile(
-            path, sheet=source.sheet, header_row=source.header_row, encoding=source.encoding
+            path,
+            sheet=source.sheet,
+            header_row=source.header_row,
+            encoding=source.encoding,
+            delimiter=source.delimiter,
         )
         label, header = path, reader.header
         mapping = resolve_mapping(header, "transactions", source, required, label)

@@ -58,12 +58,13 @@ def read_source(
     sheet: int | str = 0,
     header_row: int = 0,
     encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> RawTable:
     """Read a CSV, XLSX or Parquet file whole.
 
     Parameters
     ----------
-    path, sheet, header_row, encoding
+    path, sheet, header_row, encoding, delimiter
         As for :class:`SourceFile`.
 
     Returns
@@ -76,7 +77,9 @@ def read_source(
     InputError
         File missing, empty, undecodable, unknown format or sheet.
     """
-    source = SourceFile(path, sheet=sheet, header_row=header_row, encoding=encoding)
+    source = SourceFile(
+        path, sheet=sheet, header_row=header_row, encoding=encoding, delimiter=delimiter
+    )
     frame = source.read_whole()
     dropped = [c for c in frame.columns if c.startswith("Unnamed:") and _all_empty(frame[c])]
     frame = frame.drop(columns=dropped)
@@ -103,6 +106,8 @@ class SourceFile:
         0-based row holding the header; rows above it are skipped.
     encoding : str, optional
         CSV text encoding; detected when not given (UTF-8 with or without BOM, then GB18030).
+    delimiter : str, optional
+        CSV field separator; by default ``,`` (``\t`` for ``.tsv``).
 
     Attributes
     ----------
@@ -126,6 +131,7 @@ class SourceFile:
         sheet: int | str = 0,
         header_row: int = 0,
         encoding: str | None = None,
+        delimiter: str | None = None,
     ):
         self.path = Path(path)
         if not self.path.is_file():
@@ -138,7 +144,7 @@ class SourceFile:
         self._frame = None
         if self.suffix in CSV_SUFFIXES:
             self.encoding = _detect_encoding(self.path, encoding)
-            self.sep = "\t" if self.suffix == ".tsv" else ","
+            self.sep = delimiter or ("\t" if self.suffix == ".tsv" else ",")
             names = self._csv_header()
         elif self.suffix in EXCEL_SUFFIXES:
             self._frame = _read_excel(self.path, sheet, header_row)
@@ -267,6 +273,30 @@ class SourceFile:
 
 def _all_empty(values: pd.Series) -> bool:
     return bool(values.map(lambda v: pd.isna(v) or (isinstance(v, str) and not v.strip())).all())
+
+
+def detect_encoding(path: Path, encoding: str | None = None) -> str:
+    """The text encoding a whole CSV file decodes with, as the loader chooses it.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    encoding : str, optional
+        The configured encoding: checked, not guessed.
+
+    Returns
+    -------
+    str
+        ``encoding`` when given, else ``utf-8-sig`` (UTF-8 with or without BOM) or
+        ``gb18030``.
+
+    Raises
+    ------
+    InputError
+        The file does not decode as any candidate, or mixes UTF-8 and other lines.
+    """
+    return _detect_encoding(path, encoding)
 
 
 def _detect_encoding(path: Path, encoding: str | None) -> str:
