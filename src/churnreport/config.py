@@ -111,6 +111,61 @@ def redact_connection(url: str) -> str:
                   out, flags=re.IGNORECASE)  # fmt: skip
 
 
+class LeaveOut(_Strict):
+    """Rows of a source left out on purpose: one column, one test, the reason shown.
+
+    Attributes
+    ----------
+    column : str
+        A column of the file.
+    equals, startswith, below, above, missing
+        Exactly one test: the value (or any of a list of values), a text prefix, a number
+        bound (strictly below / above), or an empty cell.
+    reason : str
+        Why, as the data-quality section says it (e.g. "cancellations").
+    """
+
+    column: str
+    equals: Any = None
+    startswith: str | None = None
+    below: float | None = None
+    above: float | None = None
+    missing: bool = False
+    reason: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> LeaveOut:
+        given = [
+            k
+            for k, v in (
+                ("equals", self.equals),
+                ("startswith", self.startswith),
+                ("below", self.below),
+                ("above", self.above),
+                ("missing", self.missing or None),
+            )
+            if v is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "a leave_out rule takes exactly one test of equals, startswith, below, above, "
+                f"missing (got {given or 'none'})"
+            )
+        return self
+
+    def describe(self) -> str:
+        """The rule in words: ``InvoiceNo starts with 'C'``."""
+        if self.startswith is not None:
+            return f"{self.column} starts with {self.startswith!r}"
+        if self.below is not None:
+            return f"{self.column} below {self.below:g}"
+        if self.above is not None:
+            return f"{self.column} above {self.above:g}"
+        if self.missing:
+            return f"{self.column} empty"
+        return f"{self.column} equal to {self.equals!r}"
+
+
 class SourceConfig(_Strict):
     """Where one canonical table comes from and how its columns and values map.
 
@@ -125,7 +180,21 @@ class SourceConfig(_Strict):
     encoding : str or None
         Force a text encoding for CSV; by default UTF-8 (with or without BOM) then GB18030.
     delimiter : str or None
-        CSV field separator; by default ``,`` (``\t`` for ``.tsv`` files).
+        CSV field separator, or ``whitespace`` (runs of spaces or tabs); by default ``,``
+        (``\t`` for ``.tsv`` files).
+    skip_rows : int
+        Rows right under the header that are not data (a description or units row).
+    names : list of str or None
+        The file has no header row: its column names in file order (``header_row`` then
+        counts the rows above the first data row).
+    row_ids : bool
+        Customers only: the file has no customer id; each row is one customer, its id the
+        row's number in the file (rows repeating another row exactly are left out, counted).
+    derive : dict
+        New column -> arithmetic expression over the file's columns (``+ - * /``, brackets,
+        numbers; a name with spaces in backticks), e.g. ``amount: "Quantity * UnitPrice"``.
+    leave_out : list of LeaveOut
+        Rows left out on purpose (cancellations, guest checkouts), counted with their reason.
     date_format : str or None
         ``strftime`` format of the date columns when they are not ISO 8601.
     columns : dict
@@ -148,7 +217,12 @@ class SourceConfig(_Strict):
     sheet: int | str = 0
     header_row: int = Field(0, ge=0)
     encoding: str | None = None
-    delimiter: str | None = Field(None, min_length=1, max_length=1)
+    delimiter: str | None = Field(None, pattern=r"^(.|whitespace)$")
+    skip_rows: int = Field(0, ge=0)
+    names: list[str] | None = Field(None, min_length=1)
+    row_ids: bool = False
+    derive: dict[str, str] = Field(default_factory=dict)
+    leave_out: list[LeaveOut] = Field(default_factory=list)
     date_format: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -662,6 +662,21 @@ def _row(cells: list[str]) -> str:
 
 #: Why the harder rows decide as they do (rendered below the table).
 DECISIONS = """
+## Shapes the config describes
+
+Exports that are not one clean table per file are described in the source's config, never
+fixed by hand (tests/data/test_shape.py; `churn-report init` writes these options itself):
+
+| option | for | what happens |
+|---|---|---|
+| `row_ids: true` | a customers file without a customer id | each row is a customer, its id the row's number in the file; rows repeated exactly are left out and counted (`duplicate_row`, a data check from 1% of the rows) |
+| `skip_rows: 1` | a description or units row under the header | skipped; row numbers in messages stay the file's |
+| `names: [...]` | a file without a header row | the columns in file order (`header_row` counts rows above the first data row); a count that does not match the fields stops |
+| `delimiter: ";"` or `whitespace` | other separators; columns aligned with spaces | read as given |
+| `derive: {amount: "Quantity * UnitPrice"}` | an amount that is quantity x unit price | arithmetic only (names, numbers, `+ - * /`, brackets; a name with spaces in backticks), parsed, never evaluated as code; text in an input column stops with its rows |
+| `leave_out: [{column: InvoiceNo, startswith: C, reason: cancellations}]` | cancellations, guest checkouts (`missing: true`), test accounts (`equals`), returns (`below: 0`) | left out and counted with the reason in the data-quality section; deliberate, so not held to `max_excluded_share` |
+| `values: {PaymentMode: {CC: Credit Card}}` | one thing written two ways in a column | merged before any analysis (the data checks name such pairs) |
+
 ## Decisions behind some rows
 
 **Ids across tables** (`ids-*`, `unknown-customer*`; data/keys.py). Ids are text in every

@@ -17,6 +17,7 @@ import pandas as pd
 
 from churnreport.config import SourceConfig
 from churnreport.data.quality import DataQuality, Issue, TableQuality
+from churnreport.data.shape import LEFT_OUT, shape
 from churnreport.data.sources import RawTable
 from churnreport.errors import InputError
 
@@ -200,6 +201,7 @@ def conform(
             )
         )
 
+    frame = shape(frame, source, table, path, quality)  # row ids, derived, left-out rows
     mapping = resolve_mapping(list(frame.columns), table, source, required, path)
 
     out = pd.DataFrame(index=frame.index)
@@ -281,7 +283,7 @@ def conform(
                 )
             )
             keep &= ~miss
-    check_excluded_share(quality, table, len(out), path, mapping, max_excluded_share)
+    check_excluded_share(quality, table, tq.rows_read, path, mapping, max_excluded_share)
     out = out[keep]
 
     if "customer_id" in out.columns and table == "customers":
@@ -404,7 +406,8 @@ def check_excluded_share(
     mapping: dict[str, str],
     max_excluded_share: float,
 ) -> None:
-    """Stop when more than ``max_excluded_share`` of a table's rows were excluded.
+    """Stop when more than ``max_excluded_share`` of a table's rows were excluded (rows left
+    out on purpose by a ``leave_out`` rule do not count).
 
     Parameters
     ----------
@@ -425,10 +428,14 @@ def check_excluded_share(
     InputError
         Naming the column and example rows of the last exclusion recorded.
     """
-    excluded = quality.excluded(table)
+    dropped = [
+        i
+        for i in quality.issues
+        if i.table == table and i.action == "excluded" and i.reason != LEFT_OUT  # deliberate
+    ]
+    excluded = sum(i.count for i in dropped)
     if not rows or excluded / rows <= max_excluded_share:
         return
-    dropped = [i for i in quality.issues if i.table == table and i.action == "excluded"]
     first = dropped[-1]
     if all(i.reason == "missing_required_value" for i in dropped):
         why = "lack a required value"

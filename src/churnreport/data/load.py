@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from churnreport.config import ReportConfig, redact_connection
+from churnreport.config import ReportConfig, SourceConfig, redact_connection
 from churnreport.data import sources
 from churnreport.data.contract import (
     check_excluded_share,
@@ -37,6 +37,7 @@ from churnreport.data.prepare import (
 )
 from churnreport.data.pushdown import reduce_in_database
 from churnreport.data.quality import DataQuality, Issue, masked_error
+from churnreport.data.shape import needed_columns, shaped_header
 from churnreport.data.sources import SourceFile, open_database, read_database, read_source
 from churnreport.data.spellings import note_similar_levels
 from churnreport.errors import ConfigError, InputError
@@ -147,6 +148,8 @@ def _load(config: ReportConfig) -> Dataset:
                 header_row=source.header_row,
                 encoding=source.encoding,
                 delimiter=source.delimiter,
+                skip_rows=source.skip_rows,
+                names=source.names,
             )
             inputs[table] = _file_input(path)
         tables[table] = conform(
@@ -275,12 +278,18 @@ def _read_transactions(
         password = os.environ.get(source.password_env)
         with open_database(connection, source.sql, password) as db:
             label, header, where = db.label, list(db.expr.columns), "database"
-            mapping = resolve_mapping(header, "transactions", source, required, label)
-            days = reduce_in_database(
-                db, source, mapping, quality, max_excluded_share=config.max_excluded_share
+            mapping = resolve_mapping(
+                shaped_header(header, source), "transactions", source, required, label
+            )
+            days = (
+                None
+                if source.derive or source.leave_out  # shaped row by row: in blocks
+                else reduce_in_database(
+                    db, source, mapping, quality, max_excluded_share=config.max_excluded_share
+                )
             )
             if days is None:  # not typed for the checks in SQL: the contract's, block by block
-                blocks = db.blocks(list(mapping.values()))
+                blocks = db.blocks(_read_columns(mapping, source, header))
                 days = _conformed_days(
                     config, source, required, blocks, quality, customer_ids, first_rows
                 )
@@ -299,10 +308,14 @@ def _read_transactions(
             header_row=source.header_row,
             encoding=source.encoding,
             delimiter=source.delimiter,
+            skip_rows=source.skip_rows,
+            names=source.names,
         )
         label, header = path, reader.header
-        mapping = resolve_mapping(header, "transactions", source, required, label)
-        blocks = reader.blocks(list(mapping.values()))
+        mapping = resolve_mapping(
+            shaped_header(header, source), "transactions", source, required, label
+        )
+        blocks = reader.blocks(_read_columns(mapping, source, header))
         days = _conformed_days(config, source, required, blocks, quality, customer_ids, first_rows)
         record = _file_input(path)
     rows = quality.tables["transactions"].rows_read
@@ -321,6 +334,13 @@ def _read_transactions(
         )
     )
     return days, record
+
+
+def _read_columns(mapping: dict[str, str], source: SourceConfig, header: list[str]) -> list[str]:
+    """The source columns a block must hold: the mapped ones the file has, and those its
+    derived columns and leave_out rules read."""
+    wanted = {c for c in mapping.values() if c in header} | needed_columns(source)
+    return [c for c in header if c in wanted]
 
 
 def _conformed_days(

@@ -59,12 +59,14 @@ def read_source(
     header_row: int = 0,
     encoding: str | None = None,
     delimiter: str | None = None,
+    skip_rows: int = 0,
+    names: list[str] | None = None,
 ) -> RawTable:
     """Read a CSV, XLSX or Parquet file whole.
 
     Parameters
     ----------
-    path, sheet, header_row, encoding, delimiter
+    path, sheet, header_row, encoding, delimiter, skip_rows, names
         As for :class:`SourceFile`.
 
     Returns
@@ -78,7 +80,13 @@ def read_source(
         File missing, empty, undecodable, unknown format or sheet.
     """
     source = SourceFile(
-        path, sheet=sheet, header_row=header_row, encoding=encoding, delimiter=delimiter
+        path,
+        sheet=sheet,
+        header_row=header_row,
+        encoding=encoding,
+        delimiter=delimiter,
+        skip_rows=skip_rows,
+        names=names,
     )
     frame = source.read_whole()
     dropped = [c for c in frame.columns if c.startswith("Unnamed:") and _all_empty(frame[c])]
@@ -107,7 +115,12 @@ class SourceFile:
     encoding : str, optional
         CSV text encoding; detected when not given (UTF-8 with or without BOM, then GB18030).
     delimiter : str, optional
-        CSV field separator; by default ``,`` (``\t`` for ``.tsv``).
+        CSV field separator, or ``whitespace``; by default ``,`` (``\t`` for ``.tsv``).
+    skip_rows : int
+        Rows right under the header that are not data (a description row), skipped.
+    names : list of str, optional
+        The file has no header: these are its columns; ``header_row`` rows are skipped
+        above the first data row.
 
     Attributes
     ----------
@@ -132,6 +145,8 @@ class SourceFile:
         header_row: int = 0,
         encoding: str | None = None,
         delimiter: str | None = None,
+        skip_rows: int = 0,
+        names: list[str] | None = None,
     ):
         self.path = Path(path)
         if not self.path.is_file():
@@ -140,16 +155,29 @@ class SourceFile:
             raise InputError(self.path, "the file is empty")
         self.suffix = self.path.suffix.lower()
         self.header_row = header_row
+        self.skip_rows = skip_rows
+        self.given_names = list(names) if names else None
         self.encoding = None
         self._frame = None
+        if self.given_names and skip_rows:
+            raise InputError(
+                self.path, "skip_rows counts rows under a header; with names there is none",
+                hint="count the rows above the first data row in header_row instead",
+            )
         if self.suffix in CSV_SUFFIXES:
             self.encoding = _detect_encoding(self.path, encoding)
             self.sep = delimiter or ("\t" if self.suffix == ".tsv" else ",")
-            names = self._csv_header()
+            if self.sep == "whitespace":
+                self.sep = r"\s+"
+            names = self.given_names or self._csv_header()
         elif self.suffix in EXCEL_SUFFIXES:
-            self._frame = _read_excel(self.path, sheet, header_row)
+            self._frame = _read_excel(self.path, sheet, header_row, skip_rows, self.given_names)
             names = list(self._frame.columns)
         elif self.suffix in PARQUET_SUFFIXES:
+            if skip_rows or self.given_names:
+                raise InputError(
+                    self.path, "a Parquet file names its columns: skip_rows and names do not apply"
+                )
             import pyarrow.parquet as pq
 
             try:
@@ -169,7 +197,25 @@ class SourceFile:
         repeated = sorted({n for n in present if present.count(n) > 1})
         if repeated:
             raise InputError(self.path, f"duplicate column names in the header: {repeated}")
-        self.first_row = header_row + 2
+        self.first_row = header_row + 1 if self.given_names else header_row + 2 + skip_rows
+        if self.given_names and self.suffix in CSV_SUFFIXES:
+            self._check_width()
+
+    def _check_width(self) -> None:
+        """Given names must match the file's fields, or every column would shift."""
+        with self._csv_errors():
+            first = pd.read_csv(
+                self.path, sep=self.sep, encoding=self.encoding, skiprows=self.header_row,
+                header=None, dtype=str, nrows=5, keep_default_na=False,
+            )  # fmt: skip
+        if first.shape[1] != len(self.given_names):
+            raise InputError(
+                self.path,
+                f"names gives {len(self.given_names)} columns but the rows have "
+                f"{first.shape[1]} fields",
+                rows=[(self.first_row, " | ".join(map(str, first.iloc[0].tolist())))],
+                hint="give one name per field, in file order (check the delimiter too)",
+            )
 
     def _csv_header(self) -> list[str]:
         with self._csv_errors():
@@ -179,11 +225,17 @@ class SourceFile:
         return ["" if pd.isna(h) else str(h) for h in header.iloc[0]]
 
     def _read_csv(self, **options):
+        skip: int | list[int] = self.header_row
+        if self.given_names and "header" not in options:  # no header line: name the fields
+            options.update(header=None, names=self.given_names)
+        elif self.skip_rows and "header" not in options:  # description rows under the header
+            below = self.header_row + 1
+            skip = [*range(self.header_row), *range(below, below + self.skip_rows)]
         return pd.read_csv(
             self.path,
             sep=self.sep,
             encoding=self.encoding,
-            skiprows=self.header_row,
+            skiprows=skip,
             dtype=str,
             keep_default_na=False,
             **options,
@@ -363,7 +415,13 @@ def _refuse_mixed_encoding(path: Path) -> None:
         )
 
 
-def _read_excel(path: Path, sheet: int | str, header_row: int) -> pd.DataFrame:
+def _read_excel(
+    path: Path,
+    sheet: int | str,
+    header_row: int,
+    skip_rows: int = 0,
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
@@ -375,7 +433,18 @@ def _read_excel(path: Path, sheet: int | str, header_row: int) -> pd.DataFrame:
         raise InputError(path, f"sheet index {sheet} does not exist; sheets are {names}")
     if isinstance(sheet, str) and sheet not in names:
         raise InputError(path, f"sheet '{sheet}' does not exist; sheets are {names}")
-    return pd.read_excel(book, sheet_name=sheet, header=header_row, dtype=object)
+    if columns:  # no header row: the config names the columns
+        frame = pd.read_excel(
+            book, sheet_name=sheet, header=None, skiprows=header_row, dtype=object
+        )
+        if frame.shape[1] != len(columns):
+            raise InputError(
+                path, f"names gives {len(columns)} columns but the sheet has {frame.shape[1]}"
+            )
+        frame.columns = columns
+        return frame
+    frame = pd.read_excel(book, sheet_name=sheet, header=header_row, dtype=object)
+    return frame.iloc[skip_rows:] if skip_rows else frame
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")

@@ -137,8 +137,12 @@ def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
         return HTML(out + note(text("appendix.quality.none")).data)
     issues = pd.DataFrame([vars(i) for i in quality.issues])
     issues["detail"] = [
-        text(DQ_REASONS[r]) if r in DQ_REASONS else d
-        for r, d in zip(issues["reason"], issues["detail"], strict=True)
+        text("dq.left_out", **e)  # the user's own reason for the rule
+        if r == "left_out" and {"reason", "rule"} <= set(e)
+        else text(DQ_REASONS[r])
+        if r in DQ_REASONS
+        else d
+        for r, d, e in zip(issues["reason"], issues["detail"], issues["evidence"], strict=True)
     ]
     blank = text("dq.blank")
     out += heading(text("appendix.issues"), level=3).data

@@ -1,0 +1,287 @@
+"""What a source's config adds to or takes from its rows before the contract reads them.
+
+Real exports come in shapes the contract cannot read as they are: a customer file without a
+customer id, an amount that is quantity x unit price, cancellations and guest checkouts mixed
+into a purchase log. The source's config says what to do (``row_ids``, ``derive``,
+``leave_out``); this module does it on each frame (a whole table or a block of a long one),
+counting every row it leaves out with its reason.
+
+Derived columns are arithmetic over the row's own columns, parsed into a small expression tree
+(never ``eval``): names, numbers, ``+ - * /`` and brackets.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from churnreport.config import LeaveOut, SourceConfig
+from churnreport.data.quality import DataQuality, Issue
+from churnreport.errors import ConfigError, InputError
+
+#: Rows left out on purpose: counted, never against ``max_excluded_share``.
+LEFT_OUT = "left_out"
+#: The operators a derived column may use.
+_OPERATORS: dict[type, Callable] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+_QUOTED = re.compile(r"`([^`]+)`")
+
+
+def expression_columns(expression: str) -> list[str]:
+    """The file columns a derived column's expression reads.
+
+    Parameters
+    ----------
+    expression : str
+        E.g. ``"Quantity * UnitPrice"`` or ``"`Unit Price` * Qty - Discount"``.
+
+    Returns
+    -------
+    list of str
+        In order of first use.
+
+    Raises
+    ------
+    ConfigError
+        Anything but names, numbers, ``+ - * /`` and brackets.
+
+    Examples
+    --------
+    >>> expression_columns("`Unit Price` * Quantity - 0.5")
+    ['Unit Price', 'Quantity']
+    """
+    names: list[str] = []
+    _walk(_parse(expression)[0], names.append, expression)
+    return list(dict.fromkeys(names))
+
+
+def _parse(expression: str) -> tuple[ast.expr, dict[str, str]]:
+    quoted: dict[str, str] = {}
+
+    def placeholder(m: re.Match) -> str:
+        key = f"_q{len(quoted)}_"
+        quoted[key] = m.group(1)
+        return key
+
+    text = _QUOTED.sub(placeholder, expression)
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        raise ConfigError(
+            f"derive: cannot read the expression {expression!r}: use column names, numbers, "
+            "+ - * / and brackets (a name with spaces in backticks)"
+        ) from None
+    return _renamed(tree, quoted, expression), quoted
+
+
+def _renamed(node: ast.expr, quoted: dict[str, str], expression: str) -> ast.expr:
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and n.id in quoted:
+            n.id = quoted[n.id]
+    return node
+
+
+def _walk(node: ast.expr, on_name: Callable[[str], object], expression: str) -> None:
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        _walk(node.left, on_name, expression)
+        _walk(node.right, on_name, expression)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        _walk(node.operand, on_name, expression)
+    elif isinstance(node, ast.Name):
+        on_name(node.id)
+    elif isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        pass
+    else:
+        raise ConfigError(
+            f"derive: {expression!r} uses {ast.unparse(node)!r}; only column names, numbers, "
+            "+ - * / and brackets are allowed"
+        )
+
+
+def _evaluate(node: ast.expr, values: dict[str, pd.Series]) -> pd.Series | float:
+    if isinstance(node, ast.BinOp):
+        return _OPERATORS[type(node.op)](
+            _evaluate(node.left, values), _evaluate(node.right, values)
+        )
+    if isinstance(node, ast.UnaryOp):
+        v = _evaluate(node.operand, values)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    return float(node.value)
+
+
+def needed_columns(source: SourceConfig) -> set[str]:
+    """The file columns the source's derived columns and leave_out rules read.
+
+    Parameters
+    ----------
+    source : SourceConfig
+
+    Returns
+    -------
+    set of str
+    """
+    cols = {rule.column for rule in source.leave_out}
+    for expression in source.derive.values():
+        cols.update(expression_columns(expression))
+    return cols
+
+
+def shaped_header(header: list[str], source: SourceConfig) -> list[str]:
+    """The columns the contract will see: the file's, the derived ones, and ``customer_id``
+    when rows are numbered (``row_ids``).
+
+    Parameters
+    ----------
+    header : list of str
+    source : SourceConfig
+
+    Returns
+    -------
+    list of str
+    """
+    added = [*source.derive, *(["customer_id"] if source.row_ids else [])]
+    return [*header, *(c for c in added if c not in header)]
+
+
+def shape(
+    frame: pd.DataFrame, source: SourceConfig, table: str, path, quality: DataQuality
+) -> pd.DataFrame:
+    """Apply a source's ``leave_out``, ``derive`` and ``row_ids`` to one frame, in that order.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows as read (text cells; the index holds the file's row numbers).
+    source : SourceConfig
+    table : str
+        The canonical table (``row_ids`` only for customers).
+    path : Path or str
+        The source, for messages.
+    quality : DataQuality
+        Receives each rule's left-out rows (reason ``left_out``, the rule's reason in the
+        detail) and, with ``row_ids``, rows repeated exactly (reason ``duplicate_row``).
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    InputError
+        A rule or an expression names a column the file does not have; a derived column's
+        input holds text that is not a number.
+    ConfigError
+        ``row_ids`` on another table than customers, or with customer_id mapped too.
+    """
+    if not (source.leave_out or source.derive or source.row_ids):
+        return frame
+    missing = sorted(needed_columns(source) - set(frame.columns))
+    if missing:
+        raise InputError(
+            path,
+            f"derive or leave_out names column(s) {missing} the file does not have",
+            column=missing[0],
+            hint=f"the file's columns are {list(frame.columns)}",
+        )
+    for rule in source.leave_out:
+        frame = _leave_out(frame, rule, table, quality)
+    for name, expression in source.derive.items():
+        frame = frame.assign(**{name: _derived(frame, expression, path)})
+    if source.row_ids:
+        frame = _numbered(frame, source, table, quality)
+    return frame
+
+
+def _matches(values: pd.Series, rule: LeaveOut) -> pd.Series:
+    text = values.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    if rule.missing:
+        return empty
+    if rule.startswith is not None:
+        return text.str.startswith(rule.startswith).fillna(False).astype(bool)
+    if rule.below is not None or rule.above is not None:
+        number = pd.to_numeric(text, errors="coerce")
+        hit = number < rule.below if rule.below is not None else number > rule.above
+        return hit.fillna(False).astype(bool)
+    wanted = rule.equals if isinstance(rule.equals, list) else [rule.equals]
+    return text.isin([str(w).strip() for w in wanted]).fillna(False).astype(bool)
+
+
+def _leave_out(frame: pd.DataFrame, rule: LeaveOut, table: str, quality: DataQuality):
+    hit = _matches(frame[rule.column], rule)
+    if hit.any():
+        quality.add(
+            Issue(
+                table,
+                rule.column,
+                "excluded",
+                LEFT_OUT,
+                int(hit.sum()),
+                [(int(r), v) for r, v in frame.loc[hit, rule.column].head(5).items()],
+                f"{rule.reason} ({rule.describe()}): left out as configured",
+                evidence={"reason": rule.reason, "rule": rule.describe()},
+            )
+        )
+    return frame[~hit]
+
+
+def _derived(frame: pd.DataFrame, expression: str, path) -> pd.Series:
+    tree, _ = _parse(expression)
+    values = {}
+    for name in expression_columns(expression):
+        text = frame[name].astype("string").str.strip().replace("", pd.NA)
+        number = pd.to_numeric(text, errors="coerce")
+        bad = number.isna() & text.notna()
+        if bad.any():
+            raise InputError(
+                path,
+                f"derive {expression!r}: {int(bad.sum())} values of {name} are not numbers",
+                column=name,
+                rows=[(int(r), v) for r, v in text[bad].head(5).items()],
+            )
+        values[name] = number.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _evaluate(tree, values)
+    if not isinstance(out, pd.Series):  # a constant expression
+        out = pd.Series(out, index=frame.index, dtype=float)
+    return out.replace([np.inf, -np.inf], np.nan)
+
+
+def _numbered(frame: pd.DataFrame, source: SourceConfig, table: str, quality: DataQuality):
+    if table != "customers":
+        raise ConfigError(f"sources.{table}.row_ids: only a customers file numbers its rows")
+    if "customer_id" in source.columns or "customer_id" in frame.columns:
+        raise ConfigError(
+            f"sources.{table}: row_ids numbers the rows as customer ids; "
+            "do not map a customer_id column too"
+        )
+    copies = frame.duplicated(keep="first")
+    if copies.any():  # without an id, a row exported twice would be two customers
+        first = frame.columns[0]
+        quality.add(
+            Issue(
+                table,
+                None,
+                "excluded",
+                "duplicate_row",
+                int(copies.sum()),
+                [(int(r), str(v)) for r, v in frame.loc[copies, first].head(5).items()],
+                "rows repeated exactly (every column equal) in a file without customer ids: "
+                "the copies are left out",
+                share=float(copies.mean()),
+                evidence={"rows": int(len(frame))},
+            )
+        )
+        frame = frame[~copies]
+    return frame.assign(customer_id=[str(r) for r in frame.index])
