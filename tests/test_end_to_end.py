@@ -179,6 +179,17 @@ def test_bad_config_exits_2(tmp_path):
     assert res.returncode == 2 and "period" in res.stderr and "Traceback" not in res.stderr
 
 
+def test_cli_manners_version_and_typed_options(tmp_path):
+    from importlib.metadata import version
+
+    res = cli("--version")
+    assert res.returncode == 0 and res.stdout.strip() == f"churn-report {version('churnreport')}"
+    (tmp_path / "r.yml").write_text("name: x\nsources: {}\n")
+    for option, value in (("--as-of", "2024-13-01"), ("--language", "fr")):
+        res = cli("run", "--config", str(tmp_path / "r.yml"), option, value)
+        assert res.returncode == 2 and "Invalid value" in res.stderr, res.stderr
+
+
 def test_failing_notebook_exits_1_and_keeps_executed_copy(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()

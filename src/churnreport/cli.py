@@ -17,6 +17,7 @@ import signal
 import sys
 import traceback
 from concurrent.futures.process import BrokenProcessPool
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,31 @@ err = Console(stderr=True, highlight=False)
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Report config (YAML).")]
 
 
+class Language(str, Enum):
+    """Report languages (the catalogues shipped under churnreport/locale)."""
+
+    en = "en"
+    zh = "zh"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"churn-report {version('churnreport')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Churn analysis reports from customer data."""
+
+
 def _log(message: str, level: str = "INFO") -> None:
     """One plain, grep-able stderr line: ``<local time> churnreport <LEVEL> <message>``."""
     stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -53,12 +79,15 @@ def _fail(exc: ChurnReportError) -> None:
 def run(
     config: ConfigOpt,
     as_of: Annotated[
-        str,
+        dt.datetime | None,
         typer.Option(
-            help="Report date YYYY-MM-DD (default: config, else end of the last complete period)."
+            formats=["%Y-%m-%d"],
+            help="Report date YYYY-MM-DD (default: config, else end of the last complete period).",
         ),
-    ] = "",
-    language: Annotated[str, typer.Option(help="Report language: en or zh.")] = "",
+    ] = None,
+    language: Annotated[
+        Language | None, typer.Option(help="Report language (default: the config's).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Output directory for runs.")] = None,
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Skip the PDF.")] = False,
     fail_on_alert: Annotated[
@@ -73,8 +102,8 @@ def run(
     try:
         cfg = load_config(
             config,
-            as_of=as_of or None,
-            language=language or None,
+            as_of=as_of.date().isoformat() if as_of else None,
+            language=language.value if language else None,
             output_dir=str(out.resolve()) if out else None,
         )
         # a progress bar for a person at a terminal; plain log lines always (schedulers grep them)
