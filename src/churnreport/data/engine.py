@@ -87,6 +87,8 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
                         .config("spark.ui.enabled", "false")
                         .config("spark.sql.session.timeZone", "UTC")
                         .config("spark.sql.shuffle.partitions", "8")
+                        # never a spark-warehouse/ folder in the user's working directory
+                        .config("spark.sql.warehouse.dir", _warehouse_dir())
                         .getOrCreate()
                     )
                 except Exception as exc:  # no Java, unreachable master, ...
@@ -97,6 +99,11 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
                 session.sparkContext.setLogLevel("ERROR")
         return ibis.pyspark.connect(session)
     raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+
+
+def _warehouse_dir() -> str:
+    """Spark's table folder: the temporary directory, not the working directory."""
+    return os.path.join(tempfile.gettempdir(), "churnreport-spark-warehouse")
 
 
 def table(frame: pd.DataFrame):
