@@ -256,3 +256,20 @@ def test_the_headline_log_line_says_when_there_is_no_churn_rate():
     )
     some = {"period": "2024-12", "churn_rate": 0.125, "churned": 5, "customers": 40}
     assert cli_module.headline(some) == "churn rate 2024-12: 12.50% (5 of 40)"
+
+
+def test_the_lock_is_taken_before_the_data_is_read(tmp_path, monkeypatch):
+    from churnreport.config import load_config
+    from churnreport.report import pipeline
+
+    (tmp_path / "c.csv").write_text("id,start\nA,2024-01-01\n")
+    (tmp_path / "r.yml").write_text(
+        "name: x\nsources:\n  customers:\n    path: c.csv\n"
+        "    columns: {customer_id: id, start_date: start}\noutput_dir: out\n"
+    )
+    cfg = load_config(tmp_path / "r.yml")
+    read = []
+    monkeypatch.setattr(pipeline, "load_dataset", lambda c: read.append(c))
+    with run_lock(tmp_path / "out"), pytest.raises(RunLocked):
+        pipeline.run_report(cfg)
+    assert read == []  # the second run stopped before reading anything

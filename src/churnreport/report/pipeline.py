@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import time
@@ -13,7 +14,7 @@ from churnreport.analysis.results import Metrics
 from churnreport.config import ReportConfig, dump_config
 from churnreport.data import Dataset, load_dataset, save_tables
 from churnreport.data.profile import data_profile
-from churnreport.errors import NotebookFailed
+from churnreport.errors import ChurnReportError, NotebookFailed
 from churnreport.periods import period_label, to_period
 from churnreport.report import publish as pub
 from churnreport.report.charts import CJK_FONT_MISSING, find_cjk_font
@@ -81,17 +82,25 @@ def run_report(
     emit = on_event or (lambda *_: None)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    # raises before any directory exists; with pii: mask the record's examples come masked
-    data: Dataset = load_dataset(config)
-    timings["load_and_validate"] = time.perf_counter() - t0
-    emit("loaded", data)
-    if config.language == "zh" and find_cjk_font() is None:
-        emit("warning", CJK_FONT_MISSING)
     notebooks = report_notebooks(notebooks_dir)
     out_root = config.resolved_output_dir()
-    rid = pub.run_id(data.as_of.isoformat(), config.name)
-    # one run at a time per output directory (exit 3 for the second)
-    with pub.run_lock(out_root):
+    fresh = not out_root.exists()
+    with contextlib.ExitStack() as held:
+        # one run at a time per output directory, taken before the data is read: a second run
+        # exits 3 at once instead of after loading
+        held.enter_context(pub.run_lock(out_root))
+        try:  # with pii: mask the record's examples come masked
+            data: Dataset = load_dataset(config)
+        except ChurnReportError:
+            held.close()  # the lock released: bad input leaves no folder behind
+            if fresh:
+                pub.remove_unused(out_root)
+            raise
+        timings["load_and_validate"] = time.perf_counter() - t0
+        emit("loaded", data)
+        if config.language == "zh" and find_cjk_font() is None:
+            emit("warning", CJK_FONT_MISSING)
+        rid = pub.run_id(data.as_of.isoformat(), config.name)
         staging = pub.staging_dir(out_root, rid)
         try:
             save_tables(data, staging / "prepared")

@@ -11,7 +11,7 @@ import platform
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 
@@ -199,6 +199,27 @@ def _open_locked(path: Path):
         handle.close()
         return _open_locked(path)
     return handle
+
+
+def remove_unused(output_dir: Path) -> None:
+    """Remove an output directory a run created only to hold its lock (bad input: the run
+    leaves nothing behind); a directory with anything else in it stays.
+
+    Parameters
+    ----------
+    output_dir : Path
+    """
+    guard_path = output_dir / ".lock.guard"
+    with suppress(OSError), open(guard_path, "a", encoding="utf-8") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)  # the same guard run_lock takes: no run slips in
+        handle = _open_locked(output_dir / ".lock")
+        if handle is None:  # another run took the directory meanwhile: it is its own now
+            return
+        with handle:
+            (output_dir / ".lock").unlink(missing_ok=True)
+            guard_path.unlink(missing_ok=True)
+    with suppress(OSError):  # not empty: another run's files, or the user's
+        output_dir.rmdir()
 
 
 @contextmanager
