@@ -29,6 +29,7 @@ from churnreport.data import Dataset, load_dataset, read_tables
 from churnreport.data.profile import data_profile
 from churnreport.data.taxonomy import load_reason_mapping
 from churnreport.report.charts import apply_theme
+from churnreport.report.runner import NOTEBOOKS_DIR
 from churnreport.report.shared_files import (
     find_previous_predictions,
     mask_ids,
@@ -256,6 +257,27 @@ class ReportContext:
         )
 
 
+def resolve_config_path(config_path: str) -> Path:
+    """A notebook's ``config_path``: as given when it exists (absolute, or relative to the
+    working directory: in Jupyter, the notebook's folder), else relative to the report
+    notebooks' folder (papermill run from another directory).
+
+    Parameters
+    ----------
+    config_path : str
+
+    Returns
+    -------
+    Path
+        The path to load (the given one when neither exists: its error names it).
+    """
+    given = Path(config_path)
+    if given.is_absolute() or given.exists():
+        return given
+    beside = NOTEBOOKS_DIR / given
+    return beside.resolve() if beside.exists() else given
+
+
 def open_report(
     config_path: str,
     *,
@@ -269,7 +291,7 @@ def open_report(
     Parameters
     ----------
     config_path : str
-        The report YAML.
+        The report YAML; a relative path as :func:`resolve_config_path` reads it.
     as_of : str
         Report date override (``YYYY-MM-DD``), empty for the config's or the data's.
     language : str
@@ -283,7 +305,9 @@ def open_report(
     -------
     ReportContext
     """
-    config = load_config(config_path, as_of=as_of or None, language=language or None)
+    config = load_config(
+        resolve_config_path(config_path), as_of=as_of or None, language=language or None
+    )
     data = read_tables(Path(prepared_dir)) if prepared_dir else load_dataset(config)
     apply_theme(config.language)
     return ReportContext(
