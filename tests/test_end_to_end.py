@@ -142,6 +142,8 @@ def test_chinese_report_renders_chinese_text(tmp_path):
     res = cli("run", "--config", str(cfg), "--language", "zh")
     assert res.returncode == 0, res.stderr
     run = next((tmp_path / "r").glob("*_sample"))
+    log = (run / "run.log").read_text(encoding="utf-8")  # the run keeps its own log
+    assert "data loaded and valid" in log and "churn rate" in log and res.stderr.strip() in log
     text = "\n".join(p.extract_text() for p in PdfReader(run / "report.pdf").pages)
     assert "客户流失分析报告" in text and "流失率" in text
     assert "华东" in text and "西部" in text  # segment names in Chinese, in tables

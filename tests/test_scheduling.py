@@ -235,9 +235,12 @@ def test_an_unexpected_error_is_one_error_line_and_exit_6(small, monkeypatch, ca
     code, stderr = _main(monkeypatch, capsys, TypeError("boom"), "--config", str(cfg))
     assert code == 6
     lines = stderr.rstrip().splitlines()
-    assert [ln for ln in lines if " ERROR " in ln] == [lines[0]], stderr
-    assert "unexpected error TypeError: boom" in lines[0]
-    assert all(ln.startswith("  ") for ln in lines[1:])  # the traceback, indented under it
+    assert len(lines) == 1 and "unexpected error TypeError: boom" in lines[0], stderr
+    # the traceback goes to the failed run's run.log, which the line names
+    log = Path(re.search(r"traceback in (\S+run\.log)\)", lines[0]).group(1))
+    text = log.read_text(encoding="utf-8")
+    assert log.parent.parent.name == "_failed" and "Traceback" in text and lines[0] in text
+    assert 'raise exc' in text and "TypeError: boom" in text
 
 
 def test_a_worker_killed_from_outside_is_the_machine_exit_5(small, monkeypatch, capsys):

@@ -4,7 +4,7 @@ Exit codes: 0 ok; 1 a notebook failed (executed copy kept under <output>/_failed
 2 bad config or input (nothing written); 3 another run holds the output directory's lock;
 4 the run succeeded and raised alerts, with ``--fail-on-alert``; 5 the machine failed the run
 (disk full, out of memory, an input/output error); 6 an unexpected internal error (a bug: the
-traceback follows its ERROR line); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every
+traceback goes to ``<output>/_failed/<time>_<name>/run.log``, named by its ERROR line); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every
 failure writes exactly one ERROR line; nothing is published and no process is left behind.
 """
 
@@ -64,10 +64,37 @@ def _options(
     """Churn analysis reports from customer data."""
 
 
+#: Every line this process logged, kept for the run's run.log.
+_LINES: list[str] = []
+#: Where a failed run's run.log goes once the config is known: ``<output>/_failed``.
+_FAILED: dict[str, Path | str] = {}
+
+
 def _log(message: str, level: str = "INFO") -> None:
     """One plain, grep-able stderr line: ``<local time> churnreport <LEVEL> <message>``."""
     stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    err.print(f"{stamp} churnreport {level} {message}", markup=False, soft_wrap=True)
+    line = f"{stamp} churnreport {level} {message}"
+    _LINES.append(line)
+    err.print(line, markup=False, soft_wrap=True)
+
+
+def _write_run_log(directory: Path, extra: list[str] = ()) -> Path | None:
+    """The lines of this run (and ``extra``, e.g. a traceback) as ``directory/run.log``."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / "run.log"
+        path.write_text("\n".join([*_LINES, *extra]) + "\n", encoding="utf-8")
+        return path
+    except OSError:  # the log must never turn a result into another failure
+        return None
+
+
+def _failed_dir() -> Path | None:
+    """``<output>/_failed/<time>_<name>`` of the run under way (None before its config)."""
+    if not _FAILED:
+        return None
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    return Path(_FAILED["root"]) / "_failed" / f"{stamp}_{_FAILED['name']}"
 
 
 def _fail(exc: ChurnReportError) -> None:
@@ -106,6 +133,7 @@ def run(
             language=language.value if language else None,
             output_dir=str(out.resolve()) if out else None,
         )
+        _FAILED.update(root=cfg.resolved_output_dir(), name=cfg.name)
         # a progress bar for a person at a terminal; plain log lines always (schedulers grep them)
         progress = (
             Progress(
@@ -143,6 +171,10 @@ def run(
 
             result = run_report(cfg, on_event=on_event, pdf=not no_pdf)
     except ChurnReportError as exc:
+        kept = getattr(exc, "kept", None)
+        if kept is not None:  # a failed notebook: its folder keeps the log too
+            _LINES.append(f"exit {exc.exit_code}: {exc}")
+            _write_run_log(kept)
         _fail(exc)
     indicators = result.metrics.indicators
     _log(f"report: {result.run_dir}")
@@ -151,6 +183,8 @@ def run(
     alerts = indicators.alerts if indicators is not None else []
     for a in alerts:
         _log(f"alert: {a.metric} {a.rule} value={a.value} threshold={a.threshold}")
+    _FAILED.clear()  # published: nothing after this is the run's failure
+    _write_run_log(result.run_dir)
     if alerts and fail_on_alert:
         _fail(AlertsRaised(f"{len(alerts)} alert(s) raised; the report is published"))
 
@@ -356,14 +390,24 @@ def main() -> None:
         problem = _machine_problem(exc)
         if problem is not None:
             _log(f"exit {EXIT_MACHINE}: the machine failed the run: {problem}", "ERROR")
+            where = _failed_dir()
+            if where is not None:  # best effort: the disk may be the problem
+                _write_run_log(where, [f"  {line}" for line in traceback.format_exc().splitlines()])
             sys.exit(EXIT_MACHINE)
+        trace = [f"  {line}" for line in traceback.format_exc().rstrip().splitlines()]
+        where = _failed_dir()
+        log = _write_run_log(where, trace) if where is not None else None
         _log(
             f"exit {EXIT_INTERNAL}: unexpected error {type(exc).__name__}: {exc} "
-            "(a bug in churnreport; please report it with the traceback below)",
+            "(a bug in churnreport; please report it with the traceback "
+            + (f"in {log})" if log else "below)"),
             "ERROR",
         )
-        for line in traceback.format_exc().rstrip().splitlines():
-            err.print(f"  {line}", markup=False, soft_wrap=True, highlight=False)
+        if log is not None:
+            _write_run_log(where, trace)  # again, now with the ERROR line
+        else:
+            for line in trace:
+                err.print(line, markup=False, soft_wrap=True, highlight=False)
         sys.exit(EXIT_INTERNAL)
 
 

@@ -64,9 +64,14 @@ class InputError(ChurnReportError):
 
 
 class NotebookFailed(ChurnReportError):
-    """A notebook raised while executing (exit 1)."""
+    """A notebook raised while executing (exit 1); ``kept`` is the folder holding the
+    executed notebooks (``<output>/_failed/<run id>/``)."""
 
     exit_code = 1
+
+    def __init__(self, message: str, kept: Path | None = None):
+        super().__init__(message)
+        self.kept = kept
 
 
 class RunLocked(ChurnReportError):

@@ -144,7 +144,8 @@ def run_report(
                 raise NotebookFailed(
                     "notebook(s) failed:\n  "
                     + "\n  ".join(lines)
-                    + f"\nexecuted notebooks kept in {kept}"
+                    + f"\nexecuted notebooks kept in {kept}",
+                    kept=kept,
                 )
             t2 = time.perf_counter()
             text = Text(config.language, config.currency)
