@@ -126,6 +126,9 @@ def run(
     from churnreport.config import load_config
     from churnreport.report.pipeline import run_report
 
+    _LINES.clear()  # this run's log only (one process may run several, as tests do)
+    _FAILED.clear()
+
     try:
         cfg = load_config(
             config,
