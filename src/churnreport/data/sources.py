@@ -577,7 +577,7 @@ def open_database(connection: str, sql: str, password: str | None = None):
             expr = con.table(sql.strip())
         else:
             query = f"SELECT * FROM {sql}" if _IDENTIFIER.match(sql.strip()) else sql
-            expr = con.sql(query)
+            expr = _query_table(con, query) if url.startswith("postgres://") else con.sql(query)
     except Exception as exc:  # drivers raise their own types; the message must not carry the URL
         if con is not None:
             with contextlib.suppress(Exception):
@@ -588,6 +588,22 @@ def open_database(connection: str, sql: str, password: str | None = None):
     finally:
         with contextlib.suppress(Exception):
             con.disconnect()
+
+
+def _query_table(con, query: str):
+    """A PostgreSQL query as an Ibis table, through a temporary view of this session.
+
+    ``con.sql`` asks PostgreSQL for the query's columns through a view of its own, which Ibis
+    12 with sqlglot >= 30.20 drops with ``DROP VIEW IF EXISTS`` and no name (a syntax error):
+    naming the view here sidesteps it. The view lives as long as the connection.
+    """
+    import uuid
+
+    name = f"churnreport_query_{uuid.uuid4().hex[:12]}"
+    cursor = con.raw_sql(f"CREATE TEMPORARY VIEW {name} AS {query.strip().rstrip(';')}")
+    with contextlib.suppress(Exception):
+        cursor.close()
+    return con.table(name)
 
 
 def _database_problem(exc: Exception, password: str | None) -> str:
