@@ -408,7 +408,26 @@ class ReportConfig(_Strict):
         description="where the transactions are aggregated (data/engine.py): in-process DuckDB, "
         "or Spark through Ibis's PySpark backend (pip install churnreport[spark])",
     )
+    spark: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="engine: spark: Spark settings (spark.master, spark.executor.memory, ...) "
+        "on top of Spark's own configuration (spark-defaults.conf, MASTER, SPARK_REMOTE)",
+    )
     cell_timeout_seconds: int = Field(600, gt=0)
+
+    @field_validator("spark")
+    @classmethod
+    def _spark_keys(cls, v: dict) -> dict:
+        odd = [k for k in v if not str(k).startswith("spark.")]
+        if odd:
+            raise ValueError(f"spark settings are spark.* keys, as in spark-defaults.conf: {odd}")
+        return v
+
+    def spark_settings(self) -> dict[str, str]:
+        """The ``spark:`` section as Spark reads settings (text; booleans as true/false)."""
+        return {
+            k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in self.spark.items()
+        }
     output_dir: Path = Path("reports")
     config_path: Path | None = Field(None, exclude=True)
 

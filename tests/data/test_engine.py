@@ -189,3 +189,49 @@ def test_engine_spark_without_pyspark_is_a_config_error(monkeypatch):
     with pytest.raises(ConfigError, match=r"pip install 'churnreport\[spark\]'") as err:
         engine.connect("spark")
     assert err.value.exit_code == 2
+
+
+def test_spark_settings_come_from_spark_and_the_config(monkeypatch):
+    """No private variable: Spark's own configuration, the config's spark: section on top."""
+    import pyspark.sql
+
+    from churnreport.config import ReportConfig
+
+    seen = {}
+
+    class Builder:
+        def appName(self, name):  # noqa: N802 (Spark's names)
+            return self
+
+        def config(self, key, value):
+            seen[key] = value
+            return self
+
+        def getOrCreate(self):  # noqa: N802
+            class Session:
+                sparkContext = type("C", (), {"setLogLevel": lambda self, level: None})()
+
+            return Session()
+
+    class FakeSession:
+        builder = Builder()
+
+        @staticmethod
+        def getActiveSession():  # noqa: N802
+            return None
+
+    monkeypatch.setattr(pyspark.sql, "SparkSession", FakeSession)
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    src = {"customers": {"path": "c.csv"}}
+    cfg = ReportConfig(sources=src, engine="spark",
+                       spark={"spark.master": "spark://h:7077", "spark.ui.enabled": True,
+                              "spark.sql.shuffle.partitions": 200})  # fmt: skip
+    engine.start_spark(cfg.spark_settings())
+    assert seen["spark.master"] == "spark://h:7077"  # no master forced when none is given
+    assert seen["spark.ui.enabled"] == "true" and seen["spark.sql.shuffle.partitions"] == "200"
+    assert seen["spark.sql.warehouse.dir"].endswith("churnreport-spark-warehouse")
+    seen.clear()
+    engine.start_spark({})
+    assert "spark.master" not in seen  # spark-defaults.conf / MASTER / local[*] decide
+    with pytest.raises(ValueError, match="spark.\\* keys"):
+        ReportConfig(sources=src, spark={"executor.memory": "8g"})

@@ -43,8 +43,8 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
     ----------
     engine : {"duckdb", "spark"}
         ``duckdb``: an in-process DuckDB (``database`` a file, or in memory). ``spark``: the
-        active Spark session, else a new one: Spark Connect when ``$SPARK_REMOTE`` is set,
-        else the master in ``$CHURN_SPARK_MASTER`` (default ``local[*]``); docs/SCALING.md.
+        active Spark session, else one from Spark's own configuration (:func:`start_spark`);
+        docs/SCALING.md.
     database : str, optional
         DuckDB database file.
 
@@ -63,42 +63,69 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
             con.raw_sql("SET enable_progress_bar = false")
         return con
     if engine == "spark":
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError:
-            raise ConfigError(
-                "engine: spark needs pyspark: pip install 'churnreport[spark]' (and Java 17)"
-            ) from None
-
-        # Python workers run this interpreter (with pandas and pyarrow), not whatever is on PATH
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-
-        session = SparkSession.getActiveSession()
-        if session is None:
-            builder = SparkSession.builder.appName("churnreport")
-            remote = os.environ.get("SPARK_REMOTE")
-            if remote:  # Spark Connect: sc://host:15002
-                session = builder.remote(remote).getOrCreate()
-            else:  # e.g. spark://host:7077 or yarn; a local session by default
-                master = os.environ.get("CHURN_SPARK_MASTER", "local[*]")
-                try:
-                    session = (
-                        builder.master(master)
-                        .config("spark.ui.enabled", "false")
-                        .config("spark.sql.session.timeZone", "UTC")
-                        .config("spark.sql.shuffle.partitions", "8")
-                        # never a spark-warehouse/ folder in the user's working directory
-                        .config("spark.sql.warehouse.dir", _warehouse_dir())
-                        .getOrCreate()
-                    )
-                except Exception as exc:  # no Java, unreachable master, ...
-                    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    raise ConfigError(
-                        f"engine: spark could not start a Spark session on {master}: {first}"
-                    ) from None
-                session.sparkContext.setLogLevel("ERROR")
+        session = start_spark()  # the active session, else a new one (pyspark checked first)
         return ibis.pyspark.connect(session)
     raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+
+
+#: Settings of a session churnreport starts, unless the config's spark section sets them.
+SPARK_DEFAULTS = {
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "8",
+}
+
+
+def start_spark(settings: dict[str, str] | None = None):
+    """The Spark session of a run: the active one, else one started with ``settings``.
+
+    Spark reads its own configuration as for any Spark client: ``SPARK_REMOTE`` (Spark
+    Connect), ``spark-defaults.conf`` under ``SPARK_CONF_DIR``, ``MASTER``; a master set
+    nowhere is ``local[*]``. ``settings`` (the config's ``spark:`` section, e.g.
+    ``spark.master: spark://host:7077``, ``spark.executor.memory: 8g``) come on top.
+
+    Parameters
+    ----------
+    settings : dict, optional
+        ``spark.*`` keys and their values.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+
+    Raises
+    ------
+    ConfigError
+        pyspark is not installed, or the session cannot start (no Java, unreachable master).
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigError(
+            "engine: spark needs pyspark: pip install 'churnreport[spark]' (and Java 17)"
+        ) from None
+    # Python workers run this interpreter (with pandas and pyarrow), not whatever is on PATH
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        return session
+    settings = dict(settings or {})
+    builder = SparkSession.builder.appName("churnreport")
+    remote = settings.pop("spark.remote", None) or os.environ.get("SPARK_REMOTE")
+    if remote:  # Spark Connect: sc://host:15002
+        return builder.remote(remote).getOrCreate()
+    # never a spark-warehouse/ folder in the user's working directory
+    for key, value in {**SPARK_DEFAULTS, "spark.sql.warehouse.dir": _warehouse_dir(),
+                       **settings}.items():  # fmt: skip
+        builder = builder.config(key, str(value))
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # no Java, unreachable master, ...
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        where = settings.get("spark.master", "Spark's configured master")
+        raise ConfigError(f"engine: spark could not start a Spark session on {where}: {first}") from None
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def _warehouse_dir() -> str:

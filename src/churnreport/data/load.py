@@ -21,7 +21,7 @@ from churnreport.data.contract import (
     required_columns,
     resolve_mapping,
 )
-from churnreport.data.engine import daily_purchases_in_blocks
+from churnreport.data.engine import daily_purchases_in_blocks, start_spark
 from churnreport.data.keys import check_customers_active, join_customers
 from churnreport.data.prepare import (
     attach_churn_events,
@@ -117,6 +117,8 @@ def load_dataset(config: ReportConfig) -> Dataset:
 
 
 def _load(config: ReportConfig) -> Dataset:
+    if config.engine == "spark":  # the session the engine's expressions then run in
+        start_spark(config.spark_settings())
     quality = DataQuality()
     definition = config.churn.definition
     configured = set(config.sources)
