@@ -59,6 +59,16 @@ def _evidence(inference, role: str) -> list[str]:
     return [d.evidence for d in inference.decisions if d.role == role]
 
 
+def _rendered(inference, tmp_path: Path) -> tuple[dict, list[str]]:
+    """The rendered YAML loaded back (paths made absolute again) and its lines, stripped."""
+    out = tmp_path / "report.yml"
+    text = render_config(inference, out=out)
+    loaded = yaml.safe_load(text)
+    for table, src in loaded["sources"].items():
+        src["path"] = inference.config["sources"][table]["path"]
+    return loaded, [ln.strip() for ln in text.splitlines()]
+
+
 # --- unit tests on small hand-made exports ----------------------------------------------------
 
 
@@ -281,6 +291,293 @@ def test_rendered_yaml_loads_back_with_relative_paths_and_evidence_above_each_se
     assert lines[at - 1].strip().startswith("# churned: Churn Label — 'Yes' read as churned (")
     assert "# Could not decide" in text and "#   - as_of:" in text
     assert inf.config["name"] == "customer_export"
+
+
+# --- the classes of exports users bring -------------------------------------------------------
+
+
+def test_a_chinese_crm_with_a_start_date_and_no_tenure_asks_for_the_tenure(tmp_path):
+    rng = np.random.default_rng(RNG_SEED)
+    n = 300
+    churned = rng.random(n) < 0.2
+    start = pd.Timestamp("2024-06-30") - pd.to_timedelta(rng.integers(30, 2000, n), unit="D")
+    frame = pd.DataFrame(
+        {
+            "客户ID": [f"C{20230000 + i}" for i in range(n)],
+            "地区": rng.choice(["华东", "华南", "华北"], n),
+            "入网时间": start.strftime("%Y/%m/%d"),
+            "月消费": rng.uniform(18, 288, n).round(2),
+            "是否流失": np.where(churned, "是", "否"),
+            "流失原因": np.where(churned, rng.choice(["资费太高", "信号差"], n), ""),
+        }
+    )
+    inf = infer_config([_write(frame, tmp_path / "客户明细.csv", encoding="gbk")])
+    cols = inf.config["sources"]["customers"]["columns"]
+    assert (cols["customer_id"], cols["churned"], cols["churn_reason"], cols["region"]) == (
+        "客户ID", "是否流失", "流失原因", "地区",
+    )  # fmt: skip
+    assert "tenure_months" not in cols and "start_date" not in cols  # no end date: no contract
+    (question,) = [q for q in inf.questions if q.startswith("churn definition")]
+    assert "入网时间 is a start date" in question and "tenure in months" in question
+
+
+def _bank(n: int = 300, seed: int = RNG_SEED) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "CustomerId": rng.permutation(np.arange(15_600_000, 15_600_000 + n)),
+            "Geography": rng.choice(["France", "Spain", "Germany"], n),
+            "Age": rng.integers(18, 90, n),
+            "Tenure": rng.integers(0, 11, n),
+            "Balance": rng.uniform(0, 2e5, n).round(2),
+            "Exited": (rng.random(n) < 0.2).astype(int),
+        }
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_description_row_under_the_header_is_skipped_and_said_so(tmp_path, suffix):
+    data = _bank()
+    notes = ["unique id", "country", "years", "years", "EUR", "1 = left"]
+    frame = pd.concat([pd.DataFrame([notes], columns=data.columns), data.astype(object)])
+    path = tmp_path / f"bank{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_excel(path, index=False)
+    inf = infer_config([path])
+    src = inf.config["sources"]["customers"]
+    assert src["skip_rows"] == 1 and "header_row" not in src
+    # the columns read as numbers again: the flag, the tenure in years, the age
+    assert (src["columns"]["churned"], src["columns"]["tenure_months"]) == ("Exited", "Tenure")
+    assert src["values"]["churned"] == {"1": True, "0": False}
+    assert inf.config["churn"]["tenure_unit"] == "years" and src["columns"]["age"] == "Age"
+    (why,) = _evidence(inf, "skip_rows")
+    unit = "line" if suffix == ".csv" else "spreadsheet row"
+    assert why.startswith(f"skip_rows: 1 — {unit} 2, right under the header, is no data: "
+                          "'unique id' under CustomerId")  # fmt: skip
+    loaded, lines = _rendered(inf, tmp_path)
+    assert loaded == inf.config and f"# {why}" in lines
+    ds = _validated(inf, tmp_path)
+    assert (len(ds.customers), int(ds.customers["churned"].sum())) == (
+        len(data), int(data["Exited"].sum()),
+    )  # fmt: skip
+
+
+def test_a_first_data_row_with_placeholders_is_no_description_row(tmp_path):
+    data = _bank().astype(object)
+    data.loc[0, ["Age", "Tenure", "Balance"]] = "-"  # no letters: placeholders, not notes
+    data.loc[1, ["Age", "Balance"]] = "unknown"  # one word twice: a placeholder too
+    inf = infer_config([_write(data, tmp_path / "bank.csv")])
+    assert "skip_rows" not in inf.config["sources"]["customers"]
+
+
+def _retail(customers: int = 60, seed: int = RNG_SEED) -> tuple[pd.DataFrame, dict]:
+    """An Online Retail export: invoice lines, cancellations numbered C..., guest rows."""
+    rng = np.random.default_rng(seed)
+    rows, invoice = [], 536365
+    for c in range(customers):
+        day = pd.Timestamp("2010-12-01") + pd.Timedelta(days=int(rng.integers(0, 40)))
+        while day < pd.Timestamp("2011-12-01"):
+            invoice += 1
+            for _ in range(3):
+                rows.append((str(invoice), int(rng.integers(1, 12)), day, 2.55, 12346.0 + c))
+            if invoice % 10 == 0:  # one cancelled line, invoiced apart
+                rows.append((f"C{invoice}", -int(rng.integers(1, 6)), day, 2.55, 12346.0 + c))
+            day += pd.Timedelta(days=int(rng.integers(15, 45)))
+    frame = pd.DataFrame(rows, columns=["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice",
+                                        "CustomerID"])  # fmt: skip
+    guests = frame.sample(frac=1 / 3, random_state=seed).assign(CustomerID=np.nan)
+    guests["InvoiceNo"] = [str(600000 + i) for i in range(len(guests))]
+    frame = pd.concat([frame, guests], ignore_index=True).sort_values("InvoiceDate", kind="stable")
+    frame.insert(1, "StockCode", rng.choice(["85123A", "71053", "84406B"], len(frame)))
+    frame["InvoiceDate"] = [f"{t.month}/{t.day}/{t.year} {8 + i % 9}:{i % 60:02d}"
+                            for i, t in enumerate(frame["InvoiceDate"])]  # fmt: skip
+    planted = {
+        "cancelled": frame["InvoiceNo"].str.startswith("C").mean(),
+        "guests": frame["CustomerID"].isna().mean(),
+    }
+    return frame, planted
+
+
+def test_a_transaction_log_derives_the_amount_and_leaves_out_cancellations_and_guests(tmp_path):
+    frame, planted = _retail()
+    assert planted["guests"] > 0.2  # more than max_excluded_share: only a rule keeps them out
+    inf = infer_config([_write(frame, tmp_path / "Online Retail.csv")])
+    src = inf.config["sources"]["transactions"]
+    assert inf.config["churn"]["definition"] == "inactivity"
+    assert src["date_format"] == "%m/%d/%Y %H:%M"  # the time of day is part of the format
+    assert src["derive"] == {"amount": "Quantity * UnitPrice"}
+    assert src["columns"] == {"customer_id": "CustomerID", "date": "InvoiceDate",
+                              "amount": "amount"}  # fmt: skip
+    assert src["leave_out"] == [
+        {"column": "InvoiceNo", "startswith": "C", "reason": "cancellations"},
+        {"column": "CustomerID", "missing": True, "reason": "guest checkouts"},
+    ]
+    cancel, guests = _evidence(inf, "leave_out")
+    assert cancel.startswith(
+        f"leave_out: InvoiceNo starts with 'C' — cancellations, {planted['cancelled']:.1%} of rows"
+    )
+    assert "Quantity is negative on 100% of them" in cancel
+    assert guests.startswith(
+        f"leave_out: CustomerID empty — guest checkouts, {planted['guests']:.1%} of rows"
+    )
+    assert "derive: amount = Quantity * UnitPrice — no amount column" in _evidence(inf, "derive")[0]
+    loaded, lines = _rendered(inf, tmp_path)
+    assert loaded == inf.config
+    at = lines.index("- {column: InvoiceNo, startswith: C, reason: cancellations}")
+    assert lines[at - 1] == f"# {cancel}"
+    ds = _validated(inf, tmp_path)
+    assert len(ds.customers) == 60
+
+
+def test_a_status_column_marks_cancelled_and_returned_orders_and_a_unit_price_needs_backticks(
+    tmp_path,
+):
+    rng = np.random.default_rng(RNG_SEED)
+    n = 800
+    status = rng.choice(["已完成", "已取消", "退货", "未退货"], n, p=[0.8, 0.06, 0.04, 0.1])
+    frame = pd.DataFrame(
+        {
+            "订单号": [f"SO{100000 + i}" for i in range(n)],
+            "客户编号": [f"U{int(x):04d}" for x in rng.integers(0, 100, n)],
+            "下单时间": (pd.Timestamp("2023-01-01")
+                         + pd.to_timedelta(rng.integers(0, 400, n), unit="D")).strftime("%Y-%m-%d"),
+            "数量": rng.integers(1, 5, n),
+            "Unit Price": rng.choice([19.9, 59.0], n),
+            "订单状态": status,
+        }
+    )  # fmt: skip
+    inf = infer_config([_write(frame, tmp_path / "orders.csv")])
+    src = inf.config["sources"]["transactions"]
+    assert src["derive"] == {"amount": "`数量` * `Unit Price`"}
+    (rule,) = src["leave_out"]  # 未退货 (not returned) is an order like any other
+    assert rule == {"column": "订单状态", "equals": ["已取消", "退货"],
+                    "reason": "cancelled or refunded"}  # fmt: skip
+    share = np.isin(status, ["已取消", "退货"]).mean()
+    assert f"cancelled or refunded, {share:.1%} of rows" in _evidence(inf, "leave_out")[0]
+    assert _rendered(inf, tmp_path)[0] == inf.config
+
+
+def test_saas_subscriptions_with_a_status_column_are_contract_data_and_nothing_is_left_out(
+    tmp_path,
+):
+    rng = np.random.default_rng(RNG_SEED)
+    accounts = pd.DataFrame(
+        {
+            "account_id": [f"acc_{i:04d}" for i in range(120)],
+            "industry": rng.choice(["Retail", "Finance", "Tech"], 120),
+            "created_at": "2022-01-01",
+        }
+    )
+    subs = []
+    for i, a in enumerate(accounts["account_id"]):
+        start = pd.Timestamp("2022-01-01") + pd.Timedelta(days=3 * i)
+        gone = i % 4 == 0  # a quarter cancel after their first year
+        end = (start + pd.DateOffset(years=1)).date().isoformat() if gone else ""
+        subs.append((f"sub_{i}", a, start.date().isoformat(), end,
+                     "canceled" if gone else "active", 49 * (1 + i % 3)))  # fmt: skip
+    subs = pd.DataFrame(subs, columns=["subscription_id", "account_id", "start_date", "end_date",
+                                       "status", "mrr"])  # fmt: skip
+    inf = infer_config([_write(accounts, tmp_path / "accounts.csv"),
+                        _write(subs, tmp_path / "subscriptions.csv")])  # fmt: skip
+    cfg = inf.config
+    assert cfg["churn"]["definition"] == "contract"
+    assert cfg["sources"]["subscriptions"]["columns"]["mrr"] == "mrr"
+    assert not any("leave_out" in s or "derive" in s for s in cfg["sources"].values())
+    ds = _validated(inf, tmp_path)
+    ended = pd.to_datetime(subs["end_date"].replace("", None)) <= pd.Timestamp(ds.as_of)
+    assert (len(ds.customers), int(ds.customers["churned"].sum())) == (120, int(ended.sum()))
+
+
+@pytest.mark.parametrize(
+    ("column", "churned", "stayed"),
+    [
+        ("Attrition_Flag", "Attrited Customer", "Existing Customer"),
+        ("status", "churned", "active"),
+        ("Outcome", "Left", "Stayed"),
+    ],
+)
+def test_a_churn_label_in_words_is_read_from_its_values(tmp_path, column, churned, stayed):
+    frame = _crm(300).drop(columns=["Churn Label"])
+    flag = np.random.default_rng(RNG_SEED).random(300) < 0.16
+    frame[column] = np.where(flag, churned, stayed)
+    inf = infer_config([_write(frame, tmp_path / "export.csv")])
+    src = inf.config["sources"]["customers"]
+    assert src["columns"]["churned"] == column
+    assert src["values"]["churned"] == {churned: True, stayed: False}
+    ds = _validated(inf, tmp_path)
+    assert int(ds.customers["churned"].sum()) == int(flag.sum())
+
+
+def test_a_file_without_a_customer_id_numbers_its_rows(tmp_path):
+    frame = _crm(300).drop(columns=["CustomerID"])
+    frame.insert(0, "RowNumber", np.arange(1, 301))  # a row counter is no customer's id
+    # a unique measurement is no id either (widths differ)
+    frame["Total Charges"] = np.arange(300) * 37 + 5
+    frame = pd.concat([frame, frame.iloc[:4].assign(RowNumber=[301, 302, 303, 304])])
+    repeated = pd.concat([frame.drop(columns="RowNumber").iloc[:4]] * 2)
+    inf = infer_config([_write(frame, tmp_path / "telco.csv")])
+    src = inf.config["sources"]["customers"]
+    assert src["row_ids"] is True
+    assert "customer_id" not in src["columns"]  # the loader adds it
+    assert inf.config["churn"]["definition"] == "snapshot"
+    (why,) = _evidence(inf, "row_ids")
+    assert why.startswith("row_ids: true — no column is named like a customer's id (RowNumber "
+                          "counts rows) and none holds distinct codes on every row")  # fmt: skip
+    assert "304 rows is one customer" in why and "no row repeats another" in why
+    assert any(q.startswith("customer id: telco.csv has none") for q in inf.questions)
+    assert _rendered(inf, tmp_path)[0] == inf.config
+    # without the counter, the 4 repeated rows are exact copies: the loader leaves them out
+    inf = infer_config([_write(frame.drop(columns="RowNumber"), tmp_path / "t2.csv")])
+    assert "4 rows repeat another row exactly" in _evidence(inf, "row_ids")[0]
+    ds = _validated(inf, tmp_path)
+    assert len(ds.customers) == 300 and len(repeated) == 8
+
+
+def test_a_whitespace_file_without_a_header_gets_names_from_what_its_values_show(tmp_path):
+    rng = np.random.default_rng(RNG_SEED)
+    n = 200
+    rows = zip(
+        [f"S{i:04d}" for i in range(n)],  # distinct codes: the customer id
+        rng.choice(["KS", "OH", "NJ"], n),
+        rng.integers(1, 60, n),
+        rng.choice(["M", "F"], n),  # gender
+        rng.choice(["yes", "no"], n),  # a yes/no: not obviously churn
+        np.where(rng.random(n) < 0.25, "churned", "active"),  # the churn flag by its values
+        strict=True,
+    )
+    path = tmp_path / "churn.txt"
+    path.write_text("".join(" ".join(f"{v:>7}" for v in r) + "\n" for r in rows))
+    table = read_for_inference(path)
+    assert (table.delimiter, table.header_row, table.frame.shape) == ("whitespace", 0, (n, 6))
+    inf = infer_config([path])
+    src = inf.config["sources"]["customers"]
+    assert src["delimiter"] == "whitespace"
+    assert src["names"] == ["customer_id", "col2", "col3", "gender", "col5", "churned"]
+    assert (src["columns"]["customer_id"], src["columns"]["churned"]) == ("customer_id", "churned")
+    (names,) = _evidence(inf, "names")
+    assert "the file has no header row (its first row, 'S0000'" in names
+    assert "customer_id: column 1 holds a distinct code" in names
+    (question,) = [q for q in inf.questions if q.startswith("column names of churn.txt")]
+    assert "col5 holds" in question  # the two-level column left to the user
+    loaded, lines = _rendered(inf, tmp_path)
+    assert loaded == inf.config
+    assert "names: [customer_id, col2, col3, gender, col5, churned]" in lines
+    assert "delimiter: whitespace" in lines
+
+
+def test_a_headerless_comma_file_and_a_whitespace_file_with_a_header(tmp_path):
+    data = _crm(120)
+    headerless = _write(data, tmp_path / "crm.csv", header=False)
+    table = read_for_inference(headerless)
+    assert table.names is not None and table.names[0] == "customer_id"
+    assert table.delimiter == "," and len(table.frame) == 120  # the first row is data
+    spaced = tmp_path / "crm.txt"
+    with_header = data.drop(columns=["Contract", "Paperless Billing"])
+    with_header.columns = [c.replace(" ", "_") for c in with_header.columns]
+    spaced.write_text(" ".join(with_header.columns) + "\n" + "".join(
+        "  ".join(map(str, r)) + "\n" for r in with_header.itertuples(index=False)))  # fmt: skip
+    table = read_for_inference(spaced)
+    assert (table.delimiter, table.names, len(table.frame)) == ("whitespace", None, 120)
+    assert list(table.frame.columns) == list(with_header.columns)
 
 
 # --- the command ----------------------------------------------------------------------------

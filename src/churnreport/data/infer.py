@@ -1,11 +1,13 @@
 """Infer a report config from raw exports (``churn-report init``).
 
 A user's export is read the way the loader will read it (encoding, delimiter, sheet, header
-row), each column is profiled (kind, levels, uniqueness, range), and the canonical roles are
-decided from names *and* values: which table each file is, the customer id, the churn flag and
-which of its values means churned, the tenure and its unit, the churn definition, the usual
-attributes, segment and driver candidates. Every decision keeps the evidence it was made on,
-and what cannot be decided is listed as a question; nothing is guessed silently.
+row, description rows under it, or no header at all), each column is profiled (kind, levels,
+uniqueness, range), and the canonical roles are decided from names *and* values: which table
+each file is, the customer id (or none: rows numbered), the churn flag and which of its values
+means churned, the tenure and its unit, the churn definition, a purchase log's amount (derived
+from quantity and unit price) and the rows it must leave out (cancellations, guest checkouts),
+the usual attributes, segment and driver candidates. Every decision keeps the evidence it was
+made on, and what cannot be decided is listed as a question; nothing is guessed silently.
 
 The result is a plain ``ReportConfig``-compatible dict (:class:`Inference`), rendered as YAML
 with the evidence as comments by :func:`render_config`.
@@ -121,28 +123,39 @@ class InferenceTable:
     sheet : str or None
         XLSX: the sheet holding the table.
     header_row : int
-        0-based row of the header (rows above it are skipped).
+        0-based row of the header (rows above it are skipped); with ``names``, the rows above
+        the first data row.
+    skip_rows : int
+        Rows right under the header that are not data (a description or units row).
+    names : list of str or None
+        The file has no header row: the names given to its columns, in file order.
     encoding : str or None
         CSV text encoding.
     delimiter : str or None
-        CSV field separator.
+        CSV field separator, or ``whitespace`` (runs of spaces or tabs).
     truncated : bool
         More rows exist than were read.
     notes : list of str
         How the file was read (sheet chosen and why, encoding, delimiter, header row).
     questions : list of str
         What reading could not settle.
+    evidence : dict
+        Reading option (``skip_rows``, ``names``, ``delimiter``) -> why it is set, for the
+        config's comments.
     """
 
     path: Path
     frame: pd.DataFrame
     sheet: str | None = None
     header_row: int = 0
+    skip_rows: int = 0
+    names: list[str] | None = None
     encoding: str | None = None
     delimiter: str | None = None
     truncated: bool = False
     notes: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    evidence: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,10 +171,14 @@ def read_for_inference(
     GB18030; cp1252 / latin-1 as a last resort, flagged as a question), the delimiter by
     :class:`csv.Sniffer` over the first 64 KiB (checked: the sampled lines below any title
     lines must split into the same number of fields; else the first of ``, ; TAB |`` that
-    does). XLSX: the named sheet, or
-    the sheet holding the largest table (a data dictionary or pivot sheet before it is skipped,
-    and said so). In both, the header is the first row whose cells are mostly filled, distinct
-    and text, with data rows below it. Parquet: the file's own columns.
+    does; failing all, runs of spaces or tabs when they split every line alike, ``whitespace``).
+    XLSX: the named sheet, or the sheet holding the largest table (a data dictionary or pivot
+    sheet before it is skipped, and said so). In both, the header is the first row whose cells
+    are mostly filled, distinct and text, with data rows below it; a first row that reads like
+    the rows below it (numbers where they hold numbers, values they repeat) is data, and the
+    file has no header: its columns are named (:func:`_column_names`). Rows right under the
+    header holding text where the columns hold numbers or dates (a description or units row)
+    are skipped (``skip_rows``). Parquet: the file's own columns.
 
     Parameters
     ----------
@@ -186,6 +203,9 @@ def read_for_inference(
     >>> t = read_for_inference("Churn_Modelling.csv")  # doctest: +SKIP
     >>> t.delimiter, t.header_row, t.frame.shape  # doctest: +SKIP
     (',', 0, (10000, 14))
+    >>> t = read_for_inference("churn.txt")  # doctest: +SKIP
+    >>> t.delimiter, t.names  # doctest: +SKIP
+    ('whitespace', ['customer_id', 'col2', 'col3', 'col4', 'gender', 'churned'])
     """
     path = Path(path)
     if not path.is_file():
@@ -235,23 +255,30 @@ def _read_text(path: Path, max_rows: int) -> InferenceTable:
     if len(head) == _SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut
     delimiter, how = _sniff_delimiter(lines, path.suffix.lower())
-    rows = list(csv.reader(io.StringIO("\n".join(lines[:200])), delimiter=delimiter))
-    header_row = _header_row(rows)
+    rows = _split(lines[:200], delimiter)
+    header_row, headerless = _find_header(rows)
+    skip = 0 if headerless else _description_rows(rows, header_row)
     frame = pd.read_csv(
         path,
-        sep=delimiter,
+        sep=r"\s+" if delimiter == WHITESPACE else delimiter,
         encoding=encoding,
         skiprows=header_row,
         dtype=str,
         keep_default_na=False,
-        nrows=max_rows + 1,
+        nrows=max_rows + 1 + skip,
+        **({"header": None} if headerless else {}),
     )
+    frame = frame.iloc[skip:].reset_index(drop=True)
     truncated = len(frame) > max_rows
     shown = {"\t": "TAB"}.get(delimiter, delimiter)
     notes = [f"encoding {why}", f"delimiter '{shown}' ({how})"]
+    evidence = {}
+    if delimiter == WHITESPACE:
+        evidence["delimiter"] = f"delimiter: whitespace — {how}"
     if header_row:
-        notes.append(f"header on line {header_row + 1} (the lines above it are not the table)")
-    return InferenceTable(
+        where = "data" if headerless else "header"
+        notes.append(f"{where} from line {header_row + 1} (the lines above it are not the table)")
+    table = InferenceTable(
         path,
         frame.iloc[:max_rows],
         header_row=header_row,
@@ -260,7 +287,23 @@ def _read_text(path: Path, max_rows: int) -> InferenceTable:
         truncated=truncated,
         notes=notes,
         questions=questions,
+        evidence=evidence,
     )
+    if skip:
+        _note_skipped(table, rows[header_row + 1 : header_row + 1 + skip], rows[header_row], "line")
+    if headerless:
+        _name_columns(table)
+    return table
+
+
+#: The ``delimiter`` of a file whose fields are separated by runs of spaces or tabs.
+WHITESPACE = "whitespace"
+
+
+def _split(lines: list[str], delimiter: str) -> list[list[str]]:
+    if delimiter == WHITESPACE:
+        return [ln.split() for ln in lines]
+    return list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -298,6 +341,14 @@ def _sniff_delimiter(lines: list[str], suffix: str) -> tuple[str, str]:
     for sep in dict.fromkeys(default + _DELIMITERS):
         if consistent(sep):
             return sep, "the separator that splits the sampled lines alike"
+    counts = [len(ln.split()) for ln in sample]
+    body = counts[min(_HEADER_SCAN, len(counts) // 2) :] or counts
+    width = max(set(body), key=body.count)
+    if width > 1 and all(c == width for c in body):
+        return WHITESPACE, (
+            f"no one character separates the fields; runs of spaces or tabs split every sampled "
+            f"line into {width} fields"
+        )
     return default, "default: no separator splits the sampled lines alike"
 
 
@@ -320,15 +371,16 @@ def _read_workbook(path: Path, sheet: str | int | None, max_rows: int) -> Infere
         grid = pd.read_excel(book, sheet_name=name, header=None, dtype=object, nrows=max_rows + 1)
         if grid.dropna(how="all").empty:
             continue
-        rows = grid.head(_HEADER_SCAN + 20).to_numpy(dtype=object).tolist()
-        h = _header_row(rows)
-        body = grid.iloc[h + 1 :].dropna(how="all")
+        rows = grid.head(_HEADER_SCAN + 200).to_numpy(dtype=object).tolist()
+        h, headerless = _find_header(rows)
+        skip = 0 if headerless else _description_rows(rows, h)
+        body = grid.iloc[h + (0 if headerless else 1 + skip) :].dropna(how="all")
         width = int((~_missing_frame(grid.iloc[[h]])).to_numpy().sum())
-        found[name] = (h, len(body), width, grid)
+        found[name] = (h, len(body), width, grid, headerless, skip, rows)
     if not found:
         raise InputError(path, "every sheet is empty")
     chosen = sheet if sheet is not None else max(found, key=lambda s: found[s][1] * found[s][2])
-    h, n, width, _ = found[chosen]
+    h, n, width, _, headerless, skip, rows = found[chosen]
     notes = [f"sheet '{chosen}' ({n:,} data rows x {width} columns)"]
     if sheet is None and len(names) > 1:
         header = _header_names(found[chosen][3], h)
@@ -338,12 +390,21 @@ def _read_workbook(path: Path, sheet: str | int | None, max_rows: int) -> Infere
         skipped += [f"'{s}' (empty)" for s in names if s not in found]
         notes[0] += "; skipped " + ", ".join(skipped)
     if h:
-        notes.append(f"header on spreadsheet row {h + 1} (header_row {h})")
-    frame = pd.read_excel(book, sheet_name=chosen, header=h, dtype=object, nrows=max_rows + 1)
-    return InferenceTable(
+        where = "data from" if headerless else "header on"
+        notes.append(f"{where} spreadsheet row {h + 1} (header_row {h})")
+    frame = pd.read_excel(book, sheet_name=chosen, header=None if headerless else h,
+                          skiprows=h if headerless else None, dtype=object,
+                          nrows=max_rows + 1 + skip)  # fmt: skip
+    frame = frame.iloc[skip:].reset_index(drop=True)
+    table = InferenceTable(
         path, frame.iloc[:max_rows], sheet=chosen, header_row=h,
         truncated=len(frame) > max_rows, notes=notes,
     )  # fmt: skip
+    if skip:
+        _note_skipped(table, rows[h + 1 : h + 1 + skip], rows[h], "spreadsheet row")
+    if headerless:
+        _name_columns(table)
+    return table
 
 
 def _header_names(grid: pd.DataFrame, h: int) -> set[str]:
@@ -400,8 +461,9 @@ def _missing(s: pd.Series) -> pd.Series:
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
 
 
-def _header_row(rows: list[list]) -> int:
-    """The first row whose cells are mostly filled, distinct text, with data rows below it."""
+def _header_row(rows: list[list]) -> int | None:
+    """The first row whose cells are mostly filled, distinct text, with data rows below it
+    (and not reading like them: :func:`_looks_like_data`); None: no such row."""
     filled = [[v for v in r if not _is_blank(v)] for r in rows]
     for i, cells in enumerate(filled[:_HEADER_SCAN]):
         below = [c for c in filled[i + 1 : i + 21] if c]
@@ -415,9 +477,192 @@ def _header_row(rows: list[list]) -> int:
             and len(text) >= 0.8 * len(cells)
             and len(set(names)) == len(names)
             and len(below[0]) >= 0.5 * len(cells)
+            and not _looks_like_data(rows[i], rows[i + 1 : i + 201])
         ):
             return i
-    return 0
+    return None
+
+
+def _find_header(rows: list[list]) -> tuple[int, bool]:
+    """(row, no header): the header row (:func:`_header_row`); failing one, the first full-width
+    row that reads like the rows below it starts the data of a file without a header."""
+    h = _header_row(rows)
+    if h is not None:
+        return h, False
+    widths = [sum(not _is_blank(v) for v in r) for r in rows]
+    full = max(set(w for w in widths if w), key=widths.count, default=0)
+    for i, r in enumerate(rows[:_HEADER_SCAN]):
+        if full > 1 and widths[i] >= 0.6 * full and _looks_like_data(r, rows[i + 1 : i + 201]):
+            return i, True
+    return 0, False
+
+
+def _cell_kind(v: object) -> str | None:
+    """'number', 'date' or 'text' for one raw cell; None when blank or a missing token."""
+    if _is_blank(v):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "text"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return "number"
+    if isinstance(v, (dt.date, np.datetime64)):
+        return "date"
+    text = str(v).strip()
+    if text in MISSING_TOKENS:
+        return None
+    if _NUMBER.match(text):
+        return "number"
+    return "date" if _DATE_TEXT.match(text) else "text"
+
+
+def _column_kinds(rows: list[list]) -> dict[int, str]:
+    """Column index -> 'number' or 'date' where 90%+ of the rows' filled cells are one."""
+    cells: dict[int, list[str]] = {}
+    for r in rows:
+        for j, v in enumerate(r):
+            k = _cell_kind(v)
+            if k is not None:
+                cells.setdefault(j, []).append(k)
+    kinds = {}
+    for j, ks in cells.items():
+        for kind in ("number", "date"):
+            if len(ks) >= 3 and ks.count(kind) >= 0.9 * len(ks):
+                kinds[j] = kind
+    return kinds
+
+
+def _looks_like_data(row: list, below: list[list]) -> bool:
+    """The row reads like the rows below it: a number or date where their column holds
+    numbers or dates (a header has a name there); without such columns, its values recur in
+    their columns below (a header's names do not)."""
+    below = [r for r in below if any(not _is_blank(v) for v in r)]
+    if not below:
+        return False
+    data = header = 0
+    for j, kind in _column_kinds(below).items():
+        cell = _cell_kind(row[j]) if j < len(row) else None
+        data += cell == kind
+        header += cell == "text"
+    if data or header:
+        return data > header
+    seen = checked = 0
+    for j, v in enumerate(row):
+        column = [str(r[j]).strip() for r in below if j < len(r) and not _is_blank(r[j])]
+        if _is_blank(v) or len(set(column)) == len(column):
+            continue
+        checked += 1
+        seen += str(v).strip() in column
+    return checked > 0 and seen >= checked / 2
+
+
+def _description_rows(rows: list[list], h: int) -> int:
+    """Rows right under the header ``h`` that are no data: text where the rows below hold
+    numbers or dates, in two columns or more, and no number or date of theirs (a description
+    or units row: 'unique id', 'years', '(EUR)', '1 = left')."""
+    skip = 0
+    while skip < 3 and h + 1 + skip < len(rows):
+        row = rows[h + 1 + skip]
+        body = rows[h + 2 + skip : h + 202 + skip]
+        words, fits = set(), 0
+        for j, kind in _column_kinds(body).items():
+            cell = _cell_kind(row[j]) if j < len(row) else None
+            if cell == "text" and _WORDISH.search(str(row[j])):  # not a '-' placeholder
+                words.add(str(row[j]).strip())
+            fits += cell == kind
+        if len(words) < 2 or fits * 3 >= len(words):
+            break
+        skip += 1
+    return skip
+
+
+_WORDISH = re.compile(r"[^\W\d_]")  # a letter of any script
+
+
+def _note_skipped(table: InferenceTable, skipped: list[list], header: list, unit: str) -> None:
+    """Record the description rows skipped under the header, with what they hold."""
+    table.skip_rows = len(skipped)
+    first = table.header_row + 2
+    where = (
+        f"{unit} {first}" if len(skipped) == 1 else f"{unit}s {first}-{first + len(skipped) - 1}"
+    )
+    below = table.frame.head(200).to_numpy(dtype=object).tolist()
+    kinds = _column_kinds(below)
+    shown = [
+        f"'{str(r[j]).strip()}' under {str(header[j]).strip()}"
+        for r in skipped[:1]
+        for j in kinds
+        if j < len(r) and j < len(header) and _cell_kind(r[j]) == "text"
+    ]
+    table.notes.append(f"{where} under the header skipped: no data")
+    table.evidence["skip_rows"] = (
+        f"skip_rows: {len(skipped)} — {where}, right under the header, is no data: "
+        f"{', '.join(shown[:3])}{' ...' if len(shown) > 3 else ''} where the columns hold "
+        "numbers or dates (a description or units row)"
+    )
+
+
+#: Values that make a column of a file without a header a gender.
+_GENDER_VALUES = {"m", "f", "male", "female", "男", "女", "man", "woman", "w"}
+
+
+def _column_names(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Names for the columns of a file without a header, and how each role was recognised.
+
+    ``col1`` .. ``colN`` in file order, except where the values make the role obvious: a
+    column of distinct codes is ``customer_id``, a two-level column whose values say churn
+    ('Churned' / 'Active', '流失' / '在网') ``churned``, one of M / F, Male / Female, 男 / 女
+    ``gender``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame([["C01", 3, "Left", "M"], ["C02", 5, "Stayed", "F"],
+    ...                       ["C03", 3, "Stayed", "M"]])
+    >>> _column_names(frame)[0]
+    ['customer_id', 'col2', 'churned', 'gender']
+    """
+    names, why = [], []
+    for i, j in enumerate(frame.columns):
+        col = _profile(frame[j].rename(f"col{i + 1}"))
+        name = col.name
+        levels = {str(k).strip().lower() for k in col.levels.index}
+        flag = _flag_values(col)
+        if "customer_id" not in names and _code_like(col):
+            name = "customer_id"
+            why.append(f"customer_id: column {i + 1} holds a distinct code on every row "
+                       f"({', '.join(map(str, col.keys.head(2)))} ...)")  # fmt: skip
+        elif "churned" not in names and flag is not None and flag[2]:
+            name = "churned"
+            why.append(f"churned: column {i + 1} holds {' / '.join(map(str, col.levels.index))}")
+        elif "gender" not in names and 2 <= len(levels) <= 3 and levels <= _GENDER_VALUES:
+            name = "gender"
+            why.append(f"gender: column {i + 1} holds {' / '.join(map(str, col.levels.index))}")
+        names.append(name)
+    return names, why
+
+
+def _name_columns(table: InferenceTable) -> None:
+    """Name the columns of a file without a header row (``names``) and say what is left to do."""
+    frame = table.frame
+    names, why = _column_names(frame)
+    table.names = names
+    table.frame = frame.set_axis(names, axis=1)
+    first = ", ".join(f"'{_key(v)}'" for v in frame.iloc[0].tolist()[:3])
+    table.notes.append(f"no header row: {len(names)} columns named in file order")
+    table.evidence["names"] = (
+        f"names: the file has no header row (its first row, {first} ..., reads like the rows "
+        f"below it); columns named col1 .. col{len(names)} in file order"
+        + (f", except {'; '.join(why)}" if why else "")
+    )
+    hints = []
+    for n in names:
+        c = _profile(table.frame[n])
+        if n.startswith("col") and c.distinct == 2:
+            hints.append(f"{n} holds {' / '.join(map(str, c.levels.index))}")
+    table.questions.append(
+        f"column names of {table.path.name}: the file has no header row; columns not recognised "
+        "by their values are named col1, col2 ...: rename them under names (the churn flag "
+        "churned, the tenure tenure_months ...)" + (f"; {', '.join(hints)}" if hints else "")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,6 +674,8 @@ _DATE_TEXT = re.compile(
 )
 #: Non-ISO date formats tried in order (the loader reads one ``date_format`` per table).
 _DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y")
+#: Times of day after a non-ISO date (12/1/2010 8:26), tried in order.
+_TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%H:%M:%S.%f", "%I:%M %p", "%I:%M:%S %p")
 
 
 @dataclass
@@ -445,6 +692,8 @@ class _Col:
     integer: bool = False
     date_format: str | None = None  # None: ISO 8601 (or typed cells)
     ambiguous_dates: bool = False
+    mixed_times: bool = False  # some dates carry a time of day, others not (non-ISO)
+    factors: tuple | None = None  # a derived amount: (quantity, unit price) columns
 
     @property
     def levels(self) -> pd.Series:
@@ -493,20 +742,34 @@ def _profile(s: pd.Series) -> _Col:
         if parsed is not None:
             col.kind, col.values, col.date_format = "date", parsed, fmt
             col.ambiguous_dates = ambiguous
+            col.mixed_times = fmt is not None and fmt.endswith("?")
+            col.date_format = fmt.rstrip("?") if fmt else fmt
             return col
     col.kind = "text"
     return col
 
 
 def _parse_date_text(s: pd.Series) -> tuple[pd.Series | None, str | None, bool]:
-    """Dates written as text: (dates, format or None for ISO, day/month order ambiguous)."""
-    raw = s.dropna().astype(str)
+    """Dates written as text: (dates, format or None for ISO, day/month order ambiguous).
+
+    A non-ISO format carries the time of day when every value has one in one format
+    (``%m/%d/%Y %H:%M``: the loader parses the whole text); it ends in ``?`` when only some
+    values carry a time (no one format reads them all).
+
+    Examples
+    --------
+    >>> _parse_date_text(pd.Series(["12/1/2010 8:26", "1/13/2011 14:05"]))[1]
+    '%m/%d/%Y %H:%M'
+    """
+    raw = s.dropna().astype(str).str.strip()
     iso = pd.to_datetime(raw, format="ISO8601", errors="coerce")
     if iso.notna().all():
         return pd.to_datetime(s, format="ISO8601", errors="coerce"), None, False
+    parts = raw.str.split(r"[ T]", n=1)
+    day, time = parts.str[0], parts.str[1]
     fits = []
     for fmt in _DATE_FORMATS:
-        parsed = pd.to_datetime(raw.str.split(r"[ T]").str[0], format=fmt, errors="coerce")
+        parsed = pd.to_datetime(day, format=fmt, errors="coerce")
         if parsed.notna().all():
             fits.append(fmt)
     if not fits:
@@ -514,7 +777,16 @@ def _parse_date_text(s: pd.Series) -> tuple[pd.Series | None, str | None, bool]:
     fmt = fits[0]
     swapped = fmt.replace("%d", "%D").replace("%m", "%d").replace("%D", "%m")
     ambiguous = swapped != fmt and swapped in fits
-    return pd.to_datetime(s.str.split(r"[ T]").str[0], format=fmt, errors="coerce"), fmt, ambiguous
+    full = fmt
+    if time.notna().all():
+        sep = " " if raw.str.contains(" ").all() else "T" if raw.str.contains("T").all() else None
+        clock = next((f for f in _TIME_FORMATS
+                      if pd.to_datetime(time, format=f, errors="coerce").notna().all()), None)  # fmt: skip
+        full = f"{fmt}{sep}{clock}" if sep and clock else f"{fmt}?"
+    elif time.notna().any():
+        full = f"{fmt}?"
+    days = pd.to_datetime(s.str.strip().str.split(r"[ T]").str[0], format=fmt, errors="coerce")
+    return days, full, ambiguous
 
 
 # --------------------------------------------------------------------------------------------
@@ -572,6 +844,27 @@ _MONEY_WORDS = {"charge", "charges", "fee", "fees", "revenue", "spend", "bill", 
 _AMOUNT_WORDS = {"amount", "amt", "total", "price", "revenue", "sales", "value", "spend", "paid",
                  "sum", "money", "net", "gross"}  # fmt: skip
 _AMOUNT_ZH = ("金额", "消费", "销售额", "实付", "付款", "价格", "总价", "收入", "营业额")
+#: A transactions table without an amount column: quantity x unit price per row (``derive``).
+_QUANTITY_WORDS = {"quantity", "qty", "quantities", "units", "pieces", "pcs"}
+_QUANTITY_ZH = ("数量", "件数", "销量", "购买量")
+_PRICE_WORDS = {"price", "unitprice"}
+_PRICE_ZH = ("单价", "价格", "售价")
+#: Amount words that make a price column a line amount after all (Total Price, 总价).
+_LINE_WORDS = {"amount", "amt", "total", "revenue", "sales", "sum", "paid", "net", "gross",
+               "line", "subtotal"}  # fmt: skip
+_LINE_ZH = ("金额", "总价", "销售额", "实付", "收入", "营业额", "合计", "小计")
+#: Values of a status or type column marking rows that are no purchase (``leave_out``).
+_CANCEL_VALUES = {"cancel", "cancelled", "canceled", "cancellation", "cancellations", "refund",
+                  "refunded", "refunds", "return", "returned", "returns", "void", "voided",
+                  "reversed", "reversal", "chargeback", "storno", "annulled"}  # fmt: skip
+_CANCEL_ZH = ("退货", "退款", "取消", "作废", "撤销", "冲销", "退单", "冲红", "撤单")
+_NEGATION = {"not", "no", "non", "never", "without"}
+_STATUS_WORDS = {"status", "state", "type", "kind", "category", "event", "action", "flag",
+                 "transaction", "txn"}  # fmt: skip
+_STATUS_ZH = ("状态", "类型", "类别", "种类")
+#: Rows without a customer id in a purchase log are guest checkouts (``leave_out``) from this
+#: share of rows on; fewer are data errors, excluded and counted as such by the loader.
+GUEST_SHARE = 0.01
 _START_WORDS = {"start", "started", "signup", "joined", "join", "begin", "created", "opened",
                 "since", "activation", "activated", "onboarded", "subscribed"}  # fmt: skip
 _START_ZH = ("开始", "注册", "入网", "开通", "开户", "签约", "加入", "激活")
@@ -636,7 +929,7 @@ def _id_score(name: str) -> int:
 
 def _value_role(key: str) -> str | None:
     """'churned', 'stayed' or None for one flag value; 'yes' for a generic yes."""
-    low = key.strip().lower()
+    low = key.strip().lower().rstrip(".")  # 'True.', 'False.' (C4.5-style exports)
     words = _tokens(low) | {low}
     if words & _CHURNED_VALUES or any(z in key for z in _CHURNED_ZH if not key.startswith("未")):
         return "churned"
@@ -661,6 +954,10 @@ class _Table:
     id_col: str | None = None
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> source
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    row_ids: bool = False  # customers without an id column: each row one customer
+    derive: dict[str, str] = field(default_factory=dict)  # new column -> expression
+    leave_out: list[dict] = field(default_factory=list)  # rules as written in the config
+    left_out: pd.Series | None = None  # rows any leave_out rule matches
 
     @property
     def rows(self) -> int:
@@ -720,7 +1017,7 @@ class _Inferrer:
             self._id_without_name(self.tables[0])
             if self.tables[0].role == "customers":
                 customers = self.tables[0]
-        ids = set(customers.cols[customers.id_col].keys) if customers else None
+        ids = set(customers.cols[customers.id_col].keys) if customers and customers.id_col else None
         for t in self.tables:
             if t is customers:
                 continue
@@ -728,26 +1025,45 @@ class _Inferrer:
         return customers
 
     def _id_without_name(self, t: _Table) -> None:
-        """A single file with no unique id-named column: a log (repeated ids) or an id by data."""
+        """A single file with no unique id-named column: a log (repeated ids), an id by its
+        values (distinct codes), or no id at all (``row_ids``: each row one customer)."""
         named = [c for c in t.cols.values() if _id_score(c.name) > 0 and c.kind != "date"]
         if named and any(not c.unique for c in named):
             return  # repeated ids: a log; _link decides
-        fallback = [
-            c for c in t.cols.values()
-            if c.unique and (c.kind == "text" or c.integer) and not _counter(c)
-        ]  # fmt: skip
-        if fallback:
-            c = fallback[0]
-            t.role, t.id_col = "customers", c.name
-            t.columns["customer_id"] = c.name
-            self.decide("customer_id", c.name,
-                        f"customer_id: {c.name} — no column is named like an id; it is the first "
-                        "column with a distinct value on every row: check it",
-                        "sources", "customers", "columns", "customer_id")  # fmt: skip
-            self.questions.append(
-                f"customer id: no column of {t.name} is named like an id (id, customer, account, "
-                f"客户, 编号 ...); {c.name} was taken as it is unique per row — check it"
-            )
+        fallback = [c for c in t.cols.values() if _code_like(c)]
+        if not fallback:
+            self._row_ids(t, named)
+            return
+        c = fallback[0]
+        t.role, t.id_col = "customers", c.name
+        t.columns["customer_id"] = c.name
+        self.decide("customer_id", c.name,
+                    f"customer_id: {c.name} — no column is named like an id; it is the first "
+                    "column with a distinct code on every row: check it",
+                    "sources", "customers", "columns", "customer_id")  # fmt: skip
+        self.questions.append(
+            f"customer id: no column of {t.name} is named like an id (id, customer, account, "
+            f"客户, 编号 ...); {c.name} was taken as it holds a distinct code on every row — check it"
+        )
+
+    def _row_ids(self, t: _Table, named: list[_Col]) -> None:
+        t.role, t.row_ids = "customers", True
+        repeats = int(t.read.frame.duplicated().sum())
+        counters = [c.name for c in named if _counter(c)]
+        why = "no column is named like an id (id, customer, account, 客户, 编号 ...)"
+        if counters:
+            why = f"no column is named like a customer's id ({', '.join(counters)} counts rows)"
+        dup = (f"; {repeats:,} rows repeat another row exactly: the loader leaves them out and "
+               "counts them" if repeats else "; no row repeats another")  # fmt: skip
+        self.decide("row_ids", None,
+                    f"row_ids: true — {why} and none holds distinct codes on every row: each of "
+                    f"the {t.rows:,} rows is one customer, its id its row number in the file{dup}",
+                    "sources", "customers", "row_ids")  # fmt: skip
+        self.questions.append(
+            f"customer id: {t.name} has none, so each row counts as one customer (row_ids); "
+            "the report cannot follow these customers into a later export or another table: "
+            "export the customer id too if the system has one"
+        )
 
     def _link(self, t: _Table, ids: set | None) -> None:
         """The id column of a table other than the customers table."""
@@ -799,6 +1115,8 @@ class _Inferrer:
                 self._ticket_columns(t)
             elif dates and amount is not None:
                 self._set_role(t, "transactions")
+                if t.role is None:
+                    continue
                 day = (
                     _pick(
                         dates,
@@ -818,6 +1136,9 @@ class _Inferrer:
                 )
                 t.columns["date"] = day.name
                 t.columns["amount"] = amount.name
+                if amount.factors:
+                    self._derive(t, amount)
+                self._leave_out(t, amount.factors[0] if amount.factors else amount)
             elif start is not None:
                 self._subscriptions(t, start, None)
             else:
@@ -834,7 +1155,7 @@ class _Inferrer:
                     "events); the file is left out"
                 )
             if t.role:
-                mapped = ", ".join(f"{k} = {v}" for k, v in t.columns.items())
+                mapped = ", ".join(f"{k} = {t.derive.get(v, v)}" for k, v in t.columns.items())
                 self.decide("table", t.name,
                             f"{t.role}: {t.name} — {self._table_why(t)}; {mapped}",
                             "sources", t.role)  # fmt: skip
@@ -866,8 +1187,89 @@ class _Inferrer:
         )
 
     def _amount(self, t: _Table) -> _Col | None:
+        """The amount of each row: a column named like one; else quantity x unit price
+        (``derive``); else a price column alone (the amount of a one-item order)."""
         nums = [c for c in t.free(("number",)) if not c.unique and _id_score(c.name) == 0]
-        return _pick(nums, _AMOUNT_WORDS, _AMOUNT_ZH)
+        prices = [c for c in nums if _named(c.name, _PRICE_WORDS, _PRICE_ZH)
+                  and not _named(c.name, _LINE_WORDS, _LINE_ZH)]  # fmt: skip
+        amount = _pick([c for c in nums if c not in prices], _AMOUNT_WORDS, _AMOUNT_ZH)
+        if amount is not None:
+            return amount
+        qty = _pick([c for c in nums if c not in prices], _QUANTITY_WORDS, _QUANTITY_ZH)
+        if not prices or qty is None:
+            return prices[0] if prices else None
+        name = next(n for n in ("amount", "line_amount", "amount_derived") if n not in t.cols)
+        derived = _profile((qty.values * prices[0].values).rename(name))
+        derived.factors = (qty, prices[0])
+        return derived
+
+    def _derive(self, t: _Table, amount: _Col) -> None:
+        """Write the derived amount (quantity x unit price) into the table's config."""
+        qty, price = amount.factors
+        expr = f"{_ref(qty.name)} * {_ref(price.name)}"
+        t.derive[amount.name] = expr
+        v = amount.values.dropna()
+        negative = f"; {(v < 0).mean():.1%} negative" if (v < 0).any() else ""
+        self.decide(
+            "derive", amount.name,
+            f"derive: {amount.name} = {expr} — no amount column; a quantity ({qty.name}) and a "
+            f"unit price ({price.name}) on each row: line amounts {v.min():g} to {v.max():g}, "
+            f"median {v.median():g}{negative}",
+            "sources", "transactions", "derive", amount.name,
+        )  # fmt: skip
+
+    def _leave_out(self, t: _Table, measure_col: _Col) -> None:
+        """Rows of a purchase log that are no purchase, or no customer's, left out on purpose
+        (``leave_out``): cancellations numbered apart (an invoice prefix whose rows have
+        negative quantities or amounts), cancelled or refunded rows by a status or type
+        column, and rows without a customer id (guest checkouts)."""
+        rows = t.rows
+        rules: list[tuple[dict, pd.Series, str]] = []
+        used = set(t.columns.values())
+        if (measure_col.values.dropna() < 0).any():
+            negative = measure_col.values < 0
+            for c in t.cols.values():
+                if c.name in used or c.kind != "text" or c.distinct < 20:
+                    continue
+                keys = c.keys.dropna().astype(str)
+                if keys.str.match(r"^[A-Za-z]{0,3}\d").mean() < 0.9:
+                    continue  # not an invoice or order number
+                prefix = keys.str.extract(r"^([A-Za-z]+)\d", expand=False)
+                for p, n in prefix.value_counts().items():
+                    hit = c.keys.astype("string").str.startswith(p).fillna(False).astype(bool)
+                    if n < 5 or hit.sum() > 0.3 * rows:
+                        continue
+                    neg = negative[hit].mean()
+                    if neg >= 0.9 and negative[~hit].mean() < 0.5:
+                        rule = {"column": c.name, "startswith": p, "reason": "cancellations"}
+                        rules.append((rule, hit,
+                                      f"{measure_col.name} is negative on {neg:.0%} of them"))  # fmt: skip
+        for c in t.cols.values():
+            if c.name in used or c.kind != "text" or not 2 <= c.distinct <= DRIVER_TEXT_LEVELS:
+                continue
+            named = _named(c.name, _STATUS_WORDS, _STATUS_ZH)
+            bad = [k for k in c.levels.index if _cancel_value(str(k), whole=not named)]
+            hit = c.keys.isin(bad).fillna(False).astype(bool)
+            if bad and hit.sum() < 0.5 * rows:
+                rule = {"column": c.name, "equals": bad[0] if len(bad) == 1 else list(bad),
+                        "reason": "cancelled or refunded"}  # fmt: skip
+                rules.append((rule, hit, f"values {', '.join(map(repr, bad))}"))
+        ids = t.cols[t.id_col]
+        guests = ids.keys.isna()
+        if guests.mean() >= GUEST_SHARE:
+            rule = {"column": ids.name, "missing": True, "reason": "guest checkouts"}
+            rules.append((rule, guests, "rows without a customer id, left out on purpose: they "
+                                        "do not count against max_excluded_share"))  # fmt: skip
+        t.left_out = pd.Series(False, index=t.read.frame.index)
+        for i, (rule, hit, why) in enumerate(rules):
+            t.leave_out.append(rule)
+            t.left_out |= hit.to_numpy()
+            self.decide(
+                "leave_out", rule["column"],
+                f"leave_out: {_describe(rule)} — {rule['reason']}, {hit.mean():.1%} of rows "
+                f"({int(hit.sum()):,}; {why})",
+                "sources", "transactions", "leave_out", f"[{i}]",
+            )  # fmt: skip
 
     def _tickets_named(self, t: _Table) -> bool:
         return _named(t.read.path.stem, _TICKET_WORDS, _TICKET_ZH) or any(
@@ -1202,7 +1604,8 @@ class _Inferrer:
             return self._definition(
                 "inactivity",
                 f"a purchase log: {t.name} has a date ({t.columns['date']}) and an amount "
-                f"({t.columns['amount']}) per row and {self._table_why(t)}",
+                f"({t.derive.get(t.columns['amount'], t.columns['amount'])}) per row and "
+                f"{self._table_why(t)}",
             )
         if "churned" in cols and "tenure_months" in cols:
             return self._definition(
@@ -1210,6 +1613,16 @@ class _Inferrer:
                 f"one row per customer with a churn flag ({cols['churned']}) and a tenure "
                 f"({cols['tenure_months']}), no start or end dates",
             )
+        start = next((c for c in customers.free(("date",))
+                       if _named(c.name, _START_WORDS, _START_ZH)), None) if customers else None  # fmt: skip
+        if start is not None and "churned" in cols and "tenure_months" not in cols:
+            self.questions.append(
+                f"churn definition: {start.name} is a start date, but there is no end date and "
+                "no tenure: a snapshot needs the tenure in months (from the start to the export "
+                "date, or to the leaving date of churned customers); add it to the export, or "
+                "the end date of churned customers for definition contract"
+            )
+            return "snapshot"
         missing = [w for w, k in (
             ("a churn flag (no yes/no column named like churn, exited, attrition, 流失 ... or "
              "holding churn values such as Churned, Attrited, 流失)", "churned"),
@@ -1274,14 +1687,27 @@ class _Inferrer:
                 src["sheet"] = t.read.sheet
             if t.read.header_row:
                 src["header_row"] = t.read.header_row
+            if t.read.skip_rows:
+                src["skip_rows"] = t.read.skip_rows
+            if t.read.names:
+                src["names"] = list(t.read.names)
             suffix_sep = "\t" if t.read.path.suffix.lower() == ".tsv" else ","
             if t.read.delimiter and t.read.delimiter != suffix_sep:
                 src["delimiter"] = t.read.delimiter
             if t.read.encoding in ("cp1252", "latin-1"):
                 src["encoding"] = t.read.encoding
+            for option, evidence in t.read.evidence.items():
+                if option in src:
+                    self.decide(option, t.name, evidence, "sources", role, option)
             fmt = self._date_format(t)
             if fmt:
                 src["date_format"] = fmt
+            if t.row_ids:
+                src["row_ids"] = True
+            if t.derive:
+                src["derive"] = dict(t.derive)
+            if t.leave_out:
+                src["leave_out"] = [dict(r) for r in t.leave_out]
             src["columns"] = dict(t.columns)
             if t.values:
                 src["values"] = {k: dict(v) for k, v in t.values.items()}
@@ -1307,7 +1733,10 @@ class _Inferrer:
 
     def _window(self, t: _Table) -> int:
         frame = pd.DataFrame({"id": t.cols[t.id_col].keys,
-                              "day": t.cols[t.columns["date"]].values}).dropna()  # fmt: skip
+                              "day": t.cols[t.columns["date"]].values})  # fmt: skip
+        if t.left_out is not None:  # cancellations and guests are no purchases of a customer
+            frame = frame[~t.left_out.to_numpy()]
+        frame = frame.dropna()
         frame = frame.drop_duplicates().sort_values(["id", "day"])
         gaps = frame.groupby("id")["day"].diff().dt.days.dropna()
         gaps = gaps[gaps > 0]
@@ -1334,8 +1763,14 @@ class _Inferrer:
         return window
 
     def _date_format(self, t: _Table) -> str | None:
-        cols = [t.cols[s] for s in t.columns.values() if t.cols[s].kind == "date"]
+        cols = [t.cols[s] for s in t.columns.values() if s in t.cols and t.cols[s].kind == "date"]
         formats = {c.date_format for c in cols if c.values.notna().any()}
+        mixed = [c.name for c in cols if c.mixed_times]
+        if mixed:
+            self.questions.append(
+                f"dates of {t.name}: {', '.join(mixed)} carry a time of day on some rows only (or "
+                "in more than one format); one date_format reads a table: re-export them alike"
+            )
         if any(c.ambiguous_dates for c in cols):
             c = next(c for c in cols if c.ambiguous_dates)
             self.questions.append(
@@ -1352,6 +1787,42 @@ class _Inferrer:
             self.decide("date_format", None, f"date_format: {fmt} — the dates are not ISO 8601",
                         "sources", t.role, "date_format")  # fmt: skip
         return fmt
+
+
+def _ref(name: str) -> str:
+    """A column in a ``derive`` expression: bare when a plain name, else in backticks."""
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else f"`{name}`"
+
+
+def _describe(rule: dict) -> str:
+    """A ``leave_out`` rule in words: ``InvoiceNo starts with 'C'``."""
+    if "startswith" in rule:
+        return f"{rule['column']} starts with {rule['startswith']!r}"
+    if "below" in rule or "above" in rule:
+        side = "below" if "below" in rule else "above"
+        return f"{rule['column']} {side} {rule[side]:g}"
+    if rule.get("missing"):
+        return f"{rule['column']} empty"
+    return f"{rule['column']} equal to {rule['equals']!r}"
+
+
+def _cancel_value(value: str, whole: bool = False) -> bool:
+    """The value marks a cancelled, refunded or returned row ('Cancelled', 'Refund', '退货');
+    never a negated one ('Not returned', '未退货'). ``whole``: the value must be one such word
+    (for a column not named like a status or type).
+
+    Examples
+    --------
+    >>> [_cancel_value(v) for v in ("Cancelled", "已取消", "退货", "Not returned", "未退款")]
+    [True, True, True, False, False]
+    """
+    low = value.strip().lower()
+    words = _tokens(low)
+    if words & _NEGATION or low[:1] in ("未", "无", "非", "不", "没"):
+        return False
+    if whole:
+        return low in _CANCEL_VALUES or value.strip() in _CANCEL_ZH + ("已取消", "已退货", "已退款")
+    return bool(words & _CANCEL_VALUES) or any(z in value for z in _CANCEL_ZH)
 
 
 def _own(t: _Table, canon: str, pool: list[_Col]) -> list[_Col]:
@@ -1430,6 +1901,25 @@ def _counter(c: _Col) -> bool:
         return False
     v = np.sort(c.values.to_numpy())
     return bool(len(v) > 1 and (np.diff(v) == 1).all())
+
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-./#:]*$")
+
+
+def _code_like(c: _Col) -> bool:
+    """Distinct codes on every row, as ids are written: text without spaces holding digits
+    (C2023001, 7590-VHVEG), or whole numbers of one width, 4 digits or more (15634602), never a
+    row counter. A measurement that happens to be unique (a balance, a salary) is neither."""
+    if not c.unique:
+        return False
+    text = c.keys.astype(str)
+    if c.kind == "text":
+        return bool(text.str.match(_CODE).all() and text.str.contains(r"\d").all())
+    if c.kind == "number":
+        widths = text.str.len()
+        return (c.integer and not _counter(c) and widths.nunique() == 1
+                and int(widths.iloc[0]) >= 4 and text.str.isdigit().all())  # fmt: skip
+    return False
 
 
 def _not_a_factor(c: _Col, rows: int) -> str | None:
@@ -1525,6 +2015,15 @@ def infer_config(paths: list[str | Path] | str | Path, name: str | None = None) 
     outcome-like columns (named like churn or a lifetime value, or separating churned from
     staying customers with an AUC of at least :data:`OUTCOME_LIKE_AUC` on their own).
 
+    The shape of an export is written into its source: ``skip_rows`` for description rows
+    under the header, ``names`` (and ``delimiter: whitespace``) for a file without a header,
+    ``row_ids`` for a single customer file in which no column can be the id (none named like
+    one, none holding distinct codes); for a purchase log, ``derive`` of the amount as quantity
+    x unit price when no column holds it, and ``leave_out`` rules for cancellations (an invoice
+    number prefix whose rows have negative quantities, or cancelled / refunded / 退货 values of
+    a status column) and for rows without a customer id (guest checkouts, from
+    :data:`GUEST_SHARE` of rows), each with the share of rows it removes.
+
     Parameters
     ----------
     paths : path or list of paths
@@ -1583,9 +2082,11 @@ def _key_order(config: dict) -> dict[tuple, tuple]:
                 order.setdefault(path + (k,), (len(order),))
                 walk(v, path + (k,))
         elif isinstance(obj, list):
-            for item in obj:
+            for i, item in enumerate(obj):
                 if isinstance(item, str):
                     order.setdefault(path + (item,), (len(order),))
+                elif isinstance(item, dict):  # a leave_out rule
+                    order.setdefault(path + (f"[{i}]",), (len(order),))
 
     walk(config, ())
     return order
@@ -1655,7 +2156,9 @@ def _one_line(text: str) -> str:
 
 
 def _scalar(value: object) -> str:
-    text = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=1 << 30)
+    text = yaml.safe_dump(
+        value, allow_unicode=True, default_flow_style=True, width=1 << 30, sort_keys=False
+    )
     return text.strip().removesuffix("...").strip()
 
 
@@ -1668,9 +2171,14 @@ def _emit(obj: dict, path: tuple, indent: int, lines: list[str], notes: dict) ->
             lines.append(f"{pad}{_scalar(k)}:")
             _emit(v, here, indent + 2, lines, notes)
         elif isinstance(v, list) and v:
+            keys = [here + (item,) if isinstance(item, str) else here + (f"[{i}]",)
+                    for i, item in enumerate(v)]  # fmt: skip
+            flow = f"{pad}{_scalar(k)}: {_scalar(v)}"
+            if not any(key in notes for key in keys) and len(flow) <= 100:
+                lines.append(flow)  # names: [col1, col2, ...]
+                continue
             lines.append(f"{pad}{_scalar(k)}:")
-            for item in v:
-                key = here + (item,) if isinstance(item, str) else None
+            for key, item in zip(keys, v, strict=True):
                 lines += [f"{pad}  # {_one_line(n)}" for n in notes.get(key, [])]
                 lines.append(f"{pad}  - {_scalar(item)}")
         else:
