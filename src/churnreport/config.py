@@ -153,6 +153,23 @@ class LeaveOut(_Strict):
             )
         return self
 
+    def parts(self) -> dict[str, str]:
+        """The rule as ``column``, ``test`` and ``value`` (for a message in any language)."""
+        test, value = next(
+            (k, v)
+            for k, v in (
+                ("startswith", self.startswith),
+                ("below", self.below),
+                ("above", self.above),
+                ("missing", "" if self.missing else None),
+                ("equals", self.equals),
+            )
+            if v is not None
+        )
+        if isinstance(value, float):
+            value = f"{value:g}"
+        return {"column": self.column, "test": test, "value": str(value)}
+
     def describe(self) -> str:
         """The rule in words: ``InvoiceNo starts with 'C'``."""
         if self.startswith is not None:

@@ -48,6 +48,15 @@ def test_row_ids_number_customers_and_leave_out_exact_copies(tmp_path):
     assert sorted(ds.customers["customer_id"].astype(int)) == list(range(2, 42))
     (dup,) = _issues(ds, "duplicate_row")
     assert (dup.count, dup.action, dup.evidence) == (3, "excluded", {"rows": 43})
+    # few columns of few values: equal rows may be different customers, so they are kept
+    few = ["gender,left,tenure"] + [
+        f"{'MF'[i % 2]},{'Yes' if i % 3 == 0 else 'No'},{i % 4}" for i in range(200)
+    ]
+    (tmp_path / "f.csv").write_text("\n".join(few) + "\n", encoding="utf-8")
+    kept = _run(tmp_path, {"customers": {"path": "f.csv", "row_ids": True,
+                                         "columns": {"churned": "left", "tenure_months": "tenure"}}},
+                **SNAPSHOT)  # fmt: skip
+    assert len(kept.customers) == 200 and _issues(kept, "repeated_rows_kept")[0].count == 192
     with pytest.raises(ConfigError, match="do not map a customer_id"):
         _run(tmp_path, {"customers": {**src, "columns": {**src["columns"], "customer_id": "plan"}}},
              **SNAPSHOT)  # fmt: skip

@@ -51,9 +51,6 @@ class Survival:
         RMST horizon (the longest observed lifetime, at most 60 months).
     customers, churned : int
         Customers in the estimate and observed churn events.
-    step_months : float, optional
-        12 when every lifetime is a whole number of years (a tenure exported in years): a
-        lifetime recorded as 1 year ended between 12 and 24 months.
     """
 
     curve: pd.DataFrame
@@ -62,7 +59,6 @@ class Survival:
     horizon_months: float
     customers: int
     churned: int
-    step_months: float | None = None
 
     def retention_at(self, months: float) -> float | None:
         """Share still customers ``months`` after joining; None beyond the longest observed
@@ -74,21 +70,10 @@ class Survival:
         >>> s = retention_curve(life)
         >>> round(s.retention_at(12), 3), s.retention_at(15)
         (0.667, None)
-
-        A tenure in whole years: customers recorded as leaving at 1 year left in their
-        second year, so they count as still customers 12 months after joining.
-
-        >>> life = pd.DataFrame({"duration_months": [0.0, 12.0, 12.0, 24.0], "churned": [1, 1, 0, 0]})
-        >>> s = retention_curve(life)
-        >>> s.step_months, round(s.retention_at(12), 3)
-        (12.0, 0.75)
         """
         c = self.curve
         if c.empty or c["months"].max() < months:
             return None
-        if self.step_months and months % self.step_months == 0:
-            # whole years: those recorded as leaving at ``months`` were still customers then
-            return float(c.loc[c["months"] < months, "retention"].iloc[-1])
         return float(c.loc[c["months"] <= months, "retention"].iloc[-1])
 
     def to_dict(self) -> dict:
@@ -141,15 +126,4 @@ def retention_curve(life: pd.DataFrame, horizon: float | None = None) -> Surviva
         horizon_months=horizon,
         customers=len(life),
         churned=int(life["churned"].sum()),
-        step_months=YEAR_MONTHS if _whole_years(life["duration_months"]) else None,
     )
-
-
-#: Months in the step of a tenure exported in whole years.
-YEAR_MONTHS = 12.0
-
-
-def _whole_years(durations: pd.Series) -> bool:
-    """Every lifetime a whole number of years (and some longer than none)."""
-    d = durations.dropna()
-    return bool(len(d)) and bool((d % YEAR_MONTHS == 0).all()) and bool((d > 0).any())

@@ -323,7 +323,8 @@ def _read_transactions(
     rows = quality.tables["transactions"].rows_read
     check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
     days = net_returns(days, quality)  # a deliberate exclusion: counted, never a stop
-    unused = [c for c in header if c and c not in mapping.values()]
+    read = set(mapping.values()) | needed_columns(source)  # derive and leave_out read some
+    unused = [c for c in header if c and c not in read]
     quality.add(  # every row's unused columns: named in the column field
         Issue(
             "transactions",

@@ -93,10 +93,18 @@ class DataQuality:
             else:
                 self.tables[name] = TableQuality(**asdict(tq))
         for issue in block.issues:
-            key = (issue.table, issue.column, issue.action, issue.reason)
-            same = next(
-                (i for i in self.issues if (i.table, i.column, i.action, i.reason) == key), None
-            )
+            key = _merge_key(issue)
+            if issue.reason == "leave_out_unmatched" and any(
+                _merge_key(i)[1:] == ("left_out", *key[2:]) for i in self.issues
+            ):  # the rule matched rows in another block
+                continue
+            if issue.reason == "left_out":  # ... or matches here after missing in earlier ones
+                self.issues = [
+                    i
+                    for i in self.issues
+                    if _merge_key(i)[1:] != ("leave_out_unmatched", *key[2:])
+                ]
+            same = next((i for i in self.issues if _merge_key(i) == key), None)
             if same is None:
                 self.add(
                     Issue(
@@ -164,3 +172,11 @@ def _jsonable(v: object) -> object:
     if v is None or isinstance(v, (str, int, float, bool)):
         return v
     return str(v)
+
+
+def _merge_key(issue: Issue) -> tuple:
+    """Issues of blocks that are one issue of the table: same table, action and reason, and
+    the same column (and, for leave_out rules, the same rule: two rules on one column are two
+    lines)."""
+    rule = issue.evidence.get("rule") if issue.reason in ("left_out", "leave_out_unmatched") else None
+    return (issue.action, issue.reason, issue.table, issue.column, rule)

@@ -66,21 +66,26 @@ def expression_columns(expression: str) -> list[str]:
 
 def _parse(expression: str) -> tuple[ast.expr, dict[str, str]]:
     quoted: dict[str, str] = {}
+    stem = "_churnreport_quoted"
+    while stem in expression:  # a placeholder no column of the expression is named
+        stem += "_"
 
     def placeholder(m: re.Match) -> str:
-        key = f"_q{len(quoted)}_"
+        key = f"{stem}{len(quoted)}"
         quoted[key] = m.group(1)
         return key
 
     text = _QUOTED.sub(placeholder, expression)
     try:
         tree = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
+        tree = _renamed(tree, quoted, expression)
+        _walk(tree, lambda name: None, expression)  # only the allowed nodes, before any use
+    except (SyntaxError, RecursionError):
         raise ConfigError(
-            f"derive: cannot read the expression {expression!r}: use column names, numbers, "
-            "+ - * / and brackets (a name with spaces in backticks)"
+            f"derive: cannot read the expression {expression[:80]!r}: use column names, "
+            "numbers, + - * / and brackets (a name with spaces in backticks)"
         ) from None
-    return _renamed(tree, quoted, expression), quoted
+    return tree, quoted
 
 
 def _renamed(node: ast.expr, quoted: dict[str, str], expression: str) -> ast.expr:
@@ -186,7 +191,7 @@ def shape(
     """
     if not (source.leave_out or source.derive or source.row_ids):
         return frame
-    missing = sorted(needed_columns(source) - set(frame.columns))
+    missing = sorted(needed_columns(source) - set(frame.columns) - set(source.derive))
     if missing:
         raise InputError(
             path,
@@ -194,45 +199,65 @@ def shape(
             column=missing[0],
             hint=f"the file's columns are {list(frame.columns)}",
         )
-    for rule in source.leave_out:
-        frame = _leave_out(frame, rule, table, quality)
+    derived_rules = [r for r in source.leave_out if r.column in source.derive]
+    for rule in source.leave_out:  # on the file's columns first: the rows derive never sees
+        if rule not in derived_rules:
+            frame = _leave_out(frame, rule, table, quality)
     for name, expression in source.derive.items():
         frame = frame.assign(**{name: _derived(frame, expression, path)})
+    for rule in derived_rules:  # e.g. amount below 0, once amount exists
+        frame = _leave_out(frame, rule, table, quality)
     if source.row_ids:
         frame = _numbered(frame, source, table, quality)
     return frame
 
 
+#: How a yes/no written in the config (YAML reads Yes/No as booleans) appears in a file.
+_TRUTHS = {True: {"yes", "true", "y", "t", "1"}, False: {"no", "false", "n", "f", "0"}}
+
+
 def _matches(values: pd.Series, rule: LeaveOut) -> pd.Series:
+    """Rows a rule matches: text compared case-folded and trimmed, numbers as numbers (an
+    Excel 1.0 equals 1), a yes/no as any of its usual spellings."""
     text = values.astype("string").str.strip()
     empty = text.isna() | (text == "")
     if rule.missing:
         return empty
     if rule.startswith is not None:
         return text.str.startswith(rule.startswith).fillna(False).astype(bool)
+    number = pd.to_numeric(text, errors="coerce")
     if rule.below is not None or rule.above is not None:
-        number = pd.to_numeric(text, errors="coerce")
         hit = number < rule.below if rule.below is not None else number > rule.above
         return hit.fillna(False).astype(bool)
     wanted = rule.equals if isinstance(rule.equals, list) else [rule.equals]
-    return text.isin([str(w).strip() for w in wanted]).fillna(False).astype(bool)
+    folded = text.str.casefold()
+    hit = pd.Series(False, index=values.index)
+    for w in wanted:
+        if isinstance(w, bool):
+            hit |= folded.isin(_TRUTHS[w]).fillna(False).astype(bool)
+        elif isinstance(w, int | float):
+            hit |= (number == w).fillna(False).astype(bool)
+        else:
+            hit |= (folded == str(w).strip().casefold()).fillna(False).astype(bool)
+    return hit
 
 
 def _leave_out(frame: pd.DataFrame, rule: LeaveOut, table: str, quality: DataQuality):
     hit = _matches(frame[rule.column], rule)
-    if hit.any():
-        quality.add(
-            Issue(
-                table,
-                rule.column,
-                "excluded",
-                LEFT_OUT,
-                int(hit.sum()),
-                [(int(r), v) for r, v in frame.loc[hit, rule.column].head(5).items()],
-                f"{rule.reason} ({rule.describe()}): left out as configured",
-                evidence={"reason": rule.reason, "rule": rule.describe()},
-            )
+    evidence = {"reason": rule.reason, "rule": rule.describe(), **rule.parts()}
+    quality.add(  # a rule that matches nothing is said too: a typo must not pass unseen
+        Issue(
+            table,
+            rule.column,
+            "excluded" if hit.any() else "note",
+            LEFT_OUT if hit.any() else "leave_out_unmatched",
+            int(hit.sum()),
+            [(int(r), v) for r, v in frame.loc[hit, rule.column].head(5).items()],
+            f"{rule.reason} ({rule.describe()}): "
+            + ("left out as configured" if hit.any() else "the rule matched no row"),
+            evidence=evidence,
         )
+    )
     return frame[~hit]
 
 
@@ -269,19 +294,60 @@ def _numbered(frame: pd.DataFrame, source: SourceConfig, table: str, quality: Da
     copies = frame.duplicated(keep="first")
     if copies.any():  # without an id, a row exported twice would be two customers
         first = frame.columns[0]
-        quality.add(
-            Issue(
-                table,
-                None,
-                "excluded",
-                "duplicate_row",
-                int(copies.sum()),
-                [(int(r), str(v)) for r, v in frame.loc[copies, first].head(5).items()],
-                "rows repeated exactly (every column equal) in a file without customer ids: "
-                "the copies are left out",
-                share=float(copies.mean()),
-                evidence={"rows": int(len(frame))},
+        examples = [(int(r), str(v)) for r, v in frame.loc[copies, first].head(5).items()]
+        if _copies_not_chance(frame):
+            quality.add(
+                Issue(
+                    table,
+                    None,
+                    "excluded",
+                    "duplicate_row",
+                    int(copies.sum()),
+                    examples,
+                    "rows repeated exactly (every column equal) in a file without customer "
+                    "ids, more than chance allows: the copies are left out",
+                    share=float(copies.mean()),
+                    evidence={"rows": int(len(frame))},
+                )
             )
-        )
-        frame = frame[~copies]
+            frame = frame[~copies]
+        else:  # few columns of few values: different customers can look the same
+            quality.add(
+                Issue(
+                    table,
+                    None,
+                    "note",
+                    "repeated_rows_kept",
+                    int(copies.sum()),
+                    examples,
+                    "rows equal to another row in every column, kept: with these few columns "
+                    "different customers can look the same",
+                    share=float(copies.mean()),
+                )
+            )
     return frame.assign(customer_id=[str(r) for r in frame.index])
+
+
+#: Equal rows are export copies when their pairs outnumber this many times the pairs chance
+#: would give (plus :data:`CHANCE_SLACK`).
+CHANCE_FACTOR = 5.0
+CHANCE_SLACK = 2.0
+
+
+def _copies_not_chance(frame: pd.DataFrame) -> bool:
+    """Whether equal rows must be copies rather than customers who look alike.
+
+    Pairs of equal rows are compared with the pairs expected by chance if the columns were
+    independent: (n choose 2) x the product over columns of the chance two rows share a value
+    (the sum of squared value shares). A file of a few two-valued columns has many equal rows
+    by chance; one with a tenure, a plan and a charge has almost none.
+    """
+    n = len(frame)
+    same_value = 1.0
+    for c in frame.columns:
+        shares = frame[c].value_counts(normalize=True, dropna=False)
+        same_value *= float((shares**2).sum())
+    expected = n * (n - 1) / 2 * same_value
+    sizes = frame.groupby(list(frame.columns), dropna=False).size()
+    observed = float((sizes * (sizes - 1) / 2).sum())
+    return observed > CHANCE_FACTOR * expected + CHANCE_SLACK

@@ -28,6 +28,7 @@ DQ_REASONS = {
     "stated_churn_disagrees_with_dates": N_("dq.stated_churn_disagrees_with_dates"),
     "stated_churn_differs_from_inactivity": N_("dq.stated_churn_differs_from_inactivity"),
     "similar_levels": N_("dq.similar_levels"),
+    "repeated_rows_kept": N_("dq.repeated_rows_kept"),
     "far_future_date": N_("dq.far_future_date"),
     "placeholder_date": N_("dq.placeholder_date"),
     "id_written_as_decimal": N_("dq.id_written_as_decimal"),
@@ -108,6 +109,25 @@ def table(
     )
 
 
+#: A leave_out rule's test in words (LeaveOut.parts).
+LEAVE_OUT_TESTS = {
+    "startswith": N_("dq.rule.startswith"),
+    "below": N_("dq.rule.below"),
+    "above": N_("dq.rule.above"),
+    "missing": N_("dq.rule.missing"),
+    "equals": N_("dq.rule.equals"),
+}
+
+
+def _detail(reason: str, detail: str, evidence: dict, text: Text) -> str:
+    """An issue's sentence in the report language; a leave_out rule with the user's reason."""
+    if reason in ("left_out", "leave_out_unmatched") and evidence.get("test") in LEAVE_OUT_TESTS:
+        rule = text(LEAVE_OUT_TESTS[evidence["test"]], column=evidence["column"],
+                    value=evidence["value"])  # fmt: skip
+        return text(f"dq.{reason}", reason=evidence["reason"], rule=rule)
+    return text(DQ_REASONS[reason]) if reason in DQ_REASONS else detail
+
+
 def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
     """Row accounting per table, then every issue with counts and examples."""
     tables = pd.DataFrame(
@@ -137,11 +157,7 @@ def quality_tables_html(quality: DataQuality, text: Text) -> HTML:
         return HTML(out + note(text("appendix.quality.none")).data)
     issues = pd.DataFrame([vars(i) for i in quality.issues])
     issues["detail"] = [
-        text("dq.left_out", **e)  # the user's own reason for the rule
-        if r == "left_out" and {"reason", "rule"} <= set(e)
-        else text(DQ_REASONS[r])
-        if r in DQ_REASONS
-        else d
+        _detail(r, d, e, text)
         for r, d, e in zip(issues["reason"], issues["detail"], issues["evidence"], strict=True)
     ]
     blank = text("dq.blank")
