@@ -276,3 +276,30 @@ def test_the_lock_is_taken_before_the_data_is_read(tmp_path, monkeypatch):
     with run_lock(tmp_path / "out"), pytest.raises(RunLocked):
         pipeline.run_report(cfg)
     assert read == []  # the second run stopped before reading anything
+
+
+def test_a_run_stopped_while_loading_leaves_no_folder_it_made(tmp_path, monkeypatch):
+    from churnreport.config import load_config
+    from churnreport.report import pipeline
+
+    (tmp_path / "c.csv").write_text("id,start\nA,2024-01-01\n")
+    (tmp_path / "r.yml").write_text(
+        "name: x\nsources:\n  customers:\n    path: c.csv\n"
+        "    columns: {customer_id: id, start_date: start}\noutput_dir: out/nested/reports\n"
+    )
+    cfg = load_config(tmp_path / "r.yml")
+
+    def interrupted(c):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "load_dataset", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_report(cfg)
+    assert not (tmp_path / "out").exists()  # every folder the run made is gone, lock and all
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "mine.txt").write_text("the user's")
+    cfg2 = load_config(tmp_path / "r.yml", output_dir=str(tmp_path / "kept"))
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_report(cfg2)
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == [".lock", ".lock.guard",
+                                                                    "mine.txt"]  # fmt: skip

@@ -14,7 +14,7 @@ from churnreport.analysis.results import Metrics
 from churnreport.config import ReportConfig, dump_config
 from churnreport.data import Dataset, load_dataset, save_tables
 from churnreport.data.profile import data_profile
-from churnreport.errors import ChurnReportError, NotebookFailed
+from churnreport.errors import NotebookFailed
 from churnreport.periods import period_label, to_period
 from churnreport.report import publish as pub
 from churnreport.report.charts import CJK_FONT_MISSING, find_cjk_font
@@ -75,7 +75,10 @@ def run_report(
     Raises
     ------
     InputError, ConfigError
-        Before anything is written (exit 2).
+        Bad config or data (exit 2): no run folder is written, and an output folder this run
+        created only for its lock is removed again.
+    RunLocked
+        Another run holds the output directory (exit 3), found before any data is read.
     NotebookFailed
         A notebook failed; its executed copy is kept under <output>/_failed/<run id>/ (exit 1).
     """
@@ -84,17 +87,17 @@ def run_report(
     timings: dict[str, float] = {}
     notebooks = report_notebooks(notebooks_dir)
     out_root = config.resolved_output_dir()
-    fresh = not out_root.exists()
+    made = pub.first_missing(out_root)  # the folder this run creates, if any
     with contextlib.ExitStack() as held:
         # one run at a time per output directory, taken before the data is read: a second run
         # exits 3 at once instead of after loading
         held.enter_context(pub.run_lock(out_root))
         try:  # with pii: mask the record's examples come masked
             data: Dataset = load_dataset(config)
-        except ChurnReportError:
-            held.close()  # the lock released: bad input leaves no folder behind
-            if fresh:
-                pub.remove_unused(out_root)
+        except BaseException:  # bad input, Ctrl-C, a bug: the lock released, no folder left
+            held.close()
+            if made is not None:
+                pub.remove_unused(out_root, made)
             raise
         timings["load_and_validate"] = time.perf_counter() - t0
         emit("loaded", data)

@@ -201,13 +201,27 @@ def _open_locked(path: Path):
     return handle
 
 
-def remove_unused(output_dir: Path) -> None:
+def first_missing(path: Path) -> Path | None:
+    """The outermost folder of ``path`` that does not exist yet (None when ``path`` exists):
+    what a run creates, and may remove again."""
+    missing = None
+    for p in [path, *path.parents]:
+        if p.exists():
+            break
+        missing = p
+    return missing
+
+
+def remove_unused(output_dir: Path, made: Path | None = None) -> None:
     """Remove an output directory a run created only to hold its lock (bad input: the run
-    leaves nothing behind); a directory with anything else in it stays.
+    leaves nothing behind), up to ``made``, the outermost folder it created; a directory with
+    anything else in it stays.
 
     Parameters
     ----------
     output_dir : Path
+    made : Path, optional
+        The outermost folder the run created (:func:`first_missing`); default ``output_dir``.
     """
     guard_path = output_dir / ".lock.guard"
     with suppress(OSError), open(guard_path, "a", encoding="utf-8") as guard:
@@ -218,8 +232,46 @@ def remove_unused(output_dir: Path) -> None:
         with handle:
             (output_dir / ".lock").unlink(missing_ok=True)
             guard_path.unlink(missing_ok=True)
-    with suppress(OSError):  # not empty: another run's files, or the user's
-        output_dir.rmdir()
+    stop = made or output_dir
+    for folder in [output_dir, *output_dir.parents]:
+        try:  # not empty: another run's files, or the user's
+            folder.rmdir()
+        except OSError:
+            break
+        if folder == stop:
+            break
+
+
+def _take_lock(output_dir: Path, path: Path, attempts: int = 3):
+    """Create the folder and hold its lock (see :func:`run_lock`); a folder removed by a
+    run that gave it up (:func:`remove_unused`) between our steps is made again."""
+    for attempt in range(attempts):
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            with open(output_dir / ".lock.guard", "a", encoding="utf-8") as guard:
+                fcntl.flock(guard, fcntl.LOCK_EX)  # held for microseconds, never during a run
+                handle = _open_locked(path)
+                if handle is None:
+                    holder = path.read_text(encoding="utf-8").strip() or "unknown process"
+                    if not _holder_gone(holder):
+                        raise RunLocked(
+                            f"another churn-report run is writing to {output_dir} ({holder}); "
+                            "wait for it to finish and run again"
+                        )
+                    path.unlink()  # the holder is gone; whoever still has the old file keeps it
+                    handle = _open_locked(path)
+                    if handle is None:
+                        raise RunLocked(f"could not take the lock {path}; run again")
+                # the record is written before the guard is let go: a run arriving now reads it
+                handle.seek(0)
+                handle.truncate()
+                handle.write(_lock_record())
+                handle.flush()
+                return handle
+        except FileNotFoundError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 @contextmanager
@@ -235,26 +287,7 @@ def run_lock(output_dir: Path) -> Iterator[None]:
     """
     path = output_dir / ".lock"
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        with open(output_dir / ".lock.guard", "a", encoding="utf-8") as guard:
-            fcntl.flock(guard, fcntl.LOCK_EX)  # held for microseconds, never during a run
-            handle = _open_locked(path)
-            if handle is None:
-                holder = path.read_text(encoding="utf-8").strip() or "unknown process"
-                if not _holder_gone(holder):
-                    raise RunLocked(
-                        f"another churn-report run is writing to {output_dir} ({holder}); "
-                        "wait for it to finish and run again"
-                    )
-                path.unlink()  # the holder is gone; whoever still has the old file keeps it
-                handle = _open_locked(path)
-                if handle is None:
-                    raise RunLocked(f"could not take the lock {path}; run again")
-            # the record is written before the guard is let go: a run arriving now reads it
-            handle.seek(0)
-            handle.truncate()
-            handle.write(_lock_record())
-            handle.flush()
+        handle = _take_lock(output_dir, path)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
             raise  # the machine's failure (exit 5), not a wrong setting
