@@ -187,9 +187,12 @@ def run(
     for a in alerts:
         _log(f"alert: {a.metric} {a.rule} value={a.value} threshold={a.threshold}")
     _FAILED.clear()  # published: nothing after this is the run's failure
-    _write_run_log(result.run_dir)
     if alerts and fail_on_alert:
-        _fail(AlertsRaised(f"{len(alerts)} alert(s) raised; the report is published"))
+        exc = AlertsRaised(f"{len(alerts)} alert(s) raised; the report is published")
+        _LINES.append(f"exit {exc.exit_code}: {exc}")
+        _write_run_log(result.run_dir)
+        _fail(exc)
+    _write_run_log(result.run_dir)
 
 
 def headline(overall: dict) -> str:

@@ -29,3 +29,8 @@ def test_yes_no_and_words():
 def test_one_level_named():
     t = _table([1], [0.2])
     assert "IsActiveMember 1" in _test_sentence(t, "IsActiveMember", Text("en"))
+
+
+def test_letter_codes_are_named_together():
+    s = _test_sentence(_table(["F", "M"], [0.25, 0.16]), "Gender", Text("en"))
+    assert s.startswith("Gender F churn most (25.0%), Gender M least (16.0%)")

@@ -219,7 +219,7 @@ def _load(config: ReportConfig) -> Dataset:
             inactivity_days=config.churn.inactivity_days if definition == "inactivity" else None,
         )
     _bad_standing_flags(config, customers)
-    if customers_src is not None:
+    if customers_src is not None and config.pii != "mask":  # the note quotes data values
         note_similar_levels(customers_src, quality)
     events = tables.pop("churn_events", None)
     if events is not None:

@@ -131,10 +131,12 @@ def needed_columns(source: SourceConfig) -> set[str]:
     Parameters
     ----------
     source : SourceConfig
+        The source's ``derive`` and ``leave_out`` are read.
 
     Returns
     -------
     set of str
+        Column names (a rule on a derived column names that column).
     """
     cols = {rule.column for rule in source.leave_out}
     for expression in source.derive.values():
@@ -149,11 +151,14 @@ def shaped_header(header: list[str], source: SourceConfig) -> list[str]:
     Parameters
     ----------
     header : list of str
+        The file's columns.
     source : SourceConfig
+        Its ``derive`` and ``row_ids``.
 
     Returns
     -------
     list of str
+        ``header`` and then the added columns.
     """
     added = [*source.derive, *(["customer_id"] if source.row_ids else [])]
     return [*header, *(c for c in added if c not in header)]

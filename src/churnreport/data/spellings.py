@@ -19,6 +19,17 @@ from churnreport.data.quality import DataQuality, Issue
 _MINOR_WORDS = frozenset({"on", "of", "and", "the", "for", "to", "in", "at", "by"})
 #: Answers that are not names: "No" and "No internet service" are different answers.
 _ANSWERS = frozenset({"yes", "no", "none", "other", "others", "unknown", "n/a", "na", "true", "false"})
+#: Words that make a different thing of a name, not another spelling of it ("Paid" and "Not
+#: paid", "Premium" and "Premium Plus", "Virginia" and "West Virginia", "Annual" and "Semi
+#: Annual", "Free" and "Free Trial").
+_QUALIFIERS = frozenset(
+    {"no", "not", "non", "un", "plus", "pro", "max", "mini", "lite", "premium", "basic",
+     "standard", "super", "ultra", "extra", "semi", "bi", "half", "multi", "north", "south",
+     "east", "west", "central", "new", "old", "former", "ex", "free", "trial", "paid",
+     "annual", "monthly", "weekly", "daily", "yearly", "other", "others", "senior", "junior",
+     "small", "large", "big", "high", "low", "upper", "lower", "inner", "outer", "total",
+     "partial", "full", "part", "first", "second", "last", "next", "pre", "post", "sub"}
+)  # fmt: skip
 #: Columns with more distinct values are names or ids, not categories to compare.
 MAX_LEVELS = 50
 
@@ -57,6 +68,8 @@ def similar_pair(a: str, b: str) -> bool:
     (True, False)
     >>> similar_pair("DSL", "Fiber optic"), similar_pair("One year", "Two year")
     (False, False)
+    >>> similar_pair("Premium", "Premium Plus"), similar_pair("Virginia", "West Virginia")
+    (False, False)
     """
     wa, wb = _words(a), _words(b)
     if not wa or not wb:
@@ -67,7 +80,9 @@ def similar_pair(a: str, b: str) -> bool:
     if " ".join(short) in _ANSWERS or " ".join(long) in _ANSWERS:
         return False
     if len(long) == len(short) + 1 and (long[:-1] == short or long[1:] == short):
-        return len("".join(short)) >= 3  # "E" and "E wallet" say too little
+        extra = long[-1] if long[:-1] == short else long[0]
+        # "E" and "E wallet" say too little; "Paid" and "Not paid" are two things
+        return len("".join(short)) >= 3 and extra not in _QUALIFIERS
     if len(short) == 1 and len(long) >= 2 and 2 <= len(short[0]) <= 5:
         return short[0] in _initials(long)
     return False

@@ -210,7 +210,19 @@ def reasons_table_html(chapter: CauseChapter, text: Text, top: int = 15) -> HTML
 
 
 def reason_labels(rows: pd.DataFrame, text: Text) -> list[str]:
-    """A reason row's name in the report language: its sub-reason, or the text no rule matched."""
+    """A reason row's name in the report language: its sub-reason, or the text no rule matched.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``ReasonAnalysis.reasons`` rows (reason, sub, sub_zh).
+    text : Text
+
+    Returns
+    -------
+    list of str
+        Sub-reasons in sentence case (English) or as the taxonomy writes them (Chinese).
+    """
     sub = rows["sub_zh" if text.language == "zh" else "sub"]
     return [s[:1].upper() + s[1:] if s else r for s, r in zip(sub, rows["reason"], strict=True)]
 

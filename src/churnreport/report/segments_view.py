@@ -111,7 +111,8 @@ def _test_sentence(st, name: str, text: Text) -> str:
     big = t[~t["small"]] if (~t["small"]).sum() >= 2 else t
     ranked = big.sort_values("churn_rate", ascending=False, kind="stable")  # bands keep order
     top, low = ranked.iloc[0], ranked.iloc[-1]
-    top_name, low_name = _named(top["segment"], name), _named(low["segment"], name)
+    bare = any(_BARE_CODE.fullmatch(str(v).strip()) for v in t["segment"])
+    top_name, low_name = _named(top["segment"], name, bare), _named(low["segment"], name, bare)
     if text.pct(top["churn_rate"]) == text.pct(low["churn_rate"]):  # no range to print
         return text(
             "seg.same_rate",
@@ -135,12 +136,16 @@ def _test_sentence(st, name: str, text: Text) -> str:
 
 
 #: Levels that say nothing without their dimension: "0 churn most" -> "IsActiveMember 0".
-_BARE_CODE = re.compile(r"-?\d+(\.\d+)?|yes|no|true|false|y|n|t|f|是|否", re.IGNORECASE)
+_BARE_CODE = re.compile(r"-?\d+(\.\d+)?|[a-z]{1,2}|yes|no|true|false|是|否", re.IGNORECASE)
 
 
-def _named(label: str, dimension: str) -> str:
-    """A level for a sentence: a bare code (a number, yes/no) with its dimension's name."""
-    return f"{dimension} {label}" if _BARE_CODE.fullmatch(str(label).strip()) else str(label)
+def _named(label: str, dimension: str, bare: bool | None = None) -> str:
+    """A level for a sentence with its dimension's name when the dimension's levels are
+    codes (a number, yes/no; ``bare``: any level of the dimension is one, so "Gender F" goes
+    with "Gender M"), else as it is."""
+    if bare is None:
+        bare = bool(_BARE_CODE.fullmatch(str(label).strip()))
+    return f"{dimension} {label}" if bare else str(label)
 
 
 def _band_order(frame: pd.DataFrame) -> pd.DataFrame:
