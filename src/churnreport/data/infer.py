@@ -1922,6 +1922,62 @@ def _code_like(c: _Col) -> bool:
     return False
 
 
+def driver_candidates(
+    customers: pd.DataFrame, taken: list[str] = ()
+) -> tuple[list[str], dict[str, str]]:
+    """The customer columns ``init`` would offer the driver model, for a config that names
+    none (``drivers.include`` empty).
+
+    Parameters
+    ----------
+    customers : DataFrame
+        The conformed customers table (canonical columns, ``churned``, and the export's other
+        columns).
+    taken : list of str
+        Columns already considered (the usual attributes, the segments): not repeated.
+
+    Returns
+    -------
+    candidates : list of str
+        Numbers and categories of at most :data:`DRIVER_TEXT_LEVELS` levels that are no id,
+        date, name, free text, nor the outcome.
+    left_out : dict
+        Column -> why it is no candidate because it records the outcome (a second churn
+        flag, a churn score, a lifetime value, or AUC >= :data:`OUTCOME_LIKE_AUC` on its own).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(200)],
+    ...     "churned": [i % 4 == 0 for i in range(200)], "plan": ["a", "b"] * 100,
+    ...     "Churn Score": [90 if i % 4 == 0 else 10 for i in range(200)],
+    ...     "Visits": [i % 7 for i in range(200)], "Note": [f"n{i}" for i in range(200)]})
+    >>> driver_candidates(frame, taken=["plan"])
+    (['Visits'], {'Churn Score': 'its name speaks of churn: a second flag, a score or a reason recorded on leaving'})
+    """
+    skip = set(CONTRACT["customers"]) | set(taken) | {"spells"}  # spells: the loader's count
+    y = customers["churned"] if "churned" in customers else None
+    known = y is not None and y.notna().sum() >= 20
+    out, left_out = [], {}
+    for name in customers.columns:
+        if name in skip:
+            continue
+        col = _profile(customers[name])
+        if col.kind in ("date", "empty") or _not_a_factor(col, len(customers)):
+            continue
+        auc = _outcome_auc(col, y) if known else None
+        why = _outcome_name(name) or (
+            f"separates churned from staying customers almost perfectly on its own (AUC "
+            f"{auc:.3f})"
+            if auc is not None and auc >= OUTCOME_LIKE_AUC
+            else None
+        )
+        if why:
+            left_out[name] = why
+        elif col.kind == "number" or col.distinct <= DRIVER_TEXT_LEVELS:
+            out.append(name)
+    return out, left_out
+
+
 def _not_a_factor(c: _Col, rows: int) -> str | None:
     """Why a column is no segment or driver (None: it may be one)."""
     if c.distinct < 2:

@@ -26,6 +26,7 @@ from churnreport.analysis.results import CHAPTER_RESULTS, Metrics, SummaryResult
 from churnreport.analysis.risk import forecast_check
 from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset, read_tables
+from churnreport.data.infer import driver_candidates
 from churnreport.data.profile import data_profile
 from churnreport.data.taxonomy import load_reason_mapping
 from churnreport.report.charts import apply_theme
@@ -78,6 +79,18 @@ class ReportContext:
         self.record("indicators", chapter.result())
         return chapter
 
+    def driver_attributes(self) -> list[str]:
+        """The driver and risk models' customer attributes: the config's (usual columns,
+        segments, ``drivers.include``), and, when ``drivers.include`` names none, every
+        column of the export ``churn-report init`` would offer (never one that records the
+        outcome), less ``drivers.exclude``."""
+        cfg = self.config
+        chosen = cfg.driver_attributes()
+        if cfg.drivers.include:
+            return chosen
+        extra, _ = driver_candidates(self.data.customers, taken=chosen)
+        return chosen + [c for c in extra if c not in cfg.drivers.exclude]
+
     def cause_chapter(self) -> CauseChapter:
         """Chapter 2 for this run's data and config, its metrics recorded."""
         cfg, data = self.config, self.data
@@ -92,7 +105,7 @@ class ReportContext:
             tickets=data.tables.get("tickets"),
             staff=data.tables.get("staff"),
             segments=cfg.segments,
-            attributes=cfg.driver_attributes(),
+            attributes=self.driver_attributes(),
             slow_hours=cfg.drivers.slow_response_hours,
             first_day=data.observed_from,
         )
@@ -132,7 +145,7 @@ class ReportContext:
             as_of=data.as_of,
             definition=data.definition,
             tables=data.tables,
-            attributes=cfg.driver_attributes(),
+            attributes=self.driver_attributes(),
             window_days=ew.window_days,
             slow_hours=cfg.drivers.slow_response_hours,
             train_snapshots=ew.train_snapshots,
