@@ -619,6 +619,8 @@ REAL = {
     "bank_churn": "bank_churn/Churn_Modelling.csv",
     "ecommerce": "ecommerce_complaints/E Commerce Dataset.xlsx",
     "messy_telco_bom": "messy/telco_WA_Fn_Arunava14_with_geo_BOM.csv",
+    "messy_telco_missing": "messy/telco_WA_Fn_1BYDH8_injected_missing.csv",
+    "messy_bank_missing": "messy/Churn_Modelling_AleksanderWaligora_injected_missing.csv",
 }
 
 
@@ -656,3 +658,21 @@ def test_init_on_a_real_export_counts_what_the_hand_written_config_counts(
     if name == "telco_ibm":
         assert {"Churn Value", "Churn Score", "CLTV"} <= set(cfg.drivers.exclude)
         assert mine.columns["churn_reason"] == "Churn Reason"
+
+
+def test_init_on_the_saas_export_gives_the_hand_written_figures(tmp_path):
+    """Five files of a SaaS export: accounts, subscriptions, churn events, tickets, usage."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not beside the repository")
+    files = sorted((SHARED_DATA / "saas_ravenstack").glob("*.csv"))
+    out = tmp_path / "report.yml"
+    res = runner.invoke(app, ["init", *map(str, files), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    mine = load_dataset(load_config(out))
+    theirs = load_dataset(load_config(EXAMPLES / "saas_ravenstack.yml"))
+    assert mine.definition == theirs.definition == "contract"
+    assert mine.as_of == theirs.as_of
+    def counts(ds):
+        return len(ds.customers), int(ds.customers["churned"].sum()), len(ds.spells)
+
+    assert counts(mine) == counts(theirs)
