@@ -1646,6 +1646,13 @@ class _Inferrer:
         config: dict[str, Any] = {"name": name}
         if not self.name:
             self.decide("name", None, f"name: {name} — from the file name", "name")
+        company = re.sub(r"[_-]+", " ", first.stem).strip() or name
+        config["company"] = company
+        self.decide("company", None, f"company: {company} — the file's name stands in for it",
+                    "company")  # fmt: skip
+        self.questions.append(
+            f"company: '{company}' is shown on the cover and page headers: set your company name"
+        )
         zh = sum(bool(re.search(r"[\u3400-\u9fff]", c)) for t in self.tables for c in t.cols)
         total = sum(len(t.cols) for t in self.tables)
         if total and zh >= total / 2:
