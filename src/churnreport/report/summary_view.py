@@ -223,8 +223,11 @@ def checks_html(summary: SummaryResult, text: Text) -> HTML | None:
     if not summary.check_text:
         return None
     items = "".join(f"<li>{escape(c)}</li>" for c in summary.check_text)
-    title = escape(text("summary.checks"))
-    return HTML(f'<div class="checks"><p class="checks-title">{title}</p><ul>{items}</ul></div>')
+    warn = any(c.severity == "warning" for c in summary.data_checks)
+    # notes only (a censored start, similar spellings): a quieter box, not a red one
+    title = escape(text("summary.checks" if warn else "summary.checks_info"))
+    kind = "checks" if warn else "checks info"
+    return HTML(f'<div class="{kind}"><p class="checks-title">{title}</p><ul>{items}</ul></div>')
 
 
 def findings_html(summary: SummaryResult, text: Text) -> HTML:
