@@ -244,6 +244,18 @@ class SourceConfig(_Strict):
     columns: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    def file_options(self) -> dict[str, Any]:
+        """How to read the source's file (the keyword arguments of
+        :class:`~churnreport.data.sources.SourceFile`)."""
+        return {
+            "sheet": self.sheet,
+            "header_row": self.header_row,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "skip_rows": self.skip_rows,
+            "names": self.names,
+        }
+
     @model_validator(mode="after")
     def _file_or_database(self) -> SourceConfig:
         if (self.path is None) == (self.sql is None):

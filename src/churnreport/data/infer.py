@@ -35,6 +35,7 @@ from churnreport.data.sources import (
     EXCEL_SUFFIXES,
     PARQUET_SUFFIXES,
     detect_encoding,
+    open_workbook,
 )
 from churnreport.errors import ConfigError, InputError
 
@@ -353,12 +354,7 @@ def _sniff_delimiter(lines: list[str], suffix: str) -> tuple[str, str]:
 
 
 def _read_workbook(path: Path, sheet: str | int | None, max_rows: int) -> InferenceTable:
-    try:
-        book = pd.ExcelFile(path, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise InputError(
-            path, f"not a readable .xlsx workbook ({exc.__class__.__name__})"
-        ) from None
+    book = open_workbook(path)
     names = book.sheet_names
     if isinstance(sheet, int):
         if not 0 <= sheet < len(names):

@@ -144,15 +144,7 @@ def _load(config: ReportConfig) -> Dataset:
                 "sha256": _frame_sha256(raw.frame),
             }
         else:
-            raw = read_source(
-                path,
-                sheet=source.sheet,
-                header_row=source.header_row,
-                encoding=source.encoding,
-                delimiter=source.delimiter,
-                skip_rows=source.skip_rows,
-                names=source.names,
-            )
+            raw = read_source(path, **source.file_options())
             inputs[table] = _file_input(path)
         tables[table] = conform(
             raw,
@@ -304,15 +296,7 @@ def _read_transactions(
             "sha256_of_customer_days": _frame_sha256(days),
         }
     else:
-        reader = SourceFile(
-            path,
-            sheet=source.sheet,
-            header_row=source.header_row,
-            encoding=source.encoding,
-            delimiter=source.delimiter,
-            skip_rows=source.skip_rows,
-            names=source.names,
-        )
+        reader = SourceFile(path, **source.file_options())
         label, header = path, reader.header
         mapping = resolve_mapping(
             shaped_header(header, source), "transactions", source, required, label

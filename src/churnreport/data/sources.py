@@ -415,6 +415,30 @@ def _refuse_mixed_encoding(path: Path) -> None:
         )
 
 
+def open_workbook(path: Path) -> pd.ExcelFile:
+    """An .xlsx workbook opened for reading its sheets.
+
+    Parameters
+    ----------
+    path : Path
+
+    Returns
+    -------
+    pandas.ExcelFile
+
+    Raises
+    ------
+    InputError
+        The file is no readable workbook.
+    """
+    try:
+        return pd.ExcelFile(path, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise InputError(
+            path, f"not a readable .xlsx workbook ({exc.__class__.__name__})"
+        ) from None
+
+
 def _read_excel(
     path: Path,
     sheet: int | str,
@@ -422,12 +446,7 @@ def _read_excel(
     skip_rows: int = 0,
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    try:
-        book = pd.ExcelFile(path, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise InputError(
-            path, f"not a readable .xlsx workbook ({exc.__class__.__name__})"
-        ) from None
+    book = open_workbook(path)
     names = book.sheet_names
     if isinstance(sheet, int) and not 0 <= sheet < len(names):
         raise InputError(path, f"sheet index {sheet} does not exist; sheets are {names}")
