@@ -85,7 +85,6 @@ def run_report(
     emit = on_event or (lambda *_: None)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    notebooks = report_notebooks(notebooks_dir)
     out_root = config.resolved_output_dir()
     made = pub.first_missing(out_root)  # the folder this run creates, if any
     with contextlib.ExitStack() as held:
@@ -94,15 +93,16 @@ def run_report(
         held.enter_context(pub.run_lock(out_root))
         try:  # with pii: mask the record's examples come masked
             data: Dataset = load_dataset(config)
+            timings["load_and_validate"] = time.perf_counter() - t0
+            emit("loaded", data)
+            if config.language == "zh" and find_cjk_font() is None:
+                emit("warning", CJK_FONT_MISSING)
+            notebooks = report_notebooks(notebooks_dir)
         except BaseException:  # bad input, Ctrl-C, a bug: the lock released, no folder left
             held.close()
             if made is not None:
                 pub.remove_unused(out_root, made)
             raise
-        timings["load_and_validate"] = time.perf_counter() - t0
-        emit("loaded", data)
-        if config.language == "zh" and find_cjk_font() is None:
-            emit("warning", CJK_FONT_MISSING)
         rid = pub.run_id(data.as_of.isoformat(), config.name)
         staging = pub.staging_dir(out_root, rid)
         try:

@@ -109,6 +109,11 @@ def table(
     )
 
 
+#: A leave_out rule's line: rows it left out, or none matched.
+LEAVE_OUT_REASONS = {
+    "left_out": N_("dq.left_out"),
+    "leave_out_unmatched": N_("dq.leave_out_unmatched"),
+}
 #: A leave_out rule's test in words (LeaveOut.parts).
 LEAVE_OUT_TESTS = {
     "startswith": N_("dq.rule.startswith"),
@@ -124,7 +129,7 @@ def _detail(reason: str, detail: str, evidence: dict, text: Text) -> str:
     if reason in ("left_out", "leave_out_unmatched") and evidence.get("test") in LEAVE_OUT_TESTS:
         rule = text(LEAVE_OUT_TESTS[evidence["test"]], column=evidence["column"],
                     value=evidence["value"])  # fmt: skip
-        return text(f"dq.{reason}", reason=evidence["reason"], rule=rule)
+        return text(LEAVE_OUT_REASONS[reason], reason=evidence["reason"], rule=rule)
     return text(DQ_REASONS[reason]) if reason in DQ_REASONS else detail
 
 
