@@ -4,7 +4,8 @@ Exit codes: 0 ok; 1 a notebook failed (executed copy kept under <output>/_failed
 2 bad config or input (nothing written); 3 another run holds the output directory's lock;
 4 the run succeeded and raised alerts, with ``--fail-on-alert``; 5 the machine failed the run
 (disk full, out of memory, an input/output error); 6 an unexpected internal error (a bug: the
-traceback goes to ``<output>/_failed/<time>_<name>/run.log``, named by its ERROR line); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every
+traceback goes to ``<output>/_failed/<time>_<name>/run.log``, named by its ERROR line);
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every
 failure writes exactly one ERROR line; nothing is published and no process is left behind.
 """
 
