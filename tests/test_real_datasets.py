@@ -154,3 +154,28 @@ def test_a_tenure_in_whole_years_gets_year_bands(shared_data, tmp_path):
 
     again = load_config(dump_config(cfg, tmp_path / "config.yml"))
     assert again.segment_options.tenure_edges(again.churn.tenure_unit) == (0, 12, 24, 60)
+
+
+RAW = {
+    "telco_ibm": "telco_ibm_reasons/Telco_customer_churn.xlsx",
+    "bank_churn": "bank_churn/Churn_Modelling.csv",
+    "ecommerce": "ecommerce_complaints/E Commerce Dataset.xlsx",
+}
+
+
+@pytest.mark.parametrize("name", list(RAW))
+def test_init_then_run_gives_the_hand_written_headline(shared_data, tmp_path, name):
+    """A new user's two commands on a raw export: `init`, then `run` (issue 17)."""
+    from typer.testing import CliRunner
+
+    from churnreport.cli import app
+
+    out = tmp_path / "report.yml"
+    res = CliRunner().invoke(app, ["init", str(shared_data / RAW[name]), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    result = run_report(load_config(out, output_dir=str(tmp_path / "reports")), pdf=False)
+    overall = result.metrics.model_dump(mode="json")["indicators"]["overall"]
+    example = load_dataset(load_config(EXAMPLES / f"{name}.yml")).customers
+    churned, customers = PUBLISHED.get(name, (int(example["churned"].sum()), len(example)))
+    assert (overall["churned"], overall["customers"]) == (churned, customers)
+    assert lint(result.run_dir / "report.html") == []
