@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from churnreport.config import LeaveOut, SourceConfig
+from churnreport.data.prepare import drop_duplicate_rows
 from churnreport.data.quality import DataQuality, Issue
 from churnreport.errors import ConfigError, InputError
 
@@ -298,25 +299,11 @@ def _numbered(frame: pd.DataFrame, source: SourceConfig, table: str, quality: Da
         )
     copies = frame.duplicated(keep="first")
     if copies.any():  # without an id, a row exported twice would be two customers
-        first = frame.columns[0]
-        examples = [(int(r), str(v)) for r, v in frame.loc[copies, first].head(5).items()]
-        if _copies_not_chance(frame):
-            quality.add(
-                Issue(
-                    table,
-                    None,
-                    "excluded",
-                    "duplicate_row",
-                    int(copies.sum()),
-                    examples,
-                    "rows repeated exactly (every column equal) in a file without customer "
-                    "ids, more than chance allows: the copies are left out",
-                    share=float(copies.mean()),
-                    evidence={"rows": int(len(frame))},
-                )
-            )
-            frame = frame[~copies]
+        if _copies_not_chance(frame):  # the same road as subscriptions' exact copies
+            frame = drop_duplicate_rows(frame, table, quality)
         else:  # few columns of few values: different customers can look the same
+            first = frame.columns[0]
+            examples = [(int(r), str(v)) for r, v in frame.loc[copies, first].head(5).items()]
             quality.add(
                 Issue(
                     table,
