@@ -1,41 +1,46 @@
-"""Analysis library: pure functions on canonical pandas tables (no I/O, no plotting)."""
+"""Analysis library: pure functions on canonical pandas tables (no I/O, no plotting).
 
-from churnreport.analysis.chapter import IndicatorChapter, indicator_chapter
-from churnreport.analysis.cohorts import cohort_retention
-from churnreport.analysis.definitions import churn_conventions
-from churnreport.analysis.indicators import (
-    Indicators,
-    OverallChurn,
-    annualise,
-    churn_indicators,
-    overall_churn,
-    period_table,
-    wilson_interval,
-)
-from churnreport.analysis.revenue import mrr_bridge
-from churnreport.analysis.survival import Survival, lifetimes, retention_curve
-from churnreport.analysis.trends import Alert, evaluate_alerts, period_changes
-from churnreport.analysis.value import ChurnValue, churn_value
+Names are imported on first use (PEP 562): a notebook that only reads recorded results (the
+summary, the appendix) never pays for statsmodels, lifelines and scikit-learn.
+"""
 
-__all__ = [
-    "Alert",
-    "ChurnValue",
-    "IndicatorChapter",
-    "Indicators",
-    "OverallChurn",
-    "Survival",
-    "annualise",
-    "churn_conventions",
-    "churn_indicators",
-    "churn_value",
-    "cohort_retention",
-    "evaluate_alerts",
-    "indicator_chapter",
-    "lifetimes",
-    "mrr_bridge",
-    "overall_churn",
-    "period_changes",
-    "period_table",
-    "retention_curve",
-    "wilson_interval",
-]
+from __future__ import annotations
+
+import importlib
+
+_API: dict[str, str] = {
+    "Alert": "trends",
+    "ChurnValue": "value",
+    "IndicatorChapter": "chapter",
+    "Indicators": "indicators",
+    "OverallChurn": "indicators",
+    "Survival": "survival",
+    "annualise": "indicators",
+    "churn_conventions": "definitions",
+    "churn_indicators": "indicators",
+    "churn_value": "value",
+    "cohort_retention": "cohorts",
+    "evaluate_alerts": "trends",
+    "indicator_chapter": "chapter",
+    "lifetimes": "survival",
+    "mrr_bridge": "revenue",
+    "overall_churn": "indicators",
+    "period_changes": "trends",
+    "period_table": "indicators",
+    "retention_curve": "survival",
+    "wilson_interval": "indicators",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str):
+    if name not in _API:
+        raise AttributeError(f"module 'churnreport.analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"churnreport.analysis.{_API[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))

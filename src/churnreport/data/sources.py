@@ -432,8 +432,10 @@ def open_workbook(path: Path) -> pd.ExcelFile:
         The file is no readable workbook.
     """
     try:
-        return pd.ExcelFile(path, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        # calamine (Rust) reads a workbook about 15 times as fast as openpyxl, to the same
+        # values and types; openpyxl still writes at_risk.xlsx
+        return pd.ExcelFile(path, engine="calamine")
+    except Exception as exc:  # a damaged workbook raises many types
         raise InputError(
             path, f"not a readable .xlsx workbook ({exc.__class__.__name__})"
         ) from None

@@ -73,12 +73,19 @@ def find_cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
+#: The language whose theme is set in this process (None: not yet).
+_themed: str | None = None
+
+
 def apply_theme(language: str = "en") -> None:
-    """Set the report's chart theme (call once per notebook).
+    """Set the report's chart theme. Every chart function sets it for its own language
+    before drawing (:func:`_literal_text`), so callers need not.
 
     For Chinese a CJK font is put first in the fallback list; when none is installed a
     warning names the Debian package to install (fonts-noto-cjk).
     """
+    global _themed
+    _themed = language
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
     families = ["DejaVu Sans"]
     cjk = find_cjk_font()
@@ -172,10 +179,14 @@ def _printable_text(fig: plt.Figure) -> None:
 
 def _literal_text(plot: Callable[P, R]) -> Callable[P, R]:
     """Draw every text of the chart as typed (:data:`LITERAL_TEXT`), whatever the caller's
-    matplotlib settings: labels are data, and seaborn lays text out before we finish."""
+    matplotlib settings: labels are data, and seaborn lays text out before we finish. The
+    report theme is set first, in the language of the chart's :class:`Text`."""
 
     @functools.wraps(plot)
     def draw(*args: P.args, **kwargs: P.kwargs) -> R:
+        text = next((a for a in (*args, *kwargs.values()) if isinstance(a, Text)), None)
+        if text is not None and text.language != _themed:
+            apply_theme(text.language)
         with plt.rc_context(LITERAL_TEXT):
             return plot(*args, **kwargs)
 

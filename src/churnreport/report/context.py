@@ -9,38 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from pydantic import BaseModel
 
-from churnreport.analysis.chapter import (
-    CauseChapter,
-    IndicatorChapter,
-    SegmentChapter,
-    cause_chapter,
-    indicator_chapter,
-    segment_chapter,
-)
-from churnreport.analysis.early_warning import EarlyWarningChapter, early_warning_chapter
 from churnreport.analysis.results import CHAPTER_RESULTS, Metrics, SummaryResult, jsonable
-from churnreport.analysis.risk import forecast_check
 from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset, read_tables
-from churnreport.data.infer import driver_candidates
 from churnreport.data.profile import data_profile
 from churnreport.data.taxonomy import load_reason_mapping
-from churnreport.report.charts import apply_theme
 from churnreport.report.runner import NOTEBOOKS_DIR
-from churnreport.report.shared_files import (
-    find_previous_predictions,
-    mask_ids,
-    name_like_columns,
-    pii_key,
-    write_table_files,
-)
-from churnreport.report.summary_view import build_summary
 from churnreport.report.text import Text
-from churnreport.report.warning_view import at_risk_rows, file_headers
+
+if TYPE_CHECKING:
+    from churnreport.analysis.chapter import CauseChapter, IndicatorChapter, SegmentChapter
+    from churnreport.analysis.early_warning import EarlyWarningChapter
+
+# The chapters' analysis (statsmodels, lifelines, scikit-learn) and the charts (matplotlib) are
+# imported by the methods that need them: a notebook that only reads recorded results (the
+# summary, the appendix) starts in a fraction of the time.
 
 
 @dataclass
@@ -64,6 +52,8 @@ class ReportContext:
 
     def indicator_chapter(self) -> IndicatorChapter:
         """Chapter 1 for this run's data and config, its metrics recorded."""
+        from churnreport.analysis.chapter import indicator_chapter
+
         cfg, data = self.config, self.data
         chapter = indicator_chapter(
             data.spells,
@@ -84,6 +74,8 @@ class ReportContext:
         segments, ``drivers.include``), and, when ``drivers.include`` names none, every
         column of the export ``churn-report init`` would offer (never one that records the
         outcome), less ``drivers.exclude``."""
+        from churnreport.data.infer import driver_candidates
+
         cfg = self.config
         chosen = cfg.driver_attributes()
         if cfg.drivers.include:
@@ -93,6 +85,8 @@ class ReportContext:
 
     def cause_chapter(self) -> CauseChapter:
         """Chapter 2 for this run's data and config, its metrics recorded."""
+        from churnreport.analysis.chapter import cause_chapter
+
         cfg, data = self.config, self.data
         chapter = cause_chapter(
             data.spells,
@@ -114,6 +108,8 @@ class ReportContext:
 
     def segment_chapter(self) -> SegmentChapter:
         """Chapter 3 for this run's data and config, its metrics recorded."""
+        from churnreport.analysis.chapter import segment_chapter
+
         cfg, data = self.config, self.data
         chapter = segment_chapter(
             data.spells,
@@ -134,6 +130,15 @@ class ReportContext:
     def early_warning_chapter(self) -> EarlyWarningChapter:
         """Chapter 4 for this run's data and config, its metrics recorded; in a run, also
         writes at_risk.csv, at_risk.xlsx and predictions.parquet to the run directory."""
+        from churnreport.analysis.early_warning import early_warning_chapter
+        from churnreport.analysis.risk import forecast_check
+        from churnreport.report.shared_files import (
+            find_previous_predictions,
+            mask_ids,
+            write_table_files,
+        )
+        from churnreport.report.warning_view import file_headers
+
         cfg, data = self.config, self.data
         ew = cfg.early_warning
         previous = find_previous_predictions(cfg.resolved_output_dir(), cfg.name, data.as_of)
@@ -178,6 +183,9 @@ class ReportContext:
 
     def at_risk_rows(self, chapter: EarlyWarningChapter) -> pd.DataFrame:
         """The at-risk list as shared (report language; ids masked under ``pii: mask``)."""
+        from churnreport.report.shared_files import mask_ids, name_like_columns
+        from churnreport.report.warning_view import at_risk_rows
+
         customers = self.data.customers
         masked = self.config.pii == "mask"
         names = [] if masked else name_like_columns(list(customers.columns))
@@ -195,6 +203,8 @@ class ReportContext:
         return rows
 
     def _key(self) -> bytes:
+        from churnreport.report.shared_files import pii_key
+
         return pii_key(self.config.resolved_output_dir())
 
     def summary(self) -> SummaryResult:
@@ -207,6 +217,8 @@ class ReportContext:
         -------
         SummaryResult
         """
+        from churnreport.report.summary_view import build_summary
+
         mapping = load_reason_mapping(self.config.resolved_reason_mapping())
         labels = {n: getattr(c, self.text.language) for n, c in mapping.categories.items()}
         hours = self.config.drivers.slow_response_hours
@@ -299,7 +311,8 @@ def open_report(
     prepared_dir: str = "",
     output_dir: str = "",
 ) -> ReportContext:
-    """Open a report for a notebook: load config and data, set the chart theme.
+    """Open a report for a notebook: load config and data (the chart theme is set by the
+    first chart drawn, in its language).
 
     Parameters
     ----------
@@ -322,7 +335,6 @@ def open_report(
         resolve_config_path(config_path), as_of=as_of or None, language=language or None
     )
     data = read_tables(Path(prepared_dir)) if prepared_dir else load_dataset(config)
-    apply_theme(config.language)
     return ReportContext(
         config,
         data,

@@ -88,16 +88,30 @@ class ChurnPDFExporter(ChurnHTMLExporter):
         return ".pdf"
 
     def from_notebook_node(self, nb, resources=None, **kw):  # noqa: D102 (nbconvert API)
-        import logging
-
-        from weasyprint import HTML
-
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
-        logging.getLogger("fontTools").setLevel(logging.ERROR)
         html, resources = super().from_notebook_node(nb, resources, **kw)
-        pdf = HTML(string=html, base_url=None).write_pdf()
         resources["output_extension"] = ".pdf"
-        return pdf, resources
+        return pdf_from_html(html), resources
+
+
+def pdf_from_html(html: str) -> bytes:
+    """The report HTML laid out as PDF by WeasyPrint (its print stylesheet).
+
+    Parameters
+    ----------
+    html : str
+        What :class:`ChurnHTMLExporter` wrote (self-contained, no external URL).
+
+    Returns
+    -------
+    bytes
+    """
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    return HTML(string=html, base_url=None).write_pdf()
 
 
 def merge_notebooks(paths: list[Path], title: str) -> nbformat.NotebookNode:
@@ -156,9 +170,9 @@ def export_report(
     written: dict[str, Path] = {}
     merged = merge_notebooks(executed, title)
     whole = dict(resources, cover=cover) if cover else dict(resources)
-    body, _ = html_exporter.from_notebook_node(merged, resources=dict(whole))
+    report_html, _ = html_exporter.from_notebook_node(merged, resources=dict(whole))
     written["report.html"] = out_dir / "report.html"
-    written["report.html"].write_text(body, encoding="utf-8")
+    written["report.html"].write_text(report_html, encoding="utf-8")
     for p in executed:
         nb = nbformat.read(p, as_version=4)
         nb.metadata["title"] = title
@@ -167,9 +181,7 @@ def export_report(
         target.write_text(body, encoding="utf-8")
         written[target.name] = target
     if pdf:
-        pdf_bytes, _ = ChurnPDFExporter(config=cfg).from_notebook_node(
-            merged, resources=dict(whole)
-        )
+        # the PDF exporter's HTML is report.html (same template and settings): laid out as is
         written["report.pdf"] = out_dir / "report.pdf"
-        written["report.pdf"].write_bytes(pdf_bytes)
+        written["report.pdf"].write_bytes(pdf_from_html(report_html))
     return written

@@ -22,11 +22,13 @@ from churnreport.report.export import export_report
 from churnreport.report.front import cover_info
 from churnreport.report.history import write_index
 from churnreport.report.runner import (
+    APPENDIX_PREFIX,
     NOTEBOOKS_DIR,
     SUMMARY_PREFIX,
     NotebookResult,
     execute_notebooks,
     report_notebooks,
+    start_order,
 )
 from churnreport.report.text import Text
 
@@ -117,24 +119,23 @@ def run_report(
             }
             emit("start", [nb.name for nb in notebooks])
             t1 = time.perf_counter()
-            # the summary (00_*) reads the chapters' metrics, so it runs after them
-            phases = [
-                [nb for nb in notebooks if not nb.name.startswith(SUMMARY_PREFIX)],
-                [nb for nb in notebooks if nb.name.startswith(SUMMARY_PREFIX)],
-            ]
-            done = {}
-            for phase in phases:
-                if not phase or any(r.error for r in done.values()):
-                    continue
-                for r in execute_notebooks(
-                    phase,
-                    staging / "notebooks",
-                    params,
-                    cell_timeout=config.cell_timeout_seconds,
-                    on_done=lambda r: emit("done", r),
-                ):
-                    done[r.name] = r
-            results = [done[nb.name] for nb in notebooks if nb.name in done]
+            # the summary (00_*) reads the chapters' metrics, so it starts when they are done
+            # (an appendix, 9x_, reads none); the costliest notebooks start first
+            chapters = [nb.name for nb in notebooks if not nb.name.startswith(SUMMARY_PREFIX)]
+            readers = {
+                nb.name: [c for c in chapters if not c.startswith(APPENDIX_PREFIX)]
+                for nb in notebooks
+                if nb.name.startswith(SUMMARY_PREFIX)
+            }
+            results = execute_notebooks(
+                start_order(notebooks, pub.previous_timings(out_root, config.name)),
+                staging / "notebooks",
+                params,
+                cell_timeout=config.cell_timeout_seconds,
+                after=readers,
+                on_done=lambda r: emit("done", r),
+            )
+            results = sorted(results, key=lambda r: [nb.name for nb in notebooks].index(r.name))
             timings["execute"] = time.perf_counter() - t1
             failed = [r for r in results if r.error]
             if failed:

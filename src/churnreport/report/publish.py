@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -39,6 +40,36 @@ PACKAGES = (
 def run_id(as_of: str, name: str) -> str:
     """Deterministic run id: ``<as_of>_<config name>``."""
     return f"{as_of}_{name}"
+
+
+def previous_timings(output_dir: Path, name: str) -> dict[str, float]:
+    """Each notebook's seconds in the latest published run of config ``name`` (its
+    manifest.json), to start the longest first; empty when there is none.
+
+    Parameters
+    ----------
+    output_dir : Path
+        The output directory holding the runs.
+    name : str
+        The config name (run folders are ``<as_of>_<name>``).
+
+    Returns
+    -------
+    dict of str to float
+    """
+    folder = re.compile(rf"\d{{4}}-\d{{2}}-\d{{2}}_{re.escape(name)}")
+    runs = sorted(
+        p / "manifest.json"
+        for p in (output_dir.iterdir() if output_dir.is_dir() else [])
+        if folder.fullmatch(p.name)
+    )
+    for manifest in reversed(runs):
+        try:
+            record = json.loads(manifest.read_text(encoding="utf-8"))
+            return {nb["name"]: float(nb["seconds"]) for nb in record.get("notebooks", [])}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return {}
 
 
 def staging_dir(output_dir: Path, rid: str) -> Path:

@@ -9,13 +9,15 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
 #: Notebooks named so run after the others (the executive summary reads their metrics).
 SUMMARY_PREFIX = "00_"
+#: Notebooks named so are appendices: no other notebook reads what they record.
+APPENDIX_PREFIX = "9"
 #: Start-up failures that happen before any cell ran, so one retry is safe.
 _STARTUP_ERRORS = (
     "Kernel died before replying to kernel_info",
@@ -189,6 +191,43 @@ def report_notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(p for p in directory.glob("[0-9]*.ipynb"))
 
 
+def start_order(notebooks: list[Path], seconds: dict[str, float] | None = None) -> list[Path]:
+    """The order to start ``notebooks`` in: the longest first, so the last to finish is not a
+    long one started late.
+
+    Parameters
+    ----------
+    notebooks : list of Path
+    seconds : dict, optional
+        Each notebook's seconds in an earlier run (the previous run's manifest). Without
+        them the chapters start from the last (the models sit in the later chapters), then
+        the appendices.
+
+    Returns
+    -------
+    list of Path
+
+    Examples
+    --------
+    >>> names = ["00_summary.ipynb", "01_a.ipynb", "02_b.ipynb", "90_c.ipynb"]
+    >>> [p.name for p in start_order([Path(n) for n in names])]
+    ['02_b.ipynb', '01_a.ipynb', '00_summary.ipynb', '90_c.ipynb']
+    >>> [p.name for p in start_order([Path(n) for n in names], {"01_a.ipynb": 9.0})]
+    ['01_a.ipynb', '02_b.ipynb', '00_summary.ipynb', '90_c.ipynb']
+    """
+    seconds = seconds or {}
+    by_name = sorted(notebooks, key=lambda p: p.name, reverse=True)
+    rank = {p.name: i for i, p in enumerate(by_name)}
+    return sorted(
+        notebooks,
+        key=lambda p: (
+            p.name.startswith(APPENDIX_PREFIX) and p.name not in seconds,
+            -seconds.get(p.name, 0.0),
+            rank[p.name],
+        ),
+    )
+
+
 def execute_one(
     notebook: Path, output: Path, parameters: dict, cell_timeout: int, kernel_name: str
 ) -> NotebookResult:
@@ -258,6 +297,58 @@ def _running_cell(executed: Path) -> str:
     return f"cell {i} ({line[:60]})"
 
 
+#: Thread-pool variables of the numeric libraries (OpenMP: scikit-learn's gradient boosting;
+#: BLAS: numpy, statsmodels); each kernel gets its share of the cores.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def thread_budget(workers: int, cores: int | None = None) -> dict[str, str]:
+    """Thread settings for a kernel that shares the machine with ``workers - 1`` others.
+
+    Two kernels on two cores that each start a thread per core fight for them (a model fit
+    then takes several times as long); each kernel gets ``cores // workers`` threads. A
+    variable the user set is left as set.
+
+    Parameters
+    ----------
+    workers : int
+        Kernels running at once.
+    cores : int, optional
+        Cores available; default the ones this process may use.
+
+    Returns
+    -------
+    dict of str to str
+        The variables to set.
+
+    Examples
+    --------
+    >>> thread_budget(2, cores=2)["OMP_NUM_THREADS"]
+    '1'
+    >>> thread_budget(2, cores=8)["OPENBLAS_NUM_THREADS"]
+    '4'
+    """
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        cores = cores or os.cpu_count() or 1
+    per = str(max(1, cores // max(1, workers)))
+    return {v: per for v in THREAD_VARIABLES if v not in os.environ}
+
+
+def _execute_budgeted(threads: dict[str, str], *args) -> NotebookResult:
+    """:func:`_execute_in_worker` with the kernel's thread budget in the worker's environment
+    (the kernel inherits it)."""
+    os.environ.update(threads)
+    return _execute_in_worker(*args)
+
+
 def execute_notebooks(
     notebooks: list[Path],
     out_dir: Path,
@@ -266,14 +357,19 @@ def execute_notebooks(
     cell_timeout: int = 600,
     kernel_name: str = "python3",
     workers: int | None = None,
+    after: dict[str, list[str]] | None = None,
     on_done: Callable[[NotebookResult], None] | None = None,
 ) -> list[NotebookResult]:
-    """Execute notebooks in parallel processes.
+    """Execute notebooks in parallel processes, each after the notebooks it reads.
+
+    One pool of workers runs them all: a notebook starts as soon as a worker is free and
+    the notebooks it waits for have succeeded, in the order given (put the longest first).
+    Each kernel gets its share of the cores (:func:`thread_budget`).
 
     Parameters
     ----------
     notebooks : list of Path
-        Notebooks to run.
+        Notebooks to run, in the order to start them.
     out_dir : Path
         Executed copies are written here under the same names.
     parameters : dict
@@ -284,17 +380,23 @@ def execute_notebooks(
         Jupyter kernel name.
     workers : int, optional
         Parallel executions; default the core count.
+    after : dict, optional
+        Notebook name -> names of the notebooks it reads; it runs only when they all
+        succeeded, and is left out (no result) when one failed.
     on_done : callable, optional
         Called with each result as it finishes (progress display).
 
     Returns
     -------
     list of NotebookResult
-        In the order of ``notebooks``.
+        In the order of ``notebooks``, without those left out.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    after = after or {}
     workers = max(1, min(workers or os.cpu_count() or 1, len(notebooks)))
+    threads = thread_budget(workers)
     results: dict[str, NotebookResult] = {}
+    waiting = list(notebooks)
     # spawned, not forked: a worker starts from a fresh interpreter and inherits no open file
     # of this process (the run lock above all), and it dies with this process (_worker_start)
     pool = ProcessPoolExecutor(
@@ -303,20 +405,44 @@ def execute_notebooks(
         initializer=_worker_start,
         initargs=(os.getpid(),),
     )
+
+    def ready(nb: Path) -> bool | None:
+        """True to start now, False to wait, None when a notebook it reads failed."""
+        needs = [n for n in after.get(nb.name, []) if n != nb.name]
+        if any(n in results and results[n].error for n in needs):
+            return None
+        return all(n in results for n in needs if n in {p.name for p in notebooks})
+
     try:
-        futures = [
-            pool.submit(
-                _execute_in_worker, nb, out_dir / nb.name, parameters, cell_timeout, kernel_name
-            )
-            for nb in notebooks
-        ]
-        for fut in as_completed(futures):
-            res = fut.result()
-            results[res.name] = res
-            if on_done:
-                on_done(res)
+        running = set()
+        while waiting or running:
+            for nb in list(waiting):
+                state = ready(nb)
+                if state is None:
+                    waiting.remove(nb)
+                elif state:
+                    waiting.remove(nb)
+                    running.add(
+                        pool.submit(
+                            _execute_budgeted,
+                            threads,
+                            nb,
+                            out_dir / nb.name,
+                            parameters,
+                            cell_timeout,
+                            kernel_name,
+                        )
+                    )
+            if not running:
+                break
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                res = fut.result()
+                results[res.name] = res
+                if on_done:
+                    on_done(res)
     except BaseException:  # Ctrl-C, SIGTERM, a callback's error: no worker outlives the run
         _stop_workers(pool)
         raise
     pool.shutdown(wait=True)
-    return [results[nb.name] for nb in notebooks]
+    return [results[nb.name] for nb in notebooks if nb.name in results]

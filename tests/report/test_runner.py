@@ -1,0 +1,69 @@
+"""The runner: one pool, a notebook starts after the ones it reads, kernels share the cores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from churnreport.report.runner import execute_notebooks, start_order, thread_budget
+
+
+def _notebook(path: Path, code: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('out = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_reader_waits_for_what_it_reads_and_is_left_out_when_one_failed(tmp_path):
+    src = tmp_path / "nb"
+    src.mkdir()
+    record = (
+        "import json, os, pathlib\n"
+        "pathlib.Path(out, '{name}.json').write_text(json.dumps("
+        "{{'threads': os.environ.get('OMP_NUM_THREADS')}}))"
+    )
+    ok = _notebook(src / "01_ok.ipynb", record.format(name="01_ok"))
+    bad = _notebook(src / "02_bad.ipynb", "raise ValueError('planted')")
+    summary = _notebook(src / "00_summary.ipynb", record.format(name="00_summary"))
+    appendix = _notebook(src / "90_appendix.ipynb", record.format(name="90_appendix"))
+    results = execute_notebooks(
+        start_order([summary, ok, bad, appendix]),
+        tmp_path / "executed",
+        {"out": str(tmp_path)},
+        workers=2,
+        after={"00_summary.ipynb": ["01_ok.ipynb", "02_bad.ipynb"]},
+    )
+    by_name = {r.name: r for r in results}
+    assert set(by_name) == {"01_ok.ipynb", "02_bad.ipynb", "90_appendix.ipynb"}
+    assert "planted" in by_name["02_bad.ipynb"].error
+    assert by_name["01_ok.ipynb"].error is None
+    assert not (tmp_path / "00_summary.json").exists()  # its input failed: never started
+    # two kernels at a time share the cores: each gets its half (unless the user set it)
+    seen = json.loads((tmp_path / "01_ok.json").read_text())["threads"]
+    assert seen == thread_budget(2).get("OMP_NUM_THREADS", seen)
+
+
+def test_thread_budget_leaves_a_setting_of_the_user_alone(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    budget = thread_budget(2, cores=8)
+    assert "OMP_NUM_THREADS" not in budget
+    assert budget["OPENBLAS_NUM_THREADS"] == "4"
+    assert thread_budget(4, cores=2)["MKL_NUM_THREADS"] == "1"
+
+
+def test_the_longest_notebook_of_the_last_run_starts_first():
+    names = ["00_summary.ipynb", "01_a.ipynb", "02_b.ipynb", "03_c.ipynb", "90_d.ipynb"]
+    paths = [Path(n) for n in names]
+    seconds = {"01_a.ipynb": 5.0, "02_b.ipynb": 20.0, "03_c.ipynb": 7.0, "90_d.ipynb": 9.0}
+    assert [p.name for p in start_order(paths, seconds)][:4] == [
+        "02_b.ipynb",
+        "90_d.ipynb",
+        "03_c.ipynb",
+        "01_a.ipynb",
+    ]
