@@ -9,6 +9,9 @@ Measures (docs/PERFORMANCE.md explains each and records the results):
   (the CLI and its kernels, sampled every 0.1 s) per sample size;
 - the floor: the same six notebooks reduced to their parameters and import cells, run and
   exported by the same pipeline on the same data; reported as run / floor;
+- small snapshot exports (the first 3,150 and 10,000 rows of the real bank export in
+  ../shared/data, with its example config) end to end against the floor on the same rows;
+- ``churn-report --help`` wall time (a fresh interpreter each run);
 - transaction summaries (frequency, recency, T, monetary value) by ``engine.transaction_summary``
   on DuckDB vs ``lifetimes.utils.summary_data_from_transaction_data`` on the same frame at 1M
   and 5M transactions, outputs asserted identical (lifetimes is installed into
@@ -140,6 +143,25 @@ def _breakdown(out: Path) -> str:
     return ", ".join(parts)
 
 
+def _runs(
+    label: str, cfg: Path, notebooks: Path | None, reps: int
+) -> tuple[list[float], list[float], str]:
+    """Wall seconds and peak RSS of ``reps`` report runs, the last one's phases and notebooks."""
+    walls, peaks, breakdown = [], [], ""
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(reps):
+            out = Path(tmp) / "out"
+            wall, peak, code, _ = measure(run_cmd(cfg, out, notebooks))
+            breakdown = _breakdown(out)
+            shutil.rmtree(out, ignore_errors=True)
+            if code not in (0, 4):
+                print(f"  {label}: exit {code}", flush=True)
+                return [float("nan")], [peak], breakdown
+            walls.append(wall)
+            peaks.append(peak)
+    return walls, peaks, breakdown
+
+
 def end_to_end(sizes: list[int], repeat: int, rows: list[dict]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         floor_dir = floor_notebooks(Path(tmp) / "floor")
@@ -150,18 +172,7 @@ def end_to_end(sizes: list[int], repeat: int, rows: list[dict]) -> None:
             for label, nbs in (("run", None), ("floor", floor_dir)):
                 if label == "floor" and n != sizes[0]:
                     continue
-                walls, peaks, breakdown = [], [], {}
-                for _ in range(reps):
-                    out = Path(tmp) / f"out_{n}_{label}"
-                    wall, peak, code, _ = measure(run_cmd(cfg, out, nbs))
-                    breakdown = _breakdown(out)
-                    shutil.rmtree(out, ignore_errors=True)
-                    if code not in (0, 4):
-                        walls, peaks = [float("nan")], [peak]
-                        print(f"  {label} {n:,}: exit {code}", flush=True)
-                        break
-                    walls.append(wall)
-                    peaks.append(peak)
+                walls, peaks, breakdown = _runs(f"{label} {n:,}", cfg, nbs, reps)
                 row = {
                     "benchmark": f"end-to-end {label}",
                     "customers": n,
@@ -173,6 +184,69 @@ def end_to_end(sizes: list[int], repeat: int, rows: list[dict]) -> None:
                 }
                 rows.append(row)
                 print(f"  {row}", flush=True)
+
+
+#: The snapshot export the small-data runs are cut from (a real one: tenure, a churn flag, no dates).
+SNAPSHOT = ROOT / "data" / "examples" / "bank_churn.yml"
+
+
+def snapshot_config(n: int) -> Path:
+    """The first ``n`` rows of the real bank snapshot export, with its example config."""
+    import yaml
+
+    from churnreport.config import load_config
+
+    out = DATA / f"snapshot_{n}"
+    cfg = out / "report.yml"
+    if not cfg.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        source = load_config(SNAPSHOT).source_path("customers")
+        pd.read_csv(source, nrows=n).to_csv(out / source.name, index=False)
+        raw = yaml.safe_load(SNAPSHOT.read_text(encoding="utf-8"))
+        raw["sources"]["customers"]["path"] = source.name
+        raw["name"] = f"snapshot_{n}"
+        raw.pop("output_dir", None)
+        cfg.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return cfg
+
+
+def snapshots(sizes: list[int], repeat: int, rows: list[dict]) -> None:
+    """Small snapshot exports end to end against the floor on the same rows."""
+    with tempfile.TemporaryDirectory() as tmp:
+        floor_dir = floor_notebooks(Path(tmp) / "floor")
+        for n in sizes:
+            cfg = snapshot_config(n)
+            found = {}
+            for label, nbs in (("run", None), ("floor", floor_dir)):
+                found[label] = _runs(f"snapshot {label} {n:,}", cfg, nbs, repeat)
+            floor = statistics.median(found["floor"][0])
+            for label, (walls, peaks, breakdown) in found.items():
+                rows.append(
+                    {
+                        "benchmark": f"snapshot {label}",
+                        "rows": n,
+                        "runs": len(walls),
+                        "median_s": statistics.median(walls),
+                        "x_floor": statistics.median(walls) / floor,
+                        "peak_rss_gb": max(peaks),
+                        "last_run_s": breakdown,
+                    }
+                )
+                print(f"  {rows[-1]}", flush=True)
+
+
+def cli_help(repeat: int, rows: list[dict]) -> None:
+    """Wall time of ``churn-report --help`` (a fresh interpreter each time)."""
+    walls = []
+    for _ in range(max(repeat, 5)):
+        wall, _, code, _ = measure([CLI, "--help"])
+        if code != 0:
+            raise SystemExit(f"churn-report --help failed (exit {code})")
+        walls.append(wall)
+    rows.append(
+        {"benchmark": "cli --help", "runs": len(walls), "median_s": statistics.median(walls)}
+    )
+    print(f"  {rows[-1]}", flush=True)
 
 
 def _lifetimes():
@@ -413,9 +487,10 @@ def main() -> None:
     ap.add_argument(
         "--only",
         nargs="+",
-        choices=["e2e", "summaries", "prepare", "large-csv"],
-        default=["e2e", "summaries", "prepare", "large-csv"],
+        choices=["e2e", "snapshot", "help", "summaries", "prepare", "large-csv"],
+        default=["e2e", "snapshot", "help", "summaries", "prepare", "large-csv"],
     )
+    ap.add_argument("--snapshot-rows", type=int, nargs="+", default=[3_150, 10_000])
     args = ap.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -424,6 +499,12 @@ def main() -> None:
     if "e2e" in args.only:
         print("end-to-end runs", flush=True)
         end_to_end(args.sizes, args.repeat, rows)
+    if "snapshot" in args.only:
+        print("snapshot exports", flush=True)
+        snapshots(args.snapshot_rows, args.repeat, rows)
+    if "help" in args.only:
+        print("churn-report --help", flush=True)
+        cli_help(args.repeat, rows)
     if "summaries" in args.only:
         print("transaction summaries vs lifetimes", flush=True)
         summaries(args.summary_rows, args.repeat, rows)

@@ -477,11 +477,12 @@ def reason_codes(
     c = pd.DataFrame(contrib, index=frame.index)
     long = c.stack().rename("contribution").reset_index()
     long.columns = ["customer_id", "feature", "contribution"]
-    numeric = {f for f in frame.columns if pd.api.types.is_numeric_dtype(frame[f])}
-    money = long["feature"].isin(VALUE_FEATURES) | long["feature"].map(
-        lambda f: f in numeric and is_value_column(f)
-    )
-    long = long[(long["contribution"] > MIN_CONTRIBUTION) & ~money.astype(bool)]
+    money = set(VALUE_FEATURES) | {
+        f
+        for f in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[f]) and is_value_column(f)
+    }
+    long = long[(long["contribution"] > MIN_CONTRIBUTION) & ~long["feature"].isin(money)]
     values = frame.stack(future_stack=True).rename("value")
     long = long.join(values, on=["customer_id", "feature"])
     long["typical"] = long["feature"].map(typical)

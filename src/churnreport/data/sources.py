@@ -433,7 +433,7 @@ def open_workbook(path: Path) -> pd.ExcelFile:
     """
     try:
         # calamine (Rust) reads a workbook about 15 times as fast as openpyxl, to the same
-        # values and types; openpyxl still writes at_risk.xlsx
+        # values and types
         return pd.ExcelFile(path, engine="calamine")
     except Exception as exc:  # a damaged workbook raises many types
         raise InputError(

@@ -7,7 +7,7 @@ records nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,10 @@ class ReportContext:
     data: Dataset
     text: Text
     metrics_dir: Path | None = None
+    #: The at-risk list of the last chapter asked for (the files and the page share it).
+    _at_risk: tuple[EarlyWarningChapter, pd.DataFrame] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def indicator_chapter(self) -> IndicatorChapter:
         """Chapter 1 for this run's data and config, its metrics recorded."""
@@ -183,6 +187,8 @@ class ReportContext:
 
     def at_risk_rows(self, chapter: EarlyWarningChapter) -> pd.DataFrame:
         """The at-risk list as shared (report language; ids masked under ``pii: mask``)."""
+        if self._at_risk is not None and self._at_risk[0] is chapter:
+            return self._at_risk[1].copy()
         from churnreport.report.shared_files import mask_ids, name_like_columns
         from churnreport.report.warning_view import at_risk_rows
 
@@ -200,7 +206,8 @@ class ReportContext:
         if masked and not rows.empty:
             rows = rows.drop(columns=name_like_columns(list(rows.columns)))
             rows["customer_id"] = mask_ids(rows["customer_id"], self._key())
-        return rows
+        self._at_risk = (chapter, rows)
+        return rows.copy()
 
     def _key(self) -> bytes:
         from churnreport.report.shared_files import pii_key

@@ -33,7 +33,8 @@ PACKAGES = (
     "weasyprint",
     "pydantic",
     "pyarrow",
-    "openpyxl",
+    "python-calamine",
+    "xlsxwriter",
 )
 
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import os
@@ -23,10 +24,8 @@ import secrets
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
+import xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NAME_LIKE = re.compile(
@@ -106,23 +105,33 @@ def write_table_files(frame: pd.DataFrame, directory: Path, stem: str, sheet: st
     csv_path = directory / f"{stem}.csv"
     safe.to_csv(csv_path, index=False, encoding="utf-8-sig")
     xlsx_path = directory / f"{stem}.xlsx"
-    wb = Workbook()
-    ws = wb.active
-    ws.title = xml_safe(sheet)[:31]
-    ws.append([xml_safe(c) for c in safe.columns])
-    for row in safe.itertuples(index=False):
-        ws.append([None if _missing(v) else xml_safe(_plain(v)) for v in row])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, c in enumerate(safe.columns, start=1):
-        width = max([len(str(c))] + [len(str(v)) for v in safe[c].head(200)])
-        ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
-    ws.freeze_panes = "A2"
-    for row in ws.iter_rows(min_row=1):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula, whatever the text
-    wb.save(xlsx_path)
+    # XlsxWriter streams rows to disk (constant memory) and never turns text into a formula,
+    # a number or a link, whatever it starts with
+    options = {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+    }
+    with xlsxwriter.Workbook(str(xlsx_path), options) as wb:
+        ws = wb.add_worksheet(xml_safe(sheet)[:31])
+        day = wb.add_format({"num_format": "yyyy-mm-dd"})
+        ws.freeze_panes(1, 0)
+        for i, c in enumerate(safe.columns):
+            width = max([len(str(c))] + [len(str(v)) for v in safe[c].head(200)])
+            ws.set_column(i, i, min(max(width + 2, 8), 60))
+        ws.write_row(0, 0, [xml_safe(c) for c in safe.columns], wb.add_format({"bold": True}))
+        for r, row in enumerate(safe.itertuples(index=False), start=1):
+            for c, v in enumerate(row):
+                if _missing(v):
+                    continue
+                v = xml_safe(_plain(v))
+                if isinstance(v, str):
+                    ws.write_string(r, c, v)
+                elif isinstance(v, (dt.date, dt.datetime)):
+                    ws.write_datetime(r, c, v, day)
+                else:
+                    ws.write(r, c, v)
     return [csv_path, xlsx_path]
 
 

@@ -253,12 +253,12 @@ def _fmt_value(v: object, text: Text) -> str:
     return str(v)
 
 
-def reason_phrase(row: pd.Series, text: Text, window_days: int = 90) -> str:
+def reason_phrase(row: pd.Series | dict, text: Text, window_days: int = 90) -> str:
     """One reason code in words: ``2 complaints in the last 90 days``.
 
     Parameters
     ----------
-    row : Series
+    row : Series or dict
         feature, value, typical (a row of ``EarlyWarningChapter.reasons``).
     text : Text
     window_days : int
@@ -296,8 +296,17 @@ def reasons_by_customer(chapter: EarlyWarningChapter, text: Text, window_days: i
     r = chapter.reasons
     if r.empty:
         return pd.Series(dtype="string")
-    phrases = r.apply(lambda row: reason_phrase(row, text, window_days), axis=1)
-    return phrases.groupby(r["customer_id"]).agg(text("reason.separator").join)
+    # customers share most (feature, value, typical) triples: each is phrased once
+    said: dict[tuple, str] = {}
+    phrases = []
+    for f, v, t in zip(r["feature"], r["value"], r["typical"], strict=True):
+        if (f, v, t) not in said:
+            said[f, v, t] = reason_phrase({"feature": f, "value": v, "typical": t}, text,
+                                          window_days)  # fmt: skip
+        phrases.append(said[f, v, t])
+    return pd.Series(phrases, index=r.index).groupby(r["customer_id"]).agg(
+        text("reason.separator").join
+    )
 
 
 def action(tier: str, cause: str, text: Text) -> str:
