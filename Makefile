@@ -1,8 +1,11 @@
 # Convenience targets; README's two commands are the canonical ones.
-.PHONY: setup report report-zh test lint sample clean
+.PHONY: setup setup-airflow report report-zh test lint sample clean
 
 setup:
 	bash scripts/setup.sh
+
+setup-airflow:
+	bash scripts/setup_airflow.sh
 
 report: setup
 	.venv/bin/churn-report run --config data/sample/report.yml
@@ -10,12 +13,12 @@ report: setup
 report-zh: setup
 	.venv/bin/churn-report run --config data/sample/report.yml --language zh
 
-test: setup
-	.venv/bin/ruff check src tests
+test: setup setup-airflow
+	.venv/bin/ruff check src tests examples
 	.venv/bin/python -m pytest -q
 
 lint:
-	.venv/bin/ruff check src tests && .venv/bin/ruff format --check src tests
+	.venv/bin/ruff check src tests examples && .venv/bin/ruff format --check src tests examples
 
 sample: setup
 	.venv/bin/churn-report sample --out data/sample
