@@ -7,6 +7,10 @@ Exit codes: 0 ok; 1 a notebook failed (executed copy kept under <output>/_failed
 traceback goes to ``<output>/_failed/<time>_<name>/run.log``, named by its ERROR line);
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every
 failure writes exactly one ERROR line; nothing is published and no process is left behind.
+
+Messages go through the standard ``logging`` module, the ``churnreport`` logger
+(:mod:`churnreport.logs`): Rich on a terminal, else one plain line each on stderr
+(``<local time> churnreport <LEVEL> <message>``); a run's lines are also its ``run.log``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import logging
 import signal
 import sys
 import traceback
@@ -28,6 +33,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from churnreport.errors import AlertsRaised, ChurnReportError, ConfigError
+from churnreport.logs import logger as log
+from churnreport.logs import run_log, setup_logging, start_run_log
 
 app = typer.Typer(
     add_completion=False,
@@ -63,31 +70,17 @@ def _options(
     ] = False,
 ) -> None:
     """Churn analysis reports from customer data."""
+    setup_logging(err)  # here too for Click's test runner, which calls the app, not main()
 
 
-#: Every line this process logged, kept for the run's run.log.
-_LINES: list[str] = []
 #: Where a failed run's run.log goes once the config is known: ``<output>/_failed``.
 _FAILED: dict[str, Path | str] = {}
 
 
-def _log(message: str, level: str = "INFO") -> None:
-    """One plain, grep-able stderr line: ``<local time> churnreport <LEVEL> <message>``."""
-    stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    line = f"{stamp} churnreport {level} {message}"
-    _LINES.append(line)
-    err.print(line, markup=False, soft_wrap=True)
-
-
 def _write_run_log(directory: Path, extra: list[str] = ()) -> Path | None:
     """The lines of this run (and ``extra``, e.g. a traceback) as ``directory/run.log``."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / "run.log"
-        path.write_text("\n".join([*_LINES, *extra]) + "\n", encoding="utf-8")
-        return path
-    except OSError:  # the log must never turn a result into another failure
-        return None
+    kept = run_log()
+    return kept.write(directory, extra) if kept is not None else None
 
 
 def _failed_dir() -> Path | None:
@@ -98,8 +91,11 @@ def _failed_dir() -> Path | None:
     return Path(_FAILED["root"]) / "_failed" / f"{stamp}_{_FAILED['name']}"
 
 
-def _fail(exc: ChurnReportError) -> None:
-    _log(f"exit {exc.exit_code}: {exc}", "ERROR")
+def _fail(exc: ChurnReportError, run_dir: Path | None = None) -> None:
+    """The one ERROR line of a failure (also in ``run_dir``'s run.log), then its exit code."""
+    log.error(f"exit {exc.exit_code}: {exc}")
+    if run_dir is not None:
+        _write_run_log(run_dir)
     raise typer.Exit(exc.exit_code)
 
 
@@ -122,15 +118,26 @@ def run(
         bool,
         typer.Option("--fail-on-alert", help="Exit 4 when the published run raised alerts."),
     ] = False,
+    notebooks: Annotated[
+        Path | None,
+        typer.Option(
+            help="Run these notebooks (edited copies from `churn-report notebooks DIR`) "
+            "instead of the shipped ones."
+        ),
+    ] = None,
 ) -> None:
     """Validate the data, execute the notebooks, export HTML + PDF, publish the run."""
     from churnreport.config import load_config
+    from churnreport.report.notebooks import NOTEBOOKS_DIR, report_notebooks
     from churnreport.report.pipeline import run_report
 
-    _LINES.clear()  # this run's log only (one process may run several, as tests do)
+    start_run_log()  # this run's lines only (one process may run several, as tests do)
     _FAILED.clear()
 
     try:
+        if notebooks is not None:  # checked before any data is read
+            report_notebooks(notebooks)
+            log.info(f"notebooks: {notebooks.resolve()}")
         cfg = load_config(
             config,
             as_of=as_of.date().isoformat() if as_of else None,
@@ -138,7 +145,7 @@ def run(
             output_dir=str(out.resolve()) if out else None,
         )
         _FAILED.update(root=cfg.resolved_output_dir(), name=cfg.name)
-        # a progress bar for a person at a terminal; plain log lines always (schedulers grep them)
+        # a progress bar for a person at a terminal; plain log lines elsewhere (schedulers grep)
         progress = (
             Progress(
                 TextColumn("{task.description}"),
@@ -156,43 +163,40 @@ def run(
 
             def on_event(kind: str, payload: object) -> None:
                 if kind == "loaded":
-                    _log(f"data loaded and valid, as of {payload.as_of}")
+                    log.info(f"data loaded and valid, as of {payload.as_of}")
                 elif kind == "start":
-                    _log(f"executing {len(payload)} notebooks")
+                    log.info(f"executing {len(payload)} notebooks")
                     if progress:
                         progress.update(task, description="notebooks", total=len(payload))
                 elif kind == "done":
                     mark = f"failed: {payload.error}" if payload.error else "ok"
                     # a failed notebook is a WARNING here: the run's one ERROR line follows
-                    _log(f"notebook {payload.name} {mark} ({payload.seconds:.1f}s)",
-                         "WARNING" if payload.error else "INFO")  # fmt: skip
+                    level = logging.WARNING if payload.error else logging.INFO
+                    log.log(level, f"notebook {payload.name} {mark} ({payload.seconds:.1f}s)")
                     if progress:
                         progress.advance(task)
                 elif kind == "warning":
-                    _log(str(payload), "WARNING")
+                    log.warning(str(payload))
                 elif kind == "exported":
-                    _log(f"exported {', '.join(sorted(payload))}")
+                    log.info(f"exported {', '.join(sorted(payload))}")
 
-            result = run_report(cfg, on_event=on_event, pdf=not no_pdf)
+            result = run_report(
+                cfg, notebooks_dir=notebooks or NOTEBOOKS_DIR, on_event=on_event, pdf=not no_pdf
+            )
     except ChurnReportError as exc:
-        kept = getattr(exc, "kept", None)
-        if kept is not None:  # a failed notebook: its folder keeps the log too
-            _LINES.append(f"exit {exc.exit_code}: {exc}")
-            _write_run_log(kept)
-        _fail(exc)
+        # a failed notebook: its folder keeps the log too
+        _fail(exc, getattr(exc, "kept", None))
     indicators = result.metrics.indicators
-    _log(f"report: {result.run_dir}")
+    log.info(f"report: {result.run_dir}")
     if indicators is not None:
-        _log(headline(indicators.overall.model_dump()))
+        log.info(headline(indicators.overall.model_dump()))
     alerts = indicators.alerts if indicators is not None else []
     for a in alerts:
-        _log(f"alert: {a.metric} {a.rule} value={a.value} threshold={a.threshold}")
+        log.info(f"alert: {a.metric} {a.rule} value={a.value} threshold={a.threshold}")
     _FAILED.clear()  # published: nothing after this is the run's failure
     if alerts and fail_on_alert:
-        exc = AlertsRaised(f"{len(alerts)} alert(s) raised; the report is published")
-        _LINES.append(f"exit {exc.exit_code}: {exc}")
-        _write_run_log(result.run_dir)
-        _fail(exc)
+        _fail(AlertsRaised(f"{len(alerts)} alert(s) raised; the report is published"),
+              result.run_dir)  # fmt: skip
     _write_run_log(result.run_dir)
 
 
@@ -296,7 +300,7 @@ def init(
     try:
         ds = load_dataset(load_config(out))
     except ChurnReportError as exc:
-        _log(f"{out} was written but does not validate: edit it (see the decisions above)")
+        log.info(f"{out} was written but does not validate: edit it (see the decisions above)")
         _fail(exc)
     _print_quality(ds)
 
@@ -329,6 +333,31 @@ def history(
     for cells in format_rows(rows):
         t.add_row(*cells)
     Console(highlight=False, width=200).print(t)
+
+
+@app.command()
+def notebooks(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the notebooks into.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite notebooks of the same names there.")
+    ] = False,
+) -> None:
+    """Copy the report notebooks into a folder to edit; `run --notebooks DIR` runs them."""
+    from churnreport.report.notebooks import copy_notebooks
+
+    try:
+        written = copy_notebooks(directory, force=force)
+    except ChurnReportError as exc:
+        _fail(exc)
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"notebooks written to {directory}:", markup=False)
+    for path in written:
+        console.print(f"  {path.name}", markup=False)
+    console.print(
+        "edit them (in Jupyter, set config_path in each parameters cell to your report.yml), "
+        f"then run them: churn-report run --config report.yml --notebooks {directory}",
+        markup=False,
+    )
 
 
 @app.command()
@@ -381,6 +410,7 @@ def main() -> None:
     """Console-script entry point: one ERROR line and a documented exit code for any failure."""
     from churnreport.report.runner import Terminated, raise_terminated
 
+    setup_logging(err)
     # both signals take one road: the workers stop, the staging folder goes, the lock is freed
     signal.signal(signal.SIGTERM, raise_terminated)
     signal.signal(signal.SIGINT, raise_terminated)
@@ -391,26 +421,25 @@ def main() -> None:
             code, what = EXIT_INTERRUPTED, "interrupted (Ctrl-C)"
         else:
             code, what = EXIT_TERMINATED, "terminated (SIGTERM)"
-        _log(f"exit {code}: {what}; nothing was published", "ERROR")
+        log.error(f"exit {code}: {what}; nothing was published")
         sys.exit(code)
     except Exception as exc:  # noqa: BLE001 (the last line of defence: one ERROR line, a code)
         problem = _machine_problem(exc)
         if problem is not None:
-            _log(f"exit {EXIT_MACHINE}: the machine failed the run: {problem}", "ERROR")
+            log.error(f"exit {EXIT_MACHINE}: the machine failed the run: {problem}")
             where = _failed_dir()
             if where is not None:  # best effort: the disk may be the problem
                 _write_run_log(where, [f"  {line}" for line in traceback.format_exc().splitlines()])
             sys.exit(EXIT_MACHINE)
         trace = [f"  {line}" for line in traceback.format_exc().rstrip().splitlines()]
         where = _failed_dir()
-        log = _write_run_log(where, trace) if where is not None else None
-        _log(
+        written = _write_run_log(where, trace) if where is not None else None
+        log.error(
             f"exit {EXIT_INTERNAL}: unexpected error {type(exc).__name__}: {exc} "
             "(a bug in churnreport; please report it with the traceback "
-            + (f"in {log})" if log else "below)"),
-            "ERROR",
+            + (f"in {written})" if written else "below)")
         )
-        if log is not None:
+        if written is not None:
             _write_run_log(where, trace)  # again, now with the ERROR line
         else:
             for line in trace:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import nbformat
 
-from churnreport.report.runner import execute_notebooks, start_order, thread_budget
+from churnreport.report.runner import (
+    _ipc_kernel_manager,
+    execute_notebooks,
+    start_order,
+    thread_budget,
+)
 
 
 def _notebook(path: Path, code: str) -> Path:
@@ -67,3 +73,18 @@ def test_the_longest_notebook_of_the_last_run_starts_first():
         "03_c.ipynb",
         "01_a.ipynb",
     ]
+
+
+def test_the_python3_kernel_is_this_interpreter_whatever_kernelspecs_say(tmp_path, monkeypatch):
+    # a user-level python3 kernelspec of another Python (~/.local/share/jupyter, JUPYTER_PATH)
+    # would win in jupyter_client's lookup: the notebooks would run without this churnreport
+    spec = tmp_path / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = ["/opt/other/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "other"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    assert KernelSpecManager().get_kernel_spec("python3").argv[0] == argv[0]
+    manager = _ipc_kernel_manager(tmp_path)(kernel_name="python3")
+    assert manager.format_kernel_cmd()[0] == sys.executable

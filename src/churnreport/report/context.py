@@ -19,7 +19,7 @@ from churnreport.config import ReportConfig, load_config
 from churnreport.data import Dataset, load_dataset, read_tables
 from churnreport.data.profile import data_profile
 from churnreport.data.taxonomy import load_reason_mapping
-from churnreport.report.runner import NOTEBOOKS_DIR
+from churnreport.report.notebooks import NOTEBOOKS_DIR
 from churnreport.report.text import Text
 
 if TYPE_CHECKING:

@@ -21,13 +21,12 @@ from churnreport.report.charts import CJK_FONT_MISSING, find_cjk_font
 from churnreport.report.export import export_report
 from churnreport.report.front import cover_info
 from churnreport.report.history import write_index
+from churnreport.report.notebooks import NOTEBOOKS_DIR, report_notebooks
 from churnreport.report.runner import (
     APPENDIX_PREFIX,
-    NOTEBOOKS_DIR,
     SUMMARY_PREFIX,
     NotebookResult,
     execute_notebooks,
-    report_notebooks,
     start_order,
 )
 from churnreport.report.text import Text

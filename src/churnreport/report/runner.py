@@ -13,7 +13,9 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[3] / "notebooks"
+# where the notebooks are is report/notebooks.py's job; the names stay importable from here
+from churnreport.report.notebooks import NOTEBOOKS_DIR, report_notebooks  # noqa: F401
+
 #: Notebooks named so run after the others (the executive summary reads their metrics).
 SUMMARY_PREFIX = "00_"
 #: Notebooks named so are appendices: no other notebook reads what they record.
@@ -32,7 +34,13 @@ def _ipc_kernel_manager(socket_dir: Path):
 
     Parallel kernels on TCP race for free ports (jupyter_client picks a port, releases it, and
     the kernel binds it later); IPC sockets have unique paths, so there is nothing to race for.
+
+    The kernel named ``python3`` is always this interpreter's (``sys.executable -m
+    ipykernel_launcher``): jupyter_client would take the first ``python3`` kernelspec on its
+    path (``~/.local/share/jupyter``, ``JUPYTER_PATH``), which may start another Python, one
+    without this churnreport or with another version of it.
     """
+    from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec
     from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
@@ -40,6 +48,14 @@ def _ipc_kernel_manager(socket_dir: Path):
             super().__init__(**kw)
             self.transport = "ipc"
             self.ip = str(socket_dir / "kernel")
+
+        @property
+        def kernel_spec(self) -> KernelSpec | None:
+            if self._kernel_spec is None and self.kernel_name == NATIVE_KERNEL_NAME:
+                from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+
+                self._kernel_spec = KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+            return super().kernel_spec
 
         async def _async_interrupt_kernel(self) -> None:
             # jupyter_client interrupts (SIGINT) before every shutdown; an idle ipykernel then
@@ -184,13 +200,6 @@ class NotebookResult:
     error: str | None = None
 
 
-def report_notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
-    """The report notebooks in report order (file name order, e.g. 01_, 02_, 90_)."""
-    if not directory.is_dir():
-        raise FileNotFoundError(f"notebooks directory not found: {directory}")
-    return sorted(p for p in directory.glob("[0-9]*.ipynb"))
-
-
 def start_order(notebooks: list[Path], seconds: dict[str, float] | None = None) -> list[Path]:
     """The order to start ``notebooks`` in: the longest first, so the last to finish is not a
     long one started late.
@@ -242,7 +251,7 @@ def execute_one(
     cell_timeout : int
         Seconds a single cell may run.
     kernel_name : str
-        Jupyter kernel.
+        Jupyter kernel (``python3``: this interpreter's ipykernel).
 
     Returns
     -------
