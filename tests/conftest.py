@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 EXAMPLES = ROOT / "data" / "examples"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+#: The password of the session's PostgreSQL server (fixture ``postgres``).
+PG_PASSWORD = "s3cret-Pw-42"
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -56,3 +63,45 @@ def sample_run(tmp_path_factory) -> Path:
     runs = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))]
     assert [p.name for p in runs] == ["2024-12-31_sample"]
     return runs[0]
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(found[-1]).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL server on localhost, password authentication (one per session):
+    the URL of its database ``crm`` (user ``churn``, password :data:`PG_PASSWORD`)."""
+    pg = _pg_bin()
+    if pg is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (scripts/setup.sh installs it)")
+        pytest.skip("PostgreSQL is not installed")
+    # outside pytest's root-only temp tree: the server runs as the postgres user
+    home = Path(tempfile.mkdtemp(prefix="churnreport-pg-"))
+    data = home / "data"
+    pwfile = home / "pw"
+    pwfile.write_text(PG_PASSWORD)
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(home, "postgres")
+        shutil.chown(pwfile, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True)  # noqa: E731
+    run(str(pg / "initdb"), "-D", str(data), "-U", "churn", "-A", "scram-sha-256",
+        f"--pwfile={pwfile}")  # fmt: skip
+    run(str(pg / "pg_ctl"), "-D", str(data), "-w", "-l", str(home / "log"), "-o",
+        f"-p {port} -k {home} -c listen_addresses=127.0.0.1", "start")  # fmt: skip
+    try:
+        env = {**os.environ, "PGPASSWORD": PG_PASSWORD}
+        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "churn", "-d",
+                        "postgres", "-c", "CREATE DATABASE crm"], check=True, env=env,
+                       capture_output=True)  # fmt: skip
+        yield f"postgresql://churn@127.0.0.1:{port}/crm"
+    finally:
+        run(str(pg / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
+        shutil.rmtree(home, ignore_errors=True)

@@ -3,13 +3,9 @@ the files, and the password never written anywhere."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -17,10 +13,10 @@ import pytest
 import yaml
 
 from churnreport.data.sample import write_sample
-from tests.conftest import cli
+from tests.conftest import PG_PASSWORD, cli
 
 TABLES = ("customers", "transactions", "tickets", "staff")
-PASSWORD = "s3cret-Pw-42"
+PASSWORD = PG_PASSWORD  # the session PostgreSQL server's (tests/conftest.py)
 
 
 def _frames(sample_dir: Path) -> dict[str, pd.DataFrame]:
@@ -100,47 +96,6 @@ def test_duckdb_file_gives_the_same_report(from_files):
     assert manifest["inputs"]["customers"]["rows"] == 1500
     # the transactions were checked and reduced to customer-days inside the database
     assert manifest["inputs"]["transactions"]["reduced_in"] == "database"
-
-
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    return Path(found[-1]).parent if found else None
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A throw-away PostgreSQL server on localhost, password authentication."""
-    pg = _pg_bin()
-    if pg is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed (scripts/setup.sh installs it)")
-        pytest.skip("PostgreSQL is not installed")
-    # outside pytest's root-only temp tree: the server runs as the postgres user
-    home = Path(tempfile.mkdtemp(prefix="churnreport-pg-"))
-    data = home / "data"
-    pwfile = home / "pw"
-    pwfile.write_text(PASSWORD)
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_user:
-        shutil.chown(home, "postgres")
-        shutil.chown(pwfile, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True)  # noqa: E731
-    run(str(pg / "initdb"), "-D", str(data), "-U", "churn", "-A", "scram-sha-256",
-        f"--pwfile={pwfile}")  # fmt: skip
-    run(str(pg / "pg_ctl"), "-D", str(data), "-w", "-l", str(home / "log"), "-o",
-        f"-p {port} -k {home} -c listen_addresses=127.0.0.1", "start")  # fmt: skip
-    try:
-        env = {**os.environ, "PGPASSWORD": PASSWORD}
-        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "churn", "-d",
-                        "postgres", "-c", "CREATE DATABASE crm"], check=True, env=env,
-                       capture_output=True)  # fmt: skip
-        yield f"postgresql://churn@127.0.0.1:{port}/crm"
-    finally:
-        run(str(pg / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_postgresql_gives_the_same_report_and_never_writes_the_password(from_files, postgres):

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 LOCK_RETRIES = 6
 #: Wait before retrying a busy lock: the run holding it usually ends within the hour.
 LOCK_RETRY_DELAY = dt.timedelta(minutes=10)
-#: Wait before the one retry of a failed notebook or a failed machine (exit 1, 5, SIGKILL).
+#: Wait before the one retry of a failed notebook, machine or database write (1, 5, 7, SIGKILL).
 ONCE_RETRY_DELAY = dt.timedelta(minutes=15)
 
 
@@ -129,8 +129,8 @@ def exit_code_of(returncode: int) -> int:
 def decide(exit_code: int, try_number: int) -> Decision:
     """Whether a retry can fix what ended a run with ``exit_code``.
 
-    Only a busy lock (3) is retried several times; a failed notebook (1), a failed machine (5)
-    and a run killed by SIGKILL (137, usually the out-of-memory killer) are retried once, on
+    Only a busy lock (3) is retried several times; a failed notebook (1), a failed machine (5),
+    a failed write to the ``publish:`` database (7, the rerun rewrites its rows) and a run killed by SIGKILL (137, usually the out-of-memory killer) are retried once, on
     the first try only; bad input (2), a bug (6) and a stopped run (130, 143) fail at once;
     alerts (4) come after the report is published, so they alert and are never rerun.
 
@@ -164,6 +164,7 @@ def decide(exit_code: int, try_number: int) -> Decision:
     once = {
         1: "exit 1: a notebook failed (executed copy in <output_dir>/_failed/)",
         5: "exit 5: the machine failed the run (disk, memory, input/output)",
+        7: "exit 7: published, but writing the results to the publish database failed",
         128 + signal.SIGKILL: "exit 137: killed by SIGKILL (often the out-of-memory killer)",
     }
     if exit_code in once:

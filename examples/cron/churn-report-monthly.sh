@@ -21,7 +21,8 @@
 #   CHURN_SYSLOG       0: do not copy the failure line to syslog (default 1)
 #
 # Exit codes (docs/SCHEDULING.md): 3 (another run holds the lock) is retried up to 6 times;
-# 1 (a notebook failed), 5 (the machine failed) and 137 (SIGKILL, often out of memory) once;
+# 1 (a notebook failed), 5 (the machine failed), 7 (published, the database write failed)
+# and 137 (SIGKILL, often out of memory) once;
 # 2, 4 (published with alerts: never rerun), 6, 130 and 143 are reported at once.
 set -uo pipefail
 
@@ -58,7 +59,7 @@ while :; do
   case $code in
     0) exit 0 ;;
     3) retry=$((try <= lock_retries)) ;;
-    1 | 5 | 137) retry=$((try == 1)) ;;
+    1 | 5 | 7 | 137) retry=$((try == 1)) ;;
     *) retry=0 ;;
   esac
   [ "$retry" = 1 ] || break
@@ -73,6 +74,7 @@ case $code in
   4) what="published with alerts; do not rerun, read the alerts" ;;
   5) what="the machine failed the run (disk, memory, input/output)" ;;
   6) what="internal error (a bug); report it with the run.log its ERROR line names" ;;
+  7) what="published, but writing the results to the publish database failed" ;;
   127) what="$exe not found" ;;
   130 | 143) what="stopped by a signal" ;;
   137) what="killed (SIGKILL, often out of memory)" ;;

@@ -5,8 +5,10 @@ Exit codes: 0 ok; 1 a notebook failed (executed copy kept under <output>/_failed
 4 the run succeeded and raised alerts, with ``--fail-on-alert``; 5 the machine failed the run
 (disk full, out of memory, an input/output error); 6 an unexpected internal error (a bug: the
 traceback goes to ``<output>/_failed/<time>_<name>/run.log``, named by its ERROR line);
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every
-failure writes exactly one ERROR line; nothing is published and no process is left behind.
+7 published, but writing the results to the ``publish`` database failed (the report stands;
+rerun to write them); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every
+failure writes exactly one ERROR line; nothing is published (but with 4 and 7) and no process
+is left behind.
 
 Messages go through the standard ``logging`` module, the ``churnreport`` logger
 (:mod:`churnreport.logs`): Rich on a terminal, else one plain line each on stderr
@@ -32,7 +34,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from churnreport.errors import AlertsRaised, ChurnReportError, ConfigError
+from churnreport.errors import AlertsRaised, ChurnReportError, ConfigError, DatabaseWriteFailed
 from churnreport.logs import logger as log
 from churnreport.logs import run_log, setup_logging, start_run_log
 
@@ -179,10 +181,16 @@ def run(
                     log.warning(str(payload))
                 elif kind == "exported":
                     log.info(f"exported {', '.join(sorted(payload))}")
+                elif kind == "stored":
+                    rows = ", ".join(f"{t} {n}" for t, n in payload.items())
+                    log.info(f"results written to the database: {rows}")
 
             result = run_report(
                 cfg, notebooks_dir=notebooks or NOTEBOOKS_DIR, on_event=on_event, pdf=not no_pdf
             )
+            unstored = None
+    except DatabaseWriteFailed as exc:  # published: say so, then exit 7
+        result, unstored = exc.result, exc
     except ChurnReportError as exc:
         # a failed notebook: its folder keeps the log too
         _fail(exc, getattr(exc, "kept", None))
@@ -194,6 +202,12 @@ def run(
     for a in alerts:
         log.info(f"alert: {a.metric} {a.rule} value={a.value} threshold={a.threshold}")
     _FAILED.clear()  # published: nothing after this is the run's failure
+    if unstored is not None:
+        exc = DatabaseWriteFailed(
+            f"the report is published in {result.run_dir}; the database write failed: "
+            f"{unstored}; rerun to write it"
+        )
+        _fail(exc, result.run_dir)
     if alerts and fail_on_alert:
         _fail(AlertsRaised(f"{len(alerts)} alert(s) raised; the report is published"),
               result.run_dir)  # fmt: skip

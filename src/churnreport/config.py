@@ -263,13 +263,7 @@ class SourceConfig(_Strict):
         if self.sql is not None and not self.connection:
             raise ValueError("'sql' needs a 'connection' URL")
         if self.connection:
-            problem = connection_secret(self.connection)
-            if problem:
-                raise ValueError(
-                    f"the connection URL carries a secret ({problem}); put the database "
-                    "password in an environment variable (password_env, default "
-                    "CHURN_DB_PASSWORD), never in the URL"
-                )
+            _refuse_secret(self.connection)
         return self
 
     @field_validator("values", mode="before")
@@ -279,6 +273,74 @@ class SourceConfig(_Strict):
         if isinstance(v, dict):
             return {col: {_raw_key(k): val for k, val in (m or {}).items()} for col, m in v.items()}
         return v
+
+
+def _refuse_secret(url: str) -> None:
+    """ValueError when a database URL carries a secret (see :func:`connection_secret`)."""
+    problem = connection_secret(url)
+    if problem:
+        raise ValueError(
+            f"the connection URL carries a secret ({problem}); put the database "
+            "password in an environment variable (password_env, default "
+            "CHURN_DB_PASSWORD), never in the URL"
+        )
+
+
+def resolve_connection(url: str, base_dir: Path) -> str:
+    """A database URL with a relative DuckDB file resolved against ``base_dir``.
+
+    Parameters
+    ----------
+    url : str
+        ``duckdb://relative/file.duckdb``, ``duckdb:///absolute/file.duckdb`` or any other URL
+        (returned as given).
+    base_dir : Path
+        The config file's directory.
+
+    Returns
+    -------
+    str
+    """
+    prefix = "duckdb://"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix:
+        url = prefix + str((base_dir / url[len(prefix) :]).resolve())
+    return url
+
+
+class PublishConfig(_Strict):
+    """Where each published run's results are also written as tables (docs/DATABASE.md).
+
+    Attributes
+    ----------
+    database : str
+        Ibis connection URL without password: ``duckdb:///path/results.duckdb`` (a relative
+        path resolves against the config file) or ``postgresql://user@host:5432/db``.
+    schema : str or None
+        The database schema holding the tables (created when missing); default: the
+        connection's own (``main`` in DuckDB, ``public`` in PostgreSQL).
+    table_prefix : str
+        Prefix of the table names (``churn_runs``, ``churn_periods`` ...).
+    password_env : str
+        Environment variable holding the database password (never written in the config).
+    """
+
+    database: str = Field(min_length=1)
+    schema_: str | None = Field(None, alias="schema", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    table_prefix: str = Field("churn_", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    password_env: str = "CHURN_DB_PASSWORD"
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        _refuse_secret(v)
+        if not re.match(r"^(duckdb|postgres|postgresql)://", v.strip()):
+            raise ValueError(
+                "give an Ibis connection URL: duckdb:///path/file.duckdb or "
+                "postgresql://user@host:5432/db"
+            )
+        return v.strip()
 
 
 def _raw_key(k: Any) -> str:
@@ -443,6 +505,9 @@ class ReportConfig(_Strict):
         "on top of Spark's own configuration (spark-defaults.conf, MASTER, SPARK_REMOTE)",
     )
     cell_timeout_seconds: int = Field(600, gt=0)
+    publish: PublishConfig | None = Field(
+        None, description="also write each published run's results as database tables"
+    )
 
     @field_validator("spark")
     @classmethod
@@ -501,11 +566,14 @@ class ReportConfig(_Strict):
 
     def source_connection(self, table: str) -> str:
         """A database source's URL, a relative DuckDB file resolved (no password)."""
-        url = self.sources[table].connection or ""
-        prefix = "duckdb://"
-        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix:
-            url = prefix + str((self.base_dir / url[len(prefix) :]).resolve())
-        return url
+        return resolve_connection(self.sources[table].connection or "", self.base_dir)
+
+    def publish_target(self) -> PublishConfig | None:
+        """The ``publish:`` section with its database URL resolved (None when not set)."""
+        if self.publish is None:
+            return None
+        url = resolve_connection(self.publish.database, self.base_dir)
+        return self.publish.model_copy(update={"database": url})
 
     def source_label(self, table: str) -> str:
         """How messages name a source: its file, or its connection and query."""
@@ -587,6 +655,8 @@ def dump_config(config: ReportConfig, path: Path) -> Path:
         else:
             data["sources"][table]["connection"] = config.source_connection(table)
     data["output_dir"] = str(config.resolved_output_dir())
+    if config.publish is not None:
+        data["publish"]["database"] = config.publish_target().database
     if config.reason_mapping is not None:
         data["reason_mapping"] = str(config.resolved_reason_mapping())
 

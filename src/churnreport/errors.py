@@ -84,3 +84,14 @@ class AlertsRaised(ChurnReportError):
     """The run succeeded and raised alerts, and ``--fail-on-alert`` was given (exit 4)."""
 
     exit_code = 4
+
+
+class DatabaseWriteFailed(ChurnReportError):
+    """The report is published but writing its results to the ``publish`` database failed
+    (exit 7); ``result`` is the published run (a ``RunResult``)."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, result: object = None):
+        super().__init__(message)
+        self.result = result

@@ -120,14 +120,21 @@ class EarlyWarningChapter:
         return scores.assign(chosen=scores.index == self.backtest.chosen).rename_axis("model")
 
     def predictions(self, as_of: dt.date) -> pd.DataFrame:
-        """The scores to store for the next run's forecast check."""
+        """The scores to store for the next run's forecast check, with the at-risk list's
+        rank, value, expected loss, tier and top cause (codes, not words)."""
+        a = self.at_risk
         return pd.DataFrame(
             {
-                "customer_id": self.at_risk["customer_id"].astype(str),
-                "probability": self.at_risk["probability"].astype(float),
+                "customer_id": a["customer_id"].astype(str),
+                "probability": a["probability"].astype(float),
                 "as_of": pd.Timestamp(as_of),
                 "horizon_end": pd.Timestamp(self.horizon_end),
                 "model": self.backtest.chosen if self.backtest else "",
+                "rank": a["rank"].astype("int64"),
+                "value": a["value"].astype(float),
+                "expected_loss": a["expected_loss"].astype(float),
+                "tier": a["tier"].map(lambda t: t or None),
+                "cause": a["cause"].map(lambda c: c or None),
             }
         )
 

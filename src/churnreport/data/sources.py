@@ -579,26 +579,15 @@ def open_database(connection: str, sql: str, password: str | None = None):
     InputError
         The database cannot be reached or the query is refused.
     """
-    import ibis
-
     label = f"{redact_connection(connection)} [{sql}]"
-    url = connection.replace("postgresql://", "postgres://", 1)
-    if password and url.startswith("postgres://"):
-        scheme, rest = url.split("://", 1)
-        if "@" in rest:
-            user, host = rest.split("@", 1)
-            url = f"{scheme}://{user}:{quote(password, safe='')}@{host}"
     con = None
     try:
-        con = ibis.connect(url)
-        if url.startswith("duckdb://"):  # its progress bar would print into the run's log
-            with contextlib.suppress(Exception):  # refused inside Jupyter (engine.connect)
-                con.raw_sql("SET enable_progress_bar = false")
+        con = connect_database(connection, password)
         if _IDENTIFIER.match(sql.strip()) and "." not in sql:
             expr = con.table(sql.strip())
         else:
             query = f"SELECT * FROM {sql}" if _IDENTIFIER.match(sql.strip()) else sql
-            expr = _query_table(con, query) if url.startswith("postgres://") else con.sql(query)
+            expr = _query_table(con, query) if con.name == "postgres" else con.sql(query)
     except Exception as exc:  # drivers raise their own types; the message must not carry the URL
         if con is not None:
             with contextlib.suppress(Exception):
@@ -609,6 +598,44 @@ def open_database(connection: str, sql: str, password: str | None = None):
     finally:
         with contextlib.suppress(Exception):
             con.disconnect()
+
+
+def connect_database(connection: str, password: str | None = None):
+    """Open an Ibis connection from a URL without password and the password kept apart.
+
+    The one way the project connects to a database: sources read through it and
+    ``publish: database`` writes through it.
+
+    Parameters
+    ----------
+    connection : str
+        ``postgresql://user@host:port/db`` or ``duckdb:///path/file.duckdb`` (no password;
+        a relative DuckDB path already resolved).
+    password : str, optional
+        The password (from the environment); joined to a PostgreSQL URL's user, never shown.
+
+    Returns
+    -------
+    ibis.BaseBackend
+
+    Raises
+    ------
+    Exception
+        Whatever the driver raises (callers word it with :func:`database_problem`).
+    """
+    import ibis
+
+    url = connection.replace("postgresql://", "postgres://", 1)
+    if password and url.startswith("postgres://"):
+        scheme, rest = url.split("://", 1)
+        if "@" in rest:
+            user, host = rest.split("@", 1)
+            url = f"{scheme}://{user}:{quote(password, safe='')}@{host}"
+    con = ibis.connect(url)
+    if url.startswith("duckdb://"):  # its progress bar would print into the run's log
+        with contextlib.suppress(Exception):  # refused inside Jupyter (engine.connect)
+            con.raw_sql("SET enable_progress_bar = false")
+    return con
 
 
 def _query_table(con, query: str):
@@ -628,7 +655,15 @@ def _query_table(con, query: str):
 
 
 def _database_problem(exc: Exception, password: str | None) -> str:
+    return database_problem(exc, password, "cannot read from the database")
+
+
+def database_problem(exc: Exception, password: str | None, what: str) -> str:
+    """A driver's error in one line, the password masked: ``<what>: <first line>``."""
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if password:
         message = message.replace(password, "***")
-    return f"cannot read from the database: {message}"
+        quoted = quote(password, safe="")
+        if quoted != password:
+            message = message.replace(quoted, "***")
+    return f"{what}: {message}"

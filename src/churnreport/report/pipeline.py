@@ -1,4 +1,5 @@
-"""One run from config to published report: validate, execute, export, publish."""
+"""One run from config to published report: validate, execute, export, publish (and, with
+``publish: database``, write its results as tables)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from churnreport.analysis.results import Metrics
 from churnreport.config import ReportConfig, dump_config
 from churnreport.data import Dataset, load_dataset, save_tables
 from churnreport.data.profile import data_profile
-from churnreport.errors import NotebookFailed
+from churnreport.errors import DatabaseWriteFailed, NotebookFailed
 from churnreport.periods import period_label, to_period
 from churnreport.report import publish as pub
 from churnreport.report.charts import CJK_FONT_MISSING, find_cjk_font
+from churnreport.report.database import check_target, write_run
 from churnreport.report.export import export_report
 from churnreport.report.front import cover_info
 from churnreport.report.history import write_index
@@ -65,7 +67,7 @@ def run_report(
         Where the report notebooks are.
     on_event : callable, optional
         Progress callback: ("loaded", Dataset), ("start", [names]), ("done", NotebookResult),
-        ("exported", None).
+        ("exported", None), ("stored", {table: rows}) after the ``publish`` database write.
     pdf : bool
         Write report.pdf too.
 
@@ -82,6 +84,10 @@ def run_report(
         Another run holds the output directory (exit 3), found before any data is read.
     NotebookFailed
         A notebook failed; its executed copy is kept under <output>/_failed/<run id>/ (exit 1).
+    DatabaseWriteFailed
+        The run is published, but writing it to the ``publish`` database failed (exit 7); its
+        ``result`` is the published run. The database is checked before any data is read (a
+        wrong URL or a refusal is a ConfigError, exit 2, and nothing is written).
     """
     emit = on_event or (lambda *_: None)
     t0 = time.perf_counter()
@@ -92,7 +98,10 @@ def run_report(
         # one run at a time per output directory, taken before the data is read: a second run
         # exits 3 at once instead of after loading
         held.enter_context(pub.run_lock(out_root))
+        target = config.publish_target()
         try:  # with pii: mask the record's examples come masked
+            if target is not None:  # a wrong URL or no right to write fails before loading
+                check_target(target)
             data: Dataset = load_dataset(config)
             timings["load_and_validate"] = time.perf_counter() - t0
             emit("loaded", data)
@@ -198,7 +207,14 @@ def run_report(
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
             raise
-        return RunResult(final, metrics)
+        result = RunResult(final, metrics)
+        if target is not None:  # files first: the report stands whatever the database does
+            try:
+                emit("stored", write_run(final, target))
+            except DatabaseWriteFailed as exc:
+                exc.result = result
+                raise
+        return result
 
 
 def _manifest(
