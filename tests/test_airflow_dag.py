@@ -52,7 +52,7 @@ out["policy"] = {
         task.retry_policy.evaluate(module.ChurnReportExit(code, "x"), n, 7).action.value
         for n in (1, 2)
     ]
-    for code in (1, 2, 3, 4, 5, 6, 130, 137, 143)
+    for code in (1, 2, 3, 4, 5, 6, 7, 130, 137, 143)
 }
 out["policy_other_error"] = task.retry_policy.evaluate(ValueError("x"), 1, 7).action.value
 
@@ -157,6 +157,7 @@ def test_retry_policy_retries_only_what_a_retry_can_fix(airflow_check):
         "4": ["fail", "fail"],
         "5": ["retry", "fail"],
         "6": ["fail", "fail"],
+        "7": ["retry", "fail"],
         "130": ["fail", "fail"],
         "137": ["retry", "fail"],
         "143": ["fail", "fail"],

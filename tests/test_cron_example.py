@@ -96,8 +96,8 @@ def test_busy_lock_gives_up_after_six_retries(cron):
     assert "exit 3 after 7 tries" in res.stderr
 
 
-@pytest.mark.parametrize("code", [1, 5])
-def test_failed_notebook_or_machine_is_retried_once(code, cron):
+@pytest.mark.parametrize("code", [1, 5, 7, 137])
+def test_failed_notebook_machine_or_database_write_is_retried_once(code, cron):
     res, calls = cron(code)
     assert res.returncode == code
     assert len(calls) == 2

@@ -77,6 +77,8 @@ def _options(
 
 #: Where a failed run's run.log goes once the config is known: ``<output>/_failed``.
 _FAILED: dict[str, Path | str] = {}
+#: The run folder once published (a stop while writing the database leaves the report in place).
+_PUBLISHED: dict[str, Path] = {}
 
 
 def _write_run_log(directory: Path, extra: list[str] = ()) -> Path | None:
@@ -181,6 +183,8 @@ def run(
                     log.warning(str(payload))
                 elif kind == "exported":
                     log.info(f"exported {', '.join(sorted(payload))}")
+                elif kind == "published":
+                    _PUBLISHED["run_dir"] = payload
                 elif kind == "stored":
                     rows = ", ".join(f"{t} {n}" for t, n in payload.items())
                     log.info(f"results written to the database: {rows}")
@@ -203,8 +207,9 @@ def run(
         log.info(f"alert: {a.metric} {a.rule} value={a.value} threshold={a.threshold}")
     _FAILED.clear()  # published: nothing after this is the run's failure
     if unstored is not None:
+        raised = f"; {len(alerts)} alert(s) raised" if alerts else ""
         exc = DatabaseWriteFailed(
-            f"the report is published in {result.run_dir}; the database write failed: "
+            f"the report is published in {result.run_dir}{raised}; the database write failed: "
             f"{unstored}; rerun to write it"
         )
         _fail(exc, result.run_dir)
@@ -435,7 +440,11 @@ def main() -> None:
             code, what = EXIT_INTERRUPTED, "interrupted (Ctrl-C)"
         else:
             code, what = EXIT_TERMINATED, "terminated (SIGTERM)"
-        log.error(f"exit {code}: {what}; nothing was published")
+        if _PUBLISHED:  # stopped while writing the database: that write is rolled back
+            after = f"the report is published in {_PUBLISHED['run_dir']}, the database unchanged"
+        else:
+            after = "nothing was published"
+        log.error(f"exit {code}: {what}; {after}")
         sys.exit(code)
     except Exception as exc:  # noqa: BLE001 (the last line of defence: one ERROR line, a code)
         problem = _machine_problem(exc)

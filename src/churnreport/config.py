@@ -325,7 +325,8 @@ class PublishConfig(_Strict):
     """
 
     database: str = Field(min_length=1)
-    schema_: str | None = Field(None, alias="schema", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # lower case: PostgreSQL folds an unquoted name to lower case, so "Bi" would be two schemas
+    schema_: str | None = Field(None, alias="schema", pattern=r"^[a-z_][a-z0-9_]*$")
     table_prefix: str = Field("churn_", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     password_env: str = "CHURN_DB_PASSWORD"
 
@@ -339,6 +340,11 @@ class PublishConfig(_Strict):
             raise ValueError(
                 "give an Ibis connection URL: duckdb:///path/file.duckdb or "
                 "postgresql://user@host:5432/db"
+            )
+        if re.fullmatch(r"duckdb:///?(:memory:)?", v.strip()):
+            raise ValueError(
+                "give a DuckDB file, duckdb:///path/file.duckdb: an in-memory database ends "
+                "with the run"
             )
         return v.strip()
 

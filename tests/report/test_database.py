@@ -19,7 +19,7 @@ import yaml
 from churnreport.config import PublishConfig
 from churnreport.data.sample import write_sample
 from churnreport.errors import ConfigError, DatabaseWriteFailed
-from churnreport.report.database import TABLES, check_target, run_tables, write_run
+from churnreport.report.database import TABLES, _where, check_target, run_tables, write_run
 from tests.conftest import PG_PASSWORD, ROOT, cli
 
 QUERIES = re.findall(r"```sql\n(.*?)```", (ROOT / "docs" / "DATABASE.md").read_text(), re.DOTALL)
@@ -80,7 +80,7 @@ def _read(target: PublishConfig, table: str) -> pd.DataFrame:
     con = _connect(target)
     try:
         name = target.table_prefix + table
-        return con.table(name, database=target.schema_).to_pandas()
+        return con.table(name, database=_where(con, target)).to_pandas()
     finally:
         con.disconnect()
 
@@ -172,6 +172,24 @@ def test_a_rerun_replaces_its_rows_and_another_run_appends(published, target):
     assert _read(target, "at_risk")["run_id"].value_counts().tolist() == [expected] * 2
 
 
+def test_a_duckdb_schema_is_created_once_and_written_again(published, tmp_path):
+    target = PublishConfig(database=f"duckdb://{tmp_path / 'bi.duckdb'}", schema="bi")
+    run, earlier = published
+    write_run(run, target)
+    check_target(target)  # the next run's check, with the schema holding tables
+    write_run(run, target)
+    write_run(earlier, target)
+    assert sorted(_read(target, "runs")["run_id"]) == ["2024-11-30_sample", "2024-12-31_sample"]
+
+
+def test_a_schema_in_upper_case_or_an_in_memory_database_is_a_config_error():
+    with pytest.raises(ValueError, match="schema"):
+        PublishConfig(database="duckdb:///x.duckdb", schema="Bi")
+    for url in ("duckdb://", "duckdb:///:memory:"):
+        with pytest.raises(ValueError, match="in-memory"):
+            PublishConfig(database=url)
+
+
 def test_the_documented_queries_run_on_both_databases(published, target):
     run, earlier = published
     write_run(earlier, target)
@@ -233,6 +251,18 @@ def test_a_write_to_an_unreachable_database_is_a_database_write_failure(publishe
     run, _ = published
     with pytest.raises(DatabaseWriteFailed, match="cannot write to the database"):
         write_run(run, PublishConfig(database="postgresql://churn@127.0.0.1:1/none"))
+
+
+def test_a_failed_write_to_a_new_duckdb_file_leaves_no_file(published, tmp_path, monkeypatch):
+    from churnreport.report import database
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("refused")
+
+    monkeypatch.setattr(database, "_ensure_tables", refuse)
+    with pytest.raises(DatabaseWriteFailed):
+        write_run(published[0], PublishConfig(database=f"duckdb://{tmp_path / 'new.duckdb'}"))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_bad_publish_url_exits_2_before_the_data_is_loaded(failed_write, tmp_path):

@@ -285,9 +285,11 @@ def write_run(run_dir: Path, target: PublishConfig) -> dict[str, int]:
     shown = redact_connection(target.database)
     written = {}
     con = None
-    try:  # whatever fails, the report is published: one kind of failure, exit 7
-        frames = run_tables(run_dir)
-        rid = frames["runs"]["run_id"].iloc[0]
+    frames = run_tables(run_dir)  # outside the try: a bug here is a bug (exit 6), not exit 7
+    rid = frames["runs"]["run_id"].iloc[0]
+    duck = _duckdb_file(target.database)
+    new_file = duck is not None and not duck.exists()
+    try:  # whatever the database does, the report is published: one kind of failure, exit 7
         con = connect_database(target.database, password)
         with _transaction(con) as execute:
             _ensure_tables(con, execute, target)
@@ -298,10 +300,17 @@ def write_run(run_dir: Path, target: PublishConfig) -> dict[str, int]:
                 frame = frames[table]
                 if not frame.empty:
                     data = ibis.memtable(frame, schema=ibis.schema(columns[table]))
-                    con.insert(name, data, database=target.schema_)
+                    con.insert(name, data, database=_where(con, target))
                 written[name] = len(frame)
     except Exception as exc:  # drivers raise their own types
         problem = database_problem(exc, password, "cannot write to the database")
+        if con is not None:
+            with contextlib.suppress(Exception):
+                con.disconnect()
+            con = None
+        if new_file:  # as it was: no file
+            for path in (duck, duck.with_name(duck.name + ".wal")):
+                path.unlink(missing_ok=True)
         raise DatabaseWriteFailed(f"{shown}: {problem}") from None
     finally:
         if con is not None:
@@ -340,11 +349,28 @@ def _transaction(con, rollback: bool = False) -> Iterator[Callable[[str], None]]
     con.raw_sql("ROLLBACK" if rollback else "COMMIT")
 
 
+def _where(con, target: PublishConfig) -> tuple[str, str] | str | None:
+    """Ibis's ``database`` of the tables: the schema, with its catalog in DuckDB (whose catalog
+    is named after the file: ``churn.duckdb`` with ``schema: churn`` is otherwise ambiguous)."""
+    if target.schema_ and con.name == "duckdb":
+        return (con.current_catalog, target.schema_)
+    return target.schema_
+
+
+def _schema_of(con, target: PublishConfig, name: str):
+    """The Ibis schema of an existing results table."""
+    where = _where(con, target)
+    catalog, db = where if isinstance(where, tuple) else (None, where)
+    return con.get_schema(name, catalog=catalog, database=db)
+
+
 def _qualified(con, target: PublishConfig, table: str) -> str:
     import sqlglot as sg
 
     name = target.table_prefix + table
-    return sg.table(name, db=target.schema_, quoted=True).sql(con.dialect)
+    where = _where(con, target)
+    catalog, db = where if isinstance(where, tuple) else (None, where)
+    return sg.table(name, db=db, catalog=catalog, quoted=True).sql(con.dialect)
 
 
 def _delete(con, target: PublishConfig, table: str, rid: str) -> str:
@@ -360,16 +386,23 @@ def _ensure_tables(con, execute: Callable[[str], None], target: PublishConfig) -
     """Create the schema and the missing tables; add the columns an existing table lacks."""
     import ibis
 
-    if target.schema_:
-        con.create_database(target.schema_, force=True)
-    existing = set(con.list_tables(database=target.schema_))
+    if target.schema_ and target.schema_ not in con.list_databases(catalog=con.current_catalog):
+        # only when missing: DuckDB's CREATE OR REPLACE of a schema holding tables fails, and a
+        # role may have rights on its schema but not to create one
+        import sqlglot.expressions as sge
+
+        where = _where(con, target)
+        parts = where if isinstance(where, tuple) else (where,)
+        schema = ".".join(sge.to_identifier(p, quoted=True).sql(con.dialect) for p in parts)
+        execute(f"CREATE SCHEMA {schema}")
+    existing = set(con.list_tables(database=_where(con, target)))
     for table, columns in table_columns().items():
         name = target.table_prefix + table
         schema = ibis.schema(columns)
         if name not in existing:
-            con.create_table(name, schema=schema, database=target.schema_, overwrite=False)
+            con.create_table(name, schema=schema, database=_where(con, target), overwrite=False)
             continue
-        have = set(con.get_schema(name, database=target.schema_).names)
+        have = set(_schema_of(con, target, name).names)
         missing = ibis.schema({c: t for c, t in columns.items() if c not in have})
         for column in missing.to_sqlglot_column_defs(con.dialect):
             execute(

@@ -67,7 +67,8 @@ def run_report(
         Where the report notebooks are.
     on_event : callable, optional
         Progress callback: ("loaded", Dataset), ("start", [names]), ("done", NotebookResult),
-        ("exported", None), ("stored", {table: rows}) after the ``publish`` database write.
+        ("exported", None); with a ``publish`` database ("published", run folder) before its
+        write and ("stored", {table: rows}) after it.
     pdf : bool
         Write report.pdf too.
 
@@ -209,6 +210,7 @@ def run_report(
             raise
         result = RunResult(final, metrics)
         if target is not None:  # files first: the report stands whatever the database does
+            emit("published", final)
             try:
                 emit("stored", write_run(final, target))
             except DatabaseWriteFailed as exc:

@@ -318,6 +318,13 @@ THREAD_VARIABLES = (
 )
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def thread_budget(workers: int, cores: int | None = None) -> dict[str, str]:
     """Thread settings for a kernel that shares the machine with ``workers - 1`` others.
 
@@ -344,10 +351,7 @@ def thread_budget(workers: int, cores: int | None = None) -> dict[str, str]:
     >>> thread_budget(2, cores=8)["OPENBLAS_NUM_THREADS"]
     '4'
     """
-    if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        cores = cores or os.cpu_count() or 1
-    per = str(max(1, cores // max(1, workers)))
+    per = str(max(1, (cores or usable_cores()) // max(1, workers)))
     return {v: per for v in THREAD_VARIABLES if v not in os.environ}
 
 
@@ -402,7 +406,7 @@ def execute_notebooks(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     after = after or {}
-    workers = max(1, min(workers or os.cpu_count() or 1, len(notebooks)))
+    workers = max(1, min(workers or usable_cores(), len(notebooks)))
     threads = thread_budget(workers)
     results: dict[str, NotebookResult] = {}
     waiting = list(notebooks)

@@ -112,6 +112,7 @@ def write_table_files(frame: pd.DataFrame, directory: Path, stem: str, sheet: st
         "strings_to_formulas": False,
         "strings_to_numbers": False,
         "strings_to_urls": False,
+        "nan_inf_to_errors": True,  # an infinite number shows as #DIV/0!, never a failed run
     }
     with xlsxwriter.Workbook(str(xlsx_path), options) as wb:
         ws = wb.add_worksheet(xml_safe(sheet)[:31])
