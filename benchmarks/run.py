@@ -484,36 +484,29 @@ def main() -> None:
     ap.add_argument(
         "--prepare-sizes", type=int, nargs="+", default=[20_000, 60_000, 180_000, 500_000]
     )
-    ap.add_argument(
-        "--only",
-        nargs="+",
-        choices=["e2e", "snapshot", "help", "summaries", "prepare", "large-csv"],
-        default=["e2e", "snapshot", "help", "summaries", "prepare", "large-csv"],
-    )
     ap.add_argument("--snapshot-rows", type=int, nargs="+", default=[3_150, 10_000])
+    #: Each benchmark: its title and how it runs from the arguments.
+    benchmarks = {
+        "e2e": ("end-to-end runs", lambda a, r: end_to_end(a.sizes, a.repeat, r)),
+        "snapshot": ("snapshot exports", lambda a, r: snapshots(a.snapshot_rows, a.repeat, r)),
+        "help": ("churn-report --help", lambda a, r: cli_help(a.repeat, r)),
+        "summaries": (
+            "transaction summaries vs lifetimes",
+            lambda a, r: summaries(a.summary_rows, a.repeat, r),
+        ),
+        "prepare": ("prepare step", lambda a, r: prepare_slope(a.prepare_sizes, r)),
+        "large-csv": ("large CSV", lambda a, r: large_csv(r)),
+    }
+    ap.add_argument("--only", nargs="+", choices=list(benchmarks), default=list(benchmarks))
     args = ap.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     info = machine()
-    if "e2e" in args.only:
-        print("end-to-end runs", flush=True)
-        end_to_end(args.sizes, args.repeat, rows)
-    if "snapshot" in args.only:
-        print("snapshot exports", flush=True)
-        snapshots(args.snapshot_rows, args.repeat, rows)
-    if "help" in args.only:
-        print("churn-report --help", flush=True)
-        cli_help(args.repeat, rows)
-    if "summaries" in args.only:
-        print("transaction summaries vs lifetimes", flush=True)
-        summaries(args.summary_rows, args.repeat, rows)
-    if "prepare" in args.only:
-        print("prepare step", flush=True)
-        prepare_slope(args.prepare_sizes, rows)
-    if "large-csv" in args.only:
-        print("large CSV", flush=True)
-        large_csv(rows)
+    for name in (n for n in benchmarks if n in args.only):  # always in this order
+        title, run = benchmarks[name]
+        print(title, flush=True)
+        run(args, rows)
     md = to_markdown(info, rows)
     stamp = info["date"].replace(":", "")  # 2026-11-23T0512: a rerun the same day keeps both
     out = RESULTS / f"{stamp}-{'-'.join(args.only)}.md"
