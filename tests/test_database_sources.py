@@ -171,7 +171,6 @@ def test_connection_strings_are_shown_redacted():
     )  # names a file: allowed
 
 
-
 def _query_checks(connection: str, password: str | None, frames: dict, prefix: str = ""):
     """A SELECT with a JOIN and a WHERE reads whole and in blocks, as pandas computes it."""
     from churnreport.data.sources import open_database, read_database

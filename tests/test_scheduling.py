@@ -240,7 +240,7 @@ def test_an_unexpected_error_is_one_error_line_and_exit_6(small, monkeypatch, ca
     log = Path(re.search(r"traceback in (\S+run\.log)\)", lines[0]).group(1))
     text = log.read_text(encoding="utf-8")
     assert log.parent.parent.name == "_failed" and "Traceback" in text and lines[0] in text
-    assert 'raise exc' in text and "TypeError: boom" in text
+    assert "raise exc" in text and "TypeError: boom" in text
 
 
 def test_a_worker_killed_from_outside_is_the_machine_exit_5(small, monkeypatch, capsys):

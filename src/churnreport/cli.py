@@ -177,6 +177,8 @@ def run(
                     # a failed notebook is a WARNING here: the run's one ERROR line follows
                     level = logging.WARNING if payload.error else logging.INFO
                     log.log(level, f"notebook {payload.name} {mark} ({payload.seconds:.1f}s)")
+                    if payload.kernel_output:  # ipykernel's own lines: run.log, not the terminal
+                        log.debug(f"kernel of {payload.name} wrote:\n{payload.kernel_output}")
                     if progress:
                         progress.advance(task)
                 elif kind == "warning":

@@ -528,6 +528,7 @@ class ReportConfig(_Strict):
         return {
             k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in self.spark.items()
         }
+
     output_dir: Path = Path("reports")
     config_path: Path | None = Field(None, exclude=True)
 

@@ -99,7 +99,8 @@ class RunLog(BufferingHandler):
 
 def setup_logging(console: Console) -> None:
     """Send the ``churnreport`` logger's INFO and above to stderr: through Rich when
-    ``console`` is a terminal, else as plain lines. Called again, it replaces its handlers.
+    ``console`` is a terminal, else as plain lines; DEBUG lines (e.g. what a kernel process
+    wrote) are kept for run.log only. Called again, it replaces its handlers.
 
     Parameters
     ----------
@@ -115,8 +116,9 @@ def setup_logging(console: Console) -> None:
     else:
         handler = _StderrHandler()
         handler.setFormatter(PlainFormatter())
+    handler.setLevel(logging.INFO)
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.DEBUG)  # DEBUG lines go to run.log only
     logger.propagate = False  # the command line owns the process's log lines
 
 

@@ -183,7 +183,15 @@ def test_spellings_of_one_sub_reason_are_one_row_and_cumulative_skips_not_stated
             "customer_id": list("abcdefg"),
             "churned": True,
             "end_date": pd.Timestamp("2024-03-31"),
-            "churn_reason": [None, None, None, "Price too high", "价格太高", "Price too high", "zzz"],
+            "churn_reason": [
+                None,
+                None,
+                None,
+                "Price too high",
+                "价格太高",
+                "Price too high",
+                "zzz",
+            ],
         }
     )
     ra = reason_analysis(customers, MAPPING, dt.date(2024, 1, 1), dt.date(2024, 12, 31))

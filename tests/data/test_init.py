@@ -672,6 +672,7 @@ def test_init_on_the_saas_export_gives_the_hand_written_figures(tmp_path):
     theirs = load_dataset(load_config(EXAMPLES / "saas_ravenstack.yml"))
     assert mine.definition == theirs.definition == "contract"
     assert mine.as_of == theirs.as_of
+
     def counts(ds):
         return len(ds.customers), int(ds.customers["churned"].sum()), len(ds.spells)
 

@@ -37,7 +37,9 @@ def test_expressions_are_arithmetic_only():
 
 
 def test_row_ids_number_customers_and_leave_out_exact_copies(tmp_path):
-    rows = ["tenure,left,plan"] + [f"{i % 30},{'Yes' if i % 4 == 0 else 'No'},p{i}" for i in range(40)]
+    rows = ["tenure,left,plan"] + [
+        f"{i % 30},{'Yes' if i % 4 == 0 else 'No'},p{i}" for i in range(40)
+    ]
     rows += ["5,No,p5"] * 3  # the 6th row exported three more times
     (tmp_path / "c.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     src = {"path": "c.csv", "row_ids": True,

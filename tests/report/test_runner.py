@@ -12,6 +12,7 @@ from churnreport.report.runner import (
     THREAD_VARIABLES,
     _ipc_kernel_manager,
     execute_notebooks,
+    execute_one,
     start_order,
     thread_budget,
 )
@@ -22,7 +23,11 @@ def _notebook(path: Path, code: str) -> Path:
     params = nbformat.v4.new_code_cell('out = ""')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(code)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
     return path
 
@@ -89,5 +94,26 @@ def test_the_python3_kernel_is_this_interpreter_whatever_kernelspecs_say(tmp_pat
     from jupyter_client.kernelspec import KernelSpecManager
 
     assert KernelSpecManager().get_kernel_spec("python3").argv[0] == argv[0]
-    manager = _ipc_kernel_manager(tmp_path)(kernel_name="python3")
+    manager = _ipc_kernel_manager(tmp_path, tmp_path / "out.log")(kernel_name="python3")
     assert manager.format_kernel_cmd()[0] == sys.executable
+
+
+def test_what_the_kernel_process_itself_writes_is_kept_off_the_terminal(tmp_path, capfd):
+    # ipykernel logs its own troubles (e.g. a ZMQ race while it shuts down) on the process's
+    # stderr, which the kernel inherited from us: a scheduler would see a traceback between
+    # our log lines. It is kept for run.log instead; what a cell prints stays in the notebook.
+    code = (
+        "import logging, sys\n"
+        "print('in the notebook')\n"
+        "sys.__stderr__.write('from the kernel process\\n'); sys.__stderr__.flush()\n"
+        "logging.getLogger('tornado.general').error('Uncaught exception in ZMQStream callback')"
+    )
+    nb = _notebook(tmp_path / "a.ipynb", code)
+    result = execute_one(nb, tmp_path / "a.out.ipynb", {}, 60, "python3")
+    assert result.error is None
+    terminal = capfd.readouterr()
+    assert "from the kernel process" not in terminal.err + terminal.out
+    assert "ZMQStream" not in terminal.err + terminal.out
+    assert "from the kernel process" in result.kernel_output
+    executed = nbformat.read(tmp_path / "a.out.ipynb", as_version=4)
+    assert "in the notebook" in json.dumps(executed.cells[-1].outputs)

@@ -11,7 +11,9 @@ from churnreport.report.text import Text
 def _table(levels, rates, p=0.001):
     t = pd.DataFrame({"segment": levels, "churn_rate": rates, "small": False})
     pairs = pd.DataFrame({"significant": [True]})
-    return SimpleNamespace(table=t, dimension="IsActiveMember", test="chi-square", p_value=p, pairs=pairs)
+    return SimpleNamespace(
+        table=t, dimension="IsActiveMember", test="chi-square", p_value=p, pairs=pairs
+    )
 
 
 def test_numeric_codes_carry_their_dimension():
@@ -21,7 +23,9 @@ def test_numeric_codes_carry_their_dimension():
 
 def test_yes_no_and_words():
     en = Text("en")
-    assert _test_sentence(_table(["Yes", "No"], [0.3, 0.1]), "Partner", en).startswith("Partner Yes")
+    assert _test_sentence(_table(["Yes", "No"], [0.3, 0.1]), "Partner", en).startswith(
+        "Partner Yes"
+    )
     s = _test_sentence(_table(["France", "Germany"], [0.1, 0.3]), "Geography", en)
     assert s.startswith("Germany churn most")
 

@@ -478,9 +478,7 @@ def reason_codes(
     long = c.stack().rename("contribution").reset_index()
     long.columns = ["customer_id", "feature", "contribution"]
     money = set(VALUE_FEATURES) | {
-        f
-        for f in frame.columns
-        if pd.api.types.is_numeric_dtype(frame[f]) and is_value_column(f)
+        f for f in frame.columns if pd.api.types.is_numeric_dtype(frame[f]) and is_value_column(f)
     }
     long = long[(long["contribution"] > MIN_CONTRIBUTION) & ~long["feature"].isin(money)]
     values = frame.stack(future_stack=True).rename("value")

@@ -434,9 +434,7 @@ def check_excluded_share(
         if i.table == table and i.action == "excluded" and i.reason != LEFT_OUT  # deliberate
     ]
     excluded = sum(i.count for i in dropped)
-    deliberate = sum(
-        i.count for i in quality.issues if i.table == table and i.reason == LEFT_OUT
-    )
+    deliberate = sum(i.count for i in quality.issues if i.table == table and i.reason == LEFT_OUT)
     rows -= deliberate  # the share is of the rows meant to be read
     if rows <= 0 or excluded / rows <= max_excluded_share:
         return

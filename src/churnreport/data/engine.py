@@ -123,7 +123,9 @@ def start_spark(settings: dict[str, str] | None = None):
     except Exception as exc:  # no Java, unreachable master, ...
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         where = settings.get("spark.master", "Spark's configured master")
-        raise ConfigError(f"engine: spark could not start a Spark session on {where}: {first}") from None
+        raise ConfigError(
+            f"engine: spark could not start a Spark session on {where}: {first}"
+        ) from None
     session.sparkContext.setLogLevel("ERROR")
     return session
 

@@ -1969,8 +1969,7 @@ def driver_candidates(
             continue
         auc = _outcome_auc(col, y) if known else None
         why = _outcome_name(name) or (
-            f"separates churned from staying customers almost perfectly on its own (AUC "
-            f"{auc:.3f})"
+            f"separates churned from staying customers almost perfectly on its own (AUC {auc:.3f})"
             if auc is not None and auc >= OUTCOME_LIKE_AUC
             else None
         )

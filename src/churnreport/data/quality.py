@@ -100,9 +100,7 @@ class DataQuality:
                 continue
             if issue.reason == "left_out":  # ... or matches here after missing in earlier ones
                 self.issues = [
-                    i
-                    for i in self.issues
-                    if _merge_key(i)[1:] != ("leave_out_unmatched", *key[2:])
+                    i for i in self.issues if _merge_key(i)[1:] != ("leave_out_unmatched", *key[2:])
                 ]
             same = next((i for i in self.issues if _merge_key(i) == key), None)
             if same is None:
@@ -178,5 +176,7 @@ def _merge_key(issue: Issue) -> tuple:
     """Issues of blocks that are one issue of the table: same table, action and reason, and
     the same column (and, for leave_out rules, the same rule: two rules on one column are two
     lines)."""
-    rule = issue.evidence.get("rule") if issue.reason in ("left_out", "leave_out_unmatched") else None
+    rule = (
+        issue.evidence.get("rule") if issue.reason in ("left_out", "leave_out_unmatched") else None
+    )
     return (issue.action, issue.reason, issue.table, issue.column, rule)

@@ -161,7 +161,8 @@ class SourceFile:
         self._frame = None
         if self.given_names and skip_rows:
             raise InputError(
-                self.path, "skip_rows counts rows under a header; with names there is none",
+                self.path,
+                "skip_rows counts rows under a header; with names there is none",
                 hint="count the rows above the first data row in header_row instead",
             )
         if self.suffix in CSV_SUFFIXES:

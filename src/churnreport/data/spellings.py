@@ -18,7 +18,9 @@ from churnreport.data.quality import DataQuality, Issue
 #: Words left out of an initialism ("COD" = "Cash on Delivery").
 _MINOR_WORDS = frozenset({"on", "of", "and", "the", "for", "to", "in", "at", "by"})
 #: Answers that are not names: "No" and "No internet service" are different answers.
-_ANSWERS = frozenset({"yes", "no", "none", "other", "others", "unknown", "n/a", "na", "true", "false"})
+_ANSWERS = frozenset(
+    {"yes", "no", "none", "other", "others", "unknown", "n/a", "na", "true", "false"}
+)
 #: Words that make a different thing of a name, not another spelling of it ("Paid" and "Not
 #: paid", "Premium" and "Premium Plus", "Virginia" and "West Virginia", "Annual" and "Semi
 #: Annual", "Free" and "Free Trial").

@@ -28,9 +28,10 @@ _STARTUP_ERRORS = (
 )
 
 
-def _ipc_kernel_manager(socket_dir: Path):
+def _ipc_kernel_manager(socket_dir: Path, process_output: Path):
     """A kernel manager talking to its kernel over IPC sockets in ``socket_dir``, shut down
-    without the interrupt that makes an idle kernel log a false error.
+    without the interrupt that makes an idle kernel log a false error, the kernel process's
+    own stdout and stderr going to ``process_output``.
 
     Parallel kernels on TCP race for free ports (jupyter_client picks a port, releases it, and
     the kernel binds it later); IPC sockets have unique paths, so there is nothing to race for.
@@ -39,6 +40,11 @@ def _ipc_kernel_manager(socket_dir: Path):
     ipykernel_launcher``): jupyter_client would take the first ``python3`` kernelspec on its
     path (``~/.local/share/jupyter``, ``JUPYTER_PATH``), which may start another Python, one
     without this churnreport or with another version of it.
+
+    What a cell prints reaches the notebook over the kernel's sockets; what the kernel process
+    itself writes (ipykernel's own log, e.g. a traceback from a race while it shuts down) would
+    land on the user's terminal between our log lines. It goes to a file instead, which the
+    run keeps in run.log.
     """
     from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpec
     from jupyter_client.manager import AsyncKernelManager
@@ -56,6 +62,12 @@ def _ipc_kernel_manager(socket_dir: Path):
 
                 self._kernel_spec = KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
             return super().kernel_spec
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+            # the child gets its own copy of the descriptor; ours can close at once
+            with open(process_output, "ab") as sink:
+                kw.update(stdout=sink, stderr=sink)
+                await super()._async_launch_kernel(kernel_cmd, **kw)
 
         async def _async_interrupt_kernel(self) -> None:
             # jupyter_client interrupts (SIGINT) before every shutdown; an idle ipykernel then
@@ -192,12 +204,17 @@ class NotebookResult:
         Wall time.
     error : str or None
         The failure, papermill's message (cell and exception), or None on success.
+    kernel_output : str
+        What the kernel process itself wrote to stdout and stderr (not the cells' output,
+        which is in the notebook), its last :data:`KERNEL_OUTPUT_CHARS` characters; for
+        run.log.
     """
 
     name: str
     output: Path
     seconds: float
     error: str | None = None
+    kernel_output: str = ""
 
 
 def start_order(notebooks: list[Path], seconds: dict[str, float] | None = None) -> list[Path]:
@@ -260,9 +277,11 @@ def execute_one(
     import papermill as pm
 
     t0 = time.perf_counter()
+    kernel_output = []
     for attempt in (1, 2):
         error = None
         with tempfile.TemporaryDirectory(prefix="churnreport-kernel-") as sockets:
+            process_output = Path(sockets) / "kernel-process.log"
             try:
                 pm.execute_notebook(
                     str(notebook),
@@ -273,16 +292,38 @@ def execute_one(
                     execution_timeout=cell_timeout,
                     progress_bar=False,
                     log_output=False,
-                    kernel_manager_class=_ipc_kernel_manager(Path(sockets)),
+                    kernel_manager_class=_ipc_kernel_manager(Path(sockets), process_output),
                 )
             except pm.PapermillExecutionError as exc:
                 error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
             except Exception as exc:  # kernel death, timeout: papermill raises several kinds
                 first_line = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
                 error = f"{_running_cell(output)}: {first_line}"
+            kernel_output.append(_tail(process_output))
         if not (error and attempt == 1 and any(e in error for e in _STARTUP_ERRORS)):
             break
-    return NotebookResult(notebook.name, output, time.perf_counter() - t0, error)
+    return NotebookResult(
+        notebook.name,
+        output,
+        time.perf_counter() - t0,
+        error,
+        "".join(kernel_output)[-KERNEL_OUTPUT_CHARS:].strip(),
+    )
+
+
+#: How much of a kernel process's own output a :class:`NotebookResult` keeps (its end).
+KERNEL_OUTPUT_CHARS = 20_000
+
+
+def _tail(path: Path) -> str:
+    """The last :data:`KERNEL_OUTPUT_CHARS` characters of ``path`` ('' when it is missing)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4 * KERNEL_OUTPUT_CHARS))
+            return f.read().decode("utf-8", errors="replace")[-KERNEL_OUTPUT_CHARS:]
+    except OSError:
+        return ""
 
 
 def _running_cell(executed: Path) -> str:

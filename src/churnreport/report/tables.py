@@ -92,15 +92,11 @@ def table(
     def css(c: str) -> str:
         return " ".join(k for k, on in (("num", c in numeric), ("wide", c in wide)) if on)
 
-    head = "".join(
-        f'<th class="{css(c)}">{escape(h)}</th>'
-        for c, (h, _) in columns.items()
-    )
+    head = "".join(f'<th class="{css(c)}">{escape(h)}</th>' for c, (h, _) in columns.items())
     rows = []
     for _, r in frame.iterrows():
         cells = "".join(
-            f'<td class="{css(c)}">{escape(fmt(r[c]))}</td>'
-            for c, (_, fmt) in columns.items()
+            f'<td class="{css(c)}">{escape(fmt(r[c]))}</td>' for c, (_, fmt) in columns.items()
         )
         rows.append(f"<tr>{cells}</tr>")
     return HTML(

@@ -304,8 +304,10 @@ def reasons_by_customer(chapter: EarlyWarningChapter, text: Text, window_days: i
             said[f, v, t] = reason_phrase({"feature": f, "value": v, "typical": t}, text,
                                           window_days)  # fmt: skip
         phrases.append(said[f, v, t])
-    return pd.Series(phrases, index=r.index).groupby(r["customer_id"]).agg(
-        text("reason.separator").join
+    return (
+        pd.Series(phrases, index=r.index)
+        .groupby(r["customer_id"])
+        .agg(text("reason.separator").join)
     )
 
 
