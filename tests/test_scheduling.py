@@ -124,8 +124,9 @@ def _gone(procs, seconds=20.0):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_a_killed_run_leaves_no_process_and_no_lock(small, tmp_path, sig):
+def test_a_killed_run_leaves_no_process_and_no_lock(small, tmp_path, sig, monkeypatch):
     cfg, _ = small
+    kernels = _kernel_folders(tmp_path, monkeypatch)
     proc, tree, log = _start_run(cfg, tmp_path)
     assert len(tree) >= 3  # workers and their kernels
     proc.send_signal(sig)
@@ -139,17 +140,28 @@ def test_a_killed_run_leaves_no_process_and_no_lock(small, tmp_path, sig):
     assert "Traceback" not in rest, rest
     assert not list(tmp_path.glob(".staging-*"))
     assert not [p for p in tmp_path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert not list(kernels.glob("churnreport-kernel-*"))  # nor the kernels' socket folders
     with run_lock(tmp_path):  # the next run takes the lock at once
         pass
 
 
-def test_the_run_after_a_sigkill_succeeds(small, tmp_path):
+def _kernel_folders(tmp_path: Path, monkeypatch) -> Path:
+    """A temporary folder for the run's kernels (their sockets), outside its output folder."""
+    folder = tmp_path.parent / f"{tmp_path.name}-tmp"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
+
+
+def test_the_run_after_a_sigkill_succeeds(small, tmp_path, monkeypatch):
     cfg, _ = small
+    kernels = _kernel_folders(tmp_path, monkeypatch)
     proc, tree, _ = _start_run(cfg, tmp_path)
     proc.kill()
     rest = proc.stderr.read()  # what the workers and kernels print as they go
     assert proc.wait(timeout=60) == -signal.SIGKILL
     assert _gone(tree) == []  # no worker or kernel outlives the run
+    assert not list(kernels.glob("churnreport-kernel-*"))  # nor their socket folders
     assert "Traceback" not in rest, rest
     with run_lock(tmp_path):  # the lock is free at once; the staging folder left is cleared
         assert not list(tmp_path.glob(".staging-*"))

@@ -117,3 +117,42 @@ def test_what_the_kernel_process_itself_writes_is_kept_off_the_terminal(tmp_path
     assert "from the kernel process" in result.kernel_output
     executed = nbformat.read(tmp_path / "a.out.ipynb", as_version=4)
     assert "in the notebook" in json.dumps(executed.cells[-1].outputs)
+
+
+def test_a_worker_keeps_its_kernel_but_each_notebook_starts_with_a_fresh_namespace(
+    tmp_path, monkeypatch
+):
+    # importing the analysis stack costs each kernel seconds: a worker keeps its kernel for
+    # the next notebook, which must still see what a new kernel would
+    src = tmp_path / "nb"
+    src.mkdir()
+    first = (
+        "import os, pathlib, warnings\n"
+        "import matplotlib; import matplotlib.pyplot as plt\n"
+        "left_behind = 1\n"
+        "matplotlib.rcParams['axes.titlesize'] = 31\n"
+        "plt.figure()\n"
+        "warnings.simplefilter('ignore')\n"
+        "pathlib.Path(out, 'a.pid').write_text(str(os.getpid()))"
+    )
+    second = (
+        "import json, os, pathlib, warnings\n"
+        "import matplotlib; import matplotlib.pyplot as plt\n"
+        "pathlib.Path(out, 'b.json').write_text(json.dumps({\n"
+        "    'pid': os.getpid(), 'left_behind': 'left_behind' in dir(),\n"
+        "    'titlesize': matplotlib.rcParams['axes.titlesize'], 'figures': plt.get_fignums(),\n"
+        "    'ignored': any(f[0] == 'ignore' and f[2] is Warning for f in warnings.filters)}))"
+    )
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # the workers' kernel folders
+    (tmp_path / "tmp").mkdir()
+    a = _notebook(src / "01_a.ipynb", first)
+    b = _notebook(src / "02_b.ipynb", second)
+    results = execute_notebooks([a, b], tmp_path / "executed", {"out": str(tmp_path)}, workers=1)
+    assert [r.error for r in results] == [None, None]
+    seen = json.loads((tmp_path / "b.json").read_text())
+    assert seen["pid"] == int((tmp_path / "a.pid").read_text())  # the same kernel
+    assert seen == {**seen, "left_behind": False, "figures": [], "ignored": False}
+    assert seen["titlesize"] != 31
+    executed = nbformat.read(tmp_path / "executed" / "02_b.ipynb", as_version=4)
+    assert [c.execution_count for c in executed.cells if c.cell_type == "code"][0] == 1
+    assert not list((tmp_path / "tmp").iterdir())  # the worker closed its kernel on leaving

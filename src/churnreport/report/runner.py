@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import multiprocessing.util
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -142,8 +144,8 @@ def _execute_in_worker(*args) -> NotebookResult:
     global _busy
     _busy = True
     try:
-        return execute_one(*args)
-    except Terminated:
+        return execute_one(*args, keep_kernel=True)
+    except Terminated:  # execute_one closed the kernel on the way out
         os._exit(128 + signal.SIGTERM)
     finally:
         _busy = False
@@ -154,11 +156,13 @@ _busy = False
 
 
 def _worker_terminated(signum: int, frame: object) -> None:
-    """A worker's SIGTERM handler: the kernel, mid-cell, is killed first (before its socket
-    folder goes, so it has nothing to fail on), then :class:`Terminated` unwinds the notebook
-    (its temporary socket folder removed); an idle worker leaves at once, without the
-    traceback the pool's worker loop would print."""
+    """A worker's SIGTERM handler: the kernel, mid-cell or kept idle, is killed first
+    (before its socket folder goes, so it has nothing to fail on), then :class:`Terminated`
+    unwinds the notebook; an idle worker leaves at once, without the traceback the pool's
+    worker loop would print."""
     _kill_children()
+    if _kernel is not None:  # killed above; its socket folder goes now, whatever comes next
+        shutil.rmtree(_kernel.folder, ignore_errors=True)
     if not _busy:
         os._exit(128 + signal.SIGTERM)
     raise Terminated(signum)
@@ -255,7 +259,13 @@ def start_order(notebooks: list[Path], seconds: dict[str, float] | None = None) 
 
 
 def execute_one(
-    notebook: Path, output: Path, parameters: dict, cell_timeout: int, kernel_name: str
+    notebook: Path,
+    output: Path,
+    parameters: dict,
+    cell_timeout: int,
+    kernel_name: str,
+    *,
+    keep_kernel: bool = False,
 ) -> NotebookResult:
     """Execute one notebook with papermill; never raises for a failing cell.
 
@@ -269,6 +279,10 @@ def execute_one(
         Seconds a single cell may run.
     kernel_name : str
         Jupyter kernel (``python3``: this interpreter's ipykernel).
+    keep_kernel : bool
+        Keep the kernel for the next notebook this process executes (a worker of
+        :func:`execute_notebooks`): it starts with a fresh namespace (:data:`FRESH_NAMESPACE`)
+        but with the libraries already imported. A kernel whose notebook failed is never kept.
 
     Returns
     -------
@@ -280,26 +294,32 @@ def execute_one(
     kernel_output = []
     for attempt in (1, 2):
         error = None
-        with tempfile.TemporaryDirectory(prefix="churnreport-kernel-") as sockets:
-            process_output = Path(sockets) / "kernel-process.log"
-            try:
-                pm.execute_notebook(
-                    str(notebook),
-                    str(output),
-                    parameters=parameters,
-                    kernel_name=kernel_name,
-                    cwd=str(notebook.parent),
-                    execution_timeout=cell_timeout,
-                    progress_bar=False,
-                    log_output=False,
-                    kernel_manager_class=_ipc_kernel_manager(Path(sockets), process_output),
-                )
-            except pm.PapermillExecutionError as exc:
-                error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-            except Exception as exc:  # kernel death, timeout: papermill raises several kinds
-                first_line = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
-                error = f"{_running_cell(output)}: {first_line}"
-            kernel_output.append(_tail(process_output))
+        kernel = _kept_kernel(kernel_name, notebook.parent)
+        offset = kernel.output_size()
+        finished = False
+        try:
+            pm.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=parameters,
+                kernel_name=kernel_name,
+                cwd=str(notebook.parent),
+                execution_timeout=cell_timeout,
+                progress_bar=False,
+                log_output=False,
+                engine_name=_kept_kernel_engine(),
+                km=kernel.manager,
+            )
+            finished = True
+        except pm.PapermillExecutionError as exc:
+            error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        except Exception as exc:  # kernel death, timeout: papermill raises several kinds
+            first_line = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+            error = f"{_running_cell(output)}: {first_line}"
+        finally:  # also on Terminated: the socket folder goes with the kernel
+            kernel_output.append(kernel.output_from(offset))
+            if not (finished and keep_kernel):
+                _drop_kernel()
         if not (error and attempt == 1 and any(e in error for e in _STARTUP_ERRORS)):
             break
     return NotebookResult(
@@ -311,19 +331,147 @@ def execute_one(
     )
 
 
+#: Run silently in a kept kernel before each notebook: the notebook sees what a new kernel
+#: would (no names, figures, matplotlib settings or warning filters of the notebook before,
+#: cells counted from 1), only the imported modules stay.
+FRESH_NAMESPACE = """\
+get_ipython().run_line_magic("reset", "-f")
+import gc as _gc, sys as _sys, warnings as _warnings
+_shell = get_ipython()
+if not hasattr(_shell, "_churnreport_filters"):
+    _shell._churnreport_filters = list(_warnings.filters)
+_warnings.resetwarnings()  # also forgets which warnings were already shown
+_warnings.filters[:] = _shell._churnreport_filters
+if "matplotlib.pyplot" in _sys.modules:
+    import matplotlib as _mpl
+    _sys.modules["matplotlib.pyplot"].close("all")
+    _mpl.rc_file_defaults()
+_shell.execution_count = 1
+del _shell, _sys, _warnings
+_gc.collect()
+del _gc
+get_ipython().run_line_magic("reset", "-f")
+"""
+
+
+class _Kernel:
+    """A kernel for one notebook or, in a worker, for the notebooks it executes in turn: its
+    manager (started by nbclient on first use), socket folder and process output file."""
+
+    def __init__(self, kernel_name: str, cwd: Path):
+        self.key = (kernel_name, cwd)
+        self.folder = Path(tempfile.mkdtemp(prefix="churnreport-kernel-"))
+        self.output = self.folder / "kernel-process.log"
+        self.manager = _ipc_kernel_manager(self.folder, self.output)(kernel_name=kernel_name)
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        return self.manager.has_kernel and run_sync(self.manager.is_alive)()
+
+    def output_size(self) -> int:
+        try:
+            return self.output.stat().st_size
+        except OSError:
+            return 0
+
+    def output_from(self, offset: int) -> str:
+        """What the kernel process wrote after ``offset`` (its last characters)."""
+        try:
+            with open(self.output, "rb") as f:
+                f.seek(max(offset, self.output_size() - 4 * KERNEL_OUTPUT_CHARS))
+                return f.read().decode("utf-8", errors="replace")[-KERNEL_OUTPUT_CHARS:]
+        except OSError:
+            return ""
+
+    def close(self) -> None:
+        """Kill the kernel (nothing in it is worth a graceful shutdown) and remove its
+        socket folder."""
+        from jupyter_core.utils import run_sync
+
+        try:
+            if self.manager.has_kernel:
+                run_sync(self.manager.shutdown_kernel)(now=True)
+        except Exception:  # already gone: the folder still goes
+            pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+#: This process's kernel between notebooks (a worker keeps one).
+_kernel: _Kernel | None = None
+
+
+def _kept_kernel(kernel_name: str, cwd: Path) -> _Kernel:
+    """The kernel kept from this process's last notebook when it is the same kind, in the same
+    folder, and alive; else a new one (the old one closed)."""
+    global _kernel
+    if _kernel is not None and (_kernel.key != (kernel_name, cwd) or not _kernel.alive()):
+        _drop_kernel()
+    if _kernel is None:
+        _kernel = _Kernel(kernel_name, cwd)
+        multiprocessing.util.Finalize(_kernel, _kernel.close, exitpriority=10)  # worker exit
+    return _kernel
+
+
+def _drop_kernel() -> None:
+    """Close this process's kernel, if any."""
+    global _kernel
+    kernel, _kernel = _kernel, None
+    if kernel is not None:
+        kernel.close()
+
+
+_ENGINE = "churnreport-kept-kernel"
+
+
+def _kept_kernel_engine() -> str:
+    """Register (once) and name papermill's nbclient engine on a kernel the caller manages:
+    the namespace is made fresh first (:data:`FRESH_NAMESPACE`), and afterwards the client's
+    channels are closed but the kernel is left running."""
+    import papermill.engines as engines
+
+    if _ENGINE in engines.papermill_engines._engines:
+        return _ENGINE
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.log import logger
+
+    class Client(PapermillNotebookClient):
+        def papermill_execute_cells(self):
+            msg_id = self.kc.execute(FRESH_NAMESPACE, silent=True, store_history=False)
+            reply = self.wait_for_reply(msg_id)
+            if not reply or reply["content"].get("status") != "ok":
+                raise RuntimeError("the kernel kept from the last notebook could not be reset")
+            super().papermill_execute_cells()
+
+    class Engine(engines.NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls, nb_man, kernel_name, km, start_timeout=60, execution_timeout=None, **kwargs
+        ):
+            for unused in ("input_path", "timeout", "startup_timeout"):
+                kwargs.pop(unused, None)
+            client = Client(
+                nb_man,
+                km=km,
+                kernel_name=kernel_name,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                log=logger,
+                **kwargs,
+            )
+            try:
+                return client.execute(cleanup_kc=False)
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+                    client.kc = None
+
+    engines.papermill_engines.register(_ENGINE, Engine)
+    return _ENGINE
+
+
 #: How much of a kernel process's own output a :class:`NotebookResult` keeps (its end).
 KERNEL_OUTPUT_CHARS = 20_000
-
-
-def _tail(path: Path) -> str:
-    """The last :data:`KERNEL_OUTPUT_CHARS` characters of ``path`` ('' when it is missing)."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 4 * KERNEL_OUTPUT_CHARS))
-            return f.read().decode("utf-8", errors="replace")[-KERNEL_OUTPUT_CHARS:]
-    except OSError:
-        return ""
 
 
 def _running_cell(executed: Path) -> str:
