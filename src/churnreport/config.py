@@ -341,12 +341,39 @@ class PublishConfig(_Strict):
                 "give an Ibis connection URL: duckdb:///path/file.duckdb or "
                 "postgresql://user@host:5432/db"
             )
-        if re.fullmatch(r"duckdb:///?(:memory:)?", v.strip()):
+        if v.strip().startswith("duckdb:") and duckdb_file(v.strip()) is None:
             raise ValueError(
                 "give a DuckDB file, duckdb:///path/file.duckdb: an in-memory database ends "
                 "with the run"
             )
         return v.strip()
+
+
+def duckdb_file(url: str) -> Path | None:
+    """The file of a ``duckdb:///path`` URL.
+
+    Parameters
+    ----------
+    url : str
+        An Ibis connection URL.
+
+    Returns
+    -------
+    Path or None
+        None for another database or an in-memory DuckDB.
+
+    Examples
+    --------
+    >>> duckdb_file("duckdb:///srv/churn.duckdb")
+    PosixPath('/srv/churn.duckdb')
+    >>> [duckdb_file(u) for u in ("duckdb://", "duckdb:///", "duckdb:///:memory:", "postgresql://h/db")]
+    [None, None, None, None]
+    """
+    prefix = "duckdb://"
+    if not url.startswith(prefix):
+        return None
+    path = url[len(prefix) :].split("?", 1)[0]
+    return Path(path) if path.strip("/") not in ("", ":memory:") else None
 
 
 def _raw_key(k: Any) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from churnreport.analysis.results import DriverEffect, PeriodRow, SegmentLevel
-from churnreport.config import PublishConfig, redact_connection
+from churnreport.config import PublishConfig, duckdb_file, redact_connection
 from churnreport.data.sources import connect_database, database_problem
 from churnreport.errors import ConfigError, DatabaseWriteFailed
 
@@ -225,7 +225,7 @@ def check_target(target: PublishConfig) -> None:
         The database cannot be reached or its tables cannot be created or written (exit 2).
     """
     shown = redact_connection(target.database)
-    duck = _duckdb_file(target.database)
+    duck = duckdb_file(target.database)
     if duck is not None and not duck.exists():
         if not duck.parent.is_dir() or not os.access(duck.parent, os.W_OK):
             raise ConfigError(
@@ -287,7 +287,7 @@ def write_run(run_dir: Path, target: PublishConfig) -> dict[str, int]:
     con = None
     frames = run_tables(run_dir)  # outside the try: a bug here is a bug (exit 6), not exit 7
     rid = frames["runs"]["run_id"].iloc[0]
-    duck = _duckdb_file(target.database)
+    duck = duckdb_file(target.database)
     new_file = duck is not None and not duck.exists()
     try:  # whatever the database does, the report is published: one kind of failure, exit 7
         con = connect_database(target.database, password)
@@ -319,15 +319,6 @@ def write_run(run_dir: Path, target: PublishConfig) -> dict[str, int]:
     return written
 
 
-def _duckdb_file(url: str) -> Path | None:
-    """The file of a ``duckdb:///path`` URL (None for another database or in memory)."""
-    prefix = "duckdb://"
-    if not url.startswith(prefix):
-        return None
-    path = url[len(prefix) :].split("?", 1)[0]
-    return Path(path) if path and path != ":memory:" else None
-
-
 @contextlib.contextmanager
 def _transaction(con, rollback: bool = False) -> Iterator[Callable[[str], None]]:
     """One transaction on ``con`` (committed, or rolled back when ``rollback`` or on error);
@@ -349,28 +340,33 @@ def _transaction(con, rollback: bool = False) -> Iterator[Callable[[str], None]]
     con.raw_sql("ROLLBACK" if rollback else "COMMIT")
 
 
-def _where(con, target: PublishConfig) -> tuple[str, str] | str | None:
-    """Ibis's ``database`` of the tables: the schema, with its catalog in DuckDB (whose catalog
-    is named after the file: ``churn.duckdb`` with ``schema: churn`` is otherwise ambiguous)."""
+def _catalog_and_schema(con, target: PublishConfig) -> tuple[str | None, str | None]:
+    """Where the tables are: the schema, with its catalog in DuckDB (whose catalog is named
+    after the file: ``churn.duckdb`` with ``schema: churn`` is otherwise ambiguous)."""
     if target.schema_ and con.name == "duckdb":
-        return (con.current_catalog, target.schema_)
-    return target.schema_
+        return con.current_catalog, target.schema_
+    return None, target.schema_
+
+
+def _where(con, target: PublishConfig) -> tuple[str, str] | str | None:
+    """:func:`_catalog_and_schema` as Ibis's ``database`` argument."""
+    catalog, schema = _catalog_and_schema(con, target)
+    return (catalog, schema) if catalog else schema
 
 
 def _schema_of(con, target: PublishConfig, name: str):
     """The Ibis schema of an existing results table."""
-    where = _where(con, target)
-    catalog, db = where if isinstance(where, tuple) else (None, where)
-    return con.get_schema(name, catalog=catalog, database=db)
+    catalog, schema = _catalog_and_schema(con, target)
+    return con.get_schema(name, catalog=catalog, database=schema)
 
 
 def _qualified(con, target: PublishConfig, table: str) -> str:
     import sqlglot as sg
 
-    name = target.table_prefix + table
-    where = _where(con, target)
-    catalog, db = where if isinstance(where, tuple) else (None, where)
-    return sg.table(name, db=db, catalog=catalog, quoted=True).sql(con.dialect)
+    catalog, schema = _catalog_and_schema(con, target)
+    return sg.table(target.table_prefix + table, db=schema, catalog=catalog, quoted=True).sql(
+        con.dialect
+    )
 
 
 def _delete(con, target: PublishConfig, table: str, rid: str) -> str:
@@ -391,8 +387,7 @@ def _ensure_tables(con, execute: Callable[[str], None], target: PublishConfig) -
         # role may have rights on its schema but not to create one
         import sqlglot.expressions as sge
 
-        where = _where(con, target)
-        parts = where if isinstance(where, tuple) else (where,)
+        parts = [p for p in _catalog_and_schema(con, target) if p]
         schema = ".".join(sge.to_identifier(p, quoted=True).sql(con.dialect) for p in parts)
         execute(f"CREATE SCHEMA {schema}")
     existing = set(con.list_tables(database=_where(con, target)))
