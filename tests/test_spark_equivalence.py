@@ -20,7 +20,7 @@ def test_engine_spark_gives_the_identical_metrics_json(sample_run, tmp_path):
     if shutil.which("java") is None:
         pytest.fail("Java is missing: scripts/setup.sh installs openjdk-17-jre-headless")
     config = dump_config(load_config(SAMPLE / "report.yml", engine="spark"), tmp_path / "r.yml")
-    res = cli("run", "--config", str(config), "--out", str(tmp_path / "reports"))
+    res = cli("run", "--config", str(config), "--no-pdf", "--out", str(tmp_path / "reports"))
     assert res.returncode == 0, res.stderr[-3000:]
     assert "ERROR" not in res.stderr and "Traceback" not in res.stderr, res.stderr[-3000:]
     spark_run = tmp_path / "reports" / sample_run.name

@@ -103,3 +103,27 @@ def test_control_characters_in_labels_draw_as_a_visible_mark_without_warnings():
         svgs = [rates.svg(), heat.svg()]
     for svg in svgs:
         assert "Ann\ufffd" in svg and "B\ufffdx" in svg and "\x07" not in svg
+
+
+def test_a_chart_sets_the_theme_again_after_matplotlib_settings_were_reset():
+    # a kept kernel resets matplotlib's settings before each notebook; the next notebook's
+    # charts must still get the report's size and fonts (the CJK font above all), not
+    # matplotlib's defaults because this process "already set the theme"
+    import matplotlib as mpl
+
+    from churnreport.report import charts
+
+    bins = pd.DataFrame(
+        {"bin": ["a", "b"], "rows": [10, 10], "churned": [1, 5], "churn_rate": [0.1, 0.5],
+         "ci_low": [0.02, 0.24], "ci_high": [0.4, 0.76]}
+    )  # fmt: skip
+    first = plot_metric_cohorts({"flag": bins}, {"flag": "Flag"}, Text("zh"))
+    mpl.rc_file_defaults()
+    again = plot_metric_cohorts({"flag": bins}, {"flag": "Flag"}, Text("zh"))
+    assert list(again.figure.get_size_inches()) == list(first.figure.get_size_inches())
+    assert mpl.rcParams["font.family"] == charts._themed[1]["font.family"]
+    assert mpl.rcParams["font.family"] != mpl.rcParamsOrig["font.family"]
+    charts.apply_theme("zh")
+    charts.apply_theme("zh")  # the fallback list does not grow with each call
+    fallback = mpl.rcParams["font.sans-serif"]
+    assert len(fallback) == len(set(fallback))

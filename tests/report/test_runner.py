@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -119,40 +120,54 @@ def test_what_the_kernel_process_itself_writes_is_kept_off_the_terminal(tmp_path
     assert "in the notebook" in json.dumps(executed.cells[-1].outputs)
 
 
-def test_a_worker_keeps_its_kernel_but_each_notebook_starts_with_a_fresh_namespace(
+#: What a notebook finds when it starts (written to out/<name>.json).
+_PROBE = """\
+import json, os, pathlib, random, sys, warnings
+import matplotlib, matplotlib.pyplot as plt, pandas as pd
+state = {{
+    "pid": os.getpid(), "cwd": os.getcwd(), "env": os.environ.get("PLANTED"),
+    "path": sys.path[-1], "max_rows": pd.get_option("display.max_rows"),
+    "titlesize": matplotlib.rcParams["axes.titlesize"], "figures": plt.get_fignums(),
+    "names": sorted(n for n in dir() if not n.startswith("_")),
+    "filters": len(warnings.filters), "history": len(In),
+    "random": str(random.getstate())[-40:],
+}}
+pathlib.Path(out, "{name}.json").write_text(json.dumps(state))
+"""
+
+#: Everything a notebook may change that a new kernel would not have.
+_MESS = """\
+os.chdir("/"); os.environ["PLANTED"] = "1"; sys.path.append("/planted")
+pd.set_option("display.max_rows", 7); matplotlib.rcParams["axes.titlesize"] = 31
+plt.figure(); warnings.simplefilter("ignore"); random.seed(1); left_behind = 1
+"""
+
+
+def test_a_worker_keeps_its_kernel_but_each_notebook_starts_as_in_a_new_kernel(
     tmp_path, monkeypatch
 ):
     # importing the analysis stack costs each kernel seconds: a worker keeps its kernel for
-    # the next notebook, which must still see what a new kernel would
+    # the next notebook, which must still find what a new kernel would give it
     src = tmp_path / "nb"
     src.mkdir()
-    first = (
-        "import os, pathlib, warnings\n"
-        "import matplotlib; import matplotlib.pyplot as plt\n"
-        "left_behind = 1\n"
-        "matplotlib.rcParams['axes.titlesize'] = 31\n"
-        "plt.figure()\n"
-        "warnings.simplefilter('ignore')\n"
-        "pathlib.Path(out, 'a.pid').write_text(str(os.getpid()))"
-    )
-    second = (
-        "import json, os, pathlib, warnings\n"
-        "import matplotlib; import matplotlib.pyplot as plt\n"
-        "pathlib.Path(out, 'b.json').write_text(json.dumps({\n"
-        "    'pid': os.getpid(), 'left_behind': 'left_behind' in dir(),\n"
-        "    'titlesize': matplotlib.rcParams['axes.titlesize'], 'figures': plt.get_fignums(),\n"
-        "    'ignored': any(f[0] == 'ignore' and f[2] is Warning for f in warnings.filters)}))"
-    )
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # the workers' kernel folders
     (tmp_path / "tmp").mkdir()
-    a = _notebook(src / "01_a.ipynb", first)
-    b = _notebook(src / "02_b.ipynb", second)
-    results = execute_notebooks([a, b], tmp_path / "executed", {"out": str(tmp_path)}, workers=1)
-    assert [r.error for r in results] == [None, None]
-    seen = json.loads((tmp_path / "b.json").read_text())
-    assert seen["pid"] == int((tmp_path / "a.pid").read_text())  # the same kernel
-    assert seen == {**seen, "left_behind": False, "figures": [], "ignored": False}
-    assert seen["titlesize"] != 31
+    notebooks = [
+        _notebook(src / "01_a.ipynb", _PROBE.format(name="a") + _MESS),
+        _notebook(src / "02_b.ipynb", _PROBE.format(name="b") + _MESS),
+        _notebook(src / "03_fails.ipynb", "raise ValueError('planted')"),
+        _notebook(src / "04_d.ipynb", _PROBE.format(name="d")),
+    ]
+    results = execute_notebooks(notebooks, tmp_path / "executed", {"out": str(tmp_path)}, workers=1)
+    assert [r.error is None for r in results] == [True, True, False, True]
+    a, b, d = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "abd")
+    assert b["pid"] == a["pid"]  # the same kernel ...
+    same = {"pid": None, "random": None}
+    assert {**b, **same} == {**a, **same}  # ... as it was when new
+    assert a["cwd"] == str(src) and a["env"] is None and a["figures"] == []
+    random.seed(1)  # what the notebook before left is not the next one's random state
+    assert b["random"] != str(random.getstate())[-40:]
+    assert d["pid"] != b["pid"]  # a kernel whose notebook failed is not kept
     executed = nbformat.read(tmp_path / "executed" / "02_b.ipynb", as_version=4)
-    assert [c.execution_count for c in executed.cells if c.cell_type == "code"][0] == 1
-    assert not list((tmp_path / "tmp").iterdir())  # the worker closed its kernel on leaving
+    assert [c.execution_count for c in executed.cells if c.cell_type == "code"] == [1, 2, 3]
+    assert not list((tmp_path / "tmp").iterdir())  # kernels closed, folders and keys removed

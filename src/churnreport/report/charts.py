@@ -73,8 +73,16 @@ def find_cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
-#: The language whose theme is set in this process (None: not yet).
-_themed: str | None = None
+#: The language of the theme set in this process and the settings it made (None: not yet).
+_themed: tuple[str, dict] | None = None
+
+
+def _theme_in_effect(language: str) -> bool:
+    """The theme of ``language`` is set, and nothing since (a reset of matplotlib's settings,
+    as before each notebook in a kept kernel) undid it."""
+    if _themed is None or _themed[0] != language:
+        return False
+    return all(plt.rcParams[key] == value for key, value in _themed[1].items())
 
 
 def apply_theme(language: str = "en") -> None:
@@ -85,7 +93,6 @@ def apply_theme(language: str = "en") -> None:
     warning names the Debian package to install (fonts-noto-cjk).
     """
     global _themed
-    _themed = language
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
     families = ["DejaVu Sans"]
     cjk = find_cjk_font()
@@ -93,21 +100,22 @@ def apply_theme(language: str = "en") -> None:
         families = ["DejaVu Sans", cjk] if language == "en" else [cjk, "DejaVu Sans"]
     elif language == "zh":
         warnings.warn(CJK_FONT_MISSING, stacklevel=2)
-    plt.rcParams.update(
-        {
-            "font.family": families,  # a list: matplotlib falls back glyph by glyph
-            "font.sans-serif": families + list(plt.rcParams["font.sans-serif"]),
-            "axes.unicode_minus": False,
-            "figure.figsize": (9, 3.8),
-            "figure.dpi": 100,
-            "savefig.dpi": 200,
-            "svg.fonttype": "path",
-            "axes.titleweight": "bold",
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            **LITERAL_TEXT,
-        }
-    )
+    theme = {
+        "font.family": families,  # a list: matplotlib falls back glyph by glyph
+        "font.sans-serif": families
+        + [f for f in plt.rcParams["font.sans-serif"] if f not in families],
+        "axes.unicode_minus": False,
+        "figure.figsize": (9, 3.8),
+        "figure.dpi": 100,
+        "savefig.dpi": 200,
+        "svg.fonttype": "path",
+        "axes.titleweight": "bold",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        **LITERAL_TEXT,
+    }
+    plt.rcParams.update(theme)
+    _themed = (language, {key: plt.rcParams[key] for key in theme})  # as matplotlib stored them
 
 
 @dataclass(frozen=True)
@@ -185,7 +193,7 @@ def _literal_text(plot: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(plot)
     def draw(*args: P.args, **kwargs: P.kwargs) -> R:
         text = next((a for a in (*args, *kwargs.values()) if isinstance(a, Text)), None)
-        if text is not None and text.language != _themed:
+        if text is not None and not _theme_in_effect(text.language):
             apply_theme(text.language)
         with plt.rc_context(LITERAL_TEXT):
             return plot(*args, **kwargs)

@@ -22,11 +22,14 @@ from churnreport.report.notebooks import NOTEBOOKS_DIR, report_notebooks  # noqa
 SUMMARY_PREFIX = "00_"
 #: Notebooks named so are appendices: no other notebook reads what they record.
 APPENDIX_PREFIX = "9"
-#: Start-up failures that happen before any cell ran, so one retry is safe.
+#: A kept kernel that failed the reset before the notebook's first cell.
+_NOT_RESET = "the kernel kept from the last notebook could not be reset"
+#: Start-up failures that happen before any cell ran, so one retry (a new kernel) is safe.
 _STARTUP_ERRORS = (
     "Kernel died before replying to kernel_info",
     "Kernel didn't respond",
     "Address already in use",
+    _NOT_RESET,
 )
 
 
@@ -56,6 +59,8 @@ def _ipc_kernel_manager(socket_dir: Path, process_output: Path):
             super().__init__(**kw)
             self.transport = "ipc"
             self.ip = str(socket_dir / "kernel")
+            # its key too: one folder to remove, whatever stops the run
+            self.connection_file = str(socket_dir / "kernel.json")
 
         @property
         def kernel_spec(self) -> KernelSpec | None:
@@ -160,6 +165,7 @@ def _worker_terminated(signum: int, frame: object) -> None:
     (before its socket folder goes, so it has nothing to fail on), then :class:`Terminated`
     unwinds the notebook; an idle worker leaves at once, without the traceback the pool's
     worker loop would print."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a dying parent may signal again
     _kill_children()
     if _kernel is not None:  # killed above; its socket folder goes now, whatever comes next
         shutil.rmtree(_kernel.folder, ignore_errors=True)
@@ -169,12 +175,16 @@ def _worker_terminated(signum: int, frame: object) -> None:
 
 
 def _kill_children() -> None:
-    """SIGKILL this process's child processes (Linux /proc; elsewhere the kernel's own parent
-    polling ends it a moment later)."""
+    """SIGKILL this process's child processes, with their process groups (a kernel leads its
+    own: the processes it started go with it). Linux /proc; elsewhere the kernel's own parent
+    polling ends it a moment later."""
     for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
         for pid in children.read_text().split():
             try:
-                os.kill(int(pid), signal.SIGKILL)
+                if os.getpgid(int(pid)) == int(pid):
+                    os.killpg(int(pid), signal.SIGKILL)
+                else:
+                    os.kill(int(pid), signal.SIGKILL)
             except (ProcessLookupError, ValueError):
                 pass
 
@@ -295,6 +305,7 @@ def execute_one(
     for attempt in (1, 2):
         error = None
         kernel = _kept_kernel(kernel_name, notebook.parent)
+        reused = kernel.manager.has_kernel
         offset = kernel.output_size()
         finished = False
         try:
@@ -309,6 +320,7 @@ def execute_one(
                 log_output=False,
                 engine_name=_kept_kernel_engine(),
                 km=kernel.manager,
+                fresh_code=FRESH_NAMESPACE.format(folder=str(notebook.parent)),
             )
             finished = True
         except pm.PapermillExecutionError as exc:
@@ -320,7 +332,10 @@ def execute_one(
             kernel_output.append(kernel.output_from(offset))
             if not (finished and keep_kernel):
                 _drop_kernel()
-        if not (error and attempt == 1 and any(e in error for e in _STARTUP_ERRORS)):
+        # a kernel that failed at start, or a kept one that died before the first cell
+        startup = any(e in error for e in _STARTUP_ERRORS) if error else False
+        lost = bool(error) and reused and error.startswith("before the first cell")
+        if not (attempt == 1 and (startup or lost)):
             break
     return NotebookResult(
         notebook.name,
@@ -331,26 +346,16 @@ def execute_one(
     )
 
 
-#: Run silently in a kept kernel before each notebook: the notebook sees what a new kernel
-#: would (no names, figures, matplotlib settings or warning filters of the notebook before,
-#: cells counted from 1), only the imported modules stay.
+#: Run silently in a kept kernel before each notebook (``{folder!r}``: the notebook's folder):
+#: the notebook finds what a new kernel would give it (:mod:`churnreport.report.kernel_state`),
+#: only the libraries stay imported.
 FRESH_NAMESPACE = """\
-get_ipython().run_line_magic("reset", "-f")
-import gc as _gc, sys as _sys, warnings as _warnings
-_shell = get_ipython()
-if not hasattr(_shell, "_churnreport_filters"):
-    _shell._churnreport_filters = list(_warnings.filters)
-_warnings.resetwarnings()  # also forgets which warnings were already shown
-_warnings.filters[:] = _shell._churnreport_filters
-if "matplotlib.pyplot" in _sys.modules:
-    import matplotlib as _mpl
-    _sys.modules["matplotlib.pyplot"].close("all")
-    _mpl.rc_file_defaults()
-_shell.execution_count = 1
-del _shell, _sys, _warnings
-_gc.collect()
-del _gc
-get_ipython().run_line_magic("reset", "-f")
+try:
+    from churnreport.report.kernel_state import fresh as _fresh
+except ImportError:  # another interpreter's kernel: its names at least
+    get_ipython().run_line_magic("reset", "-f")
+else:
+    _fresh(get_ipython(), {folder!r})
 """
 
 
@@ -363,6 +368,8 @@ class _Kernel:
         self.folder = Path(tempfile.mkdtemp(prefix="churnreport-kernel-"))
         self.output = self.folder / "kernel-process.log"
         self.manager = _ipc_kernel_manager(self.folder, self.output)(kernel_name=kernel_name)
+        #: :meth:`close`, run once: when dropped, or when a worker process leaves
+        self.closing = multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
     def alive(self) -> bool:
         from jupyter_core.utils import run_sync
@@ -394,7 +401,8 @@ class _Kernel:
                 run_sync(self.manager.shutdown_kernel)(now=True)
         except Exception:  # already gone: the folder still goes
             pass
-        shutil.rmtree(self.folder, ignore_errors=True)
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 #: This process's kernel between notebooks (a worker keeps one).
@@ -409,7 +417,6 @@ def _kept_kernel(kernel_name: str, cwd: Path) -> _Kernel:
         _drop_kernel()
     if _kernel is None:
         _kernel = _Kernel(kernel_name, cwd)
-        multiprocessing.util.Finalize(_kernel, _kernel.close, exitpriority=10)  # worker exit
     return _kernel
 
 
@@ -418,7 +425,7 @@ def _drop_kernel() -> None:
     global _kernel
     kernel, _kernel = _kernel, None
     if kernel is not None:
-        kernel.close()
+        kernel.closing()  # runs once: the exit hook is spent
 
 
 _ENGINE = "churnreport-kept-kernel"
@@ -436,17 +443,26 @@ def _kept_kernel_engine() -> str:
     from papermill.log import logger
 
     class Client(PapermillNotebookClient):
+        fresh_code = ""
+
         def papermill_execute_cells(self):
-            msg_id = self.kc.execute(FRESH_NAMESPACE, silent=True, store_history=False)
+            msg_id = self.kc.execute(self.fresh_code, silent=True, store_history=False)
             reply = self.wait_for_reply(msg_id)
             if not reply or reply["content"].get("status") != "ok":
-                raise RuntimeError("the kernel kept from the last notebook could not be reset")
+                raise RuntimeError(_NOT_RESET)
             super().papermill_execute_cells()
 
     class Engine(engines.NBClientEngine):
         @classmethod
         def execute_managed_notebook(
-            cls, nb_man, kernel_name, km, start_timeout=60, execution_timeout=None, **kwargs
+            cls,
+            nb_man,
+            kernel_name,
+            km,
+            fresh_code,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
         ):
             for unused in ("input_path", "timeout", "startup_timeout"):
                 kwargs.pop(unused, None)
@@ -459,6 +475,7 @@ def _kept_kernel_engine() -> str:
                 log=logger,
                 **kwargs,
             )
+            client.fresh_code = fresh_code
             try:
                 return client.execute(cleanup_kc=False)
             finally:

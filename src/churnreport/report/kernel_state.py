@@ -1,0 +1,92 @@
+"""What a notebook finds in a kept kernel: the state a new kernel would give it.
+
+The runner keeps each worker's kernel for its next notebook, so the libraries are imported
+once (:mod:`churnreport.report.runner`). Before each notebook it calls :func:`fresh` in the
+kernel, which puts back what a notebook may change and a new kernel would not have: its names
+and input history, open figures, matplotlib's and pandas' settings, warning filters (and which
+warnings were already shown), the working folder, ``sys.path``, the environment, the random
+state, and the cell count.
+
+The first call imports the libraries the chapters use before it records the start state: the
+warning filters those libraries add when imported are part of what a notebook sees in a new
+kernel, and are kept for every later notebook.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import os
+import random
+import sys
+import warnings
+
+#: Imported by the first :func:`fresh`, before the start state is recorded (their import-time
+#: warning filters belong to it). Each chapter imports them anyway.
+STACK = (
+    "numpy",
+    "pandas",
+    "scipy.stats",
+    "statsmodels.api",
+    "sklearn.linear_model",
+    "lifelines",
+    "matplotlib.pyplot",
+    "seaborn",
+)
+
+#: The kernel's start state, recorded by the first :func:`fresh` (None: not yet).
+_start: dict | None = None
+
+
+def fresh(shell, folder: str) -> None:
+    """Give the next notebook what a new kernel in ``folder`` would give it.
+
+    Parameters
+    ----------
+    shell : IPython.core.interactiveshell.InteractiveShell
+        The kernel's shell (``get_ipython()``).
+    folder : str
+        The notebook's folder: the working folder of a new kernel.
+    """
+    global _start
+    if _start is None:
+        for name in STACK:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # another kernel than ours: it imports what it has
+                pass
+        _start = {
+            "filters": list(warnings.filters),
+            "environ": dict(os.environ),
+            "path": list(sys.path),
+        }
+    shell.reset(new_session=True)  # names, input and output history; cells count from 1
+    os.chdir(folder)
+    os.environ.clear()
+    os.environ.update(_start["environ"])
+    sys.path[:] = _start["path"]
+    warnings.resetwarnings()  # also forgets which warnings were already shown
+    warnings.filters[:] = _start["filters"]
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+        matplotlib.rc_file_defaults()
+    if "pandas" in sys.modules:
+        import pandas as pd
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated options warn as they are reset
+            pd.reset_option("all")
+    random.seed()
+    if "numpy" in sys.modules:
+        import numpy as np
+
+        np.random.seed()  # noqa: NPY002 - the legacy global state a notebook may use
+        np.seterr(**_NUMPY_ERRORS)
+    gc.collect()
+
+
+#: numpy's floating-point error handling in a new process.
+_NUMPY_ERRORS = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
