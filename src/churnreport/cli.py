@@ -23,6 +23,7 @@ import errno
 import logging
 import signal
 import sys
+import textwrap
 import traceback
 from concurrent.futures.process import BrokenProcessPool
 from enum import Enum
@@ -178,7 +179,8 @@ def run(
                     level = logging.WARNING if payload.error else logging.INFO
                     log.log(level, f"notebook {payload.name} {mark} ({payload.seconds:.1f}s)")
                     if payload.kernel_output:  # ipykernel's own lines: run.log, not the terminal
-                        log.debug(f"kernel of {payload.name} wrote:\n{payload.kernel_output}")
+                        said = textwrap.indent(payload.kernel_output, "  ")
+                        log.debug(f"the kernel of {payload.name} wrote:\n{said}")
                     if progress:
                         progress.advance(task)
                 elif kind == "warning":

@@ -320,7 +320,7 @@ def execute_one(
                 log_output=False,
                 engine_name=_kept_kernel_engine(),
                 km=kernel.manager,
-                fresh_code=FRESH_NAMESPACE.format(folder=str(notebook.parent)),
+                fresh_code=FRESH_NAMESPACE.format(folder=str(notebook.parent.resolve())),
             )
             finished = True
         except pm.PapermillExecutionError as exc:
@@ -429,16 +429,17 @@ def _drop_kernel() -> None:
 
 
 _ENGINE = "churnreport-kept-kernel"
+_engine_registered = False
 
 
 def _kept_kernel_engine() -> str:
     """Register (once) and name papermill's nbclient engine on a kernel the caller manages:
     the namespace is made fresh first (:data:`FRESH_NAMESPACE`), and afterwards the client's
     channels are closed but the kernel is left running."""
-    import papermill.engines as engines
-
-    if _ENGINE in engines.papermill_engines._engines:
+    global _engine_registered
+    if _engine_registered:
         return _ENGINE
+    import papermill.engines as engines
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.log import logger
 
@@ -484,6 +485,7 @@ def _kept_kernel_engine() -> str:
                     client.kc = None
 
     engines.papermill_engines.register(_ENGINE, Engine)
+    _engine_registered = True
     return _ENGINE
 
 
