@@ -171,3 +171,44 @@ def test_a_worker_keeps_its_kernel_but_each_notebook_starts_as_in_a_new_kernel(
     executed = nbformat.read(tmp_path / "executed" / "02_b.ipynb", as_version=4)
     assert [c.execution_count for c in executed.cells if c.cell_type == "code"] == [1, 2, 3]
     assert not list((tmp_path / "tmp").iterdir())  # kernels closed, folders and keys removed
+
+
+def test_a_killed_run_ends_an_idle_kept_kernel_too_and_leaves_no_folder_or_key(tmp_path):
+    # one worker has finished its notebook and sits idle with its kernel kept, the other is
+    # mid-cell, when the run is killed (SIGKILL: the workers learn it from the system)
+    import os
+    import signal
+    import subprocess
+    import time
+
+    import psutil
+
+    src = tmp_path / "nb"
+    src.mkdir()
+    quick = _notebook(src / "01_quick.ipynb", "import pathlib; pathlib.Path(out, 'quick').touch()")
+    slow = _notebook(
+        src / "02_slow.ipynb",
+        "import pathlib, time; pathlib.Path(out, 'slow').touch(); time.sleep(120)",
+    )
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    code = (
+        "import sys; from pathlib import Path;"
+        "from churnreport.report.runner import execute_notebooks;"
+        f"execute_notebooks([Path({str(slow)!r}), Path({str(quick)!r})], Path({str(tmp_path)!r})"
+        f" / 'executed', {{'out': {str(tmp_path)!r}}}, workers=2)"
+    )
+    run = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "TMPDIR": str(temp)})
+    deadline = time.monotonic() + 120
+    while not ((tmp_path / "quick").exists() and (tmp_path / "slow").exists()):
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.2)
+    time.sleep(1)  # the quick notebook's worker is back in the pool, its kernel kept
+    tree = psutil.Process(run.pid).children(recursive=True)
+    kernels = [p for p in tree if "ipykernel" in " ".join(p.cmdline())]
+    assert len(kernels) == 2
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=30)
+    gone, alive = psutil.wait_procs(tree, timeout=20)
+    assert not alive, [p.cmdline() for p in alive]
+    assert not list(temp.iterdir())  # no socket folder, no connection file (the kernel's key)
