@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnreport.analysis.features import active_on, churn_label, snapshot_features
+from churnreport.analysis.features import active_on, churn_label, features_on, snapshot_features
 from churnreport.config import load_config
 from churnreport.data import load_dataset
+from churnreport.data.load import LazyTables
 from tests.conftest import SAMPLE, spells
 
 D = dt.date(2024, 6, 30)
@@ -155,3 +156,23 @@ def test_ticket_features_exist_also_on_a_date_without_tickets_in_the_window():
     assert set(quiet.columns) == set(on_d.columns)
     assert {"slow_responses_window", "low_satisfaction_window"} <= set(quiet.columns)
     assert (quiet["slow_responses_window"] == 0).all()
+
+
+def test_many_dates_at_once_and_from_the_cached_files_equal_one_date_from_frames(tmp_path):
+    """The engine reads a run's cached transactions from their file, for every date in one
+    query: the same features as one date at a time from pandas frames, and the transactions
+    never enter pandas."""
+    sp, customers = _frames()
+    tables = _tables()
+    # a customer-day table, as the run caches it (purchases per day)
+    tables["transactions"] = tables["transactions"].assign(purchases=[1, 2, 1, 1, 3])
+    for name, frame in tables.items():
+        frame.to_parquet(tmp_path / f"{name}.parquet")
+    cached = LazyTables({name: tmp_path / f"{name}.parquet" for name in tables})
+    dates = [dt.date(2024, 3, 31), D, dt.date(2024, 7, 31), dt.date(2025, 6, 30)]
+    at_once = features_on(sp, customers, dates, tables=cached, attributes=["plan"])
+    assert cached.parquet_file("transactions") is not None  # never read into pandas
+    for d in dates:
+        one = snapshot_features(sp, customers, d, tables=tables, attributes=["plan"])
+        pd.testing.assert_frame_equal(at_once[d], one, check_exact=False, rtol=1e-12)
+    assert at_once[D].loc["a", "purchases_window"] == 3  # 2 on May 1 + 1 on June 20

@@ -139,6 +139,28 @@ def test_reason_codes_name_the_planted_factor():
     assert "calm" not in top.index or top.loc["calm", "contribution"] < 0.01
 
 
+@pytest.mark.parametrize("kind", ["logistic", "gradient_boosting"])
+def test_reason_codes_are_the_fall_when_one_feature_alone_is_set_to_typical(kind):
+    """The contributions equal the definition computed the slow way: each feature of the raw
+    rows set to its typical value (missing values and unseen levels included), rescored."""
+    panel = _planted(dates=2)
+    panel["region"] = np.random.default_rng(3).choice(["n", "s", "e", None], len(panel))
+    model = fit_final(panel, kind)
+    rows = panel.drop(columns=["_y", "_date"]).iloc[:400].copy()
+    rows.iloc[:5, rows.columns.get_loc("tenure_months")] = np.nan  # missing = the median
+    rows.iloc[5:10, rows.columns.get_loc("region")] = "west"  # an unseen level
+    codes = reason_codes(model, rows, top=10)
+    base, typical = model.predict(rows), model.design.typical()
+    for f in model.design.features:
+        alt = rows.copy()
+        alt[f] = typical[f]
+        expected = pd.Series(base - model.predict(alt), index=rows.index)
+        expected = expected[expected > 0.001]
+        got = codes[codes["feature"] == f].set_index("customer_id")["contribution"]
+        assert sorted(got.index) == sorted(expected.index), f
+        np.testing.assert_allclose(got.reindex(expected.index), expected, rtol=1e-9, atol=1e-12)
+
+
 def test_reason_codes_name_only_significant_raising_factors_and_never_value():
     """Planted: complaints raise churn; tenure, plan and mrr are noise. With the training
     evidence a reason is only a factor the data support in its raising direction."""

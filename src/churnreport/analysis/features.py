@@ -21,6 +21,7 @@ Features (those whose source table exists):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -77,7 +78,7 @@ def snapshot_features(
     customers: pd.DataFrame,
     date: dt.date,
     *,
-    tables: dict[str, pd.DataFrame] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
     attributes: list[str] | None = None,
     window_days: int = WINDOW_DAYS,
     slow_hours: float = 24.0,
@@ -90,7 +91,7 @@ def snapshot_features(
         Canonical spells and customer table.
     date : date
         The snapshot date.
-    tables : dict, optional
+    tables : mapping, optional
         transactions, tickets, staff, revenue (whichever exist).
     attributes : list of str, optional
         Customer columns to carry as features (outcome columns are refused).
@@ -104,35 +105,107 @@ def snapshot_features(
     DataFrame
         Indexed by customer_id; one column per feature.
     """
+    return features_on(
+        spells, customers, [date], tables=tables, attributes=attributes,
+        window_days=window_days, slow_hours=slow_hours,
+    )[date]  # fmt: skip
+
+
+def features_on(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    dates: list[dt.date],
+    *,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    attributes: list[str] | None = None,
+    window_days: int = WINDOW_DAYS,
+    slow_hours: float = 24.0,
+) -> dict[dt.date, pd.DataFrame]:
+    """:func:`snapshot_features` of several dates, the transactions read once for all.
+
+    The transaction features of every date come from one engine query
+    (:func:`churnreport.data.engine.window_activity`, DuckDB); a run's cached transactions are
+    read by the engine from their file and never enter pandas.
+
+    Parameters
+    ----------
+    spells, customers, tables, attributes, window_days, slow_hours
+        As :func:`snapshot_features`.
+    dates : list of date
+
+    Returns
+    -------
+    dict
+        date -> that date's :func:`snapshot_features`.
+    """
     tables = tables or {}
+    active = {date: active_on(spells, date) for date in dates}
+    activity = _transaction_activity(tables, active, window_days)
+    return {
+        date: _features(
+            spells, customers, date, active[date], activity, tables=tables,
+            attributes=attributes, window_days=window_days, slow_hours=slow_hours,
+        )
+        for date in dates
+    }  # fmt: skip
+
+
+def _transaction_activity(
+    tables: Mapping[str, pd.DataFrame], active: dict[dt.date, pd.DataFrame], window_days: int
+) -> pd.DataFrame | None:
+    """:func:`~churnreport.data.engine.window_activity` of the customers active on each date,
+    indexed by (snapshot, customer_id); None without transactions."""
+    if "transactions" not in tables:
+        return None
+    from churnreport.data import engine
+
+    con = engine.connect()
+    try:
+        tx = engine.read(con, tables, "transactions")
+        if tx is None:
+            return None
+        keys = pd.concat(
+            [a[["customer_id"]].assign(snapshot=pd.Timestamp(d)) for d, a in active.items()]
+        )
+        result = con.to_pyarrow(engine.window_activity(tx, engine.keys(keys), window_days))
+    finally:
+        con.disconnect()
+    out = result.to_pandas(date_as_object=False)
+    out["snapshot"] = out["snapshot"].astype("datetime64[ns]")
+    return out.set_index(["snapshot", "customer_id"]).sort_index()
+
+
+def _features(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    date: dt.date,
+    active: pd.DataFrame,
+    activity: pd.DataFrame | None,
+    *,
+    tables: Mapping[str, pd.DataFrame],
+    attributes: list[str] | None,
+    window_days: int,
+    slow_hours: float,
+) -> pd.DataFrame:
     d = pd.Timestamp(date)
     w0 = d - pd.Timedelta(days=window_days)
-    w_prev = w0 - pd.Timedelta(days=window_days)
     past = spells[spells["spell_start"] <= d]
-    active = active_on(spells, date)
     ids = pd.Index(active["customer_id"], name="customer_id")
     out = pd.DataFrame(index=ids)
     first_start = past.groupby("customer_id")["spell_start"].min().reindex(ids)
     out["tenure_months"] = (d - first_start).dt.days / _DAYS_PER_MONTH
     out["returning"] = (past.groupby("customer_id").size().reindex(ids) > 1).astype(int)
 
-    tx = tables.get("transactions")
-    if tx is not None and len(tx):
-        tx = tx[(tx["date"] <= d) & tx["customer_id"].isin(ids)]
-        last = tx.groupby("customer_id")["date"].max().reindex(ids)
-        out["recency_days"] = (d - last).dt.days.astype(float)
-        recent = tx[tx["date"] > w0]
-        before = tx[(tx["date"] > w_prev) & (tx["date"] <= w0)]
-        # the prepared table holds one row per customer-day with its number of purchases
-        if "purchases" in recent:
-            counts = recent.groupby("customer_id")["purchases"].sum()
-            out["purchases_window"] = counts.reindex(ids, fill_value=0).astype(int)
-        else:
-            out["purchases_window"] = _count(recent, ids)
-        if "amount" in tx:
-            spend = recent.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0)
-            spend_before = before.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0)
-            out["spend_window"] = spend.astype(float)
+    if activity is not None:
+        on = activity.xs(d, level="snapshot") if d in activity.index.levels[0] else None
+        on = (on if on is not None else activity.iloc[:0].droplevel(0)).reindex(ids)
+        epoch_day = (d - pd.Timestamp(0)).days
+        out["recency_days"] = (epoch_day - on["last"]).astype(float)
+        out["purchases_window"] = on["purchases"].fillna(0).astype(int)
+        if "spend" in on:
+            spend = on["spend"].fillna(0.0).astype(float)
+            spend_before = on["spend_before"].fillna(0.0).astype(float)
+            out["spend_window"] = spend
             # relative change against the window before (0 without spend before; capped +300%)
             trend = (spend - spend_before) / spend_before.where(spend_before > 0)
             out["spend_trend"] = trend.fillna(0.0).clip(-1.0, 3.0).astype(float)

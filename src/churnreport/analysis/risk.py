@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from churnreport.analysis.features import active_on, churn_label, snapshot_features
+from churnreport.analysis.features import active_on, churn_label, features_on
 from churnreport.analysis.results import is_value_column
 from churnreport.periods import complete_periods
 
@@ -97,6 +97,17 @@ class Design:
             for level in self.levels[c][1:]:
                 cols.append((x == level).to_numpy(dtype=float))
         return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+
+    def columns(self) -> dict[str, slice]:
+        """Where each raw feature sits in the design matrix (a numeric one column, a
+        categorical one column per dummy)."""
+        out, at = {}, 0
+        for n in self.numeric:
+            out[n], at = slice(at, at + 1), at + 1
+        for c in self.categorical:
+            width = len(self.levels[c]) - 1
+            out[c], at = slice(at, at + width), at + width
+        return out
 
 
 def _levels(values: pd.Series, known: list[str] | None = None) -> pd.Series:
@@ -232,8 +243,9 @@ def training_panel(
         Feature columns plus ``_date`` (snapshot) and ``_y`` (left by the horizon end).
     """
     parts = []
+    features = features_on(spells, customers, [d for d, _ in snapshots], **feature_args)
     for date, horizon_end in snapshots:
-        f = snapshot_features(spells, customers, date, **feature_args)
+        f = features[date]
         y = churn_label(spells, date, horizon_end).reindex(f.index)
         parts.append(f.assign(_date=pd.Timestamp(date), _y=y.to_numpy()))
     return pd.concat(parts) if parts else pd.DataFrame()
@@ -467,22 +479,39 @@ def reason_codes(
         probability when the feature is set to its typical value); only contributions above
         0.1 percentage point.
     """
-    base = model.predict(frame)
-    typical = model.design.typical()
-    contrib = {}
-    for f in model.design.features:
-        alt = frame.copy()
-        alt[f] = typical[f]
-        contrib[f] = base - model.predict(alt)
-    c = pd.DataFrame(contrib, index=frame.index)
-    long = c.stack().rename("contribution").reset_index()
-    long.columns = ["customer_id", "feature", "contribution"]
+    design = model.design
+    typical = design.typical()
+    x = design.transform(frame)
+    base = model.model.predict_proba(x)[:, 1]
+    # the typical customer's design row: a feature set to its typical value takes its columns
+    x_typical = design.transform(pd.DataFrame({f: [v] for f, v in typical.items()}))[0]
+    features = design.columns()
+    names = np.array(list(features), dtype=object)
+    contrib = np.zeros((len(frame), len(names)))
+    for j, cols in enumerate(features.values()):
+        # only rows whose feature differs from the typical value can move (the others add 0)
+        moved = np.flatnonzero((x[:, cols] != x_typical[cols]).any(axis=1))
+        if len(moved):
+            alt = x[moved]
+            alt[:, cols] = x_typical[cols]
+            contrib[moved, j] = base[moved] - model.model.predict_proba(alt)[:, 1]
     money = set(VALUE_FEATURES) | {
         f for f in frame.columns if pd.api.types.is_numeric_dtype(frame[f]) and is_value_column(f)
     }
-    long = long[(long["contribution"] > MIN_CONTRIBUTION) & ~long["feature"].isin(money)]
-    values = frame.stack(future_stack=True).rename("value")
-    long = long.join(values, on=["customer_id", "feature"])
+    contrib[:, [f in money for f in names]] = 0.0
+    rows, cols = np.nonzero(contrib > MIN_CONTRIBUTION)  # customer by customer, features in order
+    values = np.empty(len(rows), dtype=object)
+    for j, f in enumerate(names):
+        at = cols == j
+        values[at] = frame[f].to_numpy(dtype=object)[rows[at]]
+    long = pd.DataFrame(
+        {
+            "customer_id": frame.index.to_numpy()[rows],
+            "feature": names[cols],
+            "contribution": contrib[rows, cols],
+            "value": values,
+        }
+    )
     long["typical"] = long["feature"].map(typical)
     if evidence is not None:
         backed = [

@@ -15,7 +15,9 @@ Expressions (all take a table with ``customer_id`` (string), ``date`` (date) and
 - :func:`transaction_summary` -- frequency, recency, T and monetary value per customer, with
   the definitions of the ``lifetimes`` package's ``summary_data_from_transaction_data``;
 - :func:`purchase_spells` -- activity spells of the inactivity definition (as
-  ``prepare.spells_from_purchases``).
+  ``prepare.spells_from_purchases``);
+- :func:`window_activity` -- the early-warning features of many customers on many snapshot
+  dates (last purchase, purchases and spend in a window and the window before).
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
         # not print), so a refusal is left as it is.
         with contextlib.suppress(Exception):
             con.raw_sql("SET enable_progress_bar = false")
+        threads = os.environ.get("OMP_NUM_THREADS", "")
+        if threads.isdigit() and int(threads) > 0:  # a kernel's share of the cores (runner)
+            con.raw_sql(f"SET threads = {int(threads)}")
         return con
     if engine == "spark":
         session = start_spark()  # the active session, else a new one (pyspark checked first)
@@ -141,7 +146,8 @@ def table(frame: pd.DataFrame):
     Parameters
     ----------
     frame : DataFrame
-        Canonical transactions (customer_id, date, amount).
+        Canonical transactions (customer_id, date, amount), or customer-days (with
+        purchases).
 
     Returns
     -------
@@ -153,6 +159,8 @@ def table(frame: pd.DataFrame):
     fields = [("customer_id", pa.string()), ("date", pa.date32())]
     if "amount" in frame:
         fields.append(("amount", pa.float64()))
+    if "purchases" in frame:  # a customer-day table
+        fields.append(("purchases", pa.int64()))
     cols = [c for c, _ in fields]
     data = frame[cols]
     if pd.api.types.infer_dtype(data["customer_id"], skipna=False) != "string":
@@ -160,6 +168,64 @@ def table(frame: pd.DataFrame):
     if not pd.api.types.is_datetime64_any_dtype(data["date"]):
         data = data.assign(date=pd.to_datetime(data["date"]))
     return ibis.memtable(pa.Table.from_pandas(data, schema=pa.schema(fields), preserve_index=False))
+
+
+def read(con, tables, name: str):
+    """The table ``name`` of ``tables`` as an Ibis table on ``con``, or None when it is
+    missing or has no rows.
+
+    A mapping that keeps its tables as files (a run's cache, :class:`~churnreport.data.load.
+    LazyTables`, through its ``parquet_file`` method) hands the engine the file: the engine
+    reads the columns it needs, and pandas never holds the rows. Otherwise the pandas frame
+    is handed over (:func:`table`).
+
+    Parameters
+    ----------
+    con : ibis.BaseBackend
+    tables : mapping
+        Table name -> DataFrame.
+    name : str
+
+    Returns
+    -------
+    ibis.Table or None
+    """
+    if name not in tables:
+        return None
+    file = getattr(tables, "parquet_file", lambda _: None)(name)
+    if file is not None:
+        import pyarrow.parquet as pq
+
+        if pq.ParquetFile(file).metadata.num_rows == 0:
+            return None
+        return con.read_parquet(str(file))
+    frame = tables[name]
+    return table(frame) if len(frame) else None
+
+
+def keys(frame: pd.DataFrame):
+    """An Ibis table of (customer_id, snapshot) pairs from a pandas frame (string ids, dates).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        customer_id, snapshot (datetime64 or dates).
+
+    Returns
+    -------
+    ibis.Table
+    """
+    import ibis
+    import pyarrow as pa
+
+    return ibis.memtable(
+        pa.table(
+            {
+                "customer_id": pa.array(frame["customer_id"].astype(str), pa.string()),
+                "snapshot": pa.array(pd.to_datetime(frame["snapshot"]).dt.date, pa.date32()),
+            }
+        )
+    )
 
 
 def _dated(tx):
@@ -280,6 +346,55 @@ def purchase_spells(tx, window_days: int):
     return days.group_by(["customer_id", "spell_no"]).aggregate(
         spell_start=days.day.min(), spell_end=days.day.max() + window_days
     )
+
+
+def window_activity(tx, keys, window_days: int):
+    """Each customer's purchases up to each of its snapshot dates: the early-warning features
+    of every snapshot in one pass over the transactions.
+
+    Parameters
+    ----------
+    tx : ibis.Table
+        customer_id, date, and optionally purchases (a customer-day table: rows that day) and
+        amount. Without ``purchases`` each row is one purchase.
+    keys : ibis.Table
+        customer_id, snapshot (date): the customers and the dates to describe.
+    window_days : int
+        Length of the recent window ``(snapshot - window_days, snapshot]``.
+
+    Returns
+    -------
+    ibis.Table
+        customer_id, snapshot, last (day number of the last row dated up to the snapshot),
+        purchases (in the window), and with ``amount``: spend (in the window) and
+        spend_before (in the window before it, ``(snapshot - 2 w, snapshot - w]``); null
+        sums when no row with an amount falls inside. A key with no row dated up to its
+        snapshot is absent.
+
+    Examples
+    --------
+    A purchase of 10 on day 100 and of 5 on day 150, a 90-day window, a snapshot on day 160:
+    last 150, purchases 2, spend 15, spend_before null (days 0-70 hold none).
+    """
+    tx = _dated(tx)
+    k = keys.select(key_id=keys.customer_id, snap=keys.snapshot.cast("date"))
+    joined = k.join(tx, [k.key_id == tx.customer_id, tx.date <= k.snap])
+    day, snap = joined.date.epoch_days(), joined.snap.epoch_days()
+    recent = day > snap - window_days
+    before = (day > snap - 2 * window_days) & ~recent
+    aggs = {
+        "last": day.max(),
+        "purchases": (
+            joined.purchases.sum(where=recent)
+            if "purchases" in tx.columns
+            else joined.count(where=recent)
+        ),
+    }
+    if "amount" in tx.columns:
+        aggs["spend"] = joined.amount.sum(where=recent)
+        aggs["spend_before"] = joined.amount.sum(where=before)
+    out = joined.group_by([joined.key_id, joined.snap]).aggregate(**aggs)
+    return out.rename(customer_id="key_id", snapshot="snap")
 
 
 def to_frame(con, expr, *, sort: list[str] | None = None) -> pd.DataFrame:

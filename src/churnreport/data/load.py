@@ -604,6 +604,11 @@ class LazyTables(Mapping):
         self._paths = dict(paths)
         self._frames: dict[str, pd.DataFrame] = {}
 
+    def parquet_file(self, name: str) -> Path | None:
+        """The file of table ``name`` while it has not been read into pandas (an engine
+        reads it there itself); None once read, or for no such table."""
+        return None if name in self._frames else self._paths.get(name)
+
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
             self._frames[name] = pd.read_parquet(self._paths[name])
