@@ -55,6 +55,15 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
+def sample_dataset():
+    """The sample company loaded once per session (tests copy what they change)."""
+    from churnreport.config import load_config
+    from churnreport.data import load_dataset
+
+    return load_dataset(load_config(SAMPLE / "report.yml"))
+
+
+@pytest.fixture(scope="session")
 def sample_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("reports")
     res = cli("run", "--config", str(SAMPLE / "report.yml"), "--out", str(out))

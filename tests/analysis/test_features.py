@@ -8,11 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnreport.analysis.features import active_on, churn_label, features_on, snapshot_features
-from churnreport.config import load_config
-from churnreport.data import load_dataset
+from churnreport.analysis.drivers import is_complaint
+from churnreport.analysis.features import (
+    OUTCOME_COLUMNS,
+    active_on,
+    churn_label,
+    features_on,
+    snapshot_features,
+)
 from churnreport.data.load import LazyTables
-from tests.conftest import SAMPLE, spells
+from tests.conftest import spells
 
 D = dt.date(2024, 6, 30)
 
@@ -111,9 +116,9 @@ def test_outcome_columns_are_refused_as_features():
         snapshot_features(sp, customers, D, attributes=["churned"])
 
 
-def test_future_data_never_changes_a_past_snapshot():
+def test_future_data_never_changes_a_past_snapshot(sample_dataset):
     """Leakage check on the sample: rewrite everything after D; features on D must not move."""
-    ds = load_dataset(load_config(SAMPLE / "report.yml"))
+    ds = sample_dataset
     attrs = ["customer_type", "age", "plan", "account_manager"]
     before = snapshot_features(ds.spells, ds.customers, D, tables=ds.tables, attributes=attrs)
     cut = pd.Timestamp(D)
@@ -176,3 +181,117 @@ def test_many_dates_at_once_and_from_the_cached_files_equal_one_date_from_frames
         one = snapshot_features(sp, customers, d, tables=tables, attributes=["plan"])
         pd.testing.assert_frame_equal(at_once[d], one, check_exact=False, rtol=1e-12)
     assert at_once[D].loc["a", "purchases_window"] == 3  # 2 on May 1 + 1 on June 20
+
+
+def test_the_engine_gives_the_pandas_definition_on_the_sample(sample_dataset):
+    """Every feature of several snapshot dates, all tables of the sample (transactions,
+    tickets, staff, revenue, attributes), equals the definition as first written in pandas."""
+    ds = sample_dataset
+    attrs = ["customer_type", "age", "plan", "account_manager"]
+    dates = [dt.date(2023, 3, 31), D, dt.date(2024, 11, 30)]
+    got = features_on(ds.spells, ds.customers, dates, tables=ds.tables, attributes=attrs)
+    for d in dates:
+        expected = _reference_features(
+            ds.spells, ds.customers, d, tables=ds.tables, attributes=attrs
+        )
+        assert list(got[d].columns) == list(expected.columns)
+        assert len(expected) > 1000 and expected["complaints_window"].sum() > 0
+        pd.testing.assert_frame_equal(got[d], expected, check_exact=False, rtol=1e-9)
+
+
+# The definition as first written, kept as the reference of the engine's queries.
+def _reference_features(
+    spells: pd.DataFrame,
+    customers: pd.DataFrame,
+    date: dt.date,
+    *,
+    tables: dict[str, pd.DataFrame] | None = None,
+    attributes: list[str] | None = None,
+    window_days: int = 90,
+    slow_hours: float = 24.0,
+) -> pd.DataFrame:
+    """The definition as first written: pandas, one date at a time."""
+    tables = tables or {}
+    d = pd.Timestamp(date)
+    w0 = d - pd.Timedelta(days=window_days)
+    w_prev = w0 - pd.Timedelta(days=window_days)
+    past = spells[spells["spell_start"] <= d]
+    active = active_on(spells, date)
+    ids = pd.Index(active["customer_id"], name="customer_id")
+    out = pd.DataFrame(index=ids)
+    first_start = past.groupby("customer_id")["spell_start"].min().reindex(ids)
+    out["tenure_months"] = (d - first_start).dt.days / (365.25 / 12)
+    out["returning"] = (past.groupby("customer_id").size().reindex(ids) > 1).astype(int)
+
+    tx = tables.get("transactions")
+    if tx is not None and len(tx):
+        tx = tx[(tx["date"] <= d) & tx["customer_id"].isin(ids)]
+        last = tx.groupby("customer_id")["date"].max().reindex(ids)
+        out["recency_days"] = (d - last).dt.days.astype(float)
+        recent = tx[tx["date"] > w0]
+        before = tx[(tx["date"] > w_prev) & (tx["date"] <= w0)]
+        # the prepared table holds one row per customer-day with its number of purchases
+        if "purchases" in recent:
+            counts = recent.groupby("customer_id")["purchases"].sum()
+            out["purchases_window"] = counts.reindex(ids, fill_value=0).astype(int)
+        else:
+            out["purchases_window"] = _count(recent, ids)
+        if "amount" in tx:
+            spend = recent.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0)
+            spend_before = before.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0)
+            out["spend_window"] = spend.astype(float)
+            # relative change against the window before (0 without spend before; capped +300%)
+            trend = (spend - spend_before) / spend_before.where(spend_before > 0)
+            out["spend_trend"] = trend.fillna(0.0).clip(-1.0, 3.0).astype(float)
+
+    rev = tables.get("revenue")
+    if rev is not None and len(rev):
+        out["mrr"] = _mrr_on(rev, d, ids)
+        before = _mrr_on(rev, w0, ids)
+        # relative change for customers paying at the window start (new ones: 0)
+        out["mrr_change"] = ((out["mrr"] - before) / before.where(before > 0)).fillna(0.0)
+
+    tk = tables.get("tickets")
+    if tk is not None and len(tk):
+        # which features exist depends on the table, never on the window: the model trained
+        # on past dates and the scoring of today must see the same columns
+        has_hours = "first_response_hours" in tk and tk["first_response_hours"].notna().any()
+        has_score = "satisfaction" in tk and tk["satisfaction"].notna().any()
+        tk = tk[(tk["opened_at"] <= d) & (tk["opened_at"] > w0) & tk["customer_id"].isin(ids)]
+        out["tickets_window"] = _count(tk, ids)
+        if "category" in tk:
+            out["complaints_window"] = _count(tk[is_complaint(tk["category"])], ids)
+        if has_hours:
+            hours = tk["first_response_hours"]
+            answered_at = tk["opened_at"] + pd.to_timedelta(hours, unit="h")
+            # a response after the snapshot date is not known on it
+            known = hours.notna() & (answered_at <= d)
+            slow = known & (hours > slow_hours)
+            out["slow_responses_window"] = _count(tk[slow], ids)
+            out["response_hours_mean"] = (
+                tk[known].groupby("customer_id")["first_response_hours"].mean().reindex(ids)
+            )
+        if has_score:
+            out["low_satisfaction_window"] = _count(tk[tk["satisfaction"] <= 2], ids)
+
+    staff = tables.get("staff")
+    if staff is not None and len(staff) and "account_manager" in customers:
+        left = staff[(staff["left_date"] <= d) & (staff["left_date"] > w0)]
+        managers = customers.set_index("customer_id")["account_manager"].reindex(ids)
+        out["manager_left_window"] = managers.isin(set(left["account_manager"])).astype(int)
+
+    for a in attributes or []:
+        if a in OUTCOME_COLUMNS:
+            raise ValueError(f"{a!r} describes the outcome and cannot be a feature")
+        if a in customers.columns and a not in out.columns:
+            out[a] = customers.set_index("customer_id")[a].reindex(ids)
+    return out
+
+
+def _count(frame: pd.DataFrame, ids: pd.Index) -> pd.Series:
+    return frame.groupby("customer_id").size().reindex(ids, fill_value=0).astype(int)
+
+
+def _mrr_on(revenue: pd.DataFrame, date: pd.Timestamp, ids: pd.Index) -> pd.Series:
+    on = (revenue["start"] <= date) & (revenue["end"].isna() | (revenue["end"] > date))
+    return revenue[on].groupby("customer_id")["mrr"].sum().reindex(ids, fill_value=0.0)

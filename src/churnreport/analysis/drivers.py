@@ -174,8 +174,11 @@ def staff_turnover_effect(panel: pd.DataFrame, flag: str = "manager_left_90d") -
 
 def is_complaint(category: pd.Series) -> pd.Series:
     """True for ticket categories that name a complaint (complaint, complain, 投诉)."""
-    cat = category.astype("string").fillna("").map(normalise)
-    return cat.map(lambda c: any(w in c for w in COMPLAINT_WORDS)).astype(bool)
+    codes, uniques = pd.factorize(category, use_na_sentinel=True)
+    # each distinct category is read once (a ticket table repeats a few categories)
+    words = pd.Series(uniques).astype("string").fillna("").map(normalise)
+    named = np.append(words.map(lambda c: any(w in c for w in COMPLAINT_WORDS)), False)
+    return pd.Series(named[codes].astype(bool), index=category.index)
 
 
 def _month_index(dates: pd.Series) -> pd.Series:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from churnreport.analysis.drivers import is_complaint
@@ -121,11 +122,11 @@ def features_on(
     window_days: int = WINDOW_DAYS,
     slow_hours: float = 24.0,
 ) -> dict[dt.date, pd.DataFrame]:
-    """:func:`snapshot_features` of several dates, the transactions read once for all.
+    """:func:`snapshot_features` of several dates, every table aggregated once for all.
 
-    The transaction features of every date come from one engine query
-    (:func:`churnreport.data.engine.window_activity`, DuckDB); a run's cached transactions are
-    read by the engine from their file and never enter pandas.
+    Each dated table is reduced in the engine (DuckDB; data/engine.py) by one query for
+    every (customer, date) pair at once; a run's cached transactions are read by the engine
+    from their file and never enter pandas. pandas only sees one row per customer and date.
 
     Parameters
     ----------
@@ -139,125 +140,134 @@ def features_on(
         date -> that date's :func:`snapshot_features`.
     """
     tables = tables or {}
-    active = {date: active_on(spells, date) for date in dates}
-    activity = _transaction_activity(tables, active, window_days)
-    return {
-        date: _features(
-            spells, customers, date, active[date], activity, tables=tables,
-            attributes=attributes, window_days=window_days, slow_hours=slow_hours,
-        )
-        for date in dates
-    }  # fmt: skip
-
-
-def _transaction_activity(
-    tables: Mapping[str, pd.DataFrame], active: dict[dt.date, pd.DataFrame], window_days: int
-) -> pd.DataFrame | None:
-    """:func:`~churnreport.data.engine.window_activity` of the customers active on each date,
-    indexed by (snapshot, customer_id); None without transactions."""
-    if "transactions" not in tables:
-        return None
-    from churnreport.data import engine
-
-    con = engine.connect()
-    try:
-        tx = engine.read(con, tables, "transactions")
-        if tx is None:
-            return None
-        keys = pd.concat(
-            [a[["customer_id"]].assign(snapshot=pd.Timestamp(d)) for d, a in active.items()]
-        )
-        result = con.to_pyarrow(engine.window_activity(tx, engine.keys(keys), window_days))
-    finally:
-        con.disconnect()
-    out = result.to_pandas(date_as_object=False)
-    out["snapshot"] = out["snapshot"].astype("datetime64[ns]")
-    return out.set_index(["snapshot", "customer_id"]).sort_index()
-
-
-def _features(
-    spells: pd.DataFrame,
-    customers: pd.DataFrame,
-    date: dt.date,
-    active: pd.DataFrame,
-    activity: pd.DataFrame | None,
-    *,
-    tables: Mapping[str, pd.DataFrame],
-    attributes: list[str] | None,
-    window_days: int,
-    slow_hours: float,
-) -> pd.DataFrame:
-    d = pd.Timestamp(date)
-    w0 = d - pd.Timedelta(days=window_days)
-    past = spells[spells["spell_start"] <= d]
-    ids = pd.Index(active["customer_id"], name="customer_id")
-    out = pd.DataFrame(index=ids)
-    first_start = past.groupby("customer_id")["spell_start"].min().reindex(ids)
-    out["tenure_months"] = (d - first_start).dt.days / _DAYS_PER_MONTH
-    out["returning"] = (past.groupby("customer_id").size().reindex(ids) > 1).astype(int)
-
-    if activity is not None:
-        on = activity.xs(d, level="snapshot") if d in activity.index.levels[0] else None
-        on = (on if on is not None else activity.iloc[:0].droplevel(0)).reindex(ids)
-        epoch_day = (d - pd.Timestamp(0)).days
-        out["recency_days"] = (epoch_day - on["last"]).astype(float)
-        out["purchases_window"] = on["purchases"].fillna(0).astype(int)
-        if "spend" in on:
-            spend = on["spend"].fillna(0.0).astype(float)
-            spend_before = on["spend_before"].fillna(0.0).astype(float)
-            out["spend_window"] = spend
-            # relative change against the window before (0 without spend before; capped +300%)
-            trend = (spend - spend_before) / spend_before.where(spend_before > 0)
-            out["spend_trend"] = trend.fillna(0.0).clip(-1.0, 3.0).astype(float)
-
-    rev = tables.get("revenue")
-    if rev is not None and len(rev):
-        out["mrr"] = _mrr_on(rev, d, ids)
-        before = _mrr_on(rev, w0, ids)
-        # relative change for customers paying at the window start (new ones: 0)
-        out["mrr_change"] = ((out["mrr"] - before) / before.where(before > 0)).fillna(0.0)
-
-    tk = tables.get("tickets")
-    if tk is not None and len(tk):
-        # which features exist depends on the table, never on the window: the model trained
-        # on past dates and the scoring of today must see the same columns
-        has_hours = "first_response_hours" in tk and tk["first_response_hours"].notna().any()
-        has_score = "satisfaction" in tk and tk["satisfaction"].notna().any()
-        tk = tk[(tk["opened_at"] <= d) & (tk["opened_at"] > w0) & tk["customer_id"].isin(ids)]
-        out["tickets_window"] = _count(tk, ids)
-        if "category" in tk:
-            out["complaints_window"] = _count(tk[is_complaint(tk["category"])], ids)
-        if has_hours:
-            hours = tk["first_response_hours"]
-            answered_at = tk["opened_at"] + pd.to_timedelta(hours, unit="h")
-            # a response after the snapshot date is not known on it
-            known = hours.notna() & (answered_at <= d)
-            slow = known & (hours > slow_hours)
-            out["slow_responses_window"] = _count(tk[slow], ids)
-            out["response_hours_mean"] = (
-                tk[known].groupby("customer_id")["first_response_hours"].mean().reindex(ids)
-            )
-        if has_score:
-            out["low_satisfaction_window"] = _count(tk[tk["satisfaction"] <= 2], ids)
-
-    staff = tables.get("staff")
-    if staff is not None and len(staff) and "account_manager" in customers:
-        left = staff[(staff["left_date"] <= d) & (staff["left_date"] > w0)]
-        managers = customers.set_index("customer_id")["account_manager"].reindex(ids)
-        out["manager_left_window"] = managers.isin(set(left["account_manager"])).astype(int)
-
     for a in attributes or []:
         if a in OUTCOME_COLUMNS:
             raise ValueError(f"{a!r} describes the outcome and cannot be a feature")
-        if a in customers.columns and a not in out.columns:
-            out[a] = customers.set_index("customer_id")[a].reindex(ids)
+    active = [active_on(spells, d)["customer_id"] for d in dates]
+    keys = pd.DataFrame(
+        {
+            "customer_id": pd.concat(active, ignore_index=True) if active else [],
+            "snapshot": np.repeat(
+                np.array([pd.Timestamp(d) for d in dates], dtype="datetime64[ns]"),
+                [len(a) for a in active],
+            ),
+        }
+    )
+    out = _engine_features(keys, spells, tables, window_days, slow_hours)
+
+    staff = tables.get("staff")
+    if staff is not None and len(staff) and "account_manager" in customers:
+        managers = keys["customer_id"].map(customers.set_index("customer_id")["account_manager"])
+        left = pd.Series(0, index=keys.index)
+        for d in dates:
+            at = pd.Timestamp(d)
+            gone = staff[
+                (staff["left_date"] <= at) & (staff["left_date"] > at - _days(window_days))
+            ]
+            on = keys["snapshot"] == at
+            left[on] = managers[on].isin(set(gone["account_manager"])).astype(int)
+        out["manager_left_window"] = left.astype(int)
+
+    if attributes:
+        by_id = customers.set_index("customer_id")
+        for a in attributes:
+            if a in by_id.columns and a not in out.columns:
+                out[a] = by_id[a].reindex(keys["customer_id"]).array
+
+    frames, start = {}, 0
+    for d, ids in zip(dates, active, strict=True):
+        part = out.iloc[start : start + len(ids)]
+        part.index = pd.Index(ids, name="customer_id")
+        frames[d], start = part, start + len(ids)
+    return frames
+
+
+def _days(n: int) -> pd.Timedelta:
+    return pd.Timedelta(days=n)
+
+
+def _engine_features(
+    keys: pd.DataFrame,
+    spells: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    window_days: int,
+    slow_hours: float,
+) -> pd.DataFrame:
+    """The features that aggregate dated rows, one row per key (its position), in the order
+    of the module docstring."""
+    from churnreport.data import engine
+
+    at = keys["snapshot"]
+    out = pd.DataFrame(index=keys.index)
+    con = engine.connect()
+    try:
+        k = engine.keys(keys)
+
+        def fetch(expr) -> pd.DataFrame:
+            got = con.to_pyarrow(expr).to_pandas(date_as_object=False)
+            return got.set_index("row").reindex(keys.index)
+
+        history = fetch(
+            engine.spell_history(engine.frame_table(spells, ["customer_id", "spell_start"]), k)
+        )
+        out["tenure_months"] = (at - history["first_start"]).dt.days / _DAYS_PER_MONTH
+        out["returning"] = (history["spells"] > 1).astype(int)
+
+        tx = engine.read(con, tables, "transactions")
+        if tx is not None:
+            act = fetch(engine.window_activity(tx, k, window_days))
+            epoch_day = (at - pd.Timestamp(0)).dt.days
+            out["recency_days"] = (epoch_day - act["last"]).astype(float)
+            out["purchases_window"] = act["purchases"].fillna(0).astype(int)
+            if "spend" in act:
+                spend = act["spend"].fillna(0.0).astype(float)
+                spend_before = act["spend_before"].fillna(0.0).astype(float)
+                out["spend_window"] = spend
+                # relative change against the window before (0 without spend before; +300% cap)
+                trend = (spend - spend_before) / spend_before.where(spend_before > 0)
+                out["spend_trend"] = trend.fillna(0.0).clip(-1.0, 3.0).astype(float)
+
+        rev = tables.get("revenue")
+        if rev is not None and len(rev):
+            cols = ["customer_id", "start", "end", "mrr"]
+            on = fetch(engine.revenue_on(engine.frame_table(rev, cols), k, window_days))
+            out["mrr"] = on["mrr"].fillna(0.0).astype(float)
+            before = on["mrr_before"].fillna(0.0).astype(float)
+            # relative change for customers paying at the window start (new ones: 0)
+            out["mrr_change"] = ((out["mrr"] - before) / before.where(before > 0)).fillna(0.0)
+
+        tk = tables.get("tickets")
+        if tk is not None and len(tk):
+            tickets = _ticket_rows(tk)
+            got = fetch(engine.window_tickets(tickets, k, window_days, slow_hours))
+            out["tickets_window"] = got["tickets"].fillna(0).astype(int)
+            if "complaints" in got:
+                out["complaints_window"] = got["complaints"].fillna(0).astype(int)
+            if "slow" in got:
+                out["slow_responses_window"] = got["slow"].fillna(0).astype(int)
+                out["response_hours_mean"] = got["hours_mean"].astype(float)
+            if "low_satisfaction" in got:
+                out["low_satisfaction_window"] = got["low_satisfaction"].fillna(0).astype(int)
+    finally:
+        con.disconnect()
     return out
 
 
-def _count(frame: pd.DataFrame, ids: pd.Index) -> pd.Series:
-    return frame.groupby("customer_id").size().reindex(ids, fill_value=0).astype(int)
+def _ticket_rows(tickets: pd.DataFrame):
+    """The tickets as the engine reads them: a complaint flag, and when the first response
+    was given. Which columns exist depends on the table, never on a window: the model trained
+    on past dates and the scoring of today see the same features."""
+    from churnreport.data import engine
 
-
-def _mrr_on(revenue: pd.DataFrame, date: pd.Timestamp, ids: pd.Index) -> pd.Series:
-    on = (revenue["start"] <= date) & (revenue["end"].isna() | (revenue["end"] > date))
-    return revenue[on].groupby("customer_id")["mrr"].sum().reindex(ids, fill_value=0.0)
+    tk = tickets[["customer_id", "opened_at"]].copy()
+    if "category" in tickets:
+        tk["complaint"] = is_complaint(tickets["category"]).to_numpy()
+    hours = tickets.get("first_response_hours")
+    if hours is not None and hours.notna().any():
+        tk["first_response_hours"] = hours.astype(float)
+        # a response after the snapshot date is not known on it
+        tk["answered_at"] = tickets["opened_at"] + pd.to_timedelta(hours, unit="h")
+    score = tickets.get("satisfaction")
+    if score is not None and score.notna().any():
+        tk["satisfaction"] = score.astype(float)
+    return engine.frame_table(tk, list(tk.columns))

@@ -111,10 +111,16 @@ class Design:
 
 
 def _levels(values: pd.Series, known: list[str] | None = None) -> pd.Series:
-    x = values.astype("string").fillna("(missing)")
+    """Each value as its level: its text, "(missing)", or "(other)" when not ``known``.
+
+    The distinct values are turned into text once (a column holds few levels and many rows).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    labels = pd.Series(uniques).astype("string").fillna("(missing)")
     if known is not None:
-        x = x.where(x.isin(known), "(other)")
-    return x
+        labels = labels.where(labels.isin(known), "(other)")
+    text = np.append(labels.to_numpy(dtype=object), "(missing)")  # code -1: missing
+    return pd.Series(text[codes], index=values.index, dtype=object)
 
 
 def fit_design(frame: pd.DataFrame) -> Design:

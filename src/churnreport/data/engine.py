@@ -16,8 +16,9 @@ Expressions (all take a table with ``customer_id`` (string), ``date`` (date) and
   the definitions of the ``lifetimes`` package's ``summary_data_from_transaction_data``;
 - :func:`purchase_spells` -- activity spells of the inactivity definition (as
   ``prepare.spells_from_purchases``);
-- :func:`window_activity` -- the early-warning features of many customers on many snapshot
-  dates (last purchase, purchases and spend in a window and the window before).
+- :func:`window_activity`, :func:`spell_history`, :func:`revenue_on`,
+  :func:`window_tickets` -- the early-warning features of many customers on many snapshot
+  dates (:func:`keys`), one query per table for all of them.
 """
 
 from __future__ import annotations
@@ -204,7 +205,8 @@ def read(con, tables, name: str):
 
 
 def keys(frame: pd.DataFrame):
-    """An Ibis table of (customer_id, snapshot) pairs from a pandas frame (string ids, dates).
+    """An Ibis table of snapshot keys from a pandas frame: ``row`` (the frame's position),
+    customer_id (string) and snapshot (date).
 
     Parameters
     ----------
@@ -216,16 +218,40 @@ def keys(frame: pd.DataFrame):
     ibis.Table
     """
     import ibis
+    import numpy as np
     import pyarrow as pa
 
     return ibis.memtable(
         pa.table(
             {
+                "row": pa.array(np.arange(len(frame), dtype="int64")),
                 "customer_id": pa.array(frame["customer_id"].astype(str), pa.string()),
                 "snapshot": pa.array(pd.to_datetime(frame["snapshot"]).dt.date, pa.date32()),
             }
         )
     )
+
+
+def frame_table(frame: pd.DataFrame, columns: list[str]):
+    """An Ibis table over columns of a pandas frame (customer_id as string).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    columns : list of str
+        Columns to hand over (those present).
+
+    Returns
+    -------
+    ibis.Table
+    """
+    import ibis
+    import pyarrow as pa
+
+    data = frame[[c for c in columns if c in frame.columns]]
+    if "customer_id" in data and pd.api.types.infer_dtype(data["customer_id"]) != "string":
+        data = data.assign(customer_id=data["customer_id"].astype(str))
+    return ibis.memtable(pa.Table.from_pandas(data, preserve_index=False))
 
 
 def _dated(tx):
@@ -348,9 +374,15 @@ def purchase_spells(tx, window_days: int):
     )
 
 
+def _at_midnight(keys):
+    """``keys`` with ``at``: the snapshot as a timestamp at midnight (the day's start, as a
+    pandas Timestamp of the date compares)."""
+    return keys.mutate(at=keys.snapshot.cast("timestamp"))
+
+
 def window_activity(tx, keys, window_days: int):
-    """Each customer's purchases up to each of its snapshot dates: the early-warning features
-    of every snapshot in one pass over the transactions.
+    """Each key's purchases up to its snapshot date: the early-warning transaction features of
+    every snapshot in one pass over the transactions.
 
     Parameters
     ----------
@@ -358,18 +390,17 @@ def window_activity(tx, keys, window_days: int):
         customer_id, date, and optionally purchases (a customer-day table: rows that day) and
         amount. Without ``purchases`` each row is one purchase.
     keys : ibis.Table
-        customer_id, snapshot (date): the customers and the dates to describe.
+        row, customer_id, snapshot (:func:`keys`).
     window_days : int
         Length of the recent window ``(snapshot - window_days, snapshot]``.
 
     Returns
     -------
     ibis.Table
-        customer_id, snapshot, last (day number of the last row dated up to the snapshot),
-        purchases (in the window), and with ``amount``: spend (in the window) and
-        spend_before (in the window before it, ``(snapshot - 2 w, snapshot - w]``); null
-        sums when no row with an amount falls inside. A key with no row dated up to its
-        snapshot is absent.
+        row, last (day number of the last row dated up to the snapshot), purchases (in the
+        window), and with ``amount``: spend (in the window) and spend_before (in the window
+        before it, ``(snapshot - 2 w, snapshot - w]``); null sums when no row with an amount
+        falls inside. A key with no row dated up to its snapshot is absent.
 
     Examples
     --------
@@ -377,7 +408,7 @@ def window_activity(tx, keys, window_days: int):
     last 150, purchases 2, spend 15, spend_before null (days 0-70 hold none).
     """
     tx = _dated(tx)
-    k = keys.select(key_id=keys.customer_id, snap=keys.snapshot.cast("date"))
+    k = keys.select("row", key_id=keys.customer_id, snap=keys.snapshot.cast("date"))
     joined = k.join(tx, [k.key_id == tx.customer_id, tx.date <= k.snap])
     day, snap = joined.date.epoch_days(), joined.snap.epoch_days()
     recent = day > snap - window_days
@@ -393,8 +424,106 @@ def window_activity(tx, keys, window_days: int):
     if "amount" in tx.columns:
         aggs["spend"] = joined.amount.sum(where=recent)
         aggs["spend_before"] = joined.amount.sum(where=before)
-    out = joined.group_by([joined.key_id, joined.snap]).aggregate(**aggs)
-    return out.rename(customer_id="key_id", snapshot="snap")
+    return joined.group_by("row").aggregate(**aggs)
+
+
+def spell_history(spells, keys):
+    """Each key's spells begun by its snapshot: the first start and how many.
+
+    Parameters
+    ----------
+    spells : ibis.Table
+        customer_id, spell_start (timestamp).
+    keys : ibis.Table
+        row, customer_id, snapshot (:func:`keys`).
+
+    Returns
+    -------
+    ibis.Table
+        row, first_start (timestamp), spells (count); keys without a spell begun are absent.
+    """
+    k = _at_midnight(keys).select("row", key_id=keys.customer_id, at="at")
+    joined = k.join(spells, [k.key_id == spells.customer_id, spells.spell_start <= k.at])
+    return joined.group_by("row").aggregate(
+        first_start=joined.spell_start.min(), spells=joined.count()
+    )
+
+
+def revenue_on(revenue, keys, window_days: int):
+    """Each key's recurring revenue on its snapshot and ``window_days`` before it.
+
+    Parameters
+    ----------
+    revenue : ibis.Table
+        customer_id, start, end (timestamps; null end = still running), mrr.
+    keys : ibis.Table
+        row, customer_id, snapshot (:func:`keys`).
+    window_days : int
+
+    Returns
+    -------
+    ibis.Table
+        row, mrr (sum of the rows running on the snapshot: ``start <= d < end``), mrr_before
+        (the same on ``d - window_days``); null when none runs.
+    """
+    import ibis
+
+    k = _at_midnight(keys).select("row", key_id=keys.customer_id, at="at")
+    joined = k.join(revenue, [k.key_id == revenue.customer_id])
+    w0 = joined.at - ibis.interval(days=window_days)
+
+    def running(day):
+        return (joined.start <= day) & (joined.end.isnull() | (joined.end > day))
+
+    return joined.group_by("row").aggregate(
+        mrr=joined.mrr.sum(where=running(joined.at)),
+        mrr_before=joined.mrr.sum(where=running(w0)),
+    )
+
+
+def window_tickets(tickets, keys, window_days: int, slow_hours: float):
+    """Each key's support tickets opened in the window ``(snapshot - window_days, snapshot]``.
+
+    Parameters
+    ----------
+    tickets : ibis.Table
+        customer_id, opened_at (timestamp); optionally complaint (bool), answered_at
+        (timestamp, null when unanswered), first_response_hours, satisfaction.
+    keys : ibis.Table
+        row, customer_id, snapshot (:func:`keys`).
+    window_days : int
+    slow_hours : float
+        A first response slower than this is slow.
+
+    Returns
+    -------
+    ibis.Table
+        row, tickets; with the optional columns: complaints, slow (responses known by the
+        snapshot and slower than ``slow_hours``), hours_mean (mean first-response hours of
+        the responses known by the snapshot), low_satisfaction (scores <= 2). Keys without a
+        ticket in the window are absent.
+    """
+    import ibis
+
+    k = _at_midnight(keys).select("row", key_id=keys.customer_id, at="at")
+    joined = k.join(
+        tickets,
+        [
+            k.key_id == tickets.customer_id,
+            tickets.opened_at <= k.at,
+            tickets.opened_at > k.at - ibis.interval(days=window_days),
+        ],
+    )
+    aggs = {"tickets": joined.count()}
+    if "complaint" in tickets.columns:
+        aggs["complaints"] = joined.count(where=joined.complaint)
+    if "answered_at" in tickets.columns:
+        known = joined.answered_at.notnull() & (joined.answered_at <= joined.at)
+        aggs["slow"] = joined.count(where=known & (joined.first_response_hours > slow_hours))
+        aggs["hours_mean"] = joined.first_response_hours.mean(where=known)
+    if "satisfaction" in tickets.columns:
+        aggs["low_satisfaction"] = joined.count(where=joined.satisfaction <= 2)
+    return joined.group_by("row").aggregate(**aggs)
 
 
 def to_frame(con, expr, *, sort: list[str] | None = None) -> pd.DataFrame:
