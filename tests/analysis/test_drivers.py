@@ -357,3 +357,41 @@ def test_a_count_with_few_values_is_compared_level_by_level(shared_data):
     got = _effects(m)
     assert got[("NumOfProducts", "3")].effect > 5 and got[("NumOfProducts", "2")].effect < 0.5
     assert got[("NumOfProducts", "3")].reference == "1"
+
+
+def _level_key_by_text(x: pd.Series) -> pd.Categorical:
+    """The cohort levels as first written: every row turned into text."""
+    from churnreport.analysis.drivers import MAX_LEVELS
+    from churnreport.analysis.segments import level_key
+
+    key = x.astype("string").fillna("(missing)")
+    counts = key[key != "(missing)"].value_counts()
+    if len(counts) > MAX_LEVELS:
+        kept = set(counts.index[:MAX_LEVELS]) | {"(missing)"}
+        key = key.where(key.isin(kept), "(other)")
+    present = set(pd.unique(key))
+    last = [v for v in ("(other)", "(missing)") if v in present]
+    order = sorted(present - set(last), key=level_key) + last
+    return pd.Categorical(key, categories=order, ordered=True)
+
+
+def test_cohort_levels_read_once_per_distinct_value_equal_the_text_of_every_row():
+    """Few levels, many (1,000) levels pooled as (other), ties among the most common, missing
+    values, numbers, booleans and a number written as text: the same levels, order and rows."""
+    from churnreport.analysis.drivers import _level_key
+
+    rng = np.random.default_rng(1)
+    cases = [
+        pd.Series([True, False, None, True], dtype=object),
+        pd.Series([1, "1", 2.0, None, "x"], dtype=object),
+        pd.Series(np.repeat([f"c{i}" for i in range(30)], 3)),  # 30 levels, all tied
+    ]
+    for k in [2, 13, 1000]:
+        v = rng.integers(0, k, 5000).astype(str).astype(object)
+        v[rng.random(5000) < 0.05] = None
+        cases += [pd.Series(v), pd.Series(v).astype("string"), pd.Series(pd.Categorical(v)),
+                  pd.Series(rng.integers(0, k, 5000)).astype(float)]  # fmt: skip
+    for x in cases:
+        got, expected = _level_key(x), _level_key_by_text(x)
+        assert list(got.categories) == list(expected.categories)
+        np.testing.assert_array_equal(got.codes, expected.codes)

@@ -611,14 +611,7 @@ def metric_cohorts(
         if pd.api.types.is_numeric_dtype(x) and x.nunique() > bins:
             key = _decile_labels(x, bins)
         else:
-            key = x.astype("string").fillna("(missing)")
-            counts = key[key != "(missing)"].value_counts()
-            if len(counts) > MAX_LEVELS:
-                kept = set(counts.index[:MAX_LEVELS]) | {"(missing)"}
-                key = key.where(key.isin(kept), "(other)")
-            last = [v for v in ("(other)", "(missing)") if v in set(key)]
-            order = sorted(set(key) - set(last), key=level_key) + last
-            key = pd.Categorical(key, categories=order, ordered=True)
+            key = _level_key(x)
         g = frame.groupby(key, observed=True, sort=True)[y].agg(["size", "sum"])
         lo, hi = wilson_interval(g["sum"].to_numpy(), g["size"].to_numpy())
         out[d] = pd.DataFrame(
@@ -632,6 +625,36 @@ def metric_cohorts(
             }
         )
     return out
+
+
+def _level_key(x: pd.Series) -> pd.Categorical:
+    """Each row's level as shown in a cohort chart: its text, ``(missing)``, or ``(other)``
+    beyond the :data:`MAX_LEVELS` most common; in :func:`level_key` order, then ``(other)``
+    and ``(missing)``.
+
+    The distinct values are read once and the rows keep integer codes (a panel of millions
+    of customer-months holds few levels).
+    """
+    codes, uniques = pd.factorize(x, use_na_sentinel=True)
+    # the text of each distinct value in order of first appearance; code -1 (missing) last
+    text = pd.Series(uniques, dtype=object).astype("string").fillna("(missing)")
+    text = np.append(text.to_numpy(dtype=object), "(missing)")
+    rows = np.bincount(codes + 1, minlength=len(text))  # [missing, each distinct value]
+    per_code = np.append(rows[1:], rows[0])
+    seen = per_code > 0
+    named = pd.Series(per_code[seen], index=text[seen])
+    named = named[named.index != "(missing)"]
+    counts = named.groupby(level=0, sort=False).sum().sort_values(ascending=False)
+    label = text.copy()
+    if len(counts) > MAX_LEVELS:
+        kept = set(counts.index[:MAX_LEVELS]) | {"(missing)"}
+        label = np.array([t if t in kept else "(other)" for t in text], dtype=object)
+    present = set(label[seen])
+    last = [v for v in ("(other)", "(missing)") if v in present]
+    order = sorted(present - set(last), key=level_key) + last
+    position = {v: i for i, v in enumerate(order)}
+    to_category = np.array([position.get(v, -1) for v in label], dtype=np.int64)
+    return pd.Categorical.from_codes(to_category[codes], categories=order, ordered=True)
 
 
 def _decile_labels(x: pd.Series, bins: int) -> pd.Categorical:
