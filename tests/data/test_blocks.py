@@ -265,3 +265,36 @@ def test_ids_of_a_table_read_in_blocks_match_by_number_with_rows_of_the_file(tmp
     assert row == 2 and text == f"{tx.loc[0, 'customer_id']} -> {int(tx.loc[0, 'customer_id']):04d}"
     assert issues["unknown_customer"].examples == [(302, "777")]  # its row in the file
     assert set(ds.customers["customer_id"]) == {*ids, "777"}
+
+
+def test_a_parquet_date_column_read_in_blocks_gives_the_days_and_notes_of_one_read(
+    tmp_path, monkeypatch
+):
+    """Blocks read a Parquet date column as datetime64 (no Python object per cell): the same
+    days, and the same far-future and placeholder dates read as missing and noted."""
+    import datetime as dt
+
+    tx = _transactions().drop(columns="order")
+    tx = tx[tx["customer_id"] != ""].reset_index(drop=True)
+    tx["date"] = pd.to_datetime(tx["date"]).dt.date
+    tx.loc[5, "date"] = dt.date(9999, 12, 31)  # "never": far in the future
+    tx.loc[7, "date"] = dt.date(1900, 1, 1)  # a placeholder
+    tx.loc[9, "date"] = None
+    tx["amount"] = pd.to_numeric(tx["amount"], errors="coerce")
+    tx.to_parquet(tmp_path / "transactions.parquet", index=False)  # a date32 column
+    cfg = {
+        "name": "days",
+        "as_of": "2024-12-31",
+        "churn": {"definition": "inactivity", "inactivity_days": 60},
+        "sources": {"transactions": {"path": "transactions.parquet"}},
+    }
+    (tmp_path / "report.yml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    whole = load_dataset(load_config(tmp_path / "report.yml"))
+    monkeypatch.setattr(sources_module, "BLOCK_ROWS", 64)
+    blocked = load_dataset(load_config(tmp_path / "report.yml"))
+    pd.testing.assert_frame_equal(blocked.tables["transactions"], whole.tables["transactions"])
+    notes = lambda ds: sorted((i.reason, i.count, i.examples) for i in ds.quality.issues)  # noqa: E731
+    assert notes(blocked) == notes(whole)
+    examples = {r: e for r, _, e in notes(whole)}
+    assert examples["far_future_date"] == [(6, dt.date(9999, 12, 31))]  # shown as a day
+    assert examples["placeholder_date"] == [(8, dt.date(1900, 1, 1))]

@@ -693,7 +693,15 @@ def _parse_dates(
             is_dt = pd.Series(False, index=s.index)
         else:
             is_dt = s.map(lambda v: isinstance(v, (dt.date, dt.time, np.datetime64)))
-        if is_dt.any():
+        if kind == "date":  # calendar days only (a Parquet date column): read in one pass
+            days = s[present].to_numpy().astype("datetime64[D]")
+            late, early = days > np.datetime64(LATEST_DATE), days < np.datetime64(EARLIEST_DATE)
+            future[present] = late
+            past[present] = early
+            usable = present.copy()
+            usable[present] = ~(late | early)
+            out[usable] = days[~(late | early)].astype("datetime64[ns]")
+        elif is_dt.any():
             days = s[is_dt].map(_calendar_day)
             future[days.index] = (days > LATEST_DATE).astype(bool)
             past[days.index] = (days < EARLIEST_DATE).astype(bool)
@@ -854,5 +862,12 @@ def _extra(s: pd.Series) -> pd.Series:
 
 
 def _examples(s: pd.Series) -> list[tuple[int, object]]:
-    """Up to five (row number, raw value) pairs; empty cells shown as ``""``."""
-    return [(int(r), "" if _isna(v) else v) for r, v in s.head(5).items()]
+    """Up to five (row number, raw value) pairs; empty cells shown as ``""``, a day read as a
+    timestamp (a date column read in blocks) as its date."""
+    return [(int(r), "" if _isna(v) else _day(v)) for r, v in s.head(5).items()]
+
+
+def _day(v: object) -> object:
+    if isinstance(v, pd.Timestamp) and v.tz is None and v == v.normalize():
+        return v.date()
+    return v

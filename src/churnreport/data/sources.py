@@ -303,7 +303,8 @@ class SourceFile:
 
             keep = [n for n, h in zip(self._names, self.header, strict=True) if h in wanted]
             for batch in pq.ParquetFile(self.path).iter_batches(block_rows, columns=keep):
-                yield self._named(batch.to_pandas())
+                # dates as datetime64 (milliseconds hold any year), not a Python object per cell
+                yield self._named(batch.to_pandas(date_as_object=False))
         else:
             with self._csv_errors():
                 reader = self._read_csv(
