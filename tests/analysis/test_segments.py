@@ -186,7 +186,7 @@ def test_rfm_scores_and_groups():
                 }
             )
     tx = pd.DataFrame(rows)
-    r = rfm_scores(tx, pd.Series(list("abcde")), on).set_index("customer_id")
+    r = rfm_scores({"transactions": tx}, pd.Series(list("abcde")), on).set_index("customer_id")
     assert r.loc["e", ["r", "f", "m"]].tolist() == [5, 5, 5]
     assert r.loc["a", ["r", "f", "m"]].tolist() == [1, 1, 1]
     assert r.loc["e", "rfm_group"] == "champions" and r.loc["a", "rfm_group"] == "lost"

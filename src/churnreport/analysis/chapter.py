@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -480,7 +481,7 @@ def segment_chapter(
     definition: str,
     segments: list[str],
     revenue: pd.DataFrame | None = None,
-    transactions: pd.DataFrame | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
     tenure_bands: tuple[int, ...] = TENURE_BANDS,
     abc_shares: tuple[float, float] = ABC_CUSTOMER_SHARES,
     first_day: dt.date | None = None,
@@ -495,7 +496,7 @@ def segment_chapter(
     """
     snapshot = definition == "snapshot"
     pop, window_start = churn_population(
-        spells, customers, as_of, definition, revenue, transactions, first_day
+        spells, customers, as_of, definition, revenue, tables, first_day
     )
 
     dims = segment_dimensions(pop, segments, tenure_bands, abc_shares)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -236,7 +237,7 @@ def churn_population(
     as_of: dt.date,
     definition: str,
     revenue: pd.DataFrame | None = None,
-    transactions: pd.DataFrame | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
     first_day: dt.date | None = None,
 ) -> tuple[pd.DataFrame, dt.date]:
     """Customers at risk with their churn outcome, tenure at the window start and revenue lost.
@@ -251,7 +252,7 @@ def churn_population(
         frame: the customer columns plus churned (bool, in the window), tenure_at_start
         (months), revenue_lost (12 x monthly revenue before churning), annual_value (12 x
         recurring revenue at the window start, when revenue is known) and rfm_group (when
-        transactions exist).
+        ``tables`` hold transactions).
 
     """
     c = customers.copy()
@@ -286,8 +287,8 @@ def churn_population(
         out["annual_value"] = out["customer_id"].map(pd.Series(m[:, 0] * 12, index=ids))
     elif "monthly_revenue" in out:
         out["annual_value"] = out["monthly_revenue"] * 12
-    if transactions is not None and len(transactions):
-        rfm = rfm_scores(transactions, out["customer_id"], start)
+    rfm = rfm_scores(tables or {}, out["customer_id"], start)
+    if rfm is not None:
         out["rfm_group"] = rfm["rfm_group"].to_numpy()
 
     lost = out[out["churned"]]
@@ -347,8 +348,8 @@ def abc_classes(value: pd.Series, bounds: tuple[float, float] = ABC_CUSTOMER_SHA
 
 
 def rfm_scores(
-    transactions: pd.DataFrame, customer_ids: pd.Series, on: pd.Timestamp
-) -> pd.DataFrame:
+    tables: Mapping[str, pd.DataFrame], customer_ids: pd.Series, on: pd.Timestamp
+) -> pd.DataFrame | None:
     """RFM scores 1-5 as of a date and the named group of each customer.
 
     Recency = days since the last purchase before ``on`` (more recent scores higher);
@@ -356,27 +357,41 @@ def rfm_scores(
     quintiles of the customers' ranks (ties broken by order), so each score holds a fifth.
     Groups, first match: champions R>=4 F>=4 M>=4; cannot_lose R<=2 F>=4 M>=4; loyal F>=4 R>=3;
     at_risk R<=2 F>=3; lost R=1 F=1; hibernating R<=2 F<=2; new_or_promising R>=4 F<=2;
-    need_attention otherwise.
+    need_attention otherwise. The purchases are aggregated by the engine
+    (:func:`churnreport.data.engine.window_activity`, the year up to the day before ``on``);
+    a run's cached transactions never enter pandas.
+
+    Parameters
+    ----------
+    tables : mapping
+        ``transactions``: canonical rows or the prepared customer-days (with purchases).
+    customer_ids : Series
+    on : Timestamp
 
     Returns
     -------
-    DataFrame
-        customer_id, recency_days, frequency, monetary, r, f, m, rfm_group.
+    DataFrame or None
+        customer_id, recency_days, frequency, monetary, r, f, m, rfm_group; None without
+        transactions.
     """
-    before = transactions[transactions["date"] < on]
-    year = before[before["date"] >= on - pd.Timedelta(days=365)]
-    last = before.groupby("customer_id")["date"].max()
-    out = pd.DataFrame({"customer_id": customer_ids.to_numpy()})
-    out["recency_days"] = (on - out["customer_id"].map(last)).dt.days
-    # prepared transactions are customer-days carrying their number of purchases
-    counts = (
-        year.groupby("customer_id")["purchases"].sum()
-        if "purchases" in year
-        else year.groupby("customer_id").size()
-    )
-    out["frequency"] = out["customer_id"].map(counts).fillna(0)
-    amount = year.groupby("customer_id")["amount"].sum() if "amount" in year else None
-    out["monetary"] = out["customer_id"].map(amount).fillna(0.0) if amount is not None else 0.0
+    from churnreport.data import engine
+
+    on = pd.Timestamp(on)
+    keys = pd.DataFrame({"customer_id": customer_ids.to_numpy()})
+    con = engine.connect()
+    try:
+        tx = engine.read(con, tables, "transactions")
+        if tx is None:
+            return None
+        day_before = keys.assign(snapshot=on - pd.Timedelta(days=1))
+        act = con.to_pyarrow(engine.window_activity(tx, engine.keys(day_before), 365))
+    finally:
+        con.disconnect()
+    act = act.to_pandas().set_index("row").reindex(keys.index)
+    out = keys
+    out["recency_days"] = (on - pd.Timestamp(0)).days - act["last"]
+    out["frequency"] = act["purchases"].fillna(0)
+    out["monetary"] = act["spend"].fillna(0.0) if "spend" in act else 0.0
 
     def score(x: pd.Series) -> pd.Series:
         pct = x.rank(method="first") / len(x)

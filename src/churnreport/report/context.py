@@ -123,7 +123,7 @@ class ReportContext:
             definition=data.definition,
             segments=cfg.segments,
             revenue=data.tables.get("revenue"),
-            transactions=data.tables.get("transactions"),
+            tables=data.tables,
             tenure_bands=cfg.segment_options.tenure_edges(cfg.churn.tenure_unit),
             abc_shares=cfg.segment_options.abc_customer_shares,
             first_day=data.observed_from,
