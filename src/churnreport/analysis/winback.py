@@ -13,6 +13,7 @@ customers are tiered on the same scale.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ def customer_value(
     ids: pd.Index,
     dates: pd.Series | dt.date,
     customers: pd.DataFrame,
-    tables: dict[str, pd.DataFrame],
+    tables: Mapping[str, pd.DataFrame],
 ) -> tuple[pd.Series, str]:
     """Annual revenue of each customer on a date (one date, or one per customer).
 
@@ -59,13 +60,28 @@ def customer_value(
     if "monthly_revenue" in customers and customers["monthly_revenue"].notna().any():
         monthly = customers.set_index("customer_id")["monthly_revenue"].reindex(ids)
         return (12 * monthly.fillna(0.0)).astype(float), "monthly_revenue"
-    tx = tables.get("transactions")
-    if tx is not None and "amount" in tx and len(tx):
-        m = frame.merge(tx, on="customer_id")
-        inside = (m["date"] <= m["_d"]) & (m["date"] > m["_d"] - pd.Timedelta(days=365))
-        spend = m[inside].groupby("customer_id")["amount"].sum()
-        return spend.reindex(ids, fill_value=0.0).astype(float), "transactions"
+    spend = _spend_in_year(frame, tables)
+    if spend is not None:
+        return pd.Series(spend, index=ids, dtype=float), "transactions"
     return pd.Series(np.nan, index=ids, dtype=float), "none"
+
+
+def _spend_in_year(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> np.ndarray | None:
+    """The amount each row's customer spent in the 365 days up to its date ``_d``, by the
+    engine (a run's cached transactions never enter pandas); None without amounts."""
+    from churnreport.data import engine
+
+    con = engine.connect()
+    try:
+        tx = engine.read(con, tables, "transactions")
+        if tx is None or "amount" not in tx.columns:
+            return None
+        keys = engine.keys(frame.rename(columns={"_d": "snapshot"}))
+        act = con.to_pyarrow(engine.window_activity(tx, keys, 365)).to_pandas()
+    finally:
+        con.disconnect()
+    spend = act.set_index("row")["spend"].reindex(range(len(frame)))
+    return spend.fillna(0.0).to_numpy(dtype=float)
 
 
 def tier_thresholds(values: pd.Series, shares: tuple[float, float, float]) -> list[float]:

@@ -211,7 +211,7 @@ def keys(frame: pd.DataFrame):
     Parameters
     ----------
     frame : DataFrame
-        customer_id, snapshot (datetime64 or dates).
+        customer_id, snapshot (datetime64 or dates; missing ones match nothing).
 
     Returns
     -------
@@ -226,7 +226,11 @@ def keys(frame: pd.DataFrame):
             {
                 "row": pa.array(np.arange(len(frame), dtype="int64")),
                 "customer_id": pa.array(frame["customer_id"].astype(str), pa.string()),
-                "snapshot": pa.array(pd.to_datetime(frame["snapshot"]).dt.date, pa.date32()),
+                "snapshot": pa.array(  # a missing date is null: it matches no row
+                    pd.to_datetime(frame["snapshot"]).to_numpy().astype("datetime64[D]"),
+                    pa.date32(),
+                    from_pandas=True,
+                ),
             }
         )
     )
