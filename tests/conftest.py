@@ -64,6 +64,20 @@ def sample_dataset():
 
 
 @pytest.fixture(scope="session")
+def example_dataset():
+    """A loader of data/examples/<name>.yml, each example loaded once per session (tests copy
+    what they change)."""
+    from functools import cache
+
+    from churnreport.config import load_config
+    from churnreport.data import load_dataset
+
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not beside the repository")
+    return cache(lambda name: load_dataset(load_config(EXAMPLES / f"{name}.yml")))
+
+
+@pytest.fixture(scope="session")
 def sample_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("reports")
     res = cli("run", "--config", str(SAMPLE / "report.yml"), "--out", str(out))

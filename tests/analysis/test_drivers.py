@@ -16,7 +16,7 @@ from churnreport.config import load_config
 from churnreport.data import load_dataset
 from churnreport.data.prepare import spells_from_intervals
 from churnreport.data.sample import EFFECTS, generate_sample
-from tests.conftest import EXAMPLES, SAMPLE, spells
+from tests.conftest import EXAMPLES, spells
 
 # planted hazard multipliers, by the name the model gives each driver
 PLANTED = {
@@ -54,8 +54,8 @@ def _model(ds):
 
 
 @pytest.fixture(scope="module")
-def sample_model():
-    return _model(load_dataset(load_config(SAMPLE / "report.yml")))
+def sample_model(sample_dataset):
+    return _model(sample_dataset)
 
 
 def _effects(model) -> dict:
@@ -190,11 +190,13 @@ def test_sample_staff_turnover_effect(sample_model):
     assert e["rate_ratio"] > 1.6 and e["ratio_ci_low"] > 1
 
 
-def test_a_panel_over_the_row_cap_is_fitted_on_whole_sampled_customers(monkeypatch, sample_model):
+def test_a_panel_over_the_row_cap_is_fitted_on_whole_sampled_customers(
+    monkeypatch, sample_model, sample_dataset
+):
     import churnreport.analysis.drivers as drivers
 
     monkeypatch.setattr(drivers, "MAX_MODEL_ROWS", sample_model.rows // 2)
-    half = _model(load_dataset(load_config(SAMPLE / "report.yml")))
+    half = _model(sample_dataset)
     s = half.sample
     assert s is not None and s["of_rows"] == sample_model.rows
     assert half.rows == s["rows"] and 0.4 < s["rows"] / s["of_rows"] < 0.6

@@ -122,9 +122,8 @@ def test_bad_mapping_file_is_a_config_error(tmp_path):
         load_reason_mapping(p)
 
 
-def test_telco_every_churner_lands_in_a_category_or_unmapped(shared_data):
-    cfg = load_config(EXAMPLES / "telco_ibm.yml")
-    ds = load_dataset(cfg)
+def test_telco_every_churner_lands_in_a_category_or_unmapped(shared_data, example_dataset):
+    ds = example_dataset("telco_ibm")
     ra = reason_analysis(ds.customers, MAPPING, ds.as_of, ds.as_of)
     assert ra.categories["churned"].sum() == 1869
     assert set(ra.categories["category"]) <= set(MAPPING.categories) | {"unmapped", "not_stated"}

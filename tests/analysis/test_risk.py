@@ -22,7 +22,6 @@ from churnreport.analysis.risk import (
     snapshot_dates,
 )
 from churnreport.config import load_config
-from churnreport.data import load_dataset
 from tests.conftest import EXAMPLES, SAMPLE, spells
 
 
@@ -203,9 +202,9 @@ def test_forecast_check_scores_an_earlier_list():
 
 
 @pytest.fixture(scope="module")
-def sample_chapter():
+def sample_chapter(sample_dataset):
     cfg = load_config(SAMPLE / "report.yml")
-    ds = load_dataset(cfg)
+    ds = sample_dataset
     ch = early_warning_chapter(
         ds.spells,
         ds.customers,
@@ -262,9 +261,9 @@ def test_sample_tiers_follow_the_configured_shares(sample_chapter):
     assert grid["expected_loss"].sum() == pytest.approx(ch.at_risk["expected_loss"].sum())
 
 
-def test_snapshot_data_fall_back_to_cross_validation_and_still_list(shared_data):
+def test_snapshot_data_fall_back_to_cross_validation_and_still_list(shared_data, example_dataset):
     cfg = load_config(EXAMPLES / "telco_ibm.yml")
-    ds = load_dataset(cfg)
+    ds = example_dataset("telco_ibm")
     ch = early_warning_chapter(
         ds.spells, ds.customers, period=cfg.period, as_of=ds.as_of, definition="snapshot",
         attributes=cfg.driver_attributes(), tables=ds.tables,

@@ -131,9 +131,9 @@ def test_survival_by_segment_separates_levels():
     assert summary.loc["fast", "rmst_months"] < summary.loc["slow", "rmst_months"]
 
 
-def test_telco_contract_rates_match_the_published_figures(shared_data):
+def test_telco_contract_rates_match_the_published_figures(shared_data, example_dataset):
     cfg = load_config(EXAMPLES / "telco_ibm.yml")
-    ds = load_dataset(cfg)
+    ds = example_dataset("telco_ibm")
     pop, _ = churn_population(ds.spells, ds.customers, ds.as_of, ds.definition)
     dims = segment_dimensions(pop, cfg.segments)
     t = segment_table(pd.concat([pop[["churned", "revenue_lost"]], dims[["plan"]]], axis=1), "plan")

@@ -9,7 +9,6 @@ import pytest
 
 from churnreport.analysis.indicators import period_table
 from churnreport.config import load_config
-from churnreport.data import load_dataset
 from churnreport.data.sample import (
     EFFECTS,
     PRICE_RISE_MONTH,
@@ -21,8 +20,8 @@ from tests.conftest import SAMPLE
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return load_dataset(load_config(SAMPLE / "report.yml"))
+def sample(sample_dataset):
+    return sample_dataset
 
 
 def test_generator_is_deterministic_and_committed_sample_is_its_output():
