@@ -177,8 +177,8 @@ def features_on(
     frames, start = {}, 0
     for d, ids in zip(dates, active, strict=True):
         part = out.iloc[start : start + len(ids)]
-        part.index = pd.Index(ids, name="customer_id")
-        frames[d], start = part, start + len(ids)
+        frames[d] = part.set_axis(pd.Index(ids, name="customer_id"), axis=0)
+        start += len(ids)
     return frames
 
 
