@@ -387,6 +387,8 @@ def test_cohort_levels_read_once_per_distinct_value_equal_the_text_of_every_row(
         pd.Series([True, False, None, True], dtype=object),
         pd.Series([1, "1", 2.0, None, "x"], dtype=object),
         pd.Series(np.repeat([f"c{i}" for i in range(30)], 3)),  # 30 levels, all tied
+        pd.Series(pd.to_datetime(["2024-01-01", None, "2024-02-01"])),  # days, not times
+        pd.Series([1, "1", 1.0, True, None], dtype=object),  # equal values, different text
     ]
     for k in [2, 13, 1000]:
         v = rng.integers(0, k, 5000).astype(str).astype(object)

@@ -183,14 +183,22 @@ def test_many_dates_at_once_and_from_the_cached_files_equal_one_date_from_frames
     assert at_once[D].loc["a", "purchases_window"] == 3  # 2 on May 1 + 1 on June 20
 
 
-def test_the_engine_gives_the_pandas_definition_on_the_sample(sample_dataset):
+def test_the_engine_gives_the_pandas_definition_on_the_sample(sample_dataset, tmp_path):
     """Every feature of several snapshot dates, all tables of the sample (transactions,
-    tickets, staff, revenue, attributes), equals the definition as first written in pandas."""
+    tickets, staff, revenue, attributes), equals the definition as first written in pandas,
+    also when the engine reads a run's cached files."""
+    from churnreport.data.load import read_tables, save_tables
+
     ds = sample_dataset
     attrs = ["customer_type", "age", "plan", "account_manager"]
     dates = [dt.date(2023, 3, 31), D, dt.date(2024, 11, 30)]
+    save_tables(ds, tmp_path)
+    cached = read_tables(tmp_path).tables
     got = features_on(ds.spells, ds.customers, dates, tables=ds.tables, attributes=attrs)
+    from_files = features_on(ds.spells, ds.customers, dates, tables=cached, attributes=attrs)
+    assert cached.parquet_file("transactions") is not None  # never read into pandas
     for d in dates:
+        pd.testing.assert_frame_equal(from_files[d], got[d], check_exact=False, rtol=1e-12)
         expected = _reference_features(
             ds.spells, ds.customers, d, tables=ds.tables, attributes=attrs
         )

@@ -327,3 +327,26 @@ def test_no_model_without_both_outcomes_or_without_anyone_to_score():
     )
     stayers = [(f"k{i}", "2022-01-01", None) for i in range(10)]
     assert _why_not(stayers) == "too_few_churners"
+
+
+def test_levels_read_once_per_distinct_value_equal_the_text_of_every_row():
+    """A missing value not among the trained levels is "(other)"; unseen levels, numbers,
+    booleans, days and equal values written differently keep their text."""
+    from churnreport.analysis.risk import _levels
+
+    def by_text(values, known=None):
+        x = values.astype("string").fillna("(missing)")
+        return x.where(x.isin(known), "(other)") if known is not None else x
+
+    many = pd.Series([f"l{i % 20}" if i % 7 else None for i in range(200)])
+    cases = [
+        (pd.Series(["a", None, "b"]), ["a", "(other)"]),
+        (pd.Series(["a", None, "b"]), ["a", "(missing)"]),
+        (many, [f"l{i}" for i in range(12)] + ["(other)"]),
+        (pd.Series([1, "1", 1.0, True, None], dtype=object), None),
+        (pd.Series(pd.to_datetime(["2024-01-01", None, "2024-02-01"])), None),
+        (pd.Series([1.0, np.nan, 2.0]), ["1.0"]),
+        (pd.Series([True, False, None], dtype=object), ["True"]),
+    ]
+    for values, known in cases:
+        assert _levels(values, known).tolist() == by_text(values, known).tolist()

@@ -239,3 +239,24 @@ def test_bands_are_listed_in_their_order_and_codes_by_rate():
     assert bands.table["segment"].tolist() == ["<3", "3-11", "12+"]
     codes = segment_table(_frame({"1": (100, 5), "2": (100, 40), "3": (100, 20)}), "dim")
     assert codes.table["segment"].tolist() == ["2", "3", "1"]
+
+
+def test_rfm_counts_the_year_before_the_day_and_not_the_day_itself():
+    """Window edges: a purchase on the day itself is not counted; one the day before is
+    (recency 1); 365 days before is inside the year, 366 days before only sets recency."""
+    from churnreport.analysis.segments import rfm_scores
+
+    on = pd.Timestamp("2024-07-01")
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c", "d"],
+            "date": [on, on - pd.Timedelta(days=1), on - pd.Timedelta(days=365),
+                     on - pd.Timedelta(days=366), on],
+            "amount": [100.0, 7.0, 5.0, 3.0, 9.0],
+        }
+    )  # fmt: skip
+    r = rfm_scores({"transactions": tx}, pd.Series(list("abcde")), on).set_index("customer_id")
+    assert r["recency_days"].tolist()[:3] == [1, 365, 366]
+    assert r["frequency"].tolist() == [1, 1, 0, 0, 0]
+    assert r["monetary"].tolist() == [7.0, 5.0, 0.0, 0.0, 0.0]
+    assert r[["recency_days"]].loc[["d", "e"]].isna().all().all()  # nothing before the day

@@ -172,11 +172,28 @@ def staff_turnover_effect(panel: pd.DataFrame, flag: str = "manager_left_90d") -
     return out
 
 
+def distinct_values(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Integer codes of a column's rows and its distinct values (code -1: missing), so that
+    work per level is done once per distinct value, not once per row.
+
+    Values that are equal but written differently in an object column (``1``, ``1.0``,
+    ``True``) stay apart as their text does.
+
+    Returns
+    -------
+    (codes, uniques)
+    """
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) != "string":
+        values = values.astype("string")
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, pd.Series(uniques)
+
+
 def is_complaint(category: pd.Series) -> pd.Series:
     """True for ticket categories that name a complaint (complaint, complain, 投诉)."""
-    codes, uniques = pd.factorize(category, use_na_sentinel=True)
+    codes, uniques = distinct_values(category)
     # each distinct category is read once (a ticket table repeats a few categories)
-    words = pd.Series(uniques).astype("string").fillna("").map(normalise)
+    words = uniques.astype("string").fillna("").map(normalise)
     named = np.append(words.map(lambda c: any(w in c for w in COMPLAINT_WORDS)), False)
     return pd.Series(named[codes].astype(bool), index=category.index)
 
@@ -635,9 +652,9 @@ def _level_key(x: pd.Series) -> pd.Categorical:
     The distinct values are read once and the rows keep integer codes (a panel of millions
     of customer-months holds few levels).
     """
-    codes, uniques = pd.factorize(x, use_na_sentinel=True)
+    codes, uniques = distinct_values(x)
     # the text of each distinct value in order of first appearance; code -1 (missing) last
-    text = pd.Series(uniques, dtype=object).astype("string").fillna("(missing)")
+    text = uniques.astype("string").fillna("(missing)")
     text = np.append(text.to_numpy(dtype=object), "(missing)")
     rows = np.bincount(codes + 1, minlength=len(text))  # [missing, each distinct value]
     per_code = np.append(rows[1:], rows[0])

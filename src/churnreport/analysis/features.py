@@ -199,8 +199,7 @@ def _engine_features(
 
     at = keys["snapshot"]
     out = pd.DataFrame(index=keys.index)
-    con = engine.connect()
-    try:
+    with engine.local_duckdb() as con:
         k = engine.keys(keys)
 
         def fetch(expr) -> pd.DataFrame:
@@ -248,8 +247,6 @@ def _engine_features(
                 out["response_hours_mean"] = got["hours_mean"].astype(float)
             if "low_satisfaction" in got:
                 out["low_satisfaction_window"] = got["low_satisfaction"].fillna(0).astype(int)
-    finally:
-        con.disconnect()
     return out
 
 

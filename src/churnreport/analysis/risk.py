@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from churnreport.analysis.drivers import distinct_values
 from churnreport.analysis.features import active_on, churn_label, features_on
 from churnreport.analysis.results import is_value_column
 from churnreport.periods import complete_periods
@@ -115,12 +116,13 @@ def _levels(values: pd.Series, known: list[str] | None = None) -> pd.Series:
 
     The distinct values are turned into text once (a column holds few levels and many rows).
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    labels = pd.Series(uniques).astype("string").fillna("(missing)")
+    codes, uniques = distinct_values(values)
+    labels = pd.Series(uniques).astype("string")
+    labels = pd.concat([labels, pd.Series([pd.NA], dtype="string")], ignore_index=True)
+    labels = labels.fillna("(missing)")  # the last label is code -1: missing
     if known is not None:
         labels = labels.where(labels.isin(known), "(other)")
-    text = np.append(labels.to_numpy(dtype=object), "(missing)")  # code -1: missing
-    return pd.Series(text[codes], index=values.index, dtype=object)
+    return pd.Series(labels.to_numpy(dtype=object)[codes], index=values.index, dtype=object)
 
 
 def fit_design(frame: pd.DataFrame) -> Design:

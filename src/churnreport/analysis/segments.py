@@ -378,15 +378,12 @@ def rfm_scores(
 
     on = pd.Timestamp(on)
     keys = pd.DataFrame({"customer_id": customer_ids.to_numpy()})
-    con = engine.connect()
-    try:
+    with engine.local_duckdb() as con:
         tx = engine.read(con, tables, "transactions")
         if tx is None:
             return None
         day_before = keys.assign(snapshot=on - pd.Timedelta(days=1))
         act = con.to_pyarrow(engine.window_activity(tx, engine.keys(day_before), 365))
-    finally:
-        con.disconnect()
     act = act.to_pandas().set_index("row").reindex(keys.index)
     out = keys
     out["recency_days"] = (on - pd.Timestamp(0)).days - act["last"]

@@ -71,15 +71,12 @@ def _spend_in_year(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> n
     engine (a run's cached transactions never enter pandas); None without amounts."""
     from churnreport.data import engine
 
-    con = engine.connect()
-    try:
+    with engine.local_duckdb() as con:
         tx = engine.read(con, tables, "transactions")
         if tx is None or "amount" not in tx.columns:
             return None
         keys = engine.keys(frame.rename(columns={"_d": "snapshot"}))
         act = con.to_pyarrow(engine.window_activity(tx, keys, 365)).to_pandas()
-    finally:
-        con.disconnect()
     spend = act.set_index("row")["spend"].reindex(range(len(frame)))
     return spend.fillna(0.0).to_numpy(dtype=float)
 

@@ -693,7 +693,8 @@ def _parse_dates(
             is_dt = pd.Series(False, index=s.index)
         else:
             is_dt = s.map(lambda v: isinstance(v, (dt.date, dt.time, np.datetime64)))
-        if kind == "date":  # calendar days only (a Parquet date column): read in one pass
+        days_only = kind == "date" and bool(s[present].map(type).eq(dt.date).all())
+        if days_only:  # calendar days only (a Parquet date column): read in one pass
             days = s[present].to_numpy().astype("datetime64[D]")
             late, early = days > np.datetime64(LATEST_DATE), days < np.datetime64(EARLIEST_DATE)
             future[present] = late

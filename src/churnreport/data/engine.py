@@ -8,7 +8,8 @@ on DuckDB and Spark. A transactions file reaches the engine in validated blocks
 (:func:`daily_purchases_in_blocks`); a typed database table is reduced by the same expression
 inside its own database (data/pushdown.py).
 
-Expressions (all take a table with ``customer_id`` (string), ``date`` (date) and ``amount``):
+Expressions (the transactions' take a table with ``customer_id`` (string), ``date`` (date)
+and ``amount``; the snapshot ones also a table of :func:`keys`):
 
 - :func:`customer_days` -- one row per customer and day (purchases, amount netted of returns,
   returns: lines with a negative amount);
@@ -64,9 +65,6 @@ def connect(engine: Engine = "duckdb", *, database: str | None = None):
         # not print), so a refusal is left as it is.
         with contextlib.suppress(Exception):
             con.raw_sql("SET enable_progress_bar = false")
-        threads = os.environ.get("OMP_NUM_THREADS", "")
-        if threads.isdigit() and int(threads) > 0:  # a kernel's share of the cores (runner)
-            con.raw_sql(f"SET threads = {int(threads)}")
         return con
     if engine == "spark":
         session = start_spark()  # the active session, else a new one (pyspark checked first)
@@ -171,6 +169,30 @@ def table(frame: pd.DataFrame):
     return ibis.memtable(pa.Table.from_pandas(data, schema=pa.schema(fields), preserve_index=False))
 
 
+@contextlib.contextmanager
+def local_duckdb():
+    """An in-process DuckDB for an analysis's queries, closed afterwards.
+
+    It uses the threads of ``OMP_NUM_THREADS`` when set (in a notebook kernel, its share of
+    the cores: report.runner.thread_budget), at most an eighth of the machine's memory, and
+    spills to a temporary folder of its own (never the working directory).
+
+    Yields
+    ------
+    ibis.BaseBackend
+    """
+    with tempfile.TemporaryDirectory(prefix="churnreport-duckdb-") as spill:
+        con = connect("duckdb")
+        try:
+            _bound_memory(con, spill)
+            threads = os.environ.get("OMP_NUM_THREADS", "")
+            if threads.isdigit() and int(threads) > 0:
+                con.raw_sql(f"SET threads = {int(threads)}")
+            yield con
+        finally:
+            con.disconnect()
+
+
 def read(con, tables, name: str):
     """The table ``name`` of ``tables`` as an Ibis table on ``con``, or None when it is
     missing or has no rows.
@@ -197,7 +219,7 @@ def read(con, tables, name: str):
     if file is not None:
         import pyarrow.parquet as pq
 
-        if pq.ParquetFile(file).metadata.num_rows == 0:
+        if pq.read_metadata(file).num_rows == 0:
             return None
         return con.read_parquet(str(file))
     frame = tables[name]
