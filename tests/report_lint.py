@@ -21,7 +21,7 @@ _KEY_PREFIXES = "|".join(
 
 RULES = {
     "nan": rf"(?<![{_WORD}])(?:nan|NaN)(?![{_WORD}])",
-    "None": rf"(?<![{_WORD}])None(?![{_WORD}])(?! of)",  # "None of the 475 customers" is English
+    "None": rf"(?<![{_WORD}])None(?![{_WORD}])",
     "inf": rf"(?<![{_WORD}])inf(?![{_WORD}])|∞",
     "range with equal ends": r"(?<![\d.,])(\d[\d.,]*%?) ?[–-] ?(\d[\d.,]*%?)(?![\d.,%])",
     "from X to X": r"from (\S+%) \([^)]*\) to \1 \(|从 ?(\S+%)（[^）]*）到 ?\2（",

@@ -222,17 +222,13 @@ def test_excluded_share_is_judged_on_the_whole_file(tmp_path, monkeypatch, blank
         assert ds.quality.excluded("transactions") == blank + 2  # and rows 150, 390
 
 
-def test_time_zone_aware_parquet_read_in_blocks_gives_the_days_of_one_read(tmp_path, monkeypatch):
-    tx = _transactions().drop(columns="order")
-    tx = tx[tx["customer_id"] != ""].reset_index(drop=True)
-    # 23:30 in Shanghai is 15:30 UTC: the stored zone's (Shanghai's) calendar day counts
-    tx["date"] = (pd.to_datetime(tx["date"]) + pd.Timedelta(hours=23, minutes=30)).dt.tz_localize(
-        "Asia/Shanghai"
-    )
-    tx["amount"] = pd.to_numeric(tx["amount"], errors="coerce")
+def _parquet_whole_and_in_blocks(tmp_path, monkeypatch, tx: pd.DataFrame):
+    """``tx`` written as a Parquet transactions file and loaded in one block, then in blocks
+    of 64 rows (an inactivity report)."""
+    tx = tx.assign(amount=pd.to_numeric(tx["amount"], errors="coerce"))
     tx.to_parquet(tmp_path / "transactions.parquet", index=False)
     cfg = {
-        "name": "tz",
+        "name": "parquet",
         "as_of": "2024-12-31",
         "churn": {"definition": "inactivity", "inactivity_days": 60},
         "sources": {"transactions": {"path": "transactions.parquet"}},
@@ -240,7 +236,17 @@ def test_time_zone_aware_parquet_read_in_blocks_gives_the_days_of_one_read(tmp_p
     (tmp_path / "report.yml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
     whole = load_dataset(load_config(tmp_path / "report.yml"))
     monkeypatch.setattr(sources_module, "BLOCK_ROWS", 64)
-    blocked = load_dataset(load_config(tmp_path / "report.yml"))
+    return whole, load_dataset(load_config(tmp_path / "report.yml"))
+
+
+def test_time_zone_aware_parquet_read_in_blocks_gives_the_days_of_one_read(tmp_path, monkeypatch):
+    tx = _transactions().drop(columns="order")
+    tx = tx[tx["customer_id"] != ""].reset_index(drop=True)
+    # 23:30 in Shanghai is 15:30 UTC: the stored zone's (Shanghai's) calendar day counts
+    tx["date"] = (pd.to_datetime(tx["date"]) + pd.Timedelta(hours=23, minutes=30)).dt.tz_localize(
+        "Asia/Shanghai"
+    )
+    whole, blocked = _parquet_whole_and_in_blocks(tmp_path, monkeypatch, tx)
     pd.testing.assert_frame_equal(blocked.tables["transactions"], whole.tables["transactions"])
     days = whole.tables["transactions"]["date"]
     assert set(days) == set(tx["date"].dt.tz_localize(None).dt.normalize())
@@ -280,18 +286,7 @@ def test_a_parquet_date_column_read_in_blocks_gives_the_days_and_notes_of_one_re
     tx.loc[5, "date"] = dt.date(9999, 12, 31)  # "never": far in the future
     tx.loc[7, "date"] = dt.date(1900, 1, 1)  # a placeholder
     tx.loc[9, "date"] = None
-    tx["amount"] = pd.to_numeric(tx["amount"], errors="coerce")
-    tx.to_parquet(tmp_path / "transactions.parquet", index=False)  # a date32 column
-    cfg = {
-        "name": "days",
-        "as_of": "2024-12-31",
-        "churn": {"definition": "inactivity", "inactivity_days": 60},
-        "sources": {"transactions": {"path": "transactions.parquet"}},
-    }
-    (tmp_path / "report.yml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
-    whole = load_dataset(load_config(tmp_path / "report.yml"))
-    monkeypatch.setattr(sources_module, "BLOCK_ROWS", 64)
-    blocked = load_dataset(load_config(tmp_path / "report.yml"))
+    whole, blocked = _parquet_whole_and_in_blocks(tmp_path, monkeypatch, tx)  # a date32 column
     pd.testing.assert_frame_equal(blocked.tables["transactions"], whole.tables["transactions"])
     notes = lambda ds: sorted((i.reason, i.count, i.examples) for i in ds.quality.issues)  # noqa: E731
     assert notes(blocked) == notes(whole)
