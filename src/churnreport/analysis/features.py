@@ -162,7 +162,8 @@ def features_on(
         for d in dates:
             at = pd.Timestamp(d)
             gone = staff[
-                (staff["left_date"] <= at) & (staff["left_date"] > at - _days(window_days))
+                (staff["left_date"] <= at)
+                & (staff["left_date"] > at - pd.Timedelta(days=window_days))
             ]
             on = keys["snapshot"] == at
             left[on] = managers[on].isin(set(gone["account_manager"])).astype(int)
@@ -180,10 +181,6 @@ def features_on(
         frames[d] = part.set_axis(pd.Index(ids, name="customer_id"), axis=0)
         start += len(ids)
     return frames
-
-
-def _days(n: int) -> pd.Timedelta:
-    return pd.Timedelta(days=n)
 
 
 def _engine_features(
