@@ -129,7 +129,7 @@ def test_event_flags_cover_the_event_month_and_two_after_and_not_after_churn():
             {"customer_id": ["a", "b"], "date": pd.to_datetime(["2024-03-20", "2024-01-15"])}
         )
     }
-    p = hazard_panel(s, customers, dt.date(2024, 4, 30), events, [], max_months=6)
+    p = hazard_panel(s, customers, dt.date(2024, 4, 30), events, [], max_months=6).fit
     flags = p.pivot(index="month", columns="customer_id", values="complaint_90d")
     # b complained in Jan 2024: flagged Jan, Feb, Mar; not April
     jan = 2024 * 12
@@ -171,18 +171,12 @@ def test_ecommerce_drivers_report_what_the_data_say(shared_data):
 def test_staff_turnover_effect_hand_computed():
     from churnreport.analysis.drivers import staff_turnover_effect
 
-    panel = pd.DataFrame(
-        {
-            "manager_left_90d": [1] * 1000 + [0] * 20000,
-            "churned": [1] * 30 + [0] * 970 + [1] * 200 + [0] * 19800,
-        }
-    )
-    e = staff_turnover_effect(panel)
+    e = staff_turnover_effect(30, 1000, 200, 20000)
     assert (e["after_rate"], e["other_rate"]) == (pytest.approx(0.03), pytest.approx(0.01))
     se = math.sqrt(1 / 30 - 1 / 1000 + 1 / 200 - 1 / 20000)  # 0.1965
     assert e["rate_ratio"] == pytest.approx(3.0)
     assert e["ratio_ci_low"] == pytest.approx(3.0 * math.exp(-1.959964 * se), rel=1e-5)
-    assert staff_turnover_effect(panel.assign(manager_left_90d=0)) is None
+    assert staff_turnover_effect(0, 0, 230, 21000) is None
 
 
 def test_sample_staff_turnover_effect(sample_model):
@@ -239,7 +233,7 @@ def test_sample_customers_keeps_whole_histories():
 def test_a_factor_that_separates_churn_is_left_out_not_given_a_number():
     # nobody with the flag ever churns: the fit drifts to a hazard ratio of ~0 with an
     # infinite interval, which is no estimate; the flag is listed as not estimable instead
-    from churnreport.analysis.drivers import hazard_drivers
+    from churnreport.analysis.drivers import HazardPanel, hazard_drivers
 
     rng = np.random.default_rng(1)
     n = 6000
@@ -255,7 +249,7 @@ def test_a_factor_that_separates_churn_is_left_out_not_given_a_number():
             "other": other,
         }
     )
-    model = hazard_drivers(panel, ["flag", "other"], [], [])
+    model = hazard_drivers(HazardPanel(panel), ["flag", "other"], [], [])
     assert list(model.drivers["driver"]) == ["other"]
     assert math.isfinite(model.drivers["ci_high"].iloc[0])
     assert any(d["driver"] == "flag" and "not estimable" in d["reason"] for d in model.dropped)
@@ -362,12 +356,14 @@ def test_a_count_with_few_values_is_compared_level_by_level(shared_data):
 
 
 def _level_key_by_text(x: pd.Series) -> pd.Categorical:
-    """The cohort levels as first written: every row turned into text."""
+    """The cohort levels as first written: every row turned into text (levels tied among the
+    most common in text order, whatever the order of the rows)."""
     from churnreport.analysis.drivers import MAX_LEVELS
     from churnreport.analysis.segments import level_key
 
     key = x.astype("string").fillna("(missing)")
-    counts = key[key != "(missing)"].value_counts()
+    counts = key[key != "(missing)"].value_counts().sort_index()
+    counts = counts.sort_values(ascending=False, kind="stable")
     if len(counts) > MAX_LEVELS:
         kept = set(counts.index[:MAX_LEVELS]) | {"(missing)"}
         key = key.where(key.isin(kept), "(other)")
@@ -399,3 +395,113 @@ def test_cohort_levels_read_once_per_distinct_value_equal_the_text_of_every_row(
         got, expected = _level_key(x), _level_key_by_text(x)
         assert list(got.categories) == list(expected.categories)
         np.testing.assert_array_equal(got.codes, expected.codes)
+
+
+def _reference_panel(spells, customers, as_of, events, attributes, max_months=24):
+    """The customer-month panel as first written, in pandas: every month's customers at
+    risk, each event flag looked up month by month (the engine's rows must equal these)."""
+    from churnreport.analysis.drivers import EVENT_WINDOW_MONTHS, NEW_CUSTOMER_MONTHS
+
+    def month_index(dates):
+        return dates.dt.year * 12 + dates.dt.month - 1
+
+    end_m = month_index(pd.Series([pd.Timestamp(as_of) + pd.Timedelta(days=1)])).iloc[0] - 1
+    first = spells.sort_values("spell_start").drop_duplicates("customer_id")
+    start, end, ids = first["spell_start"], first["spell_end"], first["customer_id"].to_numpy()
+    parts = []
+    for m in range(max(end_m - max_months + 1, 0), end_m + 1):
+        ps = pd.Timestamp(year=m // 12, month=m % 12 + 1, day=1)
+        pe = ps + pd.offsets.MonthBegin(1)
+        at_risk = (start < ps) & (end.isna() | (end >= ps))
+        age = (ps.year * 12 + ps.month - 1) - month_index(start[at_risk])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids[at_risk.to_numpy()],
+                    "month": m,
+                    "churned": (end[at_risk] < pe).fillna(False).astype(int).to_numpy(),
+                    "new_customer": (age < NEW_CUSTOMER_MONTHS).astype(int).to_numpy(),
+                    "_end": end[at_risk].to_numpy(),
+                }
+            )
+        )
+    panel = pd.concat(parts, ignore_index=True)
+    for name, ev in events.items():
+        first_in_month = ev.groupby(["customer_id", month_index(ev["date"])])["date"].min()
+        flag = np.zeros(len(panel), dtype=bool)
+        for lag in range(EVENT_WINDOW_MONTHS):
+            keys = pd.MultiIndex.from_arrays([panel["customer_id"], panel["month"] - lag])
+            hit = first_in_month.reindex(keys).to_numpy("datetime64[ns]")
+            ok = ~np.isnat(hit)
+            if lag == 0:  # only events before the churn date count in the churn month
+                ends = panel["_end"].to_numpy("datetime64[ns]")
+                ok &= np.isnat(ends) | (hit < ends)
+            flag |= ok
+        panel[name] = flag.astype(int)
+    return panel.join(customers.set_index("customer_id")[attributes], on="customer_id").drop(
+        columns="_end"
+    )
+
+
+def test_the_engine_panel_equals_the_pandas_definition_on_the_sample(sample_dataset):
+    from churnreport.analysis.drivers import (
+        experience_events,
+        metric_cohorts,
+        sample_customers,
+        staff_turnover_effect,
+    )
+
+    ds = sample_dataset
+    events = experience_events(ds.tables["tickets"], ds.tables["staff"], ds.customers)
+    attrs = ["customer_type", "plan", "region", "age"]
+    ref = _reference_panel(ds.spells, ds.customers, ds.as_of, events, attrs)
+    got = hazard_panel(ds.spells, ds.customers, ds.as_of, events, attrs)
+    assert got.sample is None and len(ref) > 100_000
+    pd.testing.assert_frame_equal(got.fit, ref, check_dtype=False)
+    # churn by level over the whole panel: ages in deciles of customer-months, flags by month
+    drivers = ["new_customer", *events, *attrs]
+    assert list(got.cohorts) == drivers
+    for d in drivers:
+        pd.testing.assert_frame_equal(got.cohorts[d], metric_cohorts(ref, "churned", [d])[d])
+    on = ref["manager_left_90d"] == 1
+    assert got.staff_turnover == staff_turnover_effect(
+        int(ref.loc[on, "churned"].sum()), int(on.sum()),
+        int(ref.loc[~on, "churned"].sum()), int((~on).sum()),
+    )  # fmt: skip
+    # over the row cap: the same customers as sampling the whole panel, the same cohorts
+    half = hazard_panel(ds.spells, ds.customers, ds.as_of, events, attrs, max_rows=len(ref) // 2)
+    fit, info = sample_customers(ref, len(ref) // 2)
+    assert half.sample == info
+    pd.testing.assert_frame_equal(half.fit, fit.reset_index(drop=True), check_dtype=False)
+    for d in drivers:
+        pd.testing.assert_frame_equal(half.cohorts[d], got.cohorts[d])
+
+
+@pytest.mark.parametrize("kind", ["whole", "float", "skewed"])
+def test_cohorts_of_weighted_rows_equal_those_of_the_rows_repeated(kind):
+    from churnreport.analysis.drivers import metric_cohorts
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    x = {
+        "whole": rng.integers(0, 40, n).astype(float),
+        "float": rng.normal(50, 10, n),
+        "skewed": np.where(rng.random(n) < 0.6, 0.0, rng.exponential(100, n)),
+    }[kind]
+    x[rng.random(n) < 0.05] = np.nan
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "city": [f"city {i}" for i in rng.integers(0, 30, n)],
+            "w": rng.integers(1, 25, n),
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    # a customer at risk for w months, churned (y) in one of them
+    repeated = frame.loc[frame.index.repeat(frame["w"])]
+    repeated["y"] = repeated["y"].where(~repeated.index.duplicated(), 0)
+    repeated = repeated.reset_index(drop=True)
+    got = metric_cohorts(frame, "y", ["x", "city"], weights="w")
+    want = metric_cohorts(repeated, "y", ["x", "city"])
+    for d in ("x", "city"):
+        pd.testing.assert_frame_equal(got[d], want[d])

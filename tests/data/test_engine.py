@@ -102,6 +102,61 @@ def test_purchase_spells_match_an_oracle(rows, window):
         assert (s["spell_start"].iloc[1:].to_numpy() >= s["spell_end"].iloc[:-1].to_numpy()).all()
 
 
+def _customer_months():
+    """Two customers: c0 began in month 10, is at risk in 11-14 and leaves in 14, complained
+    in 12; c1 began in month 5, is at risk in 12-13 (still active), complained in 9 and had a
+    slow answer in 13."""
+    import ibis
+    import pyarrow as pa
+
+    first = pa.table(
+        {
+            "c": pa.array([0, 1], pa.int64()),
+            "lo": pa.array([11, 12], pa.int64()),
+            "hi": pa.array([14, 13], pa.int64()),
+            "start_m": pa.array([10, 5], pa.int64()),
+            "churn_m": pa.array([14, None], pa.int64()),
+            "fit": [True, False],
+        }
+    )
+    months = pa.table({"m": pa.array(range(11, 15), pa.int64())})
+    events = pa.table(
+        {"c": pa.array([0, 1, 1], pa.int64()), "kind": ["complaint", "complaint", "slow"],
+         "m": pa.array([12, 9, 13], pa.int64())}
+    )  # fmt: skip
+    return engine.customer_months(
+        ibis.memtable(first),
+        ibis.memtable(months),
+        ibis.memtable(events),
+        ["complaint", "slow"],
+        new_months=3,
+        event_months=3,
+    )
+
+
+def test_customer_months_hand_computed():
+    out = engine.to_frame(engine.connect(), _customer_months(), sort=["c", "month"])
+    assert list(out.columns) == [
+        "c",
+        "fit",
+        "month",
+        "churned",
+        "new_customer",
+        "complaint",
+        "slow",
+    ]
+    # c0: new in its first 3 months (10-12), churns in 14, its complaint flags 12, 13, 14;
+    # c1: its complaint in 9 flags 9-11 (before the panel), its slow answer flags 13
+    assert out.astype(int).values.tolist() == [
+        [0, 1, 11, 0, 1, 0, 0],
+        [0, 1, 12, 0, 1, 1, 0],
+        [0, 1, 13, 0, 0, 1, 0],
+        [0, 1, 14, 1, 0, 1, 0],
+        [1, 0, 12, 0, 0, 0, 0],
+        [1, 0, 13, 0, 0, 0, 1],
+    ]
+
+
 # ---------------------------------------------------------------- Spark (Ibis PySpark backend)
 
 
@@ -133,6 +188,10 @@ def test_spark_runs_the_same_expressions_with_identical_results(spark, sample_tx
         b = engine.to_frame(spark, expr)
         assert len(a) > 300
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+    months = _customer_months()
+    a = engine.to_frame(duck, months, sort=["c", "month"])
+    b = engine.to_frame(spark, months, sort=["c", "month"])
+    pd.testing.assert_frame_equal(a.astype("int64"), b.astype("int64"))
 
 
 def test_blocks_merge_the_same_on_spark_and_the_session_survives(spark, sample_tx):

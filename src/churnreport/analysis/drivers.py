@@ -124,26 +124,37 @@ class DriverModel:
         }
 
 
-def staff_turnover_effect(panel: pd.DataFrame, flag: str = "manager_left_90d") -> dict | None:
+def staff_turnover_effect(
+    after_churned: int, after_months: int, other_churned: int, other_months: int
+) -> dict | None:
     """Monthly churn of customers in the 90 days after their account manager left vs the rest.
+
+    Parameters
+    ----------
+    after_churned, after_months : int
+        Churn events and customer-months with the flag ``manager_left_90d``.
+    other_churned, other_months : int
+        The same without it.
 
     Returns
     -------
     dict or None
         after_rate, after_ci_low, after_ci_high, after_months (customer-months), other_rate,
         other_ci_low, other_ci_high, other_months, rate_ratio with a 95% interval (log-scale
-        delta method); None without departures in the panel.
+        delta method); None without a customer-month after a departure.
 
     Examples
     --------
     30 churned in 1,000 customer-months after a departure, 200 in 20,000 otherwise: 3% vs 1%,
     ratio 3.0, se(log ratio) = sqrt(1/30 - 1/1000 + 1/200 - 1/20000) = 0.1965.
+
+    >>> e = staff_turnover_effect(30, 1000, 200, 20000)
+    >>> round(e["rate_ratio"], 2), round(e["ratio_ci_low"], 2)
+    (3.0, 2.05)
     """
-    if flag not in panel or panel[flag].sum() == 0:
+    if not after_months:
         return None
-    on = panel[flag] == 1
-    k1, n1 = int(panel.loc[on, "churned"].sum()), int(on.sum())
-    k0, n0 = int(panel.loc[~on, "churned"].sum()), int((~on).sum())
+    k1, n1, k0, n0 = after_churned, after_months, other_churned, other_months
     (l1, h1), (l0, h0) = (wilson_interval(k, n) for k, n in ((k1, n1), (k0, n0)))
     out = {
         "after_rate": k1 / n1,
@@ -233,6 +244,31 @@ def experience_events(
     return events
 
 
+@dataclass(frozen=True)
+class HazardPanel:
+    """The customer-month panel as the driver model reads it (:func:`hazard_panel`).
+
+    Attributes
+    ----------
+    fit : DataFrame
+        The customer-months the model is fitted on: customer_id, month, churned (0/1),
+        new_customer (0/1), one 0/1 column per event type, the attribute columns. Every row,
+        or every row of a random share of the customers when the panel is larger than the
+        row cap (:func:`sample_customers`'s rule).
+    cohorts : dict
+        Column -> churn per level or decile over the whole panel (:func:`metric_cohorts`).
+    staff_turnover : dict or None
+        :func:`staff_turnover_effect` over the whole panel.
+    sample : dict or None
+        customers, of_customers, rows, of_rows, seed when ``fit`` is a sample.
+    """
+
+    fit: pd.DataFrame
+    cohorts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    staff_turnover: dict | None = None
+    sample: dict | None = None
+
+
 def hazard_panel(
     spells: pd.DataFrame,
     customers: pd.DataFrame,
@@ -241,74 +277,163 @@ def hazard_panel(
     attributes: list[str],
     max_months: int = 24,
     first_day: dt.date | None = None,
-) -> pd.DataFrame:
+    max_rows: int | None = None,
+) -> HazardPanel:
     """Customer-month panel of the last ``max_months`` complete months (none before
     ``first_day``, a purchase history's first observed day).
 
+    Every customer at risk at a month's start (begun before it, not yet gone) is a row of
+    that month; the engine (DuckDB; data/engine.py) builds the rows, counts the churn by
+    each event flag, and returns only the rows the model is fitted on. The churn by each
+    attribute's level is counted per customer, weighted by its months at risk, so pandas
+    holds one row per customer and at most ``max_rows`` customer-months.
+
+    Parameters
+    ----------
+    spells, customers : DataFrame
+        Canonical spells (each customer's first spell is used) and customer table.
+    as_of : date
+    events : dict
+        Event type -> customer_id, date (:func:`experience_events`).
+    attributes : list of str
+        Customer columns to carry into the panel.
+    max_months : int
+    first_day : date, optional
+    max_rows : int, optional
+        Default :data:`MAX_MODEL_ROWS`.
+
     Returns
     -------
-    DataFrame
-        customer_id, month (index), churned (0/1), new_customer (0/1), one 0/1 column per event
-        type (an event in this month, before the churn date, or in the two months before), and
-        the attribute columns. Empty (with these columns) when nobody was at risk.
+    HazardPanel
+        ``fit`` is empty (with its columns) when nobody was at risk.
     """
+    from churnreport.data import engine
+
     end_m = _month_index(pd.Series([pd.Timestamp(as_of) + pd.Timedelta(days=1)])).iloc[0] - 1
     first_m = max(end_m - max_months + 1, 0)
     if first_day is not None:  # the censored start of a purchase history: nobody can churn
         first_m = max(first_m, _month_index(pd.Series([pd.Timestamp(first_day)])).iloc[0])
-    months = range(first_m, end_m + 1)
     first = spells.sort_values("spell_start").drop_duplicates("customer_id")
-    start = first["spell_start"]
-    end = first["spell_end"]
     ids = first["customer_id"].to_numpy()
+    start_m = _month_index(first["spell_start"]).to_numpy(dtype=float)
+    end = first["spell_end"].to_numpy("datetime64[ns]")
+    leave_m = _month_index(first["spell_end"]).to_numpy(dtype=float)
+    # at risk in month m when begun before its first day and not gone by it
+    lo = np.maximum(start_m + 1, first_m)
+    hi = np.fmin(leave_m, end_m)
+    months = np.nan_to_num(hi - lo + 1, nan=0).clip(0).astype(np.int64)
+    at = np.flatnonzero(months > 0)
+    churned = ~np.isnat(end) & (leave_m <= end_m)
+    columns = ["customer_id", "month", "churned", "new_customer", *events, *attributes]
+    if not len(at):  # nobody at the start of any month studied
+        return HazardPanel(pd.DataFrame(columns=columns))
+    attrs = customers.set_index("customer_id").reindex(ids)[attributes].reset_index(drop=True)
+
+    # the model's customers: all, or a random share when the panel is over the row cap, drawn
+    # in the order customers first appear in the panel (by first month, then spell start)
+    order = at[np.lexsort((at, lo[at]))]
+    keep, sample = _draw(months[order], max_rows or MAX_MODEL_ROWS)
+    in_fit = np.zeros(len(ids), dtype=bool)
+    in_fit[order[keep]] = True
+
+    with engine.local_duckdb() as con:
+        panel = engine.customer_months(
+            _first_table(at, lo, hi, start_m, np.where(churned, leave_m, np.nan), in_fit),
+            _int_table(m=np.arange(first_m, end_m + 1)),
+            _event_table(events, ids, end, at),
+            list(events),
+            new_months=NEW_CUSTOMER_MONTHS,
+            event_months=EVENT_WINDOW_MONTHS,
+        )
+        flags = ["new_customer", *events]
+        counts = panel.aggregate(
+            rows=panel.count(),
+            churned=panel.churned.sum(),
+            **{f"{f}__rows": panel[f].sum() for f in flags},
+            **{f"{f}__churned": (panel[f] * panel.churned).sum() for f in flags},
+        )
+        counts = {k: int(v or 0) for k, v in con.to_pyarrow(counts).to_pylist()[0].items()}
+        rows = panel.filter(panel.fit).drop("fit").order_by(["month", "c"])
+        got = con.to_pyarrow(rows).to_pandas()
+    c = got.pop("c").to_numpy()
+    fit_rows = pd.concat(
+        [
+            pd.DataFrame({"customer_id": ids[c]}),
+            got.astype("int64"),
+            attrs.iloc[c].reset_index(drop=True),
+        ],
+        axis=1,
+    )[columns]
+
+    # churn by level: attributes per customer weighted by its months, flags from the counts
+    who = attrs.iloc[at].assign(_months=months[at], _churned=churned[at].astype(int))
+    cohorts = {}
+    for f in flags:
+        on, lost = counts[f"{f}__rows"], counts[f"{f}__churned"]
+        two = pd.DataFrame(
+            {f: [0, 1], "_months": [counts["rows"] - on, on],
+             "_churned": [counts["churned"] - lost, lost]}
+        )  # fmt: skip
+        cohorts |= metric_cohorts(two[two["_months"] > 0], "_churned", [f], weights="_months")
+    cohorts |= metric_cohorts(who, "_churned", attributes, weights="_months")
+    staff = None
+    if "manager_left_90d" in events:
+        on, lost = counts["manager_left_90d__rows"], counts["manager_left_90d__churned"]
+        staff = staff_turnover_effect(lost, on, counts["churned"] - lost, counts["rows"] - on)
+    return HazardPanel(fit_rows, cohorts, staff, sample)
+
+
+def _first_table(at, lo, hi, start_m, churn_m, in_fit):
+    """The engine's table of customers at risk (:func:`engine.customer_months`'s ``first``)."""
+    import ibis
+    import pyarrow as pa
+
+    def month(values):
+        return pa.array(values[at], pa.int64(), from_pandas=True)  # NaN -> null
+
+    return ibis.memtable(
+        pa.table(
+            {
+                "c": pa.array(at.astype(np.int64)),
+                "lo": month(lo),
+                "hi": month(hi),
+                "start_m": month(start_m),
+                "churn_m": month(churn_m),
+                "fit": pa.array(in_fit[at]),
+            }
+        )
+    )
+
+
+def _int_table(**columns: np.ndarray):
+    import ibis
+    import pyarrow as pa
+
+    return ibis.memtable(pa.table({k: pa.array(v.astype(np.int64)) for k, v in columns.items()}))
+
+
+def _event_table(events: dict[str, pd.DataFrame], ids: np.ndarray, end: np.ndarray, at):
+    """The months with an event of each kind, of customers at risk, before they left."""
+    import ibis
+    import pyarrow as pa
+
+    known = pd.Index(ids)
+    risk = np.zeros(len(ids), dtype=bool)
+    risk[at] = True
     parts = []
-    for m in months:
-        ps = pd.Timestamp(year=m // 12, month=m % 12 + 1, day=1)
-        pe = ps + pd.offsets.MonthBegin(1)
-        at_risk = (start < ps) & (end.isna() | (end >= ps))
-        if not at_risk.any():
-            continue
-        age = (ps.year * 12 + ps.month - 1) - _month_index(start[at_risk])
-        parts.append(
-            pd.DataFrame(
-                {
-                    "customer_id": ids[at_risk.to_numpy()],
-                    "month": m,
-                    "churned": (end[at_risk] < pe).fillna(False).astype(int).to_numpy(),
-                    "new_customer": (age < NEW_CUSTOMER_MONTHS).astype(int).to_numpy(),
-                    "_end": end[at_risk].to_numpy(),
-                }
-            )
-        )
-    if not parts:  # nobody at the start of any month studied
-        columns = ["customer_id", "month", "churned", "new_customer", *events, *attributes]
-        return pd.DataFrame(columns=columns)
-    panel = pd.concat(parts, ignore_index=True)
-    # (customer, month) keys as one integer: customer code x 100000 + month index (< 100000)
-    codes, uniques = pd.factorize(panel["customer_id"])
-    known = pd.Index(uniques)
-    panel_key = codes.astype(np.int64) * 100_000 + panel["month"].to_numpy(np.int64)
-    for name, ev in events.items():
+    for kind, ev in events.items():
         e = ev.dropna(subset=["date"])
-        e_code = known.get_indexer(e["customer_id"])
-        e = e[e_code >= 0]
-        e_key = e_code[e_code >= 0].astype(np.int64) * 100_000 + _month_index(e["date"]).to_numpy(
-            np.int64
-        )
-        first_in_month = e["date"].groupby(e_key).min()
-        flag = np.zeros(len(panel), dtype=bool)
-        for lag in range(EVENT_WINDOW_MONTHS):
-            hit = first_in_month.reindex(panel_key - lag)
-            ok = hit.notna().to_numpy()
-            if lag == 0:  # only events before the churn date count in the churn month
-                ends = panel["_end"].to_numpy("datetime64[ns]")
-                ok &= np.isnat(ends) | (hit.to_numpy("datetime64[ns]") < ends)
-            flag |= ok
-        panel[name] = flag.astype(int)
-    attrs = customers.set_index("customer_id")[attributes] if attributes else None
-    if attrs is not None:
-        panel = panel.join(attrs, on="customer_id")
-    return panel.drop(columns="_end")
+        c = known.get_indexer(e["customer_id"])
+        ok = c >= 0
+        ok[ok] = risk[c[ok]]
+        day = e["date"].to_numpy("datetime64[ns]")
+        ok[ok] &= np.isnat(end[c[ok]]) | (day[ok] < end[c[ok]])
+        m = _month_index(e["date"]).to_numpy()
+        parts.append(pd.DataFrame({"c": c[ok], "kind": kind, "m": m[ok]}))
+    if not parts:
+        return None
+    frame = pd.concat(parts, ignore_index=True).astype({"c": "int64", "m": "int64"})
+    return ibis.memtable(pa.Table.from_pandas(frame, preserve_index=False))
 
 
 def _bands(age: pd.Series) -> pd.Series:
@@ -613,7 +738,7 @@ def _effects(
 
 
 def metric_cohorts(
-    frame: pd.DataFrame, y: str, drivers: list[str], bins: int = 10
+    frame: pd.DataFrame, y: str, drivers: list[str], bins: int = 10, weights: str | None = None
 ) -> dict[str, pd.DataFrame]:
     """Churn rate (with Wilson interval) per decile of each numeric driver, per level of each
     categorical or binary one.
@@ -621,22 +746,43 @@ def metric_cohorts(
     Deciles are in order and labelled by their range (``0–2``, ``3–6`` for whole numbers);
     beyond :data:`MAX_LEVELS` levels the rarer ones are pooled as ``(other)``, shown last with
     ``(missing)``, so a column of 1,000 cities is 8 bars and one more.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    y : str
+        The churn column (0/1, or churn events when ``weights`` is given).
+    drivers : list of str
+    bins : int
+    weights : str, optional
+        A column of how many rows each row stands for (a customer's months at risk): rows,
+        deciles and level ranks are those of the frame with each row repeated that often.
+
+    Returns
+    -------
+    dict
+        Driver -> bin, rows, churned, churn_rate, ci_low, ci_high.
     """
+    n = frame[weights].to_numpy(np.int64) if weights else np.ones(len(frame), dtype=np.int64)
     out = {}
     for d in drivers:
         x = frame[d]
         if pd.api.types.is_numeric_dtype(x) and x.nunique() > bins:
-            key = _decile_labels(x, bins)
+            key = _decile_labels(x, bins, n)
         else:
-            key = _level_key(x)
-        g = frame.groupby(key, observed=True, sort=True)[y].agg(["size", "sum"])
-        lo, hi = wilson_interval(g["sum"].to_numpy(), g["size"].to_numpy())
+            key = _level_key(x, n)
+        g = (
+            pd.DataFrame({"rows": n, "churned": frame[y].to_numpy(np.int64)}, index=frame.index)
+            .groupby(key, observed=True, sort=True)
+            .sum()
+        )
+        lo, hi = wilson_interval(g["churned"].to_numpy(), g["rows"].to_numpy())
         out[d] = pd.DataFrame(
             {
                 "bin": g.index.astype(str),
-                "rows": g["size"].to_numpy(),
-                "churned": g["sum"].to_numpy(),
-                "churn_rate": (g["sum"] / g["size"]).to_numpy(),
+                "rows": g["rows"].to_numpy(),
+                "churned": g["churned"].to_numpy(),
+                "churn_rate": (g["churned"] / g["rows"]).to_numpy(),
                 "ci_low": lo,
                 "ci_high": hi,
             }
@@ -644,10 +790,10 @@ def metric_cohorts(
     return out
 
 
-def _level_key(x: pd.Series) -> pd.Categorical:
+def _level_key(x: pd.Series, weights: np.ndarray | None = None) -> pd.Categorical:
     """Each row's level as shown in a cohort chart: its text, ``(missing)``, or ``(other)``
-    beyond the :data:`MAX_LEVELS` most common; in :func:`level_key` order, then ``(other)``
-    and ``(missing)``.
+    beyond the :data:`MAX_LEVELS` most common (rows counted with their ``weights``; ties by
+    text); in :func:`level_key` order, then ``(other)`` and ``(missing)``.
 
     The distinct values are read once and the rows keep integer codes (a panel of millions
     of customer-months holds few levels).
@@ -656,12 +802,12 @@ def _level_key(x: pd.Series) -> pd.Categorical:
     # the text of each distinct value in order of first appearance; code -1 (missing) last
     text = uniques.astype("string").fillna("(missing)")
     text = np.append(text.to_numpy(dtype=object), "(missing)")
-    rows = np.bincount(codes + 1, minlength=len(text))  # [missing, each distinct value]
-    per_code = np.append(rows[1:], rows[0])
+    rows = np.bincount(codes + 1, weights=weights, minlength=len(text))  # [missing, each value]
+    per_code = np.append(rows[1:], rows[0]).round().astype(np.int64)
     seen = per_code > 0
     named = pd.Series(per_code[seen], index=text[seen])
     named = named[named.index != "(missing)"]
-    counts = named.groupby(level=0, sort=False).sum().sort_values(ascending=False)
+    counts = named.groupby(level=0).sum().sort_values(ascending=False, kind="stable")
     label = text.copy()
     if len(counts) > MAX_LEVELS:
         kept = set(counts.index[:MAX_LEVELS]) | {"(missing)"}
@@ -674,10 +820,16 @@ def _level_key(x: pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(to_category[codes], categories=order, ordered=True)
 
 
-def _decile_labels(x: pd.Series, bins: int) -> pd.Categorical:
+def _decile_labels(x: pd.Series, bins: int, weights: np.ndarray | None = None) -> pd.Categorical:
     """Deciles of a number as ordered ranges: ``0–2``, ``3–6`` for whole numbers (the left
-    edge is exclusive), ``0.25–1.5`` otherwise; missing values as ``(missing)``, last."""
-    cut = pd.qcut(x, bins, duplicates="drop")
+    edge is exclusive), ``0.25–1.5`` otherwise; missing values as ``(missing)``, last. With
+    ``weights``, the deciles of the values repeated that often (:func:`pandas.qcut` of them).
+    """
+    if weights is None:
+        cut = pd.qcut(x, bins, duplicates="drop")
+    else:
+        edges = _repeated_quantiles(x, weights, np.linspace(0, 1, bins + 1))
+        cut = pd.cut(x, edges, include_lowest=True, duplicates="drop")
     whole = bool((x.dropna() == x.dropna().round()).all())
     labels = []
     for iv in cut.cat.categories:
@@ -692,6 +844,27 @@ def _decile_labels(x: pd.Series, bins: int) -> pd.Categorical:
     return out
 
 
+def _repeated_quantiles(x: pd.Series, weights: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Quantiles ``q`` of the values of ``x`` each repeated ``weights`` times (missing values
+    left out), without repeating them: numpy's linear method on the positions they would
+    hold (``Series.quantile`` of the repeated values)."""
+    ok = x.notna().to_numpy()
+    v = x.to_numpy(dtype=float)[ok]
+    order = np.argsort(v, kind="stable")
+    v, ends = v[order], np.cumsum(weights[ok][order])
+    n = ends[-1]
+    q = np.true_divide(q * 100.0, 100)  # as pandas hands numpy percentiles
+    virtual = n * q + (1 + q * -1) - 1
+    below = np.floor(virtual)
+    gamma = virtual - below
+    below = below.clip(0, n - 1).astype(np.int64)
+    above = (below + 1).clip(0, n - 1)
+    a = v[np.searchsorted(ends, below, side="right")]
+    b = v[np.searchsorted(ends, above, side="right")]
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+
+
 def _short(v: float) -> str:
     """A band edge without noise: ``110,139``, ``45.6``, ``0.25``."""
     a = abs(v)
@@ -701,31 +874,25 @@ def _short(v: float) -> str:
 
 
 def hazard_drivers(
-    panel: pd.DataFrame,
-    binary: list[str],
-    numeric: list[str],
-    categorical: list[str],
-    max_rows: int | None = None,
+    panel: HazardPanel, binary: list[str], numeric: list[str], categorical: list[str]
 ) -> DriverModel:
     """Fit the discrete-time hazard model (cloglog GLM with month fixed effects).
 
     Parameters
     ----------
-    panel : DataFrame
-        :func:`hazard_panel` output.
+    panel : HazardPanel
+        :func:`hazard_panel` output: the model is fitted on its ``fit`` rows (a sample of
+        whole customers when the panel is over the row cap); the churn rates by driver level
+        (cohorts) cover the whole panel.
     binary, numeric, categorical : list of str
         Driver columns by kind.
-    max_rows : int, optional
-        Default :data:`MAX_MODEL_ROWS`. A larger panel is fitted on a sample of whole
-        customers (:func:`sample_customers`); the churn rates by driver level (cohorts)
-        always use the whole panel.
 
     Returns
     -------
     DriverModel
         Effects are hazard ratios.
     """
-    fit, sample = sample_customers(panel, max_rows or MAX_MODEL_ROWS)
+    fit = panel.fit
     X, meta, dropped = prepare_features(fit, binary, numeric, categorical)
     months = pd.get_dummies(fit["month"], prefix="_m", drop_first=True, dtype=float)
     design = pd.concat([X, months], axis=1)
@@ -733,17 +900,16 @@ def hazard_drivers(
     effects = _estimate(
         fit["churned"], design, meta, families.links.CLogLog(), "hazard_ratio", dropped
     )
-
-    cohorts = metric_cohorts(panel, "churned", binary + numeric + categorical)
+    drivers = binary + numeric + categorical
     return DriverModel(
         effects,
-        cohorts,
+        {d: panel.cohorts[d] for d in drivers if d in panel.cohorts},
         "hazard_ratio",
         len(fit),
         int(fit["churned"].sum()),
         dropped,
-        staff_turnover_effect(panel),
-        sample,
+        panel.staff_turnover,
+        panel.sample,
     )
 
 
@@ -768,19 +934,29 @@ def sample_customers(
         The rows to fit on, and customers, of_customers, rows, of_rows, seed (None when
         ``frame`` is small enough to use whole).
     """
-    if len(frame) <= max_rows:
+    codes, ids = pd.factorize(frame["customer_id"], use_na_sentinel=False)
+    keep, info = _draw(np.bincount(codes, minlength=len(ids)), max_rows, seed)
+    if info is None:
         return frame, None
-    ids = pd.unique(frame["customer_id"])
-    keep = np.random.default_rng(seed).random(len(ids)) < max_rows / len(frame)
-    out = frame[frame["customer_id"].isin(ids[keep])]
+    return frame[keep[codes]], info
+
+
+def _draw(rows: np.ndarray, max_rows: int, seed: int = 0) -> tuple[np.ndarray, dict | None]:
+    """Which customers (with ``rows`` rows each, in order of first appearance) a sample of
+    about ``max_rows`` rows keeps: all when they hold no more, else each with probability
+    max_rows / rows (seeded); and the sample's description (None when all are kept)."""
+    total = int(rows.sum())
+    if total <= max_rows:
+        return np.ones(len(rows), dtype=bool), None
+    keep = np.random.default_rng(seed).random(len(rows)) < max_rows / total
     info = {
         "customers": int(keep.sum()),
-        "of_customers": int(len(ids)),
-        "rows": int(len(out)),
-        "of_rows": int(len(frame)),
+        "of_customers": int(len(rows)),
+        "rows": int(rows[keep].sum()),
+        "of_rows": total,
         "seed": seed,
     }
-    return out, info
+    return keep, info
 
 
 def snapshot_drivers(
@@ -892,7 +1068,7 @@ def churn_drivers(
         left.append(left_out("new_customer", "definitional"))
     else:
         binary.insert(0, "new_customer")
-    if panel.empty:
+    if panel.fit.empty:
         return DriverModel(
             pd.DataFrame(columns=DRIVER_COLUMNS),
             {},

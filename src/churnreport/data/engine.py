@@ -552,6 +552,65 @@ def window_tickets(tickets, keys, window_days: int, slow_hours: float):
     return joined.group_by("row").aggregate(**aggs)
 
 
+def customer_months(
+    first, months, events=None, kinds: Iterable[str] = (), *, new_months: int, event_months: int
+):
+    """The customer-month panel of the driver model: one row per customer and month at risk.
+
+    Months are numbered ``year * 12 + month - 1``. A customer is at risk in each month from
+    ``lo`` to ``hi``; it churns in month ``churn_m``.
+
+    Parameters
+    ----------
+    first : ibis.Table
+        One row per customer: c (int64, the customer's number), lo, hi (first and last month
+        at risk), start_m (the month it started), churn_m (the month it left; null when it
+        had not left by ``hi``), fit (bool, kept as a column).
+    months : ibis.Table
+        m: the months studied.
+    events : ibis.Table, optional
+        c, kind (string), m: the months with an event of each kind (an event counts only
+        when it came before the customer left).
+    kinds : iterable of str
+        The event kinds, one column each (in this order).
+    new_months : int
+        A customer is new in its first ``new_months`` months.
+    event_months : int
+        An event flags its month and the ``event_months - 1`` after it.
+
+    Returns
+    -------
+    ibis.Table
+        c, month, fit, churned (1 in the month of leaving), new_customer (1 while new), and
+        one 0/1 column per event kind (an event of that kind in this month or the
+        ``event_months - 1`` before it).
+
+    Examples
+    --------
+    A customer started in month 10, at risk from 11 to 14, left in 14, complained in 12:
+    rows for months 11-14, churned 0, 0, 0, 1, new_customer 1, 1, 0, 0 (new for 3 months),
+    complaint 0, 1, 1, 1.
+    """
+    import ibis
+
+    p = first.join(months, [months.m >= first.lo, months.m <= first.hi])
+    p = p.select(
+        "c",
+        "fit",
+        month=p.m,
+        churned=(p.churn_m.notnull() & (p.m == p.churn_m)).ifelse(1, 0),
+        new_customer=(p.m - p.start_m < new_months).ifelse(1, 0),
+    )
+    for kind in kinds if events is not None else ():
+        e = events.filter(events.kind == kind)
+        hit = ibis.union(
+            *[e.select(hc=e.c, hm=e.m + lag) for lag in range(event_months)], distinct=True
+        )
+        joined = p.left_join(hit, [p.c == hit.hc, p.month == hit.hm])
+        p = joined.select(*p.columns, **{kind: hit.hc.notnull().ifelse(1, 0)})
+    return p
+
+
 def to_frame(con, expr, *, sort: list[str] | None = None) -> pd.DataFrame:
     """Execute ``expr`` on ``con`` and return a pandas frame in a deterministic order.
 
