@@ -505,3 +505,26 @@ def test_cohorts_of_weighted_rows_equal_those_of_the_rows_repeated(kind):
     want = metric_cohorts(repeated, "y", ["x", "city"])
     for d in ("x", "city"):
         pd.testing.assert_frame_equal(got[d], want[d])
+
+
+def test_rows_with_the_same_factors_fitted_as_one_give_the_row_by_row_estimates():
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    from churnreport.analysis.drivers import _fit
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    X = pd.DataFrame(
+        {
+            "const": 1.0,
+            "flag": (rng.random(n) < 0.3).astype(float),
+            "level": rng.integers(0, 3, n).astype(float),
+            "_m_1": (rng.random(n) < 0.5).astype(float),
+        }
+    )
+    y = pd.Series((rng.random(n) < 0.02 * (1 + X["flag"] + X["level"])).astype(int))
+    link = families.links.CLogLog()
+    whole = GLM(y.astype(float), X, family=families.Binomial(link=link)).fit()
+    for got, want in zip(_fit(y, X, link), (whole.params, whole.bse, whole.pvalues), strict=True):
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-6)

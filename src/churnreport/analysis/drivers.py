@@ -695,8 +695,18 @@ MAX_LOG_SE = 10.0
 
 
 def _fit(y: pd.Series, X: pd.DataFrame, link) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Binomial GLM of ``y`` on ``X``: coefficients, standard errors, p-values.
 
-    model = GLM(y.astype(float), X, family=families.Binomial(link=link))
+    Rows with the same factors are fitted as one (churned of rows): the likelihood, and so
+    every estimate, is that of the rows one by one, and a panel of a million customer-months
+    over flags, levels and months holds some ten thousand distinct rows.
+    """
+    group = X.groupby(list(X.columns), sort=False, dropna=False).ngroup().to_numpy()
+    rows = np.bincount(group)
+    churned = np.bincount(group, weights=y.to_numpy(dtype=float))
+    distinct = X.iloc[np.unique(group, return_index=True)[1]]
+    endog = np.column_stack([churned, rows - churned])
+    model = GLM(endog, distinct, family=families.Binomial(link=link))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = model.fit(maxiter=100)
