@@ -592,34 +592,40 @@ def prepare_features(
             }
         )
     for c in categorical:
-        x = frame[c].astype("string").fillna("(missing)")
-        top = x.value_counts()
-        keep = top.index[:MAX_LEVELS]
-        x = x.where(x.isin(keep), "(other)")
-        counts = x.value_counts()
+        # each row's level as a code (levels in order of first appearance, as value_counts)
+        codes, text = pd.factorize(frame[c].astype("string").fillna("(missing)"))
+        text = text.to_numpy(dtype=object)
+        top = pd.Series(np.bincount(codes, minlength=len(text)), index=text)
+        keep = set(top.sort_values(ascending=False).index[:MAX_LEVELS])
+        label = np.array([t if t in keep else "(other)" for t in text], dtype=object)
+        counts = _level_counts(codes, label)
         small = counts[counts < 30].index
         if len(small):  # too few rows to estimate: pooled, and said so
-            x = x.where(~x.isin(small), "(other)")
+            pooled = set(small)
+            label = np.array(["(other)" if t in pooled else t for t in label], dtype=object)
             dropped.append(left_out(c, "pooled", levels=", ".join(map(str, small))))
-            counts = x.value_counts()
+            counts = _level_counts(codes, label)
         if len(counts) < 2:
             dropped.append(left_out(c, "constant"))
             continue
+        level_codes, levels = pd.factorize(label)
+        row_level = level_codes[codes]
+        position = {v: i for i, v in enumerate(levels)}
         ref = counts.index[0]
         for level in counts.index[1:]:
             if counts[level] < 30:
                 dropped.append(left_out(f"{c}={level}", "few_rows", rows=30))
                 continue
             name = f"{c}={level}"
-
-            cols[name] = (x == level).astype(float)
+            on = row_level == position[level]
+            cols[name] = pd.Series(on.astype(float), index=frame.index)
             meta.append(
                 {
                     "driver": c,
                     "level": str(level),
                     "reference": str(ref),
                     "unit": "level",
-                    "exposure": float((x == level).mean()),
+                    "exposure": float(on.mean()),
                 }
             )
     X = pd.DataFrame(cols, index=frame.index)
@@ -635,6 +641,14 @@ def prepare_features(
         keep_cols.append(name)
         keep_meta.append(m)
     return X[keep_cols], keep_meta, dropped
+
+
+def _level_counts(codes: np.ndarray, label: np.ndarray) -> pd.Series:
+    """Rows per level, where ``label`` names the level of each code: most first, ties in order
+    of first appearance (``value_counts`` of the rows' labels, without a string per row)."""
+    level_codes, levels = pd.factorize(label)
+    rows = np.bincount(level_codes[codes], minlength=len(levels))
+    return pd.Series(rows, index=levels).sort_values(ascending=False)
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
