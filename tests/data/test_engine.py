@@ -115,7 +115,7 @@ def _customer_months():
             "lo": pa.array([11, 12], pa.int64()),
             "hi": pa.array([14, 13], pa.int64()),
             "start_m": pa.array([10, 5], pa.int64()),
-            "churn_m": pa.array([14, None], pa.int64()),
+            "churns": [True, False],
             "fit": [True, False],
         }
     )

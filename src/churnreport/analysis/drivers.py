@@ -338,7 +338,7 @@ def hazard_panel(
 
     with engine.local_duckdb() as con:
         panel = engine.customer_months(
-            _first_table(at, lo, hi, start_m, np.where(churned, leave_m, np.nan), in_fit),
+            _first_table(at, lo, hi, start_m, churned, in_fit),
             _int_table(m=np.arange(first_m, end_m + 1)),
             _event_table(events, ids, end, at),
             list(events),
@@ -383,13 +383,13 @@ def hazard_panel(
     return HazardPanel(fit_rows, cohorts, staff, sample)
 
 
-def _first_table(at, lo, hi, start_m, churn_m, in_fit):
+def _first_table(at, lo, hi, start_m, churns, in_fit):
     """The engine's table of customers at risk (:func:`engine.customer_months`'s ``first``)."""
     import ibis
     import pyarrow as pa
 
     def month(values):
-        return pa.array(values[at], pa.int64(), from_pandas=True)  # NaN -> null
+        return pa.array(values[at].astype(np.int64))  # a customer at risk has them all
 
     return ibis.memtable(
         pa.table(
@@ -398,7 +398,7 @@ def _first_table(at, lo, hi, start_m, churn_m, in_fit):
                 "lo": month(lo),
                 "hi": month(hi),
                 "start_m": month(start_m),
-                "churn_m": month(churn_m),
+                "churns": pa.array(churns[at]),
                 "fit": pa.array(in_fit[at]),
             }
         )

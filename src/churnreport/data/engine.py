@@ -558,14 +558,15 @@ def customer_months(
     """The customer-month panel of the driver model: one row per customer and month at risk.
 
     Months are numbered ``year * 12 + month - 1``. A customer is at risk in each month from
-    ``lo`` to ``hi``; it churns in month ``churn_m``.
+    ``lo`` to ``hi``; one that ``churns`` leaves in month ``hi``.
 
     Parameters
     ----------
     first : ibis.Table
         One row per customer: c (int64, the customer's number), lo, hi (first and last month
-        at risk), start_m (the month it started), churn_m (the month it left; null when it
-        had not left by ``hi``), fit (bool, kept as a column).
+        at risk), start_m (the month it started), churns (bool: it left in month ``hi``), fit
+        (bool, kept as a column). No nulls (Spark's in-memory tables lose the integers of a
+        column holding one).
     months : ibis.Table
         m: the months studied.
     events : ibis.Table, optional
@@ -598,7 +599,7 @@ def customer_months(
         "c",
         "fit",
         month=p.m,
-        churned=(p.churn_m.notnull() & (p.m == p.churn_m)).ifelse(1, 0),
+        churned=(p.churns & (p.m == p.hi)).ifelse(1, 0),
         new_customer=(p.m - p.start_m < new_months).ifelse(1, 0),
     )
     for kind in kinds if events is not None else ():
