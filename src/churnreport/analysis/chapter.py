@@ -328,10 +328,12 @@ def cause_chapter(
     attributes: list[str] | None = None,
     slow_hours: float = 24.0,
     first_day: dt.date | None = None,
+    backend: str = "duckdb",
 ) -> CauseChapter:
     """Compute chapter 2: stated reasons over the last year (every churner of a snapshot),
     reasons by segment and over time, competing risks, and the driver model (its months from
-    ``first_day``, a purchase history's first observed day, when given).
+    ``first_day``, a purchase history's first observed day, when given; its customer-month
+    panel built on ``backend``, :func:`churnreport.data.engine.session`).
 
     Returns
     -------
@@ -356,8 +358,9 @@ def cause_chapter(
             cats = pd.Series(all_reasons["category"].to_numpy(), index=customers["customer_id"])
             incidence = cumulative_incidence(lifetimes(spells, as_of), cats)
     drivers = churn_drivers(
-        spells, customers, as_of, definition, tickets, staff, attributes, slow_hours, first_day
-    )
+        spells, customers, as_of, definition, tickets, staff, attributes, slow_hours, first_day,
+        backend,
+    )  # fmt: skip
     return CauseChapter(ra, by_segment, over_time, incidence, drivers, mapping, definition)
 
 
@@ -485,10 +488,12 @@ def segment_chapter(
     tenure_bands: tuple[int, ...] = TENURE_BANDS,
     abc_shares: tuple[float, float] = ABC_CUSTOMER_SHARES,
     first_day: dt.date | None = None,
+    backend: str = "duckdb",
 ) -> SegmentChapter:
     """Compute chapter 3: churn by every segment dimension, survival for the first three,
     and (dated data) what changed against the previous period and a year earlier; the period
-    tables start at ``first_day`` when given (a purchase history's censored start left out).
+    tables start at ``first_day`` when given (a purchase history's censored start left out);
+    RFM from the transactions aggregated on ``backend``.
 
     Returns
     -------
@@ -496,7 +501,7 @@ def segment_chapter(
     """
     snapshot = definition == "snapshot"
     pop, window_start = churn_population(
-        spells, customers, as_of, definition, revenue, tables, first_day
+        spells, customers, as_of, definition, revenue, tables, first_day, backend
     )
 
     dims = segment_dimensions(pop, segments, tenure_bands, abc_shares)

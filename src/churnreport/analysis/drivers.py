@@ -278,12 +278,13 @@ def hazard_panel(
     max_months: int = 24,
     first_day: dt.date | None = None,
     max_rows: int | None = None,
+    backend: str = "duckdb",
 ) -> HazardPanel:
     """Customer-month panel of the last ``max_months`` complete months (none before
     ``first_day``, a purchase history's first observed day).
 
     Every customer at risk at a month's start (begun before it, not yet gone) is a row of
-    that month; the engine (DuckDB; data/engine.py) builds the rows, counts the churn by
+    that month; the engine (``backend``; data/engine.py) builds the rows, counts the churn by
     each event flag, and returns only the rows the model is fitted on. The churn by each
     attribute's level is counted per customer, weighted by its months at risk, so pandas
     holds one row per customer and at most ``max_rows`` customer-months.
@@ -301,6 +302,8 @@ def hazard_panel(
     first_day : date, optional
     max_rows : int, optional
         Default :data:`MAX_MODEL_ROWS`.
+    backend : {"duckdb", "spark"}
+        :func:`churnreport.data.engine.session`.
 
     Returns
     -------
@@ -336,7 +339,7 @@ def hazard_panel(
     in_fit = np.zeros(len(ids), dtype=bool)
     in_fit[order[keep]] = True
 
-    with engine.local_duckdb() as con:
+    with engine.session(backend) as con:
         panel = engine.customer_months(
             _first_table(at, lo, hi, start_m, churned, in_fit),
             _int_table(m=np.arange(first_m, end_m + 1)),
@@ -1023,6 +1026,7 @@ def churn_drivers(
     attributes: list[str] | None = None,
     slow_hours: float = 24.0,
     first_day: dt.date | None = None,
+    backend: str = "duckdb",
 ) -> DriverModel | None:
     """The driver model suited to the data.
 
@@ -1042,6 +1046,8 @@ def churn_drivers(
         A first response slower than this is "slow".
     first_day : date, optional
         A purchase history's first observed day: no panel month before it.
+    backend : {"duckdb", "spark"}
+        Where the customer-month panel is built (:func:`hazard_panel`).
 
     Returns
     -------
@@ -1085,8 +1091,9 @@ def churn_drivers(
         return model
     events = experience_events(tickets, staff, frame, slow_hours)
     panel = hazard_panel(
-        spells, frame, as_of, events, flags + numeric + categorical, first_day=first_day
-    )
+        spells, frame, as_of, events, flags + numeric + categorical, first_day=first_day,
+        backend=backend,
+    )  # fmt: skip
     binary = [*events, *flags]
     if definition == "inactivity":  # a new customer cannot have been inactive long enough
         left.append(left_out("new_customer", "definitional"))

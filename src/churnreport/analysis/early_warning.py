@@ -211,6 +211,7 @@ def early_warning_chapter(
     previous: pd.DataFrame | None = None,
     bad_standing: str | None = None,
     first_day: dt.date | None = None,
+    backend: str = "duckdb",
 ) -> EarlyWarningChapter:
     """Compute chapter 4.
 
@@ -238,6 +239,8 @@ def early_warning_chapter(
         Customer yes/no column whose true rows are tier ``never``.
     first_day : date, optional
         The first observed day of a purchase history: no training snapshot before it.
+    backend : {"duckdb", "spark"}
+        Where the dated tables are aggregated (:func:`churnreport.data.engine.session`).
 
     Returns
     -------
@@ -257,6 +260,7 @@ def early_warning_chapter(
         "attributes": attributes,
         "window_days": window_days,
         "slow_hours": slow_hours,
+        "backend": backend,
     }
     if snapshot:
         frame = customers.set_index("customer_id")
@@ -310,7 +314,7 @@ def early_warning_chapter(
     backtest = run_backtest(panel, test_snapshots, snapshot)
     model = fit_final(panel, backtest.chosen)
     prob = pd.Series(model.predict(scoring), index=scoring.index)
-    value, basis = customer_value(scoring.index, as_of, customers, tables)
+    value, basis = customer_value(scoring.index, as_of, customers, tables, backend)
     thresholds = tier_thresholds(value, tier_shares)
     bad = (
         customers.set_index("customer_id")[bad_standing].astype("boolean").fillna(False)
@@ -342,7 +346,9 @@ def early_warning_chapter(
 
     if basis != "none":
         lost = lost_in_period(spells, period_start, as_of)
-        lost_value, _ = customer_value(lost.index, lost - pd.Timedelta(days=1), customers, tables)
+        lost_value, _ = customer_value(
+            lost.index, lost - pd.Timedelta(days=1), customers, tables, backend
+        )
         grid = tier_grid(at_risk, "probability")
         lost_frame = pd.DataFrame(
             {"value": lost_value, "tier": assign_tiers(lost_value, thresholds)}

@@ -83,6 +83,7 @@ def snapshot_features(
     attributes: list[str] | None = None,
     window_days: int = WINDOW_DAYS,
     slow_hours: float = 24.0,
+    backend: str = "duckdb",
 ) -> pd.DataFrame:
     """Features of every customer active on ``date``, from data dated up to ``date``.
 
@@ -100,6 +101,8 @@ def snapshot_features(
         Length of the "recent" window.
     slow_hours : float
         A first response slower than this is slow.
+    backend : {"duckdb", "spark"}
+        Where the dated tables are aggregated (:func:`churnreport.data.engine.session`).
 
     Returns
     -------
@@ -108,7 +111,7 @@ def snapshot_features(
     """
     return features_on(
         spells, customers, [date], tables=tables, attributes=attributes,
-        window_days=window_days, slow_hours=slow_hours,
+        window_days=window_days, slow_hours=slow_hours, backend=backend,
     )[date]  # fmt: skip
 
 
@@ -121,16 +124,17 @@ def features_on(
     attributes: list[str] | None = None,
     window_days: int = WINDOW_DAYS,
     slow_hours: float = 24.0,
+    backend: str = "duckdb",
 ) -> dict[dt.date, pd.DataFrame]:
     """:func:`snapshot_features` of several dates, every table aggregated once for all.
 
-    Each dated table is reduced in the engine (DuckDB; data/engine.py) by one query for
+    Each dated table is reduced in the engine (``backend``; data/engine.py) by one query for
     every (customer, date) pair at once; a run's cached transactions are read by the engine
     from their file and never enter pandas. pandas only sees one row per customer and date.
 
     Parameters
     ----------
-    spells, customers, tables, attributes, window_days, slow_hours
+    spells, customers, tables, attributes, window_days, slow_hours, backend
         As :func:`snapshot_features`.
     dates : list of date
 
@@ -153,7 +157,7 @@ def features_on(
             ),
         }
     )
-    out = _engine_features(keys, spells, tables, window_days, slow_hours)
+    out = _engine_features(keys, spells, tables, window_days, slow_hours, backend)
 
     staff = tables.get("staff")
     if staff is not None and len(staff) and "account_manager" in customers:
@@ -189,6 +193,7 @@ def _engine_features(
     tables: Mapping[str, pd.DataFrame],
     window_days: int,
     slow_hours: float,
+    backend: str,
 ) -> pd.DataFrame:
     """The features that aggregate dated rows, one row per key (its position), in the order
     of the module docstring."""
@@ -196,7 +201,7 @@ def _engine_features(
 
     at = keys["snapshot"]
     out = pd.DataFrame(index=keys.index)
-    with engine.local_duckdb() as con:
+    with engine.session(backend) as con:
         k = engine.keys(keys)
 
         def fetch(expr) -> pd.DataFrame:

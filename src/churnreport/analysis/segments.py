@@ -239,6 +239,7 @@ def churn_population(
     revenue: pd.DataFrame | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
     first_day: dt.date | None = None,
+    backend: str = "duckdb",
 ) -> tuple[pd.DataFrame, dt.date]:
     """Customers at risk with their churn outcome, tenure at the window start and revenue lost.
 
@@ -252,7 +253,7 @@ def churn_population(
         frame: the customer columns plus churned (bool, in the window), tenure_at_start
         (months), revenue_lost (12 x monthly revenue before churning), annual_value (12 x
         recurring revenue at the window start, when revenue is known) and rfm_group (when
-        ``tables`` hold transactions).
+        ``tables`` hold transactions; aggregated on ``backend``).
 
     """
     c = customers.copy()
@@ -287,7 +288,7 @@ def churn_population(
         out["annual_value"] = out["customer_id"].map(pd.Series(m[:, 0] * 12, index=ids))
     elif "monthly_revenue" in out:
         out["annual_value"] = out["monthly_revenue"] * 12
-    rfm = rfm_scores(tables or {}, out["customer_id"], start)
+    rfm = rfm_scores(tables or {}, out["customer_id"], start, backend)
     if rfm is not None:
         out["rfm_group"] = rfm["rfm_group"].to_numpy()
 
@@ -348,7 +349,10 @@ def abc_classes(value: pd.Series, bounds: tuple[float, float] = ABC_CUSTOMER_SHA
 
 
 def rfm_scores(
-    tables: Mapping[str, pd.DataFrame], customer_ids: pd.Series, on: pd.Timestamp
+    tables: Mapping[str, pd.DataFrame],
+    customer_ids: pd.Series,
+    on: pd.Timestamp,
+    backend: str = "duckdb",
 ) -> pd.DataFrame | None:
     """RFM scores 1-5 as of a date and the named group of each customer.
 
@@ -367,6 +371,8 @@ def rfm_scores(
         ``transactions``: canonical rows or the prepared customer-days (with purchases).
     customer_ids : Series
     on : Timestamp
+    backend : {"duckdb", "spark"}
+        Where the purchases are aggregated (:func:`churnreport.data.engine.session`).
 
     Returns
     -------
@@ -378,7 +384,7 @@ def rfm_scores(
 
     on = pd.Timestamp(on)
     keys = pd.DataFrame({"customer_id": customer_ids.to_numpy()})
-    with engine.local_duckdb() as con:
+    with engine.session(backend) as con:
         tx = engine.read(con, tables, "transactions")
         if tx is None:
             return None

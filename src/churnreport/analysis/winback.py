@@ -26,6 +26,7 @@ def customer_value(
     dates: pd.Series | dt.date,
     customers: pd.DataFrame,
     tables: Mapping[str, pd.DataFrame],
+    backend: str = "duckdb",
 ) -> tuple[pd.Series, str]:
     """Annual revenue of each customer on a date (one date, or one per customer).
 
@@ -38,6 +39,8 @@ def customer_value(
     customers : DataFrame
     tables : dict
         revenue, transactions (whichever exist).
+    backend : {"duckdb", "spark"}
+        Where the transactions are summed (:func:`churnreport.data.engine.session`).
 
     Returns
     -------
@@ -60,18 +63,20 @@ def customer_value(
     if "monthly_revenue" in customers and customers["monthly_revenue"].notna().any():
         monthly = customers.set_index("customer_id")["monthly_revenue"].reindex(ids)
         return (12 * monthly.fillna(0.0)).astype(float), "monthly_revenue"
-    spend = _spend_in_year(frame, tables)
+    spend = _spend_in_year(frame, tables, backend)
     if spend is not None:
         return pd.Series(spend, index=ids, dtype=float), "transactions"
     return pd.Series(np.nan, index=ids, dtype=float), "none"
 
 
-def _spend_in_year(frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> np.ndarray | None:
+def _spend_in_year(
+    frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame], backend: str
+) -> np.ndarray | None:
     """The amount each row's customer spent in the 365 days up to its date ``_d``, by the
     engine (a run's cached transactions never enter pandas); None without amounts."""
     from churnreport.data import engine
 
-    with engine.local_duckdb() as con:
+    with engine.session(backend) as con:
         tx = engine.read(con, tables, "transactions")
         if tx is None or "amount" not in tx.columns:
             return None

@@ -77,6 +77,7 @@ SPARK_DEFAULTS = {
     "spark.ui.enabled": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "8",
+    "spark.ui.showConsoleProgress": "false",  # no progress bars in a notebook's output
 }
 
 
@@ -170,17 +171,26 @@ def table(frame: pd.DataFrame):
 
 
 @contextlib.contextmanager
-def local_duckdb():
-    """An in-process DuckDB for an analysis's queries, closed afterwards.
+def session(backend: Engine = "duckdb"):
+    """The backend an analysis's queries run on, for the time of a ``with`` block.
 
-    It uses the threads of ``OMP_NUM_THREADS`` when set (in a notebook kernel, its share of
-    the cores: report.runner.thread_budget), at most an eighth of the machine's memory, and
-    spills to a temporary folder of its own (never the working directory).
+    Parameters
+    ----------
+    backend : {"duckdb", "spark"}
+        ``duckdb``: an in-process DuckDB, closed afterwards. It uses the threads of
+        ``OMP_NUM_THREADS`` when set (in a notebook kernel, its share of the cores:
+        report.runner.thread_budget), at most an eighth of the machine's memory, and spills
+        to a temporary folder of its own (never the working directory). ``spark``: the
+        run's Spark session (:func:`start_spark`, started with the config's settings when
+        the report opens), left running for the next query.
 
     Yields
     ------
     ibis.BaseBackend
     """
+    if backend == "spark":
+        yield connect("spark")
+        return
     with tempfile.TemporaryDirectory(prefix="churnreport-duckdb-") as spill:
         con = connect("duckdb")
         try:
@@ -198,9 +208,10 @@ def read(con, tables, name: str):
     missing or has no rows.
 
     A mapping that keeps its tables as files (a run's cache, :class:`~churnreport.data.load.
-    LazyTables`, through its ``parquet_file`` method) hands the engine the file: the engine
-    reads the columns it needs, and pandas never holds the rows. Otherwise the pandas frame
-    is handed over (:func:`table`).
+    LazyTables`, through its ``parquet_file`` method) hands an in-process DuckDB the file: it
+    reads the columns it needs, and pandas never holds the rows. Otherwise, and on Spark
+    (whose executors need not see the run's folder), the pandas frame is handed over
+    (:func:`table`).
 
     Parameters
     ----------
@@ -216,7 +227,7 @@ def read(con, tables, name: str):
     if name not in tables:
         return None
     file = getattr(tables, "parquet_file", lambda _: None)(name)
-    if file is not None:
+    if file is not None and con.name == "duckdb":
         import pyarrow.parquet as pq
 
         if pq.read_metadata(file).num_rows == 0:

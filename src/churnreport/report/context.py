@@ -106,6 +106,7 @@ class ReportContext:
             attributes=self.driver_attributes(),
             slow_hours=cfg.drivers.slow_response_hours,
             first_day=data.observed_from,
+            backend=cfg.engine,
         )
         self.record("causes", chapter.result())
         return chapter
@@ -127,6 +128,7 @@ class ReportContext:
             tenure_bands=cfg.segment_options.tenure_edges(cfg.churn.tenure_unit),
             abc_shares=cfg.segment_options.abc_customer_shares,
             first_day=data.observed_from,
+            backend=cfg.engine,
         )
         self.record("segments", chapter.result())
         return chapter
@@ -163,6 +165,7 @@ class ReportContext:
             previous=None if masked else previous,
             bad_standing=cfg.winback.bad_standing,
             first_day=data.observed_from,
+            backend=cfg.engine,
         )
         if masked and previous is not None and data.definition != "snapshot":
             made_on = pd.Timestamp(previous["as_of"].iloc[0]).date()
@@ -341,6 +344,10 @@ def open_report(
     config = load_config(
         resolve_config_path(config_path), as_of=as_of or None, language=language or None
     )
+    if config.engine == "spark":  # the session the chapters' queries run in
+        from churnreport.data.engine import start_spark
+
+        start_spark(config.spark_settings())
     data = read_tables(Path(prepared_dir)) if prepared_dir else load_dataset(config)
     return ReportContext(
         config,
