@@ -173,7 +173,7 @@ def test_staff_turnover_effect_hand_computed():
 
     e = staff_turnover_effect(30, 1000, 200, 20000)
     assert (e["after_rate"], e["other_rate"]) == (pytest.approx(0.03), pytest.approx(0.01))
-    se = math.sqrt(1 / 30 - 1 / 1000 + 1 / 200 - 1 / 20000)  # 0.1965
+    se = math.sqrt(1 / 30 - 1 / 1000 + 1 / 200 - 1 / 20000)  # 0.1931
     assert e["rate_ratio"] == pytest.approx(3.0)
     assert e["ratio_ci_low"] == pytest.approx(3.0 * math.exp(-1.959964 * se), rel=1e-5)
     assert staff_turnover_effect(0, 0, 230, 21000) is None
@@ -397,7 +397,7 @@ def test_cohort_levels_read_once_per_distinct_value_equal_the_text_of_every_row(
         np.testing.assert_array_equal(got.codes, expected.codes)
 
 
-def _reference_panel(spells, customers, as_of, events, attributes, max_months=24):
+def _reference_panel(spells, customers, as_of, events, attributes, max_months=24, first_day=None):
     """The customer-month panel as first written, in pandas: every month's customers at
     risk, each event flag looked up month by month (the engine's rows must equal these)."""
     from churnreport.analysis.drivers import EVENT_WINDOW_MONTHS, NEW_CUSTOMER_MONTHS
@@ -408,8 +408,11 @@ def _reference_panel(spells, customers, as_of, events, attributes, max_months=24
     end_m = month_index(pd.Series([pd.Timestamp(as_of) + pd.Timedelta(days=1)])).iloc[0] - 1
     first = spells.sort_values("spell_start").drop_duplicates("customer_id")
     start, end, ids = first["spell_start"], first["spell_end"], first["customer_id"].to_numpy()
+    first_m = max(end_m - max_months + 1, 0)
+    if first_day is not None:
+        first_m = max(first_m, month_index(pd.Series([pd.Timestamp(first_day)])).iloc[0])
     parts = []
-    for m in range(max(end_m - max_months + 1, 0), end_m + 1):
+    for m in range(first_m, end_m + 1):
         ps = pd.Timestamp(year=m // 12, month=m % 12 + 1, day=1)
         pe = ps + pd.offsets.MonthBegin(1)
         at_risk = (start < ps) & (end.isna() | (end >= ps))
@@ -475,6 +478,12 @@ def test_the_engine_panel_equals_the_pandas_definition_on_the_sample(sample_data
     pd.testing.assert_frame_equal(half.fit, fit.reset_index(drop=True), check_dtype=False)
     for d in drivers:
         pd.testing.assert_frame_equal(half.cohorts[d], got.cohorts[d])
+    # a purchase history observed from mid-2024: no month before it
+    later = dict(first_day=dt.date(2024, 6, 15))
+    ref = _reference_panel(ds.spells, ds.customers, ds.as_of, events, attrs, **later)
+    got = hazard_panel(ds.spells, ds.customers, ds.as_of, events, attrs, **later)
+    assert ref["month"].min() == 2024 * 12 + 5
+    pd.testing.assert_frame_equal(got.fit, ref, check_dtype=False)
 
 
 @pytest.mark.parametrize("kind", ["whole", "float", "skewed"])

@@ -146,7 +146,7 @@ def staff_turnover_effect(
     Examples
     --------
     30 churned in 1,000 customer-months after a departure, 200 in 20,000 otherwise: 3% vs 1%,
-    ratio 3.0, se(log ratio) = sqrt(1/30 - 1/1000 + 1/200 - 1/20000) = 0.1965.
+    ratio 3.0, se(log ratio) = sqrt(1/30 - 1/1000 + 1/200 - 1/20000) = 0.1931.
 
     >>> e = staff_turnover_effect(30, 1000, 200, 20000)
     >>> round(e["rate_ratio"], 2), round(e["ratio_ci_low"], 2)
@@ -287,19 +287,23 @@ def hazard_panel(
     that month; the engine (``backend``; data/engine.py) builds the rows, counts the churn by
     each event flag, and returns only the rows the model is fitted on. The churn by each
     attribute's level is counted per customer, weighted by its months at risk, so pandas
-    holds one row per customer and at most ``max_rows`` customer-months.
+    holds one row per customer and the model's customer-months: all, or a random share of
+    the customers drawn to hold about ``max_rows``.
 
     Parameters
     ----------
     spells, customers : DataFrame
         Canonical spells (each customer's first spell is used) and customer table.
     as_of : date
+        The report date: the last month studied is the last complete one by then.
     events : dict
         Event type -> customer_id, date (:func:`experience_events`).
     attributes : list of str
         Customer columns to carry into the panel.
     max_months : int
+        Months studied, back from the last complete one.
     first_day : date, optional
+        A purchase history's first observed day: no month before it.
     max_rows : int, optional
         Default :data:`MAX_MODEL_ROWS`.
     backend : {"duckdb", "spark"}
@@ -330,7 +334,7 @@ def hazard_panel(
     columns = ["customer_id", "month", "churned", "new_customer", *events, *attributes]
     if not len(at):  # nobody at the start of any month studied
         return HazardPanel(pd.DataFrame(columns=columns))
-    attrs = customers.set_index("customer_id").reindex(ids)[attributes].reset_index(drop=True)
+    attrs = customers.set_index("customer_id")[attributes].reindex(ids).reset_index(drop=True)
 
     # the model's customers: all, or a random share when the panel is over the row cap, drawn
     # in the order customers first appear in the panel (by first month, then spell start)
@@ -409,6 +413,7 @@ def _first_table(at, lo, hi, start_m, churns, in_fit):
 
 
 def _int_table(**columns: np.ndarray):
+    """An engine table of int64 columns."""
     import ibis
     import pyarrow as pa
 
@@ -647,8 +652,9 @@ def prepare_features(
 
 
 def _level_counts(codes: np.ndarray, label: np.ndarray) -> pd.Series:
-    """Rows per level, where ``label`` names the level of each code: most first, ties in order
-    of first appearance (``value_counts`` of the rows' labels, without a string per row)."""
+    """Rows per level, where ``label`` names the level of each code: most first, ties as
+    ``value_counts`` orders them (it is ``value_counts`` of the rows' labels, without a
+    string per row: the labels in order of first appearance, then the same sort)."""
     level_codes, levels = pd.factorize(label)
     rows = np.bincount(level_codes[codes], minlength=len(levels))
     return pd.Series(rows, index=levels).sort_values(ascending=False)

@@ -129,8 +129,9 @@ def features_on(
     """:func:`snapshot_features` of several dates, every table aggregated once for all.
 
     Each dated table is reduced in the engine (``backend``; data/engine.py) by one query for
-    every (customer, date) pair at once; a run's cached transactions are read by the engine
-    from their file and never enter pandas. pandas only sees one row per customer and date.
+    every (customer, date) pair at once; on DuckDB a run's cached transactions are read from
+    their file and never enter pandas (on Spark the frame is handed over: ``engine.read``).
+    pandas only sees one row per customer and date.
 
     Parameters
     ----------

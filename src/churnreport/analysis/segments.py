@@ -363,7 +363,7 @@ def rfm_scores(
     at_risk R<=2 F>=3; lost R=1 F=1; hibernating R<=2 F<=2; new_or_promising R>=4 F<=2;
     need_attention otherwise. The purchases are aggregated by the engine
     (:func:`churnreport.data.engine.window_activity`, the year up to the day before ``on``);
-    a run's cached transactions never enter pandas.
+    on DuckDB a run's cached transactions never enter pandas (``engine.read``).
 
     Parameters
     ----------

@@ -73,7 +73,8 @@ def _spend_in_year(
     frame: pd.DataFrame, tables: Mapping[str, pd.DataFrame], backend: str
 ) -> np.ndarray | None:
     """The amount each row's customer spent in the 365 days up to its date ``_d``, by the
-    engine (a run's cached transactions never enter pandas); None without amounts."""
+    engine (on DuckDB a run's cached transactions never enter pandas: ``engine.read``); None
+    without amounts."""
     from churnreport.data import engine
 
     with engine.session(backend) as con:

@@ -1,4 +1,5 @@
-"""The prepare step's heavy aggregation as Ibis expressions, run by an engine.
+"""The heavy aggregation of the prepare step and the analyses as Ibis expressions, run by an
+engine.
 
 A transactions table can hold far more rows than pandas should see. The functions here build
 Ibis expressions that reduce it inside the engine -- DuckDB in-process by default, or Spark
@@ -19,7 +20,10 @@ and ``amount``; the snapshot ones also a table of :func:`keys`):
   ``prepare.spells_from_purchases``);
 - :func:`window_activity`, :func:`spell_history`, :func:`revenue_on`,
   :func:`window_tickets` -- the early-warning features of many customers on many snapshot
-  dates (:func:`keys`), one query per table for all of them.
+  dates (:func:`keys`), one query per table for all of them;
+- :func:`customer_months` -- the driver model's panel of customers at risk per month.
+
+The analyses open their backend with :func:`session` (the config's ``engine``).
 """
 
 from __future__ import annotations
@@ -188,6 +192,8 @@ def session(backend: Engine = "duckdb"):
     ------
     ibis.BaseBackend
     """
+    if backend not in ENGINES:
+        raise ValueError(f"unknown engine {backend!r}; expected one of {', '.join(ENGINES)}")
     if backend == "spark":
         yield connect("spark")
         return
@@ -593,7 +599,7 @@ def customer_months(
     Returns
     -------
     ibis.Table
-        c, month, fit, churned (1 in the month of leaving), new_customer (1 while new), and
+        c, fit, month, churned (1 in the month of leaving), new_customer (1 while new), and
         one 0/1 column per event kind (an event of that kind in this month or the
         ``event_months - 1`` before it).
 
@@ -613,7 +619,10 @@ def customer_months(
         churned=(p.churns & (p.m == p.hi)).ifelse(1, 0),
         new_customer=(p.m - p.start_m < new_months).ifelse(1, 0),
     )
-    for kind in kinds if events is not None else ():
+    kinds = list(kinds)
+    if kinds and events is None:
+        raise ValueError(f"event kinds {kinds} without an events table")
+    for kind in kinds:
         e = events.filter(events.kind == kind)
         hit = ibis.union(
             *[e.select(hc=e.c, hm=e.m + lag) for lag in range(event_months)], distinct=True

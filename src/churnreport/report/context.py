@@ -73,6 +73,16 @@ class ReportContext:
         self.record("indicators", chapter.result())
         return chapter
 
+    def backend(self) -> str:
+        """Where the chapters' queries run (the config's ``engine``); for ``spark`` the
+        session is started here, with the config's settings, by the first chapter that
+        queries (a notebook that never queries starts no Spark)."""
+        if self.config.engine == "spark":
+            from churnreport.data.engine import start_spark
+
+            start_spark(self.config.spark_settings())
+        return self.config.engine
+
     def driver_attributes(self) -> list[str]:
         """The driver and risk models' customer attributes: the config's (usual columns,
         segments, ``drivers.include``), and, when ``drivers.include`` names none, every
@@ -106,7 +116,7 @@ class ReportContext:
             attributes=self.driver_attributes(),
             slow_hours=cfg.drivers.slow_response_hours,
             first_day=data.observed_from,
-            backend=cfg.engine,
+            backend=self.backend(),
         )
         self.record("causes", chapter.result())
         return chapter
@@ -128,7 +138,7 @@ class ReportContext:
             tenure_bands=cfg.segment_options.tenure_edges(cfg.churn.tenure_unit),
             abc_shares=cfg.segment_options.abc_customer_shares,
             first_day=data.observed_from,
-            backend=cfg.engine,
+            backend=self.backend(),
         )
         self.record("segments", chapter.result())
         return chapter
@@ -165,7 +175,7 @@ class ReportContext:
             previous=None if masked else previous,
             bad_standing=cfg.winback.bad_standing,
             first_day=data.observed_from,
-            backend=cfg.engine,
+            backend=self.backend(),
         )
         if masked and previous is not None and data.definition != "snapshot":
             made_on = pd.Timestamp(previous["as_of"].iloc[0]).date()
@@ -344,10 +354,6 @@ def open_report(
     config = load_config(
         resolve_config_path(config_path), as_of=as_of or None, language=language or None
     )
-    if config.engine == "spark":  # the session the chapters' queries run in
-        from churnreport.data.engine import start_spark
-
-        start_spark(config.spark_settings())
     data = read_tables(Path(prepared_dir)) if prepared_dir else load_dataset(config)
     return ReportContext(
         config,
