@@ -31,6 +31,17 @@ def test_wilson_interval_matches_hand_computation():
     assert float(hi) == pytest.approx(0.1147974 + 0.0595686, abs=1e-6)
 
 
+def test_holm_adjusted_equals_statsmodels_with_ties_and_clipping():
+    from statsmodels.stats.multitest import multipletests
+
+    from churnreport.analysis.indicators import holm_adjusted
+
+    rng = np.random.default_rng(0)
+    for p in (rng.random(40) ** 3, np.array([0.5, 0.01, 0.5, 0.9, 0.01]), np.array([0.2]),
+              np.array([])):  # fmt: skip
+        np.testing.assert_array_equal(holm_adjusted(p), multipletests(p, method="holm")[1])
+
+
 def test_wilson_interval_zero_trials_is_nan_and_zero_events_starts_at_zero():
     lo, hi = wilson_interval(np.array([0, 0]), np.array([0, 20]))
     assert np.isnan(lo[0]) and np.isnan(hi[0])

@@ -26,9 +26,8 @@ import pandas as pd
 from scipy.stats import norm
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
-from statsmodels.stats.multitest import multipletests
 
-from churnreport.analysis.indicators import wilson_interval
+from churnreport.analysis.indicators import holm_adjusted, wilson_interval
 from churnreport.analysis.results import DriverEffect, jsonable
 from churnreport.analysis.segments import AGE_BANDS, level_key
 from churnreport.data.taxonomy import normalise
@@ -765,7 +764,7 @@ def _effects(
         return out
     # Holm correction across the drivers of the model: "significant" holds family-wise at 5%
     p = out["p_value"].fillna(1.0).to_numpy()
-    out["p_adjusted"] = multipletests(p, method="holm")[1]
+    out["p_adjusted"] = holm_adjusted(p)
     out["significant"] = out["p_adjusted"] < 0.05
     return out.sort_values("strength", ascending=False).reset_index(drop=True)
 

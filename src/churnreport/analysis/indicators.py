@@ -44,6 +44,40 @@ PERIOD_COLUMNS = [
 ]
 
 
+def holm_adjusted(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error across the tests).
+
+    The i-th smallest of n p-values becomes ``max over j <= i of (n - j + 1) p_(j)``, at most
+    1: what ``statsmodels.stats.multitest.multipletests(p, method="holm")[1]`` returns, which
+    statsmodels 0.15 follows with a full garbage collection on every call (0.1 s or more in a
+    notebook's process; a report makes a dozen calls).
+
+    Parameters
+    ----------
+    p_values : array-like of float
+        No missing values.
+
+    Returns
+    -------
+    ndarray
+        Adjusted p-values, in the input order.
+
+    Examples
+    --------
+    p = 0.01, 0.04, 0.03 (n = 3): sorted 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, 0.04 x 1 = 0.04
+    -> running max 0.03, 0.06, 0.06:
+
+    >>> holm_adjusted([0.01, 0.04, 0.03]).round(4).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    steps = p[order] * np.arange(len(p), 0, -1)
+    out = np.empty_like(p)
+    out[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
+    return out
+
+
 def wilson_interval(
     successes: np.ndarray | int, trials: np.ndarray | int, confidence: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:

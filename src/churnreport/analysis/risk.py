@@ -28,6 +28,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from churnreport.analysis.drivers import distinct_values
 from churnreport.analysis.features import active_on, churn_label, features_on
+from churnreport.analysis.indicators import holm_adjusted
 from churnreport.analysis.results import is_value_column
 from churnreport.periods import complete_periods
 
@@ -138,13 +139,15 @@ def fit_design(frame: pd.DataFrame) -> Design:
     Design
         Constant columns are left out.
     """
-    numeric, categorical = [], []
+    numeric, categorical, counts = [], [], {}
     for c in frame.columns:
         s = frame[c]
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             if s.nunique(dropna=True) >= 2:
                 numeric.append(c)
-        elif _levels(s).nunique() >= 2:
+            continue
+        counts[c] = _levels(s).value_counts()
+        if len(counts[c]) >= 2:
             categorical.append(c)
     d = Design(numeric, categorical)
     for n in numeric:
@@ -157,9 +160,8 @@ def fit_design(frame: pd.DataFrame) -> Design:
         d.centre[n] = float(x.mean())
         d.scale[n] = float(x.std()) or 1.0
     for c in categorical:
-        counts = _levels(frame[c]).value_counts()
-        keep = list(counts.index[:MAX_LEVELS])
-        if len(counts) > MAX_LEVELS:
+        keep = list(counts[c].index[:MAX_LEVELS])
+        if len(counts[c]) > MAX_LEVELS:
             keep.append("(other)")
         d.levels[c] = [str(k) for k in keep]
     return d
@@ -291,9 +293,12 @@ class Backtest:
     why_no_time_split: str = ""
 
 
-def _fit_predict(kind: str, design: Design, train: pd.DataFrame, test: pd.DataFrame):
-    model = make_model(kind).fit(design.transform(train), train["_y"].to_numpy())
-    return model.predict_proba(design.transform(test))[:, 1]
+def _fit_predict(design: Design, train: pd.DataFrame, test: pd.DataFrame) -> dict:
+    """Each model's probabilities on ``test`` after fitting on ``train`` (both transformed
+    once for all models)."""
+    x_train, y_train = design.transform(train), train["_y"].to_numpy()
+    x_test = design.transform(test)
+    return {k: make_model(k).fit(x_train, y_train).predict_proba(x_test)[:, 1] for k in MODELS}
 
 
 def choose_model(results: dict) -> tuple[str, str]:
@@ -338,10 +343,8 @@ def run_backtest(panel: pd.DataFrame, test_snapshots: int, snapshot: bool) -> Ba
             and train["_y"].sum() >= MIN_CHURNERS
             and test["_y"].sum() >= MIN_CHURNERS
         ):
-            design = fit_design(feats[~is_test])
-            results = {
-                k: evaluate(test["_y"], _fit_predict(k, design, train, test)) for k in MODELS
-            }
+            predicted = _fit_predict(fit_design(feats[~is_test]), train, test)
+            results = {k: evaluate(test["_y"], p) for k, p in predicted.items()}
             chosen, reason = choose_model(results)
             return Backtest(
                 "time_split",
@@ -358,9 +361,9 @@ def run_backtest(panel: pd.DataFrame, test_snapshots: int, snapshot: bool) -> Ba
     oof = {k: np.zeros(len(panel)) for k in MODELS}
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     for tr, te in folds.split(np.zeros(len(y)), y):
-        design = fit_design(feats.iloc[tr])
+        predicted = _fit_predict(fit_design(feats.iloc[tr]), panel.iloc[tr], panel.iloc[te])
         for k in MODELS:
-            oof[k][te] = _fit_predict(k, design, panel.iloc[tr], panel.iloc[te])
+            oof[k][te] = predicted[k]
     results = {k: evaluate(y, oof[k]) for k in MODELS}
     chosen, reason = choose_model(results)
     return Backtest(
@@ -412,7 +415,6 @@ def feature_evidence(panel: pd.DataFrame, alpha: float = 0.05) -> dict[str, dict
         {"significant", "p_adjusted", "rates": {level: churn rate}} for levels.
     """
     from scipy.stats import chi2_contingency, spearmanr
-    from statsmodels.stats.multitest import multipletests
 
     y = panel["_y"].astype(int).to_numpy()
     out: dict[str, dict] = {}
@@ -435,7 +437,7 @@ def feature_evidence(panel: pd.DataFrame, alpha: float = 0.05) -> dict[str, dict
             p = chi2_contingency(table.to_numpy())[1]
             out[f] = {"p": float(p), "rates": rates}
     if out:
-        adjusted = multipletests([e["p"] for e in out.values()], method="holm")[1]
+        adjusted = holm_adjusted([e["p"] for e in out.values()])
         for e, p_adj in zip(out.values(), adjusted, strict=True):
             e["p_adjusted"] = float(p_adj)
             e["significant"] = bool(p_adj < alpha)

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency, fisher_exact
-from statsmodels.stats.multitest import multipletests
 
-from churnreport.analysis.indicators import period_table, wilson_interval
+from churnreport.analysis.indicators import holm_adjusted, period_table, wilson_interval
 from churnreport.analysis.revenue import mrr_at, revenue_at_churn
 from churnreport.analysis.trends import two_proportion_p
 
@@ -226,7 +225,7 @@ def _pairwise(g: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["a", "b", "p_value"])
     if out.empty:
         return out.assign(p_adjusted=pd.Series(dtype=float), significant=pd.Series(dtype=bool))
-    out["p_adjusted"] = multipletests(out["p_value"].fillna(1.0), method="holm")[1]
+    out["p_adjusted"] = holm_adjusted(out["p_value"].fillna(1.0))
     out["significant"] = out["p_adjusted"] < 0.05
     return out
 
