@@ -157,6 +157,18 @@ def test_customer_months_hand_computed():
     ]
 
 
+def test_an_unknown_backend_or_event_kinds_without_events_are_refused():
+    import ibis
+    import pyarrow as pa
+
+    with pytest.raises(ValueError, match="unknown engine 'polars'"):
+        with engine.session("polars"):
+            pass
+    one = ibis.memtable(pa.table({"m": pa.array([1], pa.int64())}))
+    with pytest.raises(ValueError, match="without an events table"):
+        engine.customer_months(one, one, None, ["complaint"], new_months=3, event_months=3)
+
+
 # ---------------------------------------------------------------- Spark (Ibis PySpark backend)
 
 

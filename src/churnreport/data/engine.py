@@ -611,6 +611,9 @@ def customer_months(
     """
     import ibis
 
+    kinds = list(kinds)
+    if kinds and events is None:
+        raise ValueError(f"event kinds {kinds} without an events table")
     p = first.join(months, [months.m >= first.lo, months.m <= first.hi])
     p = p.select(
         "c",
@@ -619,9 +622,6 @@ def customer_months(
         churned=(p.churns & (p.m == p.hi)).ifelse(1, 0),
         new_customer=(p.m - p.start_m < new_months).ifelse(1, 0),
     )
-    kinds = list(kinds)
-    if kinds and events is None:
-        raise ValueError(f"event kinds {kinds} without an events table")
     for kind in kinds:
         e = events.filter(events.kind == kind)
         hit = ibis.union(
