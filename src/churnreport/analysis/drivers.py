@@ -343,10 +343,13 @@ def hazard_panel(
     in_fit[order[keep]] = True
 
     with engine.session(backend) as con:
+        at_risk = _first_table(at, lo, hi, start_m, churned, in_fit)
+        studied = pd.DataFrame({"m": np.arange(first_m, end_m + 1, dtype=np.int64)})
+        happened = _event_table(events, ids, end, at)
         panel = engine.customer_months(
-            _first_table(at, lo, hi, start_m, churned, in_fit),
-            _int_table(m=np.arange(first_m, end_m + 1)),
-            _event_table(events, ids, end, at),
+            engine.frame_table(at_risk, list(at_risk.columns)),
+            engine.frame_table(studied, ["m"]),
+            None if happened is None else engine.frame_table(happened, ["c", "kind", "m"]),
             list(events),
             new_months=NEW_CUSTOMER_MONTHS,
             event_months=EVENT_WINDOW_MONTHS,
@@ -389,41 +392,24 @@ def hazard_panel(
     return HazardPanel(fit_rows, cohorts, staff, sample)
 
 
-def _first_table(at, lo, hi, start_m, churns, in_fit):
-    """The engine's table of customers at risk (:func:`engine.customer_months`'s ``first``)."""
-    import ibis
-    import pyarrow as pa
-
-    def month(values):
-        return pa.array(values[at].astype(np.int64))  # a customer at risk has them all
-
-    return ibis.memtable(
-        pa.table(
-            {
-                "c": pa.array(at.astype(np.int64)),
-                "lo": month(lo),
-                "hi": month(hi),
-                "start_m": month(start_m),
-                "churns": pa.array(churns[at]),
-                "fit": pa.array(in_fit[at]),
-            }
-        )
+def _first_table(at, lo, hi, start_m, churns, in_fit) -> pd.DataFrame:
+    """The customers at risk as :func:`engine.customer_months` reads them (``first``)."""
+    return pd.DataFrame(
+        {
+            "c": at.astype(np.int64),
+            "lo": lo[at].astype(np.int64),  # a customer at risk has all its months
+            "hi": hi[at].astype(np.int64),
+            "start_m": start_m[at].astype(np.int64),
+            "churns": churns[at],
+            "fit": in_fit[at],
+        }
     )
 
 
-def _int_table(**columns: np.ndarray):
-    """An engine table of int64 columns."""
-    import ibis
-    import pyarrow as pa
-
-    return ibis.memtable(pa.table({k: pa.array(v.astype(np.int64)) for k, v in columns.items()}))
-
-
-def _event_table(events: dict[str, pd.DataFrame], ids: np.ndarray, end: np.ndarray, at):
+def _event_table(
+    events: dict[str, pd.DataFrame], ids: np.ndarray, end: np.ndarray, at
+) -> pd.DataFrame | None:
     """The months with an event of each kind, of customers at risk, before they left."""
-    import ibis
-    import pyarrow as pa
-
     known = pd.Index(ids)
     risk = np.zeros(len(ids), dtype=bool)
     risk[at] = True
@@ -439,8 +425,7 @@ def _event_table(events: dict[str, pd.DataFrame], ids: np.ndarray, end: np.ndarr
         parts.append(pd.DataFrame({"c": c[ok], "kind": kind, "m": m[ok]}))
     if not parts:
         return None
-    frame = pd.concat(parts, ignore_index=True).astype({"c": "int64", "m": "int64"})
-    return ibis.memtable(pa.Table.from_pandas(frame, preserve_index=False))
+    return pd.concat(parts, ignore_index=True).astype({"c": "int64", "m": "int64"})
 
 
 def _bands(age: pd.Series) -> pd.Series:
