@@ -95,9 +95,10 @@ class Design:
                 x = np.log1p(x.clip(lower=0))
             cols.append(((x - self.centre[n]) / self.scale[n]).to_numpy())
         for c in self.categorical:
-            x = _levels(frame[c], self.levels[c])
-            for level in self.levels[c][1:]:
-                cols.append((x == level).to_numpy(dtype=float))
+            codes, labels = _distinct_labels(frame[c], self.levels[c])
+            # each row's position among the levels (compared as integers, not as text)
+            at = pd.Index(self.levels[c]).get_indexer(labels)[codes]
+            cols.extend((at == j).astype(float) for j in range(1, len(self.levels[c])))
         return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
 
     def columns(self) -> dict[str, slice]:
@@ -112,18 +113,27 @@ class Design:
         return out
 
 
-def _levels(values: pd.Series, known: list[str] | None = None) -> pd.Series:
-    """Each value as its level: its text, "(missing)", or "(other)" when not ``known``.
+def _distinct_labels(
+    values: pd.Series, known: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the rows and the level of each code: its text, "(missing)" (code -1,
+    the last label), or "(other)" when not ``known``.
 
     The distinct values are turned into text once (a column holds few levels and many rows).
     """
     codes, uniques = distinct_values(values)
     labels = pd.Series(uniques).astype("string")
     labels = pd.concat([labels, pd.Series([pd.NA], dtype="string")], ignore_index=True)
-    labels = labels.fillna("(missing)")  # the last label is code -1: missing
+    labels = labels.fillna("(missing)")
     if known is not None:
         labels = labels.where(labels.isin(known), "(other)")
-    return pd.Series(labels.to_numpy(dtype=object)[codes], index=values.index, dtype=object)
+    return codes, labels.to_numpy(dtype=object)
+
+
+def _levels(values: pd.Series, known: list[str] | None = None) -> pd.Series:
+    """Each value as its level: its text, "(missing)", or "(other)" when not ``known``."""
+    codes, labels = _distinct_labels(values, known)
+    return pd.Series(labels[codes], index=values.index, dtype=object)
 
 
 def fit_design(frame: pd.DataFrame) -> Design:

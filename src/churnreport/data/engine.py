@@ -34,6 +34,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
@@ -165,6 +166,8 @@ def table(frame: pd.DataFrame):
         fields.append(("amount", pa.float64()))
     if "purchases" in frame:  # a customer-day table
         fields.append(("purchases", pa.int64()))
+    if "returns" in frame:  # ... before returns are netted
+        fields.append(("returns", pa.int64()))
     cols = [c for c, _ in fields]
     data = frame[cols]
     if pd.api.types.infer_dtype(data["customer_id"], skipna=False) != "string":
@@ -706,12 +709,6 @@ def daily_purchases_in_blocks(
 ) -> pd.DataFrame:
     """:func:`daily_purchases` of a table given in blocks of rows, holding only reduced blocks.
 
-    Each block is reduced to customer-days in the engine as it arrives; the reduced blocks are
-    then merged there (purchases and amounts summed per customer and day, as one block would
-    give). With DuckDB the reduced blocks wait in a temporary Parquet file and the merge runs
-    under a memory cap, spilling to disk (:func:`_bound_memory`); with Spark they wait as Arrow
-    tables. A file of any length is read this way with one block of raw rows in memory.
-
     Parameters
     ----------
     blocks : iterable of DataFrame
@@ -721,14 +718,47 @@ def daily_purchases_in_blocks(
     Returns
     -------
     DataFrame
-        As :func:`daily_purchases`.
+        As :func:`daily_purchases` (read from :func:`write_customer_days`'s file).
+    """
+    with tempfile.TemporaryDirectory(prefix="churnreport-") as tmp:
+        path = write_customer_days(blocks, f"{tmp}/days.parquet", engine)
+        return pd.read_parquet(path)
+
+
+#: Arrow types of a customer-days file (pandas reads them as the prepared table's dtypes).
+DAY_TYPES = {"date": "timestamp[ns]", "purchases": "int64", "amount": "float64", "returns": "int64"}
+
+
+def write_customer_days(blocks: Iterable[pd.DataFrame], path, engine: Engine = "duckdb"):
+    """Reduce a transactions table given in blocks of rows to customer-days, into a Parquet
+    file; the rows never sit whole in pandas or in Arrow.
+
+    Each block is reduced to customer-days in the engine as it arrives; the reduced blocks are
+    then merged there (purchases and amounts summed per customer and day, as one block would
+    give) and streamed to ``path`` sorted by customer and date. With DuckDB the reduced blocks
+    wait in a temporary Parquet file and the merge runs under a memory cap, spilling to disk
+    (:func:`_bound_memory`); with Spark they wait as Arrow tables. A file of any length is read
+    this way with one block of raw rows in memory.
+
+    Parameters
+    ----------
+    blocks : iterable of DataFrame
+        Canonical transactions (customer_id, date, amount optional), consumed once.
+    path : str or Path
+        The Parquet file to write: customer_id, date (a timestamp), purchases, and with an
+        amount column amount and returns (:func:`customer_days`).
+    engine : {"duckdb", "spark"}
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     import ibis
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    # DuckDB: the reduced blocks go to a Parquet file, the merge may spill to disk, so the
-    # memory is that of one block plus the merged result (Spark manages its own memory)
+    path = Path(path)
     spill = engine == "duckdb"
     with tempfile.TemporaryDirectory(prefix="churnreport-") as tmp:
         con, parts, writer, empty = None, [], None, None
@@ -746,10 +776,13 @@ def daily_purchases_in_blocks(
                 writer.write_table(part.cast(writer.schema))
             parts.append(len(part) if spill else part)  # DuckDB: the rows are in the file
         if not parts:
-            cols = [c for c in ("customer_id", "date", "amount") if empty is None or c in empty]
-            out = pd.DataFrame(columns=cols) if empty is None else empty[cols]
-            out = out.assign(purchases=pd.Series(dtype="int64"))
-            return out.assign(returns=pd.Series(dtype="int64")) if "amount" in out else out
+            amount = empty is None or "amount" in empty
+            cols = ["customer_id", "date", "purchases", *(["amount", "returns"] if amount else [])]
+            schema = pa.schema(
+                [("customer_id", pa.string())] + [(c, DAY_TYPES[c]) for c in cols[1:]]
+            )
+            pq.write_table(schema.empty_table(), path)
+            return path
         if spill:
             writer.close()
             days = con.read_parquet(f"{tmp}/days.parquet")
@@ -761,8 +794,39 @@ def daily_purchases_in_blocks(
                 aggs["amount"] = days.amount.sum()
                 aggs["returns"] = days.returns.sum()
             days = days.group_by(["customer_id", "date"]).aggregate(**aggs)
-        result = _fetch_sorted(con, days)
-        del parts, days  # the reduced blocks are merged: free them before the pandas copy
+        del parts  # Spark: the reduced blocks are in the memtable
+        write_sorted(con, days, path)
         if spill:  # our own DuckDB (a Spark backend's disconnect would stop the session)
             con.disconnect()
-    return _frame(result)
+    return path
+
+
+def write_sorted(con, days, path) -> Path:
+    """Write customer-days ``days`` (an Ibis table on ``con``) to the Parquet file ``path``,
+    sorted by customer and date, batch by batch, typed as :data:`DAY_TYPES`.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = [c for c in ("customer_id", *DAY_TYPES) if c in days.columns]  # one order
+    reader = con.to_pyarrow_batches(days.select(*columns).order_by(["customer_id", "date"]))
+    schema = pa.schema([pa.field(f.name, DAY_TYPES.get(f.name, f.type)) for f in reader.schema])
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch.cast(schema))
+    return Path(path)
+
+
+def write_days_frame(days: pd.DataFrame, path) -> None:
+    """Write a pandas frame of customer-days, already sorted, as :func:`write_sorted` does."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = pa.Table.from_pandas(days, preserve_index=False)
+    schema = pa.schema([pa.field(f.name, DAY_TYPES.get(f.name, f.type)) for f in data.schema])
+    pq.write_table(data.cast(schema), path)

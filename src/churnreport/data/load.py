@@ -6,6 +6,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from churnreport.config import ReportConfig, SourceConfig, redact_connection
-from churnreport.data import sources
+from churnreport.data import engine, sources
 from churnreport.data.contract import (
     check_excluded_share,
     conform,
@@ -21,7 +23,7 @@ from churnreport.data.contract import (
     required_columns,
     resolve_mapping,
 )
-from churnreport.data.engine import daily_purchases_in_blocks, start_spark
+from churnreport.data.engine import start_spark, write_customer_days
 from churnreport.data.keys import check_customers_active, join_customers
 from churnreport.data.prepare import (
     attach_churn_events,
@@ -125,12 +127,17 @@ def _load(config: ReportConfig) -> Dataset:
     tables: dict[str, pd.DataFrame] = {}
     inputs: dict[str, dict] = {}
     first_rows: dict[str, int] = {}  # transactions: first row of ids not in customers
+    # the customer-days of the transactions wait in a file there, never whole in pandas
+    work = tempfile.TemporaryDirectory(prefix="churnreport-prepare-")
+    files: dict[str, Path] = {}
     # customers first: the other tables' ids are checked against it
     for table in sorted(config.sources, key=lambda t: t != "customers"):
         source = config.sources[table]
         if table == "transactions":  # the long table: never read whole (_read_transactions)
             known = tables["customers"]["customer_id"] if "customers" in tables else None
-            tables[table], inputs[table] = _read_transactions(config, quality, known, first_rows)
+            files[table], inputs[table] = _read_transactions(
+                config, quality, Path(work.name), known, first_rows
+            )
             continue
         path = config.source_path(table)
         if path is None:
@@ -162,7 +169,9 @@ def _load(config: ReportConfig) -> Dataset:
             _check_named_columns(config, list(tables[table].columns))
     customers_src = tables.pop("customers", None)
     if customers_src is not None:
-        _join_tables(config, customers_src["customer_id"], tables, quality, first_rows)
+        ids = customers_src["customer_id"]
+        _join_tables(config, ids, tables, files, quality, first_rows, Path(work.name))
+    on_disk = LazyTables(files)  # what the steps below read of the customer-days
 
     if definition == "snapshot":
         as_of = config.as_of
@@ -171,10 +180,14 @@ def _load(config: ReportConfig) -> Dataset:
         spells = spells_from_snapshot(customers_src, as_of)
     else:
         if definition == "inactivity":
-            spells = spells_from_purchases(
-                tables["transactions"], config.churn.inactivity_days, config.engine
-            )
-            source_for_dates = tables["transactions"]["date"]
+            with engine.session(config.engine) as con:
+                days = engine.read(con, on_disk, "transactions")  # None: no purchase day
+                spells = spells_from_purchases(
+                    on_disk["transactions"] if days is None else days,
+                    config.churn.inactivity_days,
+                    config.engine,
+                )
+                source_for_dates = _latest_dates(days)
         elif "subscriptions" in tables:
             subs = tables["subscriptions"]
             spells = spells_from_intervals(subs, config.churn.reactivation_gap_days)
@@ -225,7 +238,8 @@ def _load(config: ReportConfig) -> Dataset:
         spells,
         tables.get("subscriptions"),
         as_of,
-        transactions=tables.get("transactions"),
+        # read only where they are the revenue (a purchase history): a file of millions of rows
+        transactions=on_disk.get("transactions") if definition == "inactivity" else None,
         window_days=config.churn.inactivity_days if definition == "inactivity" else None,
     )
 
@@ -246,27 +260,32 @@ def _load(config: ReportConfig) -> Dataset:
                 f"only from {start}, after the report period starting {report_start}",
                 hint="give a longer history, a later as_of, or a shorter churn.inactivity_days",
             )
+    tables = LazyTables(files, frames=tables, keep=work)
     return Dataset(customers, spells, as_of, definition, quality, tables, inputs, start)
 
 
 def _read_transactions(
     config: ReportConfig,
     quality: DataQuality,
+    work: Path,
     customer_ids: pd.Series | None = None,
     first_rows: dict[str, int] | None = None,
-) -> tuple[pd.DataFrame, dict]:
-    """The transactions table as customer-days, and its input record; never read whole.
+) -> tuple[Path, dict]:
+    """The transactions table as a Parquet file of customer-days (in ``work``), and its input
+    record; never read whole, and the customer-days never whole in pandas.
 
     A file is read in blocks (only the mapped columns parsed); each block is conformed like any
     table (same checks, row numbers as in the file) and reduced to customer-days in the engine;
     the blocks' data-quality records are summed. A database table whose columns are typed is
     checked and reduced inside the database (data.pushdown); otherwise it is streamed in blocks
     like a file. Ids not in ``customer_ids`` are noted in ``first_rows`` with the first row
-    holding them (examples for data.keys).
+    holding them (examples for data.keys). Returns are netted by the engine
+    (:func:`~churnreport.data.prepare.net_returns`).
     """
     source = config.sources["transactions"]
     required = required_columns("transactions", config.churn.definition, set(config.sources))
     path = config.source_path("transactions")
+    days = work / "customer_days.parquet"
     if path is None:
         connection = config.source_connection("transactions")
         password = os.environ.get(source.password_env)
@@ -275,25 +294,27 @@ def _read_transactions(
             mapping = resolve_mapping(
                 shaped_header(header, source), "transactions", source, required, label
             )
-            days = (
+            reduced = (
                 None
                 if source.derive or source.leave_out  # shaped row by row: in blocks
                 else reduce_in_database(
                     db, source, mapping, quality, max_excluded_share=config.max_excluded_share
                 )
             )
-            if days is None:  # not typed for the checks in SQL: the contract's, block by block
+            if reduced is None:  # not typed for the checks in SQL: the contract's, block by block
                 blocks = db.blocks(_read_columns(mapping, source, header))
-                days = _conformed_days(
-                    config, source, required, blocks, quality, customer_ids, first_rows
+                _conformed_days(
+                    config, source, required, blocks, quality, days, customer_ids, first_rows
                 )
                 where = "engine"
+            else:
+                engine.write_days_frame(reduced, days)
         record = {
             "connection": redact_connection(connection),
             "sql": source.sql,
             "rows": quality.tables["transactions"].rows_read,
             "reduced_in": where,
-            "sha256_of_customer_days": _frame_sha256(days),
+            "sha256_of_customer_days": _sha256(days),
         }
     else:
         reader = SourceFile(path, **source.file_options())
@@ -302,11 +323,16 @@ def _read_transactions(
             shaped_header(header, source), "transactions", source, required, label
         )
         blocks = reader.blocks(_read_columns(mapping, source, header))
-        days = _conformed_days(config, source, required, blocks, quality, customer_ids, first_rows)
+        _conformed_days(config, source, required, blocks, quality, days, customer_ids, first_rows)
         record = _file_input(path)
     rows = quality.tables["transactions"].rows_read
     check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
-    days = net_returns(days, quality)  # a deliberate exclusion: counted, never a stop
+    with engine.session(config.engine) as con:  # a deliberate exclusion: counted, never a stop
+        found = engine.read(con, LazyTables({"transactions": days}), "transactions")
+        if found is not None and "returns" in found.columns:
+            days = engine.write_sorted(
+                con, net_returns(found, quality), work / "purchase_days.parquet"
+            )
     read = set(mapping.values()) | needed_columns(source)  # derive and leave_out read some
     unused = [c for c in header if c and c not in read]
     quality.add(  # every row's unused columns: named in the column field
@@ -323,6 +349,68 @@ def _read_transactions(
     return days, record
 
 
+def _final_days(
+    config: ReportConfig,
+    days: Path,
+    customer_ids: pd.Series,
+    quality: DataQuality,
+    first_rows: dict[str, int],
+    work: Path,
+) -> Path:
+    """The customer-days file with its ids matched to the customers table (data.keys).
+
+    The ids are checked once per distinct id (its purchases as the rows it stands for) and
+    the outcome, ids matched by number or rows of unknown customers left out, is applied to
+    the file by the engine; the file is rewritten only when an id changes or a row goes.
+    """
+    with engine.session(config.engine) as con:
+        found = engine.read(con, LazyTables({"transactions": days}), "transactions")
+        if found is None:
+            return days
+        per_id = con.execute(
+            found.group_by("customer_id")
+            .aggregate(purchases=found.purchases.sum())
+            .order_by("customer_id")
+        )
+        matched = join_customers(
+            per_id,
+            "transactions",
+            customer_ids,
+            quality,
+            label=config.source_label("transactions"),
+            column=_source_column(config, "transactions", "customer_id"),
+            keep_unknown=config.churn.definition in _MAKE_CUSTOMERS["transactions"],
+            max_excluded_share=config.max_excluded_share,
+            weights=per_id["purchases"],
+            first_rows=first_rows,
+            mask=config.pii == "mask",
+        )
+        before = per_id.loc[matched.index, "customer_id"].to_numpy(dtype=object)
+        after = matched["customer_id"].astype(str).to_numpy(dtype=object)
+        if len(matched) == len(per_id) and (before == after).all():
+            return days
+        ids = engine.frame_table(pd.DataFrame({"_from": before, "_to": after}), ["_from", "_to"])
+        joined = found.inner_join(ids, found.customer_id == ids._from)
+        rest = [c for c in found.columns if c != "customer_id"]
+        fixed = joined.select(customer_id=joined._to, **{c: joined[c] for c in rest})
+        return engine.write_sorted(con, fixed, work / "matched_days.parquet")
+
+
+def _latest_dates(days) -> pd.Series:
+    """The latest purchase day, and the latest up to today: all that :func:`_check_as_of` and
+    :func:`_default_as_of` read of the purchase dates (``days``: an Ibis table or None)."""
+    if days is None:
+        return pd.Series(dtype="datetime64[ns]")
+    import ibis
+
+    today = ibis.timestamp(dt.datetime.combine(dt.date.today(), dt.time()))
+    date = days.date.cast("timestamp")
+    found = ibis.get_backend(days).execute(
+        days.aggregate(latest=date.max(), until_today=date.max(where=date <= today))
+    )
+    return pd.to_datetime(pd.Series([found["until_today"].iloc[0], found["latest"].iloc[0]]))
+
+
 def _read_columns(mapping: dict[str, str], source: SourceConfig, header: list[str]) -> list[str]:
     """The source columns a block must hold: the mapped ones the file has, and those its
     derived columns and leave_out rules read."""
@@ -336,11 +424,13 @@ def _conformed_days(
     required: list[str],
     blocks,
     quality: DataQuality,
+    days: Path,
     customer_ids: pd.Series | None = None,
     first_rows: dict[str, int] | None = None,
-) -> pd.DataFrame:
-    """Conform blocks of raw transactions one at a time and reduce them to customer-days
-    (noting in ``first_rows`` the first row of up to 1,000 ids not in ``customer_ids``)."""
+) -> Path:
+    """Conform blocks of raw transactions one at a time and reduce them to customer-days in
+    the file ``days`` (noting in ``first_rows`` the first row of up to 1,000 ids not in
+    ``customer_ids``)."""
     known = None if customer_ids is None else pd.Index(customer_ids)
 
     def conformed():
@@ -362,7 +452,7 @@ def _conformed_days(
             yield frame
             quality.absorb(record)
 
-    return daily_purchases_in_blocks(conformed(), config.engine)
+    return write_customer_days(conformed(), days, config.engine)
 
 
 def _source_column(config: ReportConfig, table: str, canonical: str) -> str:
@@ -416,27 +506,30 @@ def _join_tables(
     config: ReportConfig,
     customer_ids: pd.Series,
     tables: dict[str, pd.DataFrame],
+    files: dict[str, Path],
     quality: DataQuality,
     first_rows: dict[str, int],
+    work: Path,
 ) -> None:
-    """Match every table's customer ids to the customers table's (in place; data.keys)."""
-    for table, frame in list(tables.items()):
-        if "customer_id" not in frame.columns:
-            continue
-        transactions = table == "transactions"
-        tables[table] = join_customers(
-            frame,
-            table,
-            customer_ids,
-            quality,
-            label=config.source_label(table),
-            column=_source_column(config, table, "customer_id"),
-            keep_unknown=config.churn.definition in _MAKE_CUSTOMERS.get(table, ()),
-            max_excluded_share=config.max_excluded_share,
-            weights=frame["purchases"] if transactions else None,
-            first_rows=first_rows if transactions else None,
-            mask=config.pii == "mask",
-        )
+    """Match every table's customer ids to the customers table's, in the sources' order
+    (in place; data.keys); the customer-days file through :func:`_final_days`."""
+    for table in config.sources:
+        if table in files:
+            files[table] = _final_days(
+                config, files[table], customer_ids, quality, first_rows, work
+            )
+        elif table in tables and "customer_id" in tables[table].columns:
+            tables[table] = join_customers(
+                tables[table],
+                table,
+                customer_ids,
+                quality,
+                label=config.source_label(table),
+                column=_source_column(config, table, "customer_id"),
+                keep_unknown=config.churn.definition in _MAKE_CUSTOMERS.get(table, ()),
+                max_excluded_share=config.max_excluded_share,
+                mask=config.pii == "mask",
+            )
 
 
 def _check_as_of(config: ReportConfig, dates: pd.Series) -> None:
@@ -576,8 +669,12 @@ def save_tables(ds: Dataset, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     ds.customers.to_parquet(directory / "customers.parquet")
     ds.spells.to_parquet(directory / "spells.parquet")
-    for name, frame in ds.tables.items():
-        frame.to_parquet(directory / f"{name}.parquet")
+    for name in ds.tables:
+        file = getattr(ds.tables, "parquet_file", lambda _: None)(name)
+        if file is not None:  # waiting on disk (the customer-days): copied, never read
+            shutil.copyfile(file, directory / f"{name}.parquet")
+        else:
+            ds.tables[name].to_parquet(directory / f"{name}.parquet")
     meta = {
         "as_of": ds.as_of.isoformat(),
         "definition": ds.definition,
@@ -598,11 +695,21 @@ class LazyTables(Mapping):
     ----------
     paths : dict
         Table name -> Parquet file.
+    frames : dict, optional
+        Tables already in pandas (table name -> DataFrame).
+    keep : object, optional
+        Held as long as the tables are (the temporary directory holding the files).
     """
 
-    def __init__(self, paths: dict[str, Path]):
-        self._paths = dict(paths)
-        self._frames: dict[str, pd.DataFrame] = {}
+    def __init__(
+        self,
+        paths: dict[str, Path],
+        frames: dict[str, pd.DataFrame] | None = None,
+        keep: object = None,
+    ):
+        self._frames: dict[str, pd.DataFrame] = dict(frames or {})
+        self._paths = {n: p for n, p in paths.items() if n not in self._frames}
+        self._keep = keep
 
     def parquet_file(self, name: str) -> Path | None:
         """The file of table ``name`` while it has not been read into pandas (an engine
@@ -615,13 +722,13 @@ class LazyTables(Mapping):
         return self._frames[name]
 
     def __iter__(self):
-        return iter(self._paths)
+        return iter([*self._paths, *(n for n in self._frames if n not in self._paths)])
 
     def __len__(self) -> int:
-        return len(self._paths)
+        return len(self._paths.keys() | self._frames.keys())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._paths
+        return name in self._paths or name in self._frames
 
 
 def read_tables(directory: Path) -> Dataset:

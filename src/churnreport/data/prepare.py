@@ -82,12 +82,13 @@ def spells_from_purchases(
 
     Parameters
     ----------
-    transactions : DataFrame
-        Columns customer_id, date.
+    transactions : DataFrame or ibis.Table
+        Columns customer_id, date; an Ibis table (the customer-days an engine already holds,
+        such as a run's file of them) is reduced on its own backend.
     window_days : int
         Inactivity window N: a customer with no purchase for N days has churned.
     engine : {"duckdb", "spark"}
-        Where to compute them (config ``engine``).
+        Where to compute them from a DataFrame (config ``engine``).
 
     Returns
     -------
@@ -105,7 +106,11 @@ def spells_from_purchases(
     >>> spells_from_purchases(tx, 30)[["spell_start", "spell_end", "spell_no"]].astype(str).values.tolist()
     [['2024-01-01', '2024-02-19', '1'], ['2024-03-01', '2024-03-31', '2']]
     """
-    if transactions.empty:
+    import ibis
+
+    if isinstance(transactions, ibis.Table):
+        con, tx = ibis.get_backend(transactions), transactions.select("customer_id", "date")
+    elif transactions.empty:
         return pd.DataFrame(
             {
                 "customer_id": pd.Series(dtype=object),
@@ -114,8 +119,8 @@ def spells_from_purchases(
                 "spell_no": pd.Series(dtype="int64"),
             }
         )
-    con = connect(engine)
-    tx = table(transactions[["customer_id", "date"]])
+    else:
+        con, tx = connect(engine), table(transactions[["customer_id", "date"]])
     out = to_frame(con, purchase_spells(tx, window_days))
     return out[SPELL_COLUMNS].astype(
         {"spell_start": "datetime64[ns]", "spell_end": "datetime64[ns]"}
@@ -430,73 +435,84 @@ def note_overlapping_subscriptions(
     )
 
 
-def net_returns(days: pd.DataFrame, quality: DataQuality) -> pd.DataFrame:
+def net_returns(days, quality: DataQuality):
     """Cancellations and returns (rows with a negative amount) are not purchases.
 
     On a day with purchases they are netted into the day's spend; a day with returns only is
     no purchase day (it neither starts nor extends a customer's activity) and is left out; a
     customer whose only lines are returns is not made a customer. Each is counted in the
     data-quality record (return lines netted, return-only days left out with their amount,
-    customers with returns only).
+    customers with returns only). The counts are computed by the engine holding ``days``.
 
     Parameters
     ----------
-    days : DataFrame
+    days : ibis.Table
         Customer-days (customer_id, date, purchases, amount, returns), as the engine reduces
-        transactions; without a ``returns`` column they are returned as they are.
+        transactions (:func:`churnreport.data.engine.customer_days`); without a ``returns``
+        column they are returned as they are.
     quality : DataQuality
         Receives the counts.
 
     Returns
     -------
-    DataFrame
+    ibis.Table
         The purchase days (purchases >= 1), without the ``returns`` column. The return lines
         left out leave the table's kept rows.
     """
-    if "returns" not in days:
+    import ibis
+
+    if "returns" not in days.columns:
         return days
-    only = days["purchases"] == 0
-    netted = int(days.loc[~only, "returns"].sum())
+    bought = days.purchases > 0
+    per_customer = days.group_by("customer_id").aggregate(bought=days.purchases.max())
+    counts = ibis.get_backend(days).execute(
+        days.aggregate(
+            netted=days.returns.sum(where=bought),
+            left_lines=days.returns.sum(where=~bought),
+            left_amount=days.amount.sum(where=~bought),
+            left_days=(~bought).sum(),
+        ).cross_join(per_customer.aggregate(never=(per_customer.bought == 0).sum()))
+    )
+    n = {k: 0 if pd.isna(v) else v for k, v in counts.iloc[0].items()}  # no rows: null
+    left_lines = int(n["left_lines"])
     quality.add(
         Issue(
             "transactions",
             "amount",
             "note",
             "returns_netted",
-            netted,
+            int(n["netted"]),
             detail="lines with a negative amount (cancellations, returns) on a day with "
             "purchases: netted into the day's spend, not counted as purchases",
         )
     )
-    left = days[only]
-    if len(left):
-        buyers = set(days.loc[~only, "customer_id"])
-        never = left.loc[~left["customer_id"].isin(buyers), "customer_id"].drop_duplicates()
+    left_days = int(n["left_days"])
+    if left_days:
         quality.add(
             Issue(
                 "transactions",
                 "amount",
                 "excluded",
                 "return_only_day",
-                int(left["returns"].sum()),
+                left_lines,
                 detail="lines with a negative amount on a day without a purchase: no purchase day, "
                 "left out of activity and spend",
-                evidence={"amount": float(left["amount"].sum()), "days": int(len(left))},
+                evidence={"amount": round(float(n["left_amount"]), 2), "days": left_days},
             )
         )
         if "transactions" in quality.tables:
-            quality.tables["transactions"].rows_kept -= int(left["returns"].sum())
+            quality.tables["transactions"].rows_kept -= left_lines
         quality.add(
             Issue(
                 "transactions",
                 "customer_id",
                 "note",
                 "returns_only_customer",
-                int(len(never)),
+                int(n["never"]),
                 detail="customers whose only lines are returns or cancellations: not customers",
             )
         )
-    return days[~only].drop(columns="returns").reset_index(drop=True)
+    return days.filter(bought).drop("returns")
 
 
 def drop_duplicate_rows(frame: pd.DataFrame, table: str, quality: DataQuality) -> pd.DataFrame:

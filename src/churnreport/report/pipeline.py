@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from churnreport.analysis.results import Metrics
@@ -34,7 +34,7 @@ from churnreport.report.runner import (
 from churnreport.report.text import Text
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class RunResult:
     """A published run.
 
@@ -118,6 +118,12 @@ def run_report(
         staging = pub.staging_dir(out_root, rid)
         try:
             save_tables(data, staging / "prepared")
+            # the notebooks read the saved tables: this process keeps only the profile and the
+            # record, not a second copy of every table while the kernels run
+            profile = data_profile(data)
+            data = dataclasses.replace(
+                data, customers=data.customers.iloc[:0], spells=data.spells.iloc[:0], tables={}
+            )
             effective = dump_config(config, staging / "config.yml")  # kept in the run
             params = {
                 "config_path": str(effective),
@@ -192,7 +198,7 @@ def run_report(
                 "language": config.language,
                 "company": config.company,
                 "currency": config.currency,
-                "profile": data_profile(data),
+                "profile": profile,
                 "data_quality": data.quality.to_dict(),
             }
             metrics = pub.merge_metrics(staging, header)
