@@ -431,7 +431,8 @@ def _conformed_days(
     """Conform blocks of raw transactions one at a time and reduce them to customer-days in
     the file ``days`` (noting in ``first_rows`` the first row of up to 1,000 ids not in
     ``customer_ids``)."""
-    known = None if customer_ids is None else pd.Index(customer_ids)
+    # looked up through one hash table built once (isin would build one per block)
+    known = None if customer_ids is None else pd.Index(customer_ids.astype(object)).unique()
 
     def conformed():
         for i, block in enumerate(blocks):
@@ -446,7 +447,7 @@ def _conformed_days(
                 raise _in_block(exc, block.frame.index) from None
             if known is not None and first_rows is not None and len(first_rows) < 1000:
                 ids = frame["customer_id"]
-                odd = ids[~ids.isin(known)].drop_duplicates()
+                odd = ids[known.get_indexer(ids.astype(object)) < 0].drop_duplicates()
                 for row, v in odd.head(1000 - len(first_rows)).items():
                     first_rows.setdefault(v, int(row))
             yield frame
