@@ -17,7 +17,7 @@ from churnreport.data.sample import write_sample
 from churnreport.errors import NotebookFailed
 from churnreport.report.blocks import format_kpi
 from churnreport.report.pipeline import run_report
-from churnreport.report.runner import NOTEBOOKS_DIR
+from churnreport.report.runner import NOTEBOOKS_DIR, usable_cores
 from churnreport.report.text import Text
 from tests.conftest import SAMPLE, cli
 from tests.report_lint import lint
@@ -72,6 +72,8 @@ def test_sample_run_publishes_every_output(sample_run):
     assert manifest["parameters"]["as_of"] == "2024-12-31"
     assert len(manifest["inputs"]["customers"]["sha256"]) == 64
     assert manifest["packages"]["papermill"] != "not installed"
+    # the sample's kernels fit in memory side by side: one per core
+    assert manifest["kernels_at_once"] == usable_cores()
 
 
 @pytest.mark.parametrize("period", ["2022-06", "2023-01", "2024-03", "2024-12"])

@@ -14,6 +14,7 @@ from churnreport.report.runner import (
     _ipc_kernel_manager,
     execute_notebooks,
     execute_one,
+    memory_workers,
     start_order,
     thread_budget,
 )
@@ -70,6 +71,15 @@ def test_thread_budget_leaves_a_setting_of_the_user_alone(monkeypatch):
     assert "OMP_NUM_THREADS" not in budget
     assert budget["OPENBLAS_NUM_THREADS"] == "4"
     assert thread_budget(4, cores=2)["MKL_NUM_THREADS"] == "1"
+
+
+def test_kernels_that_would_not_fit_in_memory_together_run_one_at_a_time():
+    # 20 GB free, a fifth kept back: 16 GB for kernels
+    assert memory_workers(11e9, available=20_000_000_000) == 1  # 5M customers of the sample
+    assert memory_workers(7.9e9, available=20_000_000_000) == 2
+    assert memory_workers(1.6e9, available=20_000_000_000) == 10  # the cores cap this
+    assert memory_workers(40e9, available=20_000_000_000) == 1  # never none
+    assert memory_workers(1e9) >= 1  # what the system reports now
 
 
 def test_the_longest_notebook_of_the_last_run_starts_first():

@@ -563,6 +563,37 @@ def thread_budget(workers: int, cores: int | None = None) -> dict[str, str]:
     return {v: per for v in THREAD_VARIABLES if v not in os.environ}
 
 
+def memory_workers(kernel_bytes: float, available: int | None = None) -> int:
+    """How many kernels of ``kernel_bytes`` each fit in the memory available now.
+
+    Kernels that together need more memory than the machine has are stopped by the system
+    (or swap) and the run fails; run fewer at once and it takes longer but completes. A
+    fifth of the available memory is left for this process and the rest of the machine.
+
+    Parameters
+    ----------
+    kernel_bytes : float
+        The expected peak memory of one kernel.
+    available : int, optional
+        Bytes available; default what the system reports now.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> memory_workers(11e9, available=20e9), memory_workers(1.6e9, available=20e9)
+    (1, 10)
+    """
+    if available is None:
+        import psutil
+
+        available = psutil.virtual_memory().available
+    return max(1, int(available * 0.8 // max(kernel_bytes, 1)))
+
+
 def _execute_budgeted(threads: dict[str, str], *args) -> NotebookResult:
     """:func:`_execute_in_worker` with the kernel's thread budget in the worker's environment
     (the kernel inherits it)."""
