@@ -99,3 +99,17 @@ def test_control_characters_become_pictures_in_xlsx_and_stay_in_csv(tmp_path):
     raw = csv.read_text(encoding="utf-8-sig")  # the CSV is faithful, byte for byte
     assert raw.startswith("customer_id,name\x1b,note\n")
     assert "C1,Ann\x07," in raw and "C2,Bob\x00\x0b\x1f," in raw
+
+
+def test_rows_beyond_a_worksheet_continue_on_the_next_sheet(tmp_path):
+    # a worksheet of 3 rows (header + 2): 5 customers fill three sheets, none is left out
+    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(5)], "rank": range(1, 6)})
+    _, xlsx = write_table_files(frame, tmp_path, "at_risk", "x" * 40, max_rows=3)
+    wb = load_workbook(xlsx)
+    assert wb.sheetnames == ["x" * 31, "x" * 27 + " (2)", "x" * 27 + " (3)"]
+    rows = [list(ws.iter_rows(values_only=True)) for ws in wb.worksheets]
+    assert all(r[0] == ("customer_id", "rank") for r in rows)  # each sheet has the header
+    assert [v for r in rows for v in r[1:]] == [(f"C{i}", i + 1) for i in range(5)]
+    # an empty table still gives its header
+    _, xlsx = write_table_files(frame.iloc[:0], tmp_path, "empty", "x", max_rows=3)
+    assert list(load_workbook(xlsx)["x"].iter_rows(values_only=True)) == [("customer_id", "rank")]

@@ -91,10 +91,18 @@ def mask_ids(ids: pd.Series, key: bytes) -> pd.Series:
     )
 
 
-def write_table_files(frame: pd.DataFrame, directory: Path, stem: str, sheet: str) -> list[Path]:
+#: Rows of an Excel worksheet, its header included.
+XLSX_MAX_ROWS = 1_048_576
+
+
+def write_table_files(
+    frame: pd.DataFrame, directory: Path, stem: str, sheet: str, max_rows: int = XLSX_MAX_ROWS
+) -> list[Path]:
     """Write ``frame`` as ``<stem>.csv`` (UTF-8 with BOM, so Excel reads Chinese) and
     ``<stem>.xlsx``, text cells neutralised; in the .xlsx, control characters are shown as
-    their control pictures (:func:`xml_safe`).
+    their control pictures (:func:`xml_safe`). Rows beyond a worksheet's ``max_rows`` (Excel's
+    limit, the header included) continue on the next sheet (``<sheet> (2)``, ...): no row is
+    left out.
 
     Returns
     -------
@@ -114,25 +122,33 @@ def write_table_files(frame: pd.DataFrame, directory: Path, stem: str, sheet: st
         "strings_to_urls": False,
         "nan_inf_to_errors": True,  # an infinite number shows as #DIV/0!, never a failed run
     }
+    per_sheet = max_rows - 1
+    widths = [
+        min(max(max([len(str(c))] + [len(str(v)) for v in safe[c].head(200)]) + 2, 8), 60)
+        for c in safe.columns
+    ]
     with xlsxwriter.Workbook(str(xlsx_path), options) as wb:
-        ws = wb.add_worksheet(xml_safe(sheet)[:31])
         day = wb.add_format({"num_format": "yyyy-mm-dd"})
-        ws.freeze_panes(1, 0)
-        for i, c in enumerate(safe.columns):
-            width = max([len(str(c))] + [len(str(v)) for v in safe[c].head(200)])
-            ws.set_column(i, i, min(max(width + 2, 8), 60))
-        ws.write_row(0, 0, [xml_safe(c) for c in safe.columns], wb.add_format({"bold": True}))
-        for r, row in enumerate(safe.itertuples(index=False), start=1):
-            for c, v in enumerate(row):
-                if _missing(v):
-                    continue
-                v = xml_safe(_plain(v))
-                if isinstance(v, str):
-                    ws.write_string(r, c, v)
-                elif isinstance(v, (dt.date, dt.datetime)):
-                    ws.write_datetime(r, c, v, day)
-                else:
-                    ws.write(r, c, v)
+        bold = wb.add_format({"bold": True})
+        for k, at in enumerate(range(0, max(len(safe), 1), per_sheet), start=1):
+            suffix = f" ({k})" if k > 1 else ""
+            ws = wb.add_worksheet(xml_safe(sheet)[: 31 - len(suffix)] + suffix)
+            ws.freeze_panes(1, 0)
+            for i, width in enumerate(widths):
+                ws.set_column(i, i, width)
+            ws.write_row(0, 0, [xml_safe(c) for c in safe.columns], bold)
+            rows = safe.iloc[at : at + per_sheet].itertuples(index=False)
+            for r, row in enumerate(rows, start=1):
+                for c, v in enumerate(row):
+                    if _missing(v):
+                        continue
+                    v = xml_safe(_plain(v))
+                    if isinstance(v, str):
+                        ws.write_string(r, c, v)
+                    elif isinstance(v, (dt.date, dt.datetime)):
+                        ws.write_datetime(r, c, v, day)
+                    else:
+                        ws.write(r, c, v)
     return [csv_path, xlsx_path]
 
 
