@@ -73,7 +73,7 @@ def test_sample_run_publishes_every_output(sample_run):
     assert len(manifest["inputs"]["customers"]["sha256"]) == 64
     assert manifest["packages"]["papermill"] != "not installed"
     # the sample's kernels fit in memory side by side: one per core
-    assert manifest["kernels_at_once"] == usable_cores()
+    assert manifest["kernels_at_once"] == min(usable_cores(), len(manifest["notebooks"]))
 
 
 @pytest.mark.parametrize("period", ["2022-06", "2023-01", "2024-03", "2024-12"])

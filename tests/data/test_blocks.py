@@ -199,6 +199,31 @@ def test_a_bad_value_in_a_late_block_names_its_row(tmp_path, monkeypatch):
     assert "rows after these were not read" in str(err.value)
 
 
+def test_the_customer_days_wait_in_one_file_removed_with_the_dataset_or_a_failed_load(
+    tmp_path, monkeypatch
+):
+    import gc
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    cfg = _inactivity_config(tmp_path, _transactions())
+    ds = load_dataset(cfg)
+    # only the final file is left: the netted days replaced the merged ones
+    (folder,) = scratch.glob("churnreport-prepare-*")
+    assert [p.name for p in folder.iterdir()] == ["purchase_days.parquet"]
+    assert ds.tables.parquet_file("transactions") == folder / "purchase_days.parquet"
+    del ds
+    gc.collect()
+    assert not list(scratch.glob("churnreport-prepare-*"))
+    tx = _transactions()
+    tx.loc[333, "date"] = "2024-02-30"
+    with pytest.raises(InputError):
+        load_dataset(_inactivity_config(tmp_path, tx))
+    assert not list(scratch.glob("churnreport-prepare-*"))  # a failed load leaves nothing
+
+
 def test_a_bad_value_in_a_single_block_table_has_no_block_note(tmp_path):
     tx = _transactions()
     tx.loc[333, "date"] = "2024-02-30"

@@ -159,6 +159,16 @@ def test_purchase_revenue_is_a_run_rate_that_ends_with_the_spell():
     assert m[0].tolist() == pytest.approx([45.65625, 45.65625 + 15.21875, 15.21875, 0.0])
     # the spell ends 60 days after the last purchase (20 Apr): revenue is 0 from then, as churn
     assert s["spell_end"].iloc[0] == pd.Timestamp("2024-04-20")
+    # given as a function, the purchases are read only when they are the revenue
+    same = revenue_intervals(customers, s, None, dt.date(2024, 12, 31), lambda: tx, 60)
+    pd.testing.assert_frame_equal(same, iv)
+
+    def unread():
+        raise AssertionError("read although a monthly revenue column is the revenue")
+
+    priced = customers.assign(monthly_revenue=[10.0])
+    iv = revenue_intervals(priced, s, None, dt.date(2024, 12, 31), unread, window_days=60)
+    assert iv["mrr"].tolist() == [10.0]
 
 
 def test_churn_events_fill_reasons_of_churned_customers_only():
@@ -237,7 +247,8 @@ def test_returns_are_netted_on_purchase_days_and_never_make_a_customer():
     assert days["returns"].tolist() == [1, 1, 0, 0, 1]
     q = DataQuality()
     q.tables["transactions"] = TableQuality("transactions", "tx.csv", rows_read=6, rows_kept=6)
-    out = to_frame(connect(), net_returns(table(days), q))  # counted by the engine
+    con = connect()
+    out = to_frame(con, net_returns(con, table(days), q))  # counted by the engine
     assert out[["customer_id", "amount", "purchases"]].values.tolist() == [
         ["a", 70.0, 1], ["b", 50.0, 1], ["b", 60.0, 1]
     ]  # fmt: skip
@@ -248,4 +259,4 @@ def test_returns_are_netted_on_purchase_days_and_never_make_a_customer():
     assert q.tables["transactions"].rows_kept == 4
     # without amounts there is nothing to net
     plain = table(daily_purchases(tx.drop(columns="amount")))
-    assert net_returns(plain, DataQuality()) is plain
+    assert net_returns(con, plain, DataQuality()) is plain

@@ -5,9 +5,9 @@ A transactions table can hold far more rows than pandas should see. The function
 Ibis expressions that reduce it inside the engine -- DuckDB in-process by default, or Spark
 through Ibis's PySpark backend (``engine: spark``) -- and only the reduced result comes back as a
 pandas frame. The same expression runs unchanged on each backend; tests assert identical results
-on DuckDB and Spark. A transactions file reaches the engine in validated blocks
-(:func:`daily_purchases_in_blocks`); a typed database table is reduced by the same expression
-inside its own database (data/pushdown.py).
+on DuckDB and Spark. A transactions file reaches the engine in validated blocks and its
+customer-days are streamed to a Parquet file (:func:`write_customer_days`); a typed database
+table is reduced by the same expression inside its own database (data/pushdown.py).
 
 Expressions (the transactions' take a table with ``customer_id`` (string), ``date`` (date)
 and ``amount``; the snapshot ones also a table of :func:`keys`):
@@ -731,7 +731,8 @@ DAY_TYPES = {"date": "timestamp[ns]", "purchases": "int64", "amount": "float64",
 
 def write_customer_days(blocks: Iterable[pd.DataFrame], path, engine: Engine = "duckdb"):
     """Reduce a transactions table given in blocks of rows to customer-days, into a Parquet
-    file; the rows never sit whole in pandas or in Arrow.
+    file; with DuckDB the rows never sit whole in pandas or in Arrow (Spark gathers the reduced
+    blocks as Arrow tables).
 
     Each block is reduced to customer-days in the engine as it arrives; the reduced blocks are
     then merged there (purchases and amounts summed per customer and day, as one block would
@@ -820,6 +821,15 @@ def write_sorted(con, days, path) -> Path:
         for batch in reader:
             writer.write_batch(batch.cast(schema))
     return Path(path)
+
+
+def drop_file_column(path, column: str) -> None:
+    """Rewrite the Parquet file ``path`` without ``column`` (when it has one)."""
+    import pyarrow.parquet as pq
+
+    data = pq.read_table(path)
+    if column in data.column_names:
+        pq.write_table(data.drop_columns([column]), path)
 
 
 def write_days_frame(days: pd.DataFrame, path) -> None:

@@ -65,8 +65,10 @@ class Dataset:
         Row accounting and issues.
     tables : mapping
         Other canonical tables present (subscriptions, transactions, tickets, staff), and
-        ``revenue`` (customer_id, start, end, mrr) when recurring revenue is known. A dict
-        after :func:`load_dataset`; :class:`LazyTables` (read on first use) in a notebook.
+        ``revenue`` (customer_id, start, end, mrr) when recurring revenue is known. A
+        :class:`LazyTables` (a file read on first use): after :func:`load_dataset` the
+        transactions wait in their file of customer-days, the others are in pandas; in a
+        notebook every table waits in the run's cache.
 
     inputs : dict
         Source table -> {path, sha256, bytes}.
@@ -119,6 +121,17 @@ def load_dataset(config: ReportConfig) -> Dataset:
 
 
 def _load(config: ReportConfig) -> Dataset:
+    # the customer-days of the transactions wait in a file there, never whole in pandas; the
+    # dataset's tables hold the folder, removed with them (or at once when the load fails)
+    work = tempfile.TemporaryDirectory(prefix="churnreport-prepare-")
+    try:
+        return _load_into(config, Path(work.name), work)
+    except BaseException:
+        work.cleanup()
+        raise
+
+
+def _load_into(config: ReportConfig, folder: Path, work: object) -> Dataset:
     if config.engine == "spark":  # the session the engine's expressions then run in
         start_spark(config.spark_settings())
     quality = DataQuality()
@@ -127,8 +140,6 @@ def _load(config: ReportConfig) -> Dataset:
     tables: dict[str, pd.DataFrame] = {}
     inputs: dict[str, dict] = {}
     first_rows: dict[str, int] = {}  # transactions: first row of ids not in customers
-    # the customer-days of the transactions wait in a file there, never whole in pandas
-    work = tempfile.TemporaryDirectory(prefix="churnreport-prepare-")
     files: dict[str, Path] = {}
     # customers first: the other tables' ids are checked against it
     for table in sorted(config.sources, key=lambda t: t != "customers"):
@@ -136,7 +147,7 @@ def _load(config: ReportConfig) -> Dataset:
         if table == "transactions":  # the long table: never read whole (_read_transactions)
             known = tables["customers"]["customer_id"] if "customers" in tables else None
             files[table], inputs[table] = _read_transactions(
-                config, quality, Path(work.name), known, first_rows
+                config, quality, folder, known, first_rows
             )
             continue
         path = config.source_path(table)
@@ -170,7 +181,7 @@ def _load(config: ReportConfig) -> Dataset:
     customers_src = tables.pop("customers", None)
     if customers_src is not None:
         ids = customers_src["customer_id"]
-        _join_tables(config, ids, tables, files, quality, first_rows, Path(work.name))
+        _join_tables(config, ids, tables, files, quality, first_rows, folder)
     on_disk = LazyTables(files)  # what the steps below read of the customer-days
 
     if definition == "snapshot":
@@ -186,8 +197,9 @@ def _load(config: ReportConfig) -> Dataset:
                     on_disk["transactions"] if days is None else days,
                     config.churn.inactivity_days,
                     config.engine,
+                    con=con,
                 )
-                source_for_dates = _latest_dates(days)
+                source_for_dates = _latest_dates(con, days)
         elif "subscriptions" in tables:
             subs = tables["subscriptions"]
             spells = spells_from_intervals(subs, config.churn.reactivation_gap_days)
@@ -239,7 +251,7 @@ def _load(config: ReportConfig) -> Dataset:
         tables.get("subscriptions"),
         as_of,
         # read only where they are the revenue (a purchase history): a file of millions of rows
-        transactions=on_disk.get("transactions") if definition == "inactivity" else None,
+        transactions=(lambda: on_disk["transactions"]) if "transactions" in on_disk else None,
         window_days=config.churn.inactivity_days if definition == "inactivity" else None,
     )
 
@@ -272,7 +284,8 @@ def _read_transactions(
     first_rows: dict[str, int] | None = None,
 ) -> tuple[Path, dict]:
     """The transactions table as a Parquet file of customer-days (in ``work``), and its input
-    record; never read whole, and the customer-days never whole in pandas.
+    record; never read whole. With DuckDB the customer-days never sit whole in pandas (a
+    typed database table hands them over from its own database; Spark reads the file).
 
     A file is read in blocks (only the mapped columns parsed); each block is conformed like any
     table (same checks, row numbers as in the file) and reduced to customer-days in the engine;
@@ -330,9 +343,13 @@ def _read_transactions(
     with engine.session(config.engine) as con:  # a deliberate exclusion: counted, never a stop
         found = engine.read(con, LazyTables({"transactions": days}), "transactions")
         if found is not None and "returns" in found.columns:
-            days = engine.write_sorted(
-                con, net_returns(found, quality), work / "purchase_days.parquet"
+            kept = engine.write_sorted(
+                con, net_returns(con, found, quality), work / "purchase_days.parquet"
             )
+            days.unlink()
+            days = kept
+        elif found is None:  # no purchase day: the table's columns, as netted ones would be
+            engine.drop_file_column(days, "returns")
     read = set(mapping.values()) | needed_columns(source)  # derive and leave_out read some
     unused = [c for c in header if c and c not in read]
     quality.add(  # every row's unused columns: named in the column field
@@ -393,19 +410,22 @@ def _final_days(
         joined = found.inner_join(ids, found.customer_id == ids._from)
         rest = [c for c in found.columns if c != "customer_id"]
         fixed = joined.select(customer_id=joined._to, **{c: joined[c] for c in rest})
-        return engine.write_sorted(con, fixed, work / "matched_days.parquet")
+        matched_days = engine.write_sorted(con, fixed, work / "matched_days.parquet")
+    days.unlink()
+    return matched_days
 
 
-def _latest_dates(days) -> pd.Series:
+def _latest_dates(con, days) -> pd.Series:
     """The latest purchase day, and the latest up to today: all that :func:`_check_as_of` and
-    :func:`_default_as_of` read of the purchase dates (``days``: an Ibis table or None)."""
+    :func:`_default_as_of` read of the purchase dates (``days``: an Ibis table on ``con``, or
+    None)."""
     if days is None:
         return pd.Series(dtype="datetime64[ns]")
     import ibis
 
     today = ibis.timestamp(dt.datetime.combine(dt.date.today(), dt.time()))
     date = days.date.cast("timestamp")
-    found = ibis.get_backend(days).execute(
+    found = con.execute(
         days.aggregate(latest=date.max(), until_today=date.max(where=date <= today))
     )
     return pd.to_datetime(pd.Series([found["until_today"].iloc[0], found["latest"].iloc[0]]))

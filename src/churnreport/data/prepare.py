@@ -16,6 +16,7 @@ A *spell* is one uninterrupted stretch of being a customer, the half-open day ra
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ def spells_from_intervals(intervals: pd.DataFrame, gap_days: int = 0) -> pd.Data
 
 
 def spells_from_purchases(
-    transactions: pd.DataFrame, window_days: int, engine: str = "duckdb"
+    transactions, window_days: int, engine: str = "duckdb", con=None
 ) -> pd.DataFrame:
     """Spells of purchase-based customers (the inactivity definition).
 
@@ -84,11 +85,13 @@ def spells_from_purchases(
     ----------
     transactions : DataFrame or ibis.Table
         Columns customer_id, date; an Ibis table (the customer-days an engine already holds,
-        such as a run's file of them) is reduced on its own backend.
+        such as a run's file of them) is reduced on its backend ``con``.
     window_days : int
         Inactivity window N: a customer with no purchase for N days has churned.
     engine : {"duckdb", "spark"}
         Where to compute them from a DataFrame (config ``engine``).
+    con : ibis.BaseBackend, optional
+        The backend holding ``transactions`` when they are an Ibis table.
 
     Returns
     -------
@@ -109,7 +112,7 @@ def spells_from_purchases(
     import ibis
 
     if isinstance(transactions, ibis.Table):
-        con, tx = ibis.get_backend(transactions), transactions.select("customer_id", "date")
+        tx = transactions.select("customer_id", "date")
     elif transactions.empty:
         return pd.DataFrame(
             {
@@ -257,10 +260,13 @@ def revenue_intervals(
     spells: pd.DataFrame,
     subscriptions: pd.DataFrame | None,
     as_of: dt.date,
-    transactions: pd.DataFrame | None = None,
+    transactions: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
     window_days: int | None = None,
 ) -> pd.DataFrame | None:
     """Recurring revenue as intervals: customer_id, start, end (missing = running), mrr.
+
+    ``transactions`` (customer-days) may be given as a function returning them: it is called
+    only when they are the revenue, so a file of millions of rows is read only then.
 
     In order of preference: subscriptions with an ``mrr`` column (cut at the report date); each
     spell carrying the customer's ``monthly_revenue``; for purchase-based churn
@@ -291,13 +297,11 @@ def revenue_intervals(
                 "mrr": spells["customer_id"].map(rev).fillna(0.0).to_numpy(),
             }
         )
-    elif (
-        window_days
-        and transactions is not None
-        and "amount" in transactions
-        and transactions["amount"].notna().any()
-    ):
-        tx = transactions[transactions["amount"].notna()]
+    elif window_days and transactions is not None:
+        tx = transactions() if callable(transactions) else transactions
+        if "amount" not in tx or not tx["amount"].notna().any():
+            return None
+        tx = tx[tx["amount"].notna()]
         iv = pd.DataFrame(
             {
                 "customer_id": tx["customer_id"].to_numpy(),
@@ -435,7 +439,7 @@ def note_overlapping_subscriptions(
     )
 
 
-def net_returns(days, quality: DataQuality):
+def net_returns(con, days, quality: DataQuality):
     """Cancellations and returns (rows with a negative amount) are not purchases.
 
     On a day with purchases they are netted into the day's spend; a day with returns only is
@@ -446,6 +450,8 @@ def net_returns(days, quality: DataQuality):
 
     Parameters
     ----------
+    con : ibis.BaseBackend
+        The backend holding ``days``.
     days : ibis.Table
         Customer-days (customer_id, date, purchases, amount, returns), as the engine reduces
         transactions (:func:`churnreport.data.engine.customer_days`); without a ``returns``
@@ -459,13 +465,11 @@ def net_returns(days, quality: DataQuality):
         The purchase days (purchases >= 1), without the ``returns`` column. The return lines
         left out leave the table's kept rows.
     """
-    import ibis
-
     if "returns" not in days.columns:
         return days
     bought = days.purchases > 0
     per_customer = days.group_by("customer_id").aggregate(bought=days.purchases.max())
-    counts = ibis.get_backend(days).execute(
+    counts = con.execute(
         days.aggregate(
             netted=days.returns.sum(where=bought),
             left_lines=days.returns.sum(where=~bought),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import shutil
 import time
 from collections.abc import Callable
@@ -129,11 +130,17 @@ def run_report(
             # the notebooks read the saved tables: this process keeps only the profile and the
             # record, not a second copy of every table while the kernels run
             profile = data_profile(data)
-            # as many kernels at once as the cores allow and the memory holds
             kernel = KERNEL_PEAK_FACTOR * (_bytes(data.customers) + _bytes(data.spells))
-            workers = min(usable_cores(), memory_workers(kernel + KERNEL_BASE_BYTES))
-            data = dataclasses.replace(
-                data, customers=data.customers.iloc[:0], spells=data.spells.iloc[:0], tables={}
+            data = dataclasses.replace(  # copies: an empty view would keep the full arrays
+                data,
+                customers=data.customers.iloc[:0].copy(),
+                spells=data.spells.iloc[:0].copy(),
+                tables={},
+            )
+            gc.collect()
+            # as many kernels at once as the cores allow and the (now freed) memory holds
+            workers = min(
+                usable_cores(), memory_workers(kernel + KERNEL_BASE_BYTES), len(notebooks)
             )
             effective = dump_config(config, staging / "config.yml")  # kept in the run
             params = {

@@ -122,6 +122,8 @@ def write_table_files(
         "strings_to_urls": False,
         "nan_inf_to_errors": True,  # an infinite number shows as #DIV/0!, never a failed run
     }
+    if max_rows < 2:
+        raise ValueError(f"a worksheet holds a header and at least one row, not {max_rows}")
     per_sheet = max_rows - 1
     widths = [
         min(max(max([len(str(c))] + [len(str(v)) for v in safe[c].head(200)]) + 2, 8), 60)
