@@ -779,9 +779,7 @@ def write_customer_days(blocks: Iterable[pd.DataFrame], path, engine: Engine = "
         if not parts:
             amount = empty is None or "amount" in empty
             cols = ["customer_id", "date", "purchases", *(["amount", "returns"] if amount else [])]
-            schema = pa.schema(
-                [("customer_id", pa.string())] + [(c, DAY_TYPES[c]) for c in cols[1:]]
-            )
+            schema = _day_schema(pa.schema([(c, pa.string()) for c in cols]))
             pq.write_table(schema.empty_table(), path)
             return path
         if spill:
@@ -802,6 +800,14 @@ def write_customer_days(blocks: Iterable[pd.DataFrame], path, engine: Engine = "
     return path
 
 
+def _day_schema(schema):
+    """``schema`` with the customer-day columns typed as :data:`DAY_TYPES` (the rest as
+    they are: the id stays text)."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(f.name, DAY_TYPES.get(f.name, f.type)) for f in schema])
+
+
 def write_sorted(con, days, path) -> Path:
     """Write customer-days ``days`` (an Ibis table on ``con``) to the Parquet file ``path``,
     sorted by customer and date, batch by batch, typed as :data:`DAY_TYPES`.
@@ -811,12 +817,11 @@ def write_sorted(con, days, path) -> Path:
     Path
         ``path``.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     columns = [c for c in ("customer_id", *DAY_TYPES) if c in days.columns]  # one order
     reader = con.to_pyarrow_batches(days.select(*columns).order_by(["customer_id", "date"]))
-    schema = pa.schema([pa.field(f.name, DAY_TYPES.get(f.name, f.type)) for f in reader.schema])
+    schema = _day_schema(reader.schema)
     with pq.ParquetWriter(path, schema) as writer:
         for batch in reader:
             writer.write_batch(batch.cast(schema))
@@ -838,5 +843,4 @@ def write_days_frame(days: pd.DataFrame, path) -> None:
     import pyarrow.parquet as pq
 
     data = pa.Table.from_pandas(days, preserve_index=False)
-    schema = pa.schema([pa.field(f.name, DAY_TYPES.get(f.name, f.type)) for f in data.schema])
-    pq.write_table(data.cast(schema), path)
+    pq.write_table(data.cast(_day_schema(data.schema)), path)
