@@ -470,6 +470,13 @@ class EarlyWarningConfig(_Strict):
     window_days: int = Field(90, gt=0, description="recent window of the behaviour features")
     train_snapshots: int = Field(12, ge=1, description="period-end snapshots to train on")
     test_snapshots: int = Field(3, ge=1, description="latest labelled snapshots held out")
+    workbook_rows: int = Field(
+        100_000,
+        ge=1,
+        description="customers in at_risk.xlsx, those with the highest expected loss first "
+        "(at_risk.csv holds every scored customer): a workbook of millions of rows takes "
+        "minutes to write and to open",
+    )
 
 
 class WinbackConfig(_Strict):

@@ -55,11 +55,27 @@ def test_next_run_scores_the_previous_list(two_runs):
     assert risk["previous_run_check"]["left"] == check["left"]
 
 
+def test_files_note_says_what_a_capped_workbook_holds(two_runs):
+    from churnreport.report.warning_view import files_note
+
+    (ctx, ch, _), _ = two_runs
+    listed = len(ch.at_risk)
+    full = files_note(ch, ctx.text, masked=False, workbook_rows=listed).data
+    assert ctx.text("warning.files") in full
+    capped = files_note(ch, ctx.text, masked=False, workbook_rows=100).data
+    assert f"{listed:,} customers" in capped and "holds the 100 with the highest" in capped
+
+
 def test_pii_mask_hashes_ids_and_drops_names(tmp_path, monkeypatch):
+    # also a capped workbook: the top 50 rows and a notes sheet
     monkeypatch.setenv("CHURN_PII_KEY", "test-key")
     cfg = load_config(SAMPLE / "report.yml", output_dir=str(tmp_path), pii="mask")
+    cfg.early_warning.workbook_rows = 50
     path = dump_config(cfg, tmp_path / "config.yml")
     ctx, ch, run_dir = _run(path, tmp_path, "2024-12-31")
+    wb = load_workbook(run_dir / "at_risk.xlsx", read_only=True)
+    assert wb.sheetnames == [ctx.text("warning.list"), ctx.text("warning.workbook_sheet")]
+    assert wb.worksheets[0].max_row == 51 and len(ch.at_risk) > 50
     ctx.data.customers["contact_name"] = "Ms Example"
     rows = ctx.at_risk_rows(ch)
     assert "contact_name" not in rows.columns

@@ -113,3 +113,48 @@ def test_rows_beyond_a_worksheet_continue_on_the_next_sheet(tmp_path):
     # an empty table still gives its header
     _, xlsx = write_table_files(frame.iloc[:0], tmp_path, "empty", "x", max_rows=3)
     assert list(load_workbook(xlsx)["x"].iter_rows(values_only=True)) == [("customer_id", "rank")]
+
+
+def test_each_kind_of_column_keeps_its_cell_types_in_the_workbook(tmp_path):
+    # numbers stay numbers (missing ones empty, an infinite one an error cell), dates are
+    # dates, a mixed text column keeps each cell's own kind
+    frame = pd.DataFrame(
+        {
+            "ints": pd.array([1, None, 3], dtype="Int64"),
+            "floats": [1.5, float("nan"), float("inf")],
+            "days": pd.to_datetime(["2024-01-31", None, "2024-03-01"]),
+            "mixed": ["=1+2", 7, dt.date(2024, 2, 29)],
+            "flags": [True, False, True],
+        }
+    )
+    _, xlsx = write_table_files(frame, tmp_path, "kinds", "k")
+    ws = load_workbook(xlsx)["k"]
+    cells = [[(c.value, c.data_type) for c in row] for row in ws.iter_rows(min_row=2)]
+    assert cells[0][:2] == [(1, "n"), (1.5, "n")] and cells[1][0][0] is None
+    assert cells[1][1][0] is None and cells[2][1] == ("=1/0", "f")  # Excel shows #DIV/0!
+    assert cells[0][2][0] == dt.datetime(2024, 1, 31) and ws["C2"].number_format == "yyyy-mm-dd"
+    assert cells[1][2][0] is None
+    assert [c[3] for c in cells] == [("'=1+2", "s"), (7, "n"), (dt.datetime(2024, 2, 29), "d")]
+    assert [c[4] for c in cells] == [(True, "b"), (False, "b"), (True, "b")]
+
+
+def test_a_capped_workbook_holds_the_top_rows_and_says_so_the_csv_holds_all(tmp_path):
+    frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(5)], "rank": range(1, 6)})
+    note = ("Notes", "The full list of 5 customers is in at_risk.csv.")
+    csv, xlsx = write_table_files(
+        frame, tmp_path, "at_risk", "At risk", workbook_rows=2, workbook_note=note
+    )
+    wb = load_workbook(xlsx)
+    assert wb.sheetnames == ["At risk", "Notes"]
+    assert list(wb["At risk"].iter_rows(values_only=True)) == [
+        ("customer_id", "rank"),
+        ("C0", 1),
+        ("C1", 2),
+    ]
+    assert wb["Notes"]["A1"].value == note[1]
+    assert len(pd.read_csv(csv, encoding="utf-8-sig")) == 5
+    # a list that fits: every row, no notes sheet
+    _, xlsx = write_table_files(
+        frame, tmp_path, "fits", "At risk", workbook_rows=5, workbook_note=note
+    )
+    assert load_workbook(xlsx).sheetnames == ["At risk"]

@@ -153,7 +153,7 @@ class ReportContext:
             mask_ids,
             write_table_files,
         )
-        from churnreport.report.warning_view import file_headers
+        from churnreport.report.warning_view import file_headers, workbook_sentence
 
         cfg, data = self.config, self.data
         ew = cfg.early_warning
@@ -190,7 +190,15 @@ class ReportContext:
             run_dir = self.metrics_dir.parent
             rows = self.at_risk_rows(chapter)
             write_table_files(
-                file_headers(rows, self.text), run_dir, "at_risk", self.text("warning.list")
+                file_headers(rows, self.text),
+                run_dir,
+                "at_risk",
+                self.text("warning.list"),
+                workbook_rows=ew.workbook_rows,
+                workbook_note=(
+                    self.text("warning.workbook_sheet"),
+                    workbook_sentence(len(rows), ew.workbook_rows, self.text),
+                ),
             )
             predictions = chapter.predictions(data.as_of)
             if masked:

@@ -41,6 +41,10 @@ from churnreport.report.text import Text
 #: tables), and the libraries it imports. See docs/PERFORMANCE.md.
 KERNEL_PEAK_FACTOR = 3.0
 KERNEL_BASE_BYTES = 0.5e9
+#: A worker keeps its kernel for the next notebook while the kernel holds less than the
+#: libraries and one copy of the tables, and at least this: memory a notebook leaves behind
+#: would add to the next one's peak (the 5M run peaked in a kept kernel's fourth notebook).
+KEPT_KERNEL_MIN_BYTES = 1.5e9
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +134,8 @@ def run_report(
             # the notebooks read the saved tables: this process keeps only the profile and the
             # record, not a second copy of every table while the kernels run
             profile = data_profile(data)
-            kernel = KERNEL_PEAK_FACTOR * (_bytes(data.customers) + _bytes(data.spells))
+            tables = _bytes(data.customers) + _bytes(data.spells)
+            kernel = KERNEL_PEAK_FACTOR * tables
             data = dataclasses.replace(  # copies: an empty view would keep the full arrays
                 data,
                 customers=data.customers.iloc[:0].copy(),
@@ -168,6 +173,7 @@ def run_report(
                 workers=workers,
                 after=readers,
                 on_done=lambda r: emit("done", r),
+                keep_kernel_below=max(KEPT_KERNEL_MIN_BYTES, KERNEL_BASE_BYTES + tables),
             )
             results = sorted(results, key=lambda r: [nb.name for nb in notebooks].index(r.name))
             timings["execute"] = time.perf_counter() - t1
@@ -271,7 +277,14 @@ def _manifest(
         | {"as_of": data.as_of.isoformat()},
         "inputs": data.inputs,
         "notebooks": [
-            {"name": r.name, "seconds": round(r.seconds, 2), "error": r.error} for r in results
+            {
+                "name": r.name,
+                "seconds": round(r.seconds, 2),
+                "error": r.error,
+                # the kernel's resident memory when the notebook finished
+                "kernel_gb": None if r.kernel_bytes is None else round(r.kernel_bytes / 1e9, 2),
+            }
+            for r in results
         ],
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         "kernels_at_once": workers,  # the cores and the memory allow (memory_workers)

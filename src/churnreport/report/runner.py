@@ -143,13 +143,13 @@ def _worker_start(parent: int) -> None:
         os._exit(1)
 
 
-def _execute_in_worker(*args) -> NotebookResult:
+def _execute_in_worker(*args, keep_below: float | None = None) -> NotebookResult:
     """:func:`execute_one` in a worker; on SIGTERM the worker leaves at once (its temporary
     socket folder removed on the way), and the kernel, polling its parent, follows."""
     global _busy
     _busy = True
     try:
-        return execute_one(*args, keep_kernel=True)
+        return execute_one(*args, keep_kernel=True, keep_below=keep_below)
     except Terminated:  # execute_one closed the kernel on the way out
         os._exit(128 + signal.SIGTERM)
     finally:
@@ -222,6 +222,9 @@ class NotebookResult:
         What the kernel process itself wrote to stdout and stderr (not the cells' output,
         which is in the notebook), its last :data:`KERNEL_OUTPUT_CHARS` characters; for
         run.log.
+    kernel_bytes : int or None
+        Resident memory of the kernel process when the notebook finished (None: unknown, as
+        when the kernel died).
     """
 
     name: str
@@ -229,6 +232,7 @@ class NotebookResult:
     seconds: float
     error: str | None = None
     kernel_output: str = ""
+    kernel_bytes: int | None = None
 
 
 def start_order(notebooks: list[Path], seconds: dict[str, float] | None = None) -> list[Path]:
@@ -276,6 +280,7 @@ def execute_one(
     kernel_name: str,
     *,
     keep_kernel: bool = False,
+    keep_below: float | None = None,
 ) -> NotebookResult:
     """Execute one notebook with papermill; never raises for a failing cell.
 
@@ -293,6 +298,10 @@ def execute_one(
         Keep the kernel for the next notebook this process executes (a worker of
         :func:`execute_notebooks`): it starts with a fresh namespace (:data:`FRESH_NAMESPACE`)
         but with the libraries already imported. A kernel whose notebook failed is never kept.
+    keep_below : float, optional
+        Bytes: a kernel holding more when its notebook finished is not kept. Memory a
+        notebook leaves behind in the process (freed objects the allocator does not give
+        back) would otherwise add to the next notebook's peak.
 
     Returns
     -------
@@ -302,6 +311,7 @@ def execute_one(
 
     t0 = time.perf_counter()
     kernel_output = []
+    held = None
     for attempt in (1, 2):
         error = None
         kernel = _kept_kernel(kernel_name, notebook.parent)
@@ -330,7 +340,9 @@ def execute_one(
             error = f"{_running_cell(output)}: {first_line}"
         finally:  # also on Terminated: the socket folder goes with the kernel
             kernel_output.append(kernel.output_from(offset))
-            if not (finished and keep_kernel):
+            held = kernel.memory() if finished else None
+            big = keep_below is not None and (held or 0) > keep_below
+            if not (finished and keep_kernel) or big:
                 _drop_kernel()
         # a kernel that failed at start, or a kept one that died before the first cell
         startup = any(e in error for e in _STARTUP_ERRORS) if error else False
@@ -343,6 +355,7 @@ def execute_one(
         time.perf_counter() - t0,
         error,
         "".join(kernel_output)[-KERNEL_OUTPUT_CHARS:].strip(),
+        held,
     )
 
 
@@ -390,6 +403,15 @@ class _Kernel:
                 return f.read().decode("utf-8", errors="replace")[-KERNEL_OUTPUT_CHARS:]
         except OSError:
             return ""
+
+    def memory(self) -> int | None:
+        """Resident bytes of the kernel process (None: no kernel, or it is gone)."""
+        import psutil
+
+        try:
+            return psutil.Process(self.manager.provisioner.pid).memory_info().rss
+        except (AttributeError, TypeError, psutil.Error):
+            return None
 
     def close(self) -> None:
         """Kill the kernel (nothing in it is worth a graceful shutdown) and remove its
@@ -594,11 +616,13 @@ def memory_workers(kernel_bytes: float, available: int | None = None) -> int:
     return max(1, int(available * 0.8 // max(kernel_bytes, 1)))
 
 
-def _execute_budgeted(threads: dict[str, str], *args) -> NotebookResult:
+def _execute_budgeted(
+    threads: dict[str, str], *args, keep_below: float | None = None
+) -> NotebookResult:
     """:func:`_execute_in_worker` with the kernel's thread budget in the worker's environment
     (the kernel inherits it)."""
     os.environ.update(threads)
-    return _execute_in_worker(*args)
+    return _execute_in_worker(*args, keep_below=keep_below)
 
 
 def execute_notebooks(
@@ -611,6 +635,7 @@ def execute_notebooks(
     workers: int | None = None,
     after: dict[str, list[str]] | None = None,
     on_done: Callable[[NotebookResult], None] | None = None,
+    keep_kernel_below: float | None = None,
 ) -> list[NotebookResult]:
     """Execute notebooks in parallel processes, each after the notebooks it reads.
 
@@ -637,6 +662,9 @@ def execute_notebooks(
         succeeded, and is left out (no result) when one failed.
     on_done : callable, optional
         Called with each result as it finishes (progress display).
+    keep_kernel_below : float, optional
+        Bytes: a worker starts a new kernel after a notebook that left its kernel holding
+        more (:func:`execute_one`'s ``keep_below``); default: it always keeps it.
 
     Returns
     -------
@@ -683,6 +711,7 @@ def execute_notebooks(
                             parameters,
                             cell_timeout,
                             kernel_name,
+                            keep_below=keep_kernel_below,
                         )
                     )
             if not running:

@@ -93,16 +93,40 @@ def mask_ids(ids: pd.Series, key: bytes) -> pd.Series:
 
 #: Rows of an Excel worksheet, its header included.
 XLSX_MAX_ROWS = 1_048_576
+#: Rows prepared for the workbook at a time (bounds the memory of millions of rows).
+_XLSX_CHUNK = 50_000
 
 
 def write_table_files(
-    frame: pd.DataFrame, directory: Path, stem: str, sheet: str, max_rows: int = XLSX_MAX_ROWS
+    frame: pd.DataFrame,
+    directory: Path,
+    stem: str,
+    sheet: str,
+    max_rows: int = XLSX_MAX_ROWS,
+    *,
+    workbook_rows: int | None = None,
+    workbook_note: tuple[str, str] | None = None,
 ) -> list[Path]:
     """Write ``frame`` as ``<stem>.csv`` (UTF-8 with BOM, so Excel reads Chinese) and
     ``<stem>.xlsx``, text cells neutralised; in the .xlsx, control characters are shown as
-    their control pictures (:func:`xml_safe`). Rows beyond a worksheet's ``max_rows`` (Excel's
-    limit, the header included) continue on the next sheet (``<sheet> (2)``, ...): no row is
-    left out.
+    their control pictures (:func:`xml_safe`).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table, in the order to write it.
+    directory : Path
+    stem : str
+        File name without extension.
+    sheet : str
+        Worksheet name. Rows beyond a worksheet's ``max_rows`` (Excel's limit, the header
+        included) continue on the next sheet (``<sheet> (2)``, ...).
+    max_rows : int
+    workbook_rows : int, optional
+        The workbook holds only the first ``workbook_rows`` rows (the CSV holds all).
+    workbook_note : tuple of str, optional
+        (sheet name, sentence): written as a last sheet of the workbook when it holds fewer
+        rows than the CSV, saying so.
 
     Returns
     -------
@@ -112,6 +136,7 @@ def write_table_files(
     safe = neutralise_frame(frame)
     csv_path = directory / f"{stem}.csv"
     safe.to_csv(csv_path, index=False, encoding="utf-8-sig")
+    shown = safe if workbook_rows is None else safe.iloc[:workbook_rows]
     xlsx_path = directory / f"{stem}.xlsx"
     # XlsxWriter streams rows to disk (constant memory) and never turns text into a formula,
     # a number or a link, whatever it starts with
@@ -132,26 +157,49 @@ def write_table_files(
     with xlsxwriter.Workbook(str(xlsx_path), options) as wb:
         day = wb.add_format({"num_format": "yyyy-mm-dd"})
         bold = wb.add_format({"bold": True})
-        for k, at in enumerate(range(0, max(len(safe), 1), per_sheet), start=1):
+        for k, at in enumerate(range(0, max(len(shown), 1), per_sheet), start=1):
             suffix = f" ({k})" if k > 1 else ""
             ws = wb.add_worksheet(xml_safe(sheet)[: 31 - len(suffix)] + suffix)
             ws.freeze_panes(1, 0)
             for i, width in enumerate(widths):
                 ws.set_column(i, i, width)
-            ws.write_row(0, 0, [xml_safe(c) for c in safe.columns], bold)
-            rows = safe.iloc[at : at + per_sheet].itertuples(index=False)
-            for r, row in enumerate(rows, start=1):
-                for c, v in enumerate(row):
-                    if _missing(v):
-                        continue
-                    v = xml_safe(_plain(v))
-                    if isinstance(v, str):
-                        ws.write_string(r, c, v)
-                    elif isinstance(v, (dt.date, dt.datetime)):
-                        ws.write_datetime(r, c, v, day)
-                    else:
-                        ws.write(r, c, v)
+            ws.write_row(0, 0, [xml_safe(c) for c in shown.columns], bold)
+            write = {
+                "string": ws.write_string,
+                "number": ws.write_number,
+                "date": lambda r, c, v, ws=ws: ws.write_datetime(r, c, v, day),
+                "other": ws.write,
+            }
+            end = min(at + per_sheet, len(shown))
+            for start in range(at, end, _XLSX_CHUNK):  # rows streamed a chunk at a time
+                chunk = shown.iloc[start : min(start + _XLSX_CHUNK, end)]
+                columns = [_cells(chunk[c]) for c in chunk.columns]
+                for i in range(len(chunk)):
+                    r = start - at + 1 + i
+                    for c, (kinds, values) in enumerate(columns):
+                        v = values[i]
+                        if v is not None:
+                            write[kinds if isinstance(kinds, str) else kinds[i]](r, c, v)
+        if workbook_note is not None and len(shown) < len(frame):
+            name, sentence = workbook_note
+            wb.add_worksheet(xml_safe(name)[:31]).write_string(0, 0, xml_safe(sentence))
     return [csv_path, xlsx_path]
+
+
+def _cells(column: pd.Series) -> tuple[str | list[str], list]:
+    """What :func:`write_table_files` writes for each cell of ``column``: a kind (one for the
+    column, or one per cell) and the value (None: a missing cell, left empty). Decided once
+    per column: a number column is written as numbers without a look at each cell."""
+    if pd.api.types.is_bool_dtype(column) or not (
+        pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)
+    ):
+        values = [None if _missing(v) else xml_safe(_plain(v)) for v in column.tolist()]
+        return [_kind(v) for v in values], values
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(column):
+        items = column.astype(object).tolist()
+        return "date", [None if m else v for v, m in zip(items, missing, strict=True)]
+    return "number", [None if m else v for v, m in zip(column.tolist(), missing, strict=True)]
 
 
 def _missing(v: object) -> bool:
@@ -165,6 +213,14 @@ def _plain(v: object) -> object:
     if hasattr(v, "item"):
         return v.item()
     return v
+
+
+def _kind(v: object) -> str:
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, (dt.date, dt.datetime)):
+        return "date"
+    return "other"
 
 
 def find_previous_predictions(output_root: Path, name: str, as_of) -> pd.DataFrame | None:

@@ -475,11 +475,28 @@ def previous_check_html(chapter: EarlyWarningChapter, text: Text) -> HTML:
     return HTML(f"<p>{escape(sentence)}</p>")
 
 
-def files_note(chapter: EarlyWarningChapter, text: Text, masked: bool) -> HTML | None:
-    """Where the full list is, and whether ids are masked."""
+def files_note(
+    chapter: EarlyWarningChapter, text: Text, masked: bool, workbook_rows: int | None = None
+) -> HTML | None:
+    """Where the full list is (and what the workbook holds when it holds less), and whether
+    ids are masked."""
     if not chapter.is_built:
         return None
-    return note(text("warning.files") + (" " + text("warning.masked") if masked else ""))
+    listed = len(chapter.at_risk)
+    files = (
+        workbook_sentence(listed, workbook_rows, text)
+        if workbook_rows is not None and listed > workbook_rows
+        else text("warning.files")
+    )
+    return note(files + (" " + text("warning.masked") if masked else ""))
+
+
+def workbook_sentence(listed: int, workbook_rows: int, text: Text) -> str:
+    """What at_risk.xlsx holds when it holds only the top of the list (``workbook_rows`` of
+    ``listed`` customers; the CSV holds all)."""
+    if listed <= workbook_rows:
+        return text("warning.files")
+    return text("warning.files_top", listed=text.int(listed), shown=text.int(workbook_rows))
 
 
 def file_headers(rows: pd.DataFrame, text: Text) -> pd.DataFrame:
