@@ -183,6 +183,27 @@ def test_a_worker_keeps_its_kernel_but_each_notebook_starts_as_in_a_new_kernel(
     assert not list((tmp_path / "tmp").iterdir())  # kernels closed, folders and keys removed
 
 
+def test_a_kernel_holding_more_than_the_limit_is_not_kept(tmp_path):
+    # memory a notebook leaves in its kernel would add to the next notebook's peak: above
+    # the limit the worker starts a new kernel; the manifest's memory is the kernel's
+    src = tmp_path / "nb"
+    src.mkdir()
+    notebooks = [
+        _notebook(src / f"0{i}_{n}.ipynb", _PROBE.format(name=n)) for i, n in enumerate("ab")
+    ]
+    results = execute_notebooks(
+        notebooks, tmp_path / "executed", {"out": str(tmp_path)}, workers=1, keep_kernel_below=1
+    )
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
+    assert a["pid"] != b["pid"]
+    assert all(r.error is None and 10e6 < r.kernel_bytes < 5e9 for r in results)
+    results = execute_notebooks(
+        notebooks, tmp_path / "kept", {"out": str(tmp_path)}, workers=1, keep_kernel_below=50e9
+    )
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
+    assert a["pid"] == b["pid"]
+
+
 def test_a_killed_run_ends_an_idle_kept_kernel_too_and_leaves_no_folder_or_key(tmp_path):
     # one worker has finished its notebook and sits idle with its kernel kept, the other is
     # mid-cell, when the run is killed (SIGKILL: the workers learn it from the system)
