@@ -5,7 +5,8 @@ once (:mod:`churnreport.report.runner`). Before each notebook it calls :func:`fr
 kernel, which puts back what a notebook may change and a new kernel would not have: its names
 and input history, open figures, matplotlib's and pandas' settings, warning filters (and which
 warnings were already shown), the working folder, ``sys.path``, the environment, the random
-state, and the cell count.
+state, and the cell count. It also hands back to the system the memory the last notebook
+freed (:func:`release_freed_memory`), as a new kernel would not hold it.
 
 The first call imports the libraries the chapters use before it records the start state: the
 warning filters those libraries add when imported are part of what a notebook sees in a new
@@ -14,6 +15,7 @@ kernel, and are kept for every later notebook.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
 import os
@@ -85,7 +87,29 @@ def fresh(shell, folder: str) -> None:
 
         np.random.seed()  # noqa: NPY002 - the legacy global state a notebook may use
         np.seterr(**_NUMPY_ERRORS)
+    release_freed_memory()
+
+
+def release_freed_memory() -> bool:
+    """Collect garbage and hand the memory freed objects leave behind back to the system.
+
+    glibc's allocator keeps what a process freed for its own next allocations: a kernel that
+    built and dropped a few GB of frames, or the CLI after it freed the tables it saved, still
+    holds most of it, which the next notebook's peak then adds to. ``malloc_trim(0)`` returns
+    the free pages. Where the C library has no such call (macOS, Windows, musl) only the
+    garbage is collected.
+
+    Returns
+    -------
+    bool
+        Whether the C library returned memory to the system.
+    """
     gc.collect()
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):  # no glibc: nothing more to do
+        return False
+    return bool(trim(0))
 
 
 #: numpy's floating-point error handling in a new process.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import gc
 import shutil
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from churnreport.report.database import check_target, write_run
 from churnreport.report.export import export_report
 from churnreport.report.front import cover_info
 from churnreport.report.history import write_index
+from churnreport.report.kernel_state import release_freed_memory
 from churnreport.report.notebooks import NOTEBOOKS_DIR, report_notebooks
 from churnreport.report.runner import (
     APPENDIX_PREFIX,
@@ -142,7 +142,7 @@ def run_report(
                 spells=data.spells.iloc[:0].copy(),
                 tables={},
             )
-            gc.collect()
+            release_freed_memory()
             # as many kernels at once as the cores allow and the (now freed) memory holds
             workers = min(
                 usable_cores(), memory_workers(kernel + KERNEL_BASE_BYTES), len(notebooks)
