@@ -306,3 +306,30 @@ def test_spark_settings_come_from_spark_and_the_config(monkeypatch):
     assert "spark.master" not in seen  # spark-defaults.conf / MASTER / local[*] decide
     with pytest.raises(ValueError, match="spark.\\* keys"):
         ReportConfig(sources=src, spark={"executor.memory": "8g"})
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "spark"])
+def test_mean_response_hours_do_not_depend_on_the_order_rows_are_added_in(backend, request):
+    # floats added in another order give another sum: (0.1 + 0.2) + 0.3 = 0.6000000000000001,
+    # (0.3 + 0.2) + 0.1 = 0.6; a thread or a Spark partition decides that order, so the mean
+    # is taken from whole nano-hours: 0.2 exactly, in every order, on every engine
+    import ibis
+
+    con = request.getfixturevalue("spark") if backend == "spark" else engine.connect()
+    keys = engine.keys(pd.DataFrame({"customer_id": ["a"], "snapshot": [dt.date(2024, 6, 30)]}))
+    seen = set()
+    for hours in ([0.1, 0.2, 0.3], [0.3, 0.2, 0.1], [0.2, 0.3, 0.1]):
+        opened = pd.to_datetime(["2024-06-01", "2024-06-02", "2024-06-03"])
+        tickets = ibis.memtable(
+            pd.DataFrame(
+                {
+                    "customer_id": "a",
+                    "opened_at": opened,
+                    "answered_at": opened + pd.Timedelta(hours=1),
+                    "first_response_hours": hours,
+                }
+            )
+        )
+        got = con.to_pyarrow(engine.window_tickets(tickets, keys, 90, 24.0)).to_pandas()
+        seen.add(float(got["hours_mean"].iloc[0]))
+    assert seen == {0.2}

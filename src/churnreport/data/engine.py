@@ -83,6 +83,10 @@ SPARK_DEFAULTS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.showConsoleProgress": "false",  # no progress bars in a notebook's output
+    # tables cross between pandas and the JVM as Arrow batches, not pickled rows one by one
+    # (the early-warning features of the sample: 17 s -> ...); Spark falls back where Arrow
+    # cannot carry a type
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
 
 
@@ -566,10 +570,18 @@ def window_tickets(tickets, keys, window_days: int, slow_hours: float):
     if "answered_at" in tickets.columns:
         known = joined.answered_at.notnull() & (joined.answered_at <= joined.at)
         aggs["slow"] = joined.count(where=known & (joined.first_response_hours > slow_hours))
-        aggs["hours_mean"] = joined.first_response_hours.mean(where=known)
+        # the mean from an exact sum (whole nano-hours) and a count: a sum of floats depends
+        # on the order the engine adds them in (its threads, Spark's partitions), this not
+        nano = (joined.first_response_hours * 1e9).round().cast("int64")
+        aggs["hours_nano"] = nano.sum(where=known)
+        aggs["hours_known"] = joined.count(where=known)
     if "satisfaction" in tickets.columns:
         aggs["low_satisfaction"] = joined.count(where=joined.satisfaction <= 2)
-    return joined.group_by("row").aggregate(**aggs)
+    out = joined.group_by("row").aggregate(**aggs)
+    if "hours_nano" not in aggs:
+        return out
+    mean = out.hours_nano.cast("float64") / out.hours_known.nullif(0).cast("float64") / 1e9
+    return out.mutate(hours_mean=mean).drop("hours_nano", "hours_known")
 
 
 def customer_months(
