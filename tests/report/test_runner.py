@@ -130,6 +130,18 @@ def test_what_the_kernel_process_itself_writes_is_kept_off_the_terminal(tmp_path
     assert "in the notebook" in json.dumps(executed.cells[-1].outputs)
 
 
+def test_the_kernel_reset_is_not_held_to_the_cell_limit(tmp_path, monkeypatch):
+    # the reset before a notebook imports the analysis stack the first time (seconds, more on
+    # a busy machine): a short cell limit must not cut it off (that the limit holds for the
+    # cells: test_timeout_or_dead_kernel_exits_1_names_the_cell_and_keeps_the_previous_run)
+    from churnreport.report import runner
+
+    slow_reset = "import time; time.sleep(2.5)\n" + runner.FRESH_NAMESPACE
+    monkeypatch.setattr(runner, "FRESH_NAMESPACE", slow_reset)
+    nb = _notebook(tmp_path / "a.ipynb", "x = 1")
+    assert execute_one(nb, tmp_path / "a.out.ipynb", {}, 1, "python3").error is None
+
+
 #: What a notebook finds when it starts (written to out/<name>.json).
 _PROBE = """\
 import json, os, pathlib, random, sys, warnings

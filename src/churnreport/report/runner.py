@@ -24,6 +24,9 @@ SUMMARY_PREFIX = "00_"
 APPENDIX_PREFIX = "9"
 #: A kept kernel that failed the reset before the notebook's first cell.
 _NOT_RESET = "the kernel kept from the last notebook could not be reset"
+#: Seconds the reset of a kept kernel may take when the cell limit is shorter (its first call
+#: imports the analysis stack: a few seconds, more on a busy machine).
+RESET_TIMEOUT = 300
 #: Start-up failures that happen before any cell ran, so one retry (a new kernel) is safe.
 _STARTUP_ERRORS = (
     "Kernel died before replying to kernel_info",
@@ -470,7 +473,15 @@ def _kept_kernel_engine() -> str:
 
         def papermill_execute_cells(self):
             msg_id = self.kc.execute(self.fresh_code, silent=True, store_history=False)
-            reply = self.wait_for_reply(msg_id)
+            # the reset is not a cell of the notebook: its first call imports the analysis
+            # stack, which a short cell limit on a busy machine would cut off
+            limit = self.timeout
+            if limit is not None and limit > 0:
+                self.timeout = max(limit, RESET_TIMEOUT)
+            try:
+                reply = self.wait_for_reply(msg_id)
+            finally:
+                self.timeout = limit
             if not reply or reply["content"].get("status") != "ok":
                 raise RuntimeError(_NOT_RESET)
             super().papermill_execute_cells()
