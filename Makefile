@@ -15,7 +15,7 @@ report-zh: setup
 
 test: setup setup-airflow
 	.venv/bin/ruff check src tests examples
-	.venv/bin/python -m pytest -q
+	.venv/bin/python -m pytest -q -n 2 --dist worksteal
 
 lint:
 	.venv/bin/ruff check src tests examples && .venv/bin/ruff format --check src tests examples

@@ -54,6 +54,17 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.fixture
+def kernel_tmp(monkeypatch) -> Path:
+    """TMPDIR for the kernels of a test that checks their socket folders are removed: a short
+    path (a Unix socket's holds about 100 bytes; pytest's own folders can be longer, and the
+    runner then puts the sockets in /tmp instead, where the test would not look)."""
+    folder = Path(tempfile.mkdtemp(prefix="cr-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def sample_dataset():
     """The sample company loaded once per session (tests copy what they change)."""
@@ -79,7 +90,24 @@ def example_dataset():
 
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports")
+    """The sample report, run once by the command line (tests read it, never change it);
+    with pytest-xdist once for all workers: the first to need it runs it, the others wait."""
+    import fcntl  # as the run lock (report/publish.py)
+
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return _sample_run(tmp_path_factory.mktemp("reports"))
+    shared = tmp_path_factory.getbasetemp().parent  # the workers' common folder
+    with open(shared / "sample_run.lock", "w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)  # released when the file closes
+        out = shared / "sample_run"
+        if not (out / "2024-12-31_sample" / "manifest.json").exists():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            return _sample_run(out)
+        return out / "2024-12-31_sample"
+
+
+def _sample_run(out: Path) -> Path:
     res = cli("run", "--config", str(SAMPLE / "report.yml"), "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert "ERROR" not in res.stderr and "Traceback" not in res.stderr, res.stderr

@@ -364,6 +364,29 @@ def test_a_reversed_effect_is_no_headline_and_an_uncovered_factor_gets_an_action
     assert action_sentence(action, Text("en")).endswith("Behind it: Complain, odds ratio 5.77.")
 
 
+def test_the_call_list_action_names_the_file_that_holds_the_whole_top_tenth():
+    # at_risk.xlsx holds the first early_warning.workbook_rows of the list; a top tenth of
+    # 3,000,000 scored customers (300,000) is longer than 100,000: only the CSV holds it
+    from churnreport.analysis.results import EarlyWarningResult, Metrics, Risk
+    from churnreport.report.summary_view import build_summary
+    from churnreport.report.text import Text
+
+    def said(scored, rows, language="en"):
+        risk = Risk(available=True, scored_customers=scored, priority_customers=4_321)
+        m = Metrics(run_id="r", as_of="2024-12-31", period="month", definition="contract",
+                    language=language, early_warning=EarlyWarningResult(risk=risk))  # fmt: skip
+        (sentence,) = build_summary(m, Text(language), {}, workbook_rows=rows).action_text
+        return sentence
+
+    assert said(3_000_000, 100_000) == (
+        "Call first the 4,321 important and major customers in the top tenth of the at-risk "
+        "list (at_risk.csv)."
+    )
+    assert said(1_000_000, 100_000).endswith("(at_risk.xlsx).")  # exactly the top tenth
+    assert said(3_000_000, None).endswith("(at_risk.xlsx).")
+    assert "（at_risk.csv）" in said(3_000_000, 100_000, "zh")
+
+
 def test_a_money_column_under_its_own_name_is_never_cited():
     from churnreport.analysis.results import CauseResult, DriverEffect
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -166,14 +167,12 @@ plt.figure(); warnings.simplefilter("ignore"); random.seed(1); left_behind = 1
 
 
 def test_a_worker_keeps_its_kernel_but_each_notebook_starts_as_in_a_new_kernel(
-    tmp_path, monkeypatch
+    tmp_path, kernel_tmp
 ):
     # importing the analysis stack costs each kernel seconds: a worker keeps its kernel for
     # the next notebook, which must still find what a new kernel would give it
     src = tmp_path / "nb"
     src.mkdir()
-    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # the workers' kernel folders
-    (tmp_path / "tmp").mkdir()
     notebooks = [
         _notebook(src / "01_a.ipynb", _PROBE.format(name="a") + _MESS),
         _notebook(src / "02_b.ipynb", _PROBE.format(name="b") + _MESS),
@@ -181,7 +180,9 @@ def test_a_worker_keeps_its_kernel_but_each_notebook_starts_as_in_a_new_kernel(
         _notebook(src / "04_d.ipynb", _PROBE.format(name="d")),
     ]
     results = execute_notebooks(notebooks, tmp_path / "executed", {"out": str(tmp_path)}, workers=1)
-    assert [r.error is None for r in results] == [True, True, False, True]
+    assert [r.error is None for r in results] == [True, True, False, True], [
+        r.error for r in results
+    ]
     a, b, d = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "abd")
     assert b["pid"] == a["pid"]  # the same kernel ...
     same = {"pid": None, "random": None}
@@ -192,7 +193,7 @@ def test_a_worker_keeps_its_kernel_but_each_notebook_starts_as_in_a_new_kernel(
     assert d["pid"] != b["pid"]  # a kernel whose notebook failed is not kept
     executed = nbformat.read(tmp_path / "executed" / "02_b.ipynb", as_version=4)
     assert [c.execution_count for c in executed.cells if c.cell_type == "code"] == [1, 2, 3]
-    assert not list((tmp_path / "tmp").iterdir())  # kernels closed, folders and keys removed
+    assert not list(kernel_tmp.iterdir())  # kernels closed, folders and keys removed
 
 
 def test_a_kernel_holding_more_than_the_limit_is_not_kept(tmp_path):
@@ -216,7 +217,9 @@ def test_a_kernel_holding_more_than_the_limit_is_not_kept(tmp_path):
     assert a["pid"] == b["pid"]
 
 
-def test_a_killed_run_ends_an_idle_kept_kernel_too_and_leaves_no_folder_or_key(tmp_path):
+def test_a_killed_run_ends_an_idle_kept_kernel_too_and_leaves_no_folder_or_key(
+    tmp_path, kernel_tmp
+):
     # one worker has finished its notebook and sits idle with its kernel kept, the other is
     # mid-cell, when the run is killed (SIGKILL: the workers learn it from the system)
     import os
@@ -233,8 +236,7 @@ def test_a_killed_run_ends_an_idle_kept_kernel_too_and_leaves_no_folder_or_key(t
         src / "02_slow.ipynb",
         "import pathlib, time; pathlib.Path(out, 'slow').touch(); time.sleep(120)",
     )
-    temp = tmp_path / "tmp"
-    temp.mkdir()
+    temp = kernel_tmp
     code = (
         "import sys; from pathlib import Path;"
         "from churnreport.report.runner import execute_notebooks;"
@@ -250,10 +252,27 @@ def test_a_killed_run_ends_an_idle_kept_kernel_too_and_leaves_no_folder_or_key(t
     assert started() and run.poll() is None
     time.sleep(1)  # the quick notebook's worker is back in the pool, its kernel kept
     tree = psutil.Process(run.pid).children(recursive=True)
-    kernels = [p for p in tree if "ipykernel" in " ".join(p.cmdline())]
+    kernels = [
+        p
+        for p in tree
+        if p.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(p.cmdline())
+    ]
     assert len(kernels) == 2
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=30)
     gone, alive = psutil.wait_procs(tree, timeout=20)
     assert not alive, [p.cmdline() for p in alive]
     assert not list(temp.iterdir())  # no socket folder, no connection file (the kernel's key)
+
+
+def test_a_temporary_directory_too_deep_for_a_socket_still_runs_and_is_left_clean(
+    tmp_path, monkeypatch
+):
+    # a kernel's sockets live in the temporary directory; a path longer than a Unix socket's
+    # (about 100 bytes) would stop every kernel, so the runner uses /tmp instead
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))  # what TMPDIR gives a new process
+    nb = _notebook(tmp_path / "a.ipynb", "x = 1")
+    assert execute_one(nb, tmp_path / "a.out.ipynb", {}, 60, "python3").error is None
+    assert not list(deep.iterdir())

@@ -250,7 +250,8 @@ class ReportContext:
         mapping = load_reason_mapping(self.config.resolved_reason_mapping())
         labels = {n: getattr(c, self.text.language) for n, c in mapping.categories.items()}
         hours = self.config.drivers.slow_response_hours
-        s = build_summary(self.results(), self.text, labels, hours)
+        rows = self.config.early_warning.workbook_rows
+        s = build_summary(self.results(), self.text, labels, hours, rows)
         self.record("summary", s)
         return s
 

@@ -375,13 +375,29 @@ else:
 """
 
 
+#: Bytes of a Unix socket's path (sun_path holds 108 on Linux, 104 on macOS, with the NUL).
+_SOCKET_PATH_MAX = 103
+#: The longest name jupyter_client gives a kernel's socket in its folder (kernel-1 ... -5).
+_SOCKET_NAME = "kernel-99"
+
+
+def _socket_folder() -> Path:
+    """A new folder for a kernel's sockets and key, in the temporary directory; in /tmp when
+    that directory's path is too long for a Unix socket (the kernel would not start)."""
+    folder = Path(tempfile.mkdtemp(prefix="churnreport-kernel-"))
+    if len(os.fsencode(folder / _SOCKET_NAME)) <= _SOCKET_PATH_MAX or not os.path.isdir("/tmp"):
+        return folder
+    folder.rmdir()
+    return Path(tempfile.mkdtemp(prefix="churnreport-kernel-", dir="/tmp"))
+
+
 class _Kernel:
     """A kernel for one notebook or, in a worker, for the notebooks it executes in turn: its
     manager (started by nbclient on first use), socket folder and process output file."""
 
     def __init__(self, kernel_name: str, cwd: Path):
         self.key = (kernel_name, cwd)
-        self.folder = Path(tempfile.mkdtemp(prefix="churnreport-kernel-"))
+        self.folder = _socket_folder()
         self.output = self.folder / "kernel-process.log"
         self.manager = _ipc_kernel_manager(self.folder, self.output)(kernel_name=kernel_name)
         #: :meth:`close`, run once: when dropped, or when a worker process leaves

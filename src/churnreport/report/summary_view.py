@@ -10,6 +10,7 @@ writes the first five.
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from IPython.display import HTML
@@ -118,13 +119,15 @@ def recommended_actions(m: Metrics, slow_hours: float = 24.0) -> list[Action]:
     return out
 
 
-def action_sentence(action: Action, text: Text) -> str:
+def action_sentence(action: Action, text: Text, list_file: str = "at_risk.xlsx") -> str:
     """One recommended action as printed.
 
     Parameters
     ----------
     action : Action
     text : Text
+    list_file : str
+        The file the call list action names (:func:`call_list_file`).
 
     Returns
     -------
@@ -137,7 +140,7 @@ def action_sentence(action: Action, text: Text) -> str:
             period=text.period(action.period or ""),
         )
     if action.kind == "call_list":
-        return text("summary.action.call_list", n=text.int(action.customers))
+        return text("summary.action.call_list", n=text.int(action.customers), file=list_file)
     if action.kind == "check_data":
         return text("summary.action.check_data")
     if action.kind == "target":
@@ -165,8 +168,26 @@ def action_sentence(action: Action, text: Text) -> str:
     return text.sentences([what, why])
 
 
+def call_list_file(scored: int | None, workbook_rows: int | None) -> str:
+    """The at-risk file that holds the whole top tenth of the list: the workbook, unless it
+    holds only the first ``workbook_rows`` and the top tenth is longer (then the CSV).
+
+    Examples
+    --------
+    >>> call_list_file(335_575, 100_000), call_list_file(3_353_277, 100_000)
+    ('at_risk.xlsx', 'at_risk.csv')
+    """
+    if workbook_rows is None or scored is None or math.ceil(0.1 * scored) <= workbook_rows:
+        return "at_risk.xlsx"
+    return "at_risk.csv"
+
+
 def build_summary(
-    m: Metrics, text: Text, labels: dict[str, str], slow_hours: float = 24.0
+    m: Metrics,
+    text: Text,
+    labels: dict[str, str],
+    slow_hours: float = 24.0,
+    workbook_rows: int | None = None,
 ) -> SummaryResult:
     """The executive summary (metrics.json ``summary``): KPIs, findings and actions.
 
@@ -180,6 +201,9 @@ def build_summary(
         Cause category -> display label.
     slow_hours : float
         The config's slow-response threshold (the service action's target).
+    workbook_rows : int, optional
+        The rows at_risk.xlsx holds at most (``early_warning.workbook_rows``): the call list
+        action names the file that holds its customers.
 
     Returns
     -------
@@ -190,6 +214,8 @@ def build_summary(
     checks = data_checks(m)
     if not todo and any(c.severity == "warning" for c in checks):  # the first thing to do
         todo = [Action(kind="check_data")]
+    risk = m.early_warning.risk if m.early_warning is not None else None
+    list_file = call_list_file(risk.scored_customers if risk else None, workbook_rows)
     unsupported = {"clv"} if {c.code for c in checks} & VALUE_CHECKS else set()
     kpis = [k for k in m.indicators.kpis() if k.on_summary] if m.indicators else []
     return SummaryResult(
@@ -197,7 +223,7 @@ def build_summary(
         findings=found,
         finding_text=[finding_sentence(f, text, labels) for f in found],
         actions=todo,
-        action_text=[action_sentence(a, text) for a in todo],
+        action_text=[action_sentence(a, text, list_file) for a in todo],
         data_checks=checks,
         check_text=[check_sentence(c, text) for c in checks],
     )
