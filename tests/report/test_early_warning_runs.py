@@ -84,3 +84,29 @@ def test_pii_mask_hashes_ids_and_drops_names(tmp_path, monkeypatch):
     assert not shared.iloc[:, 1].astype(str).str.startswith("C0").any()
     pred = pd.read_parquet(run_dir / "predictions.parquet")
     assert set(pred["customer_id"]) == set(rows["customer_id"])
+
+
+def test_reasons_are_joined_per_customer_strongest_first_whatever_the_row_order():
+    # a customer's reason rows need not be next to each other; each customer gets its own
+    # phrases in the order listed, joined by the language's separator
+    from types import SimpleNamespace
+
+    from churnreport.report.text import Text
+    from churnreport.report.warning_view import reasons_by_customer
+
+    reasons = pd.DataFrame(
+        {
+            "customer_id": ["b", "a", "b", "a", "c"],
+            "feature": ["complaints_window", "complaints_window", "tenure_months",
+                        "complaints_window", "complaints_window"],  # fmt: skip
+            "value": [2.0, 1.0, 0.5, 3.0, 1.0],
+            "typical": [0.0, 0.0, 30.0, 0.0, 0.0],
+        }
+    )
+    got = reasons_by_customer(SimpleNamespace(reasons=reasons), Text("en"), 90)
+    assert got.to_dict() == {
+        "a": "1 complaint in the last 90 days; 3 complaints in the last 90 days",
+        "b": "2 complaints in the last 90 days; customer for less than a month",
+        "c": "1 complaint in the last 90 days",
+    }
+    assert list(got.index) == ["a", "b", "c"]
