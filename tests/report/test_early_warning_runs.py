@@ -97,8 +97,13 @@ def test_reasons_are_joined_per_customer_strongest_first_whatever_the_row_order(
     reasons = pd.DataFrame(
         {
             "customer_id": ["b", "a", "b", "a", "c"],
-            "feature": ["complaints_window", "complaints_window", "tenure_months",
-                        "complaints_window", "complaints_window"],  # fmt: skip
+            "feature": [
+                "complaints_window",
+                "complaints_window",
+                "tenure_months",
+                "complaints_window",
+                "complaints_window",
+            ],  # fmt: skip
             "value": [2.0, 1.0, 0.5, 3.0, 1.0],
             "typical": [0.0, 0.0, 30.0, 0.0, 0.0],
         }
