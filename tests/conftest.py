@@ -92,10 +92,10 @@ def example_dataset():
 def sample_run(tmp_path_factory) -> Path:
     """The sample report, run once by the command line (tests read it, never change it);
     with pytest-xdist once for all workers: the first to need it runs it, the others wait."""
-    import fcntl  # as the run lock (report/publish.py)
-
     if os.environ.get("PYTEST_XDIST_WORKER") is None:
         return _sample_run(tmp_path_factory.mktemp("reports"))
+    import fcntl  # as the run lock (report/publish.py)
+
     shared = tmp_path_factory.getbasetemp().parent  # the workers' common folder
     with open(shared / "sample_run.lock", "w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)  # released when the file closes

@@ -34,6 +34,7 @@ STACK = (
     "lifelines",
     "matplotlib.pyplot",
     "seaborn",
+    "churnreport.report.context",  # what every notebook's first cell (open_report) needs
 )
 
 #: The kernel's start state, recorded by the first :func:`fresh` (None: not yet).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import multiprocessing.util
@@ -424,13 +425,20 @@ class _Kernel:
             return ""
 
     def memory(self) -> int | None:
-        """Resident bytes of the kernel process (None: no kernel, or it is gone)."""
+        """Resident bytes of the kernel process and the processes it started (a Spark
+        session's JVM); None: no kernel, or it is gone."""
         import psutil
 
         try:
-            return psutil.Process(self.manager.provisioner.pid).memory_info().rss
+            kernel = psutil.Process(self.manager.provisioner.pid)
+            total = kernel.memory_info().rss
+            children = kernel.children(recursive=True)
         except (AttributeError, TypeError, psutil.Error):
             return None
+        for child in children:
+            with contextlib.suppress(psutil.Error):  # ended since
+                total += child.memory_info().rss
+        return total
 
     def close(self) -> None:
         """Kill the kernel (nothing in it is worth a graceful shutdown) and remove its
@@ -496,6 +504,8 @@ def _kept_kernel_engine() -> str:
                 self.timeout = max(limit, RESET_TIMEOUT)
             try:
                 reply = self.wait_for_reply(msg_id)
+            except Exception:  # timed out (nbclient has no cell to name) or the kernel died
+                reply = None
             finally:
                 self.timeout = limit
             if not reply or reply["content"].get("status") != "ok":
