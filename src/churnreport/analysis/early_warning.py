@@ -10,7 +10,7 @@ import pandas as pd
 
 from churnreport.analysis.drivers import outcome_like_columns, sample_customers
 from churnreport.analysis.features import active_on, snapshot_features
-from churnreport.analysis.results import EarlyWarningResult, jsonable
+from churnreport.analysis.results import EarlyWarningResult, call_first_rows, jsonable
 from churnreport.analysis.risk import (
     FEATURE_CAUSE,
     MIN_CHURNERS,
@@ -140,7 +140,7 @@ class EarlyWarningChapter:
 
     def priority_customers(self) -> int:
         """Important and major customers in the top tenth of the list (call them first)."""
-        top = self.at_risk.head(int(np.ceil(0.1 * len(self.at_risk))))
+        top = self.at_risk.head(call_first_rows(len(self.at_risk)))
         return int(top["tier"].isin(["important", "major"]).sum())
 
     def result(self) -> EarlyWarningResult:

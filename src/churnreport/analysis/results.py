@@ -941,6 +941,18 @@ class PreviousCheck(Model):
     calibration_ratio: Num = None
 
 
+def call_first_rows(listed: int) -> int:
+    """The top of an at-risk list of ``listed`` customers whose important and major customers
+    are called first (:attr:`Risk.priority_customers`): its first tenth, rounded up.
+
+    Examples
+    --------
+    >>> call_first_rows(335_575), call_first_rows(9)
+    (33558, 1)
+    """
+    return math.ceil(0.1 * listed)
+
+
 class Risk(Model):
     """The risk model, its backtest and the scored list."""
 

@@ -10,7 +10,6 @@ writes the first five.
 
 from __future__ import annotations
 
-import math
 from html import escape
 
 from IPython.display import HTML
@@ -21,6 +20,7 @@ from churnreport.analysis.results import (
     Finding,
     Metrics,
     SummaryResult,
+    call_first_rows,
 )
 from churnreport.report.blocks import check_sentence, driver_name, finding_sentence, kpi_cards
 from churnreport.report.text import N_, Text
@@ -177,7 +177,7 @@ def call_list_file(scored: int | None, workbook_rows: int | None) -> str:
     >>> call_list_file(335_575, 100_000), call_list_file(3_353_277, 100_000)
     ('at_risk.xlsx', 'at_risk.csv')
     """
-    if workbook_rows is None or scored is None or math.ceil(0.1 * scored) <= workbook_rows:
+    if workbook_rows is None or scored is None or call_first_rows(scored) <= workbook_rows:
         return "at_risk.xlsx"
     return "at_risk.csv"
 
