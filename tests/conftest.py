@@ -54,6 +54,17 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def is_kernel(process) -> bool:
+    """Whether a ``psutil.Process`` is a running notebook kernel (a child that has just ended
+    may be a zombie until it is reaped, or gone)."""
+    import psutil
+
+    try:
+        return "ipykernel" in " ".join(process.cmdline())
+    except psutil.Error:
+        return False
+
+
 @pytest.fixture
 def kernel_tmp(monkeypatch) -> Path:
     """TMPDIR for the kernels of a test that checks their socket folders are removed: a short

@@ -21,7 +21,7 @@ from churnreport.data.sample import write_sample
 from churnreport.errors import ConfigError, RunLocked
 from churnreport.report.history import run_rows
 from churnreport.report.publish import run_lock
-from tests.conftest import cli
+from tests.conftest import cli, is_kernel
 
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d churnreport (INFO|WARNING|ERROR) "
@@ -106,19 +106,11 @@ def _start_run(cfg, out):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # the kernels are up and cells are running
         tree = psutil.Process(proc.pid).children(recursive=True)
-        if sum(_is_kernel(p) for p in tree) >= 2:
+        if sum(is_kernel(p) for p in tree) >= 2:
             break
         time.sleep(0.2)
     time.sleep(1)
     return proc, psutil.Process(proc.pid).children(recursive=True), log
-
-
-def _is_kernel(process: psutil.Process) -> bool:
-    """A running kernel (a child that has just ended may be a zombie until it is reaped)."""
-    try:
-        return "ipykernel" in " ".join(process.cmdline())
-    except psutil.Error:
-        return False
 
 
 def _gone(procs, seconds=20.0):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import sys
@@ -20,6 +19,7 @@ from churnreport.report.runner import (
     start_order,
     thread_budget,
 )
+from tests.conftest import is_kernel
 
 
 def _notebook(path: Path, code: str) -> Path:
@@ -255,11 +255,7 @@ def test_a_killed_run_ends_an_idle_kept_kernel_too_and_leaves_no_folder_or_key(
     assert started() and run.poll() is None
     time.sleep(1)  # the quick notebook's worker is back in the pool, its kernel kept
     tree = psutil.Process(run.pid).children(recursive=True)
-    kernels = []
-    for p in tree:
-        with contextlib.suppress(psutil.Error):  # a child that ended since, or a zombie
-            if "ipykernel" in " ".join(p.cmdline()):
-                kernels.append(p)
+    kernels = [p for p in tree if is_kernel(p)]
     assert len(kernels) == 2
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=30)
