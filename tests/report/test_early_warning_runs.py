@@ -66,6 +66,19 @@ def test_files_note_says_what_a_capped_workbook_holds(two_runs):
     assert f"{listed:,} customers" in capped and "holds the 100 with the highest" in capped
 
 
+def test_a_capped_workbook_without_revenue_holds_the_most_likely_to_leave():
+    from churnreport.report.text import Text
+    from churnreport.report.warning_view import workbook_sentence
+
+    for lang, said, not_said in (
+        ("en", "most likely to leave", "expected loss"),
+        ("zh", "流失概率最高", "预期损失"),
+    ):
+        s = workbook_sentence(250_000, 100_000, False, Text(lang))
+        assert said in s and not_said not in s and "100,000" in s
+    assert "expected loss" in workbook_sentence(250_000, 100_000, True, Text("en"))
+
+
 def test_pii_mask_hashes_ids_and_drops_names(tmp_path, monkeypatch):
     # also a capped workbook: the top 50 rows and a notes sheet
     monkeypatch.setenv("CHURN_PII_KEY", "test-key")

@@ -197,7 +197,9 @@ class ReportContext:
                 workbook_rows=ew.workbook_rows,
                 workbook_note=(
                     self.text("warning.workbook_sheet"),
-                    workbook_sentence(len(rows), ew.workbook_rows, self.text),
+                    workbook_sentence(
+                        len(rows), ew.workbook_rows, chapter.value_basis != "none", self.text
+                    ),
                 ),
             )
             predictions = chapter.predictions(data.as_of)

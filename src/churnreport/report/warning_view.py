@@ -9,6 +9,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from churnreport.analysis.early_warning import EarlyWarningChapter
+from churnreport.analysis.results import call_first_rows
 from churnreport.analysis.risk import MODELS
 from churnreport.analysis.winback import TIERS
 from churnreport.report.charts import Chart, plot_calibration
@@ -398,7 +399,7 @@ def list_summary_html(chapter: EarlyWarningChapter, text: Text) -> HTML | None:
     if not chapter.is_built:
         return None
     a = chapter.at_risk
-    top = a.head(max(int(math.ceil(0.1 * len(a))), 1))
+    top = a.head(max(call_first_rows(len(a)), 1))
     valued = chapter.value_basis != "none"
     sentence = text(
         (
@@ -487,19 +488,21 @@ def files_note(
         return None
     listed = len(chapter.at_risk)
     files = (
-        workbook_sentence(listed, workbook_rows, text)
+        workbook_sentence(listed, workbook_rows, chapter.value_basis != "none", text)
         if workbook_rows is not None and listed > workbook_rows
         else text("warning.files")
     )
     return note(files + (" " + text("warning.masked") if masked else ""))
 
 
-def workbook_sentence(listed: int, workbook_rows: int, text: Text) -> str:
+def workbook_sentence(listed: int, workbook_rows: int, valued: bool, text: Text) -> str:
     """What at_risk.xlsx holds when it holds only the top of the list (``workbook_rows`` of
-    ``listed`` customers; the CSV holds all)."""
+    ``listed`` customers; the CSV holds all): the highest expected loss, or without revenue
+    data (``valued`` false) the most likely to leave."""
     if listed <= workbook_rows:
         return text("warning.files")
-    return text("warning.files_top", listed=text.int(listed), shown=text.int(workbook_rows))
+    key = "warning.files_top" if valued else "warning.files_top_novalue"
+    return text(key, listed=text.int(listed), shown=text.int(workbook_rows))
 
 
 def file_headers(rows: pd.DataFrame, text: Text) -> pd.DataFrame:
