@@ -501,8 +501,11 @@ def workbook_sentence(listed: int, workbook_rows: int, valued: bool, text: Text)
     data (``valued`` false) the most likely to leave."""
     if listed <= workbook_rows:
         return text("warning.files")
-    key = "warning.files_top" if valued else "warning.files_top_novalue"
-    return text(key, listed=text.int(listed), shown=text.int(workbook_rows))
+    return text(
+        "warning.files_top" if valued else "warning.files_top_novalue",
+        listed=text.int(listed),
+        shown=text.int(workbook_rows),
+    )
 
 
 def file_headers(rows: pd.DataFrame, text: Text) -> pd.DataFrame:
