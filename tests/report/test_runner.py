@@ -220,6 +220,24 @@ def test_a_kernel_holding_more_than_the_limit_is_not_kept(tmp_path):
     assert a["pid"] == b["pid"]
 
 
+def test_what_a_notebook_frees_does_not_count_against_keeping_its_kernel(tmp_path):
+    # a chapter's frames are gone once its names are: the kernel's memory is judged after
+    # they are released (1.5 GB held at the end, far less after), not at the last cell
+    src = tmp_path / "nb"
+    src.mkdir()
+    big = 'held = b"\\1" * 1_500_000_000\n'
+    notebooks = [
+        _notebook(src / "01_a.ipynb", big + _PROBE.format(name="a")),
+        _notebook(src / "02_b.ipynb", _PROBE.format(name="b")),
+    ]
+    results = execute_notebooks(
+        notebooks, tmp_path / "executed", {"out": str(tmp_path)}, workers=1, keep_kernel_below=1.2e9
+    )
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
+    assert results[0].kernel_bytes > 1.5e9  # the manifest's figure: what the notebook left
+    assert a["pid"] == b["pid"]  # kept: released, the kernel held less than the limit
+
+
 def test_a_killed_run_ends_an_idle_kept_kernel_too_and_leaves_no_folder_or_key(
     tmp_path, kernel_tmp
 ):

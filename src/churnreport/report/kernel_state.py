@@ -6,7 +6,9 @@ kernel, which puts back what a notebook may change and a new kernel would not ha
 and input history, open figures, matplotlib's and pandas' settings, warning filters (and which
 warnings were already shown), the working folder, ``sys.path``, the environment, the random
 state, and the cell count. It also hands back to the system the memory the last notebook
-freed (:func:`release_freed_memory`), as a new kernel would not hold it.
+freed (:func:`release_freed_memory`), as a new kernel would not hold it. Right after a
+notebook's last cell the runner calls :func:`release`, so the kernel's memory it reads to
+decide whether to keep the kernel is what the next notebook would start from.
 
 The first call imports the libraries the chapters use before it records the start state: the
 warning filters those libraries add when imported are part of what a notebook sees in a new
@@ -88,6 +90,23 @@ def fresh(shell, folder: str) -> None:
 
         np.random.seed()  # noqa: NPY002 - the legacy global state a notebook may use
         np.seterr(**_NUMPY_ERRORS)
+    release_freed_memory()
+
+
+def release(shell) -> None:
+    """Drop what a finished notebook left in the kernel (its names, history and figures) and
+    hand the memory back to the system; :func:`fresh` puts back the rest before the next one.
+
+    Parameters
+    ----------
+    shell : IPython.core.interactiveshell.InteractiveShell
+        The kernel's shell (``get_ipython()``).
+    """
+    shell.reset(new_session=True)
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
     release_freed_memory()
 
 

@@ -303,9 +303,9 @@ def execute_one(
         :func:`execute_notebooks`): it starts with a fresh namespace (:data:`FRESH_NAMESPACE`)
         but with the libraries already imported. A kernel whose notebook failed is never kept.
     keep_below : float, optional
-        Bytes: a kernel holding more when its notebook finished is not kept. Memory a
-        notebook leaves behind in the process (freed objects the allocator does not give
-        back) would otherwise add to the next notebook's peak.
+        Bytes: a kernel still holding more once its notebook's names are gone and their
+        memory handed back (:data:`RELEASE_NAMESPACE`) is not kept. Memory a notebook leaves
+        behind in the process would otherwise add to the next notebook's peak.
 
     Returns
     -------
@@ -322,6 +322,15 @@ def execute_one(
         reused = kernel.manager.has_kernel
         offset = kernel.output_size()
         finished = False
+        seen: dict[str, int | None] = {}
+
+        def after_cells(client, kernel=kernel, seen=seen):
+            # what the notebook left, then (a kernel to keep) what it holds once the notebook's
+            # names are gone and their memory handed back: what the next notebook starts from
+            seen["end"] = kernel.memory()
+            if keep_kernel and client.run_quietly(RELEASE_NAMESPACE):
+                seen["released"] = kernel.memory()
+
         try:
             pm.execute_notebook(
                 str(notebook),
@@ -335,6 +344,7 @@ def execute_one(
                 engine_name=_kept_kernel_engine(),
                 km=kernel.manager,
                 fresh_code=FRESH_NAMESPACE.format(folder=str(notebook.parent.resolve())),
+                after_cells=after_cells,
             )
             finished = True
         except pm.PapermillExecutionError as exc:
@@ -344,8 +354,9 @@ def execute_one(
             error = f"{_running_cell(output)}: {first_line}"
         finally:  # also on Terminated: the socket folder goes with the kernel
             kernel_output.append(kernel.output_from(offset))
-            held = kernel.memory() if finished else None
-            big = keep_below is not None and (held or 0) > keep_below
+            held = seen.get("end") if finished else None
+            kept = seen.get("released", held)
+            big = keep_below is not None and (kept or 0) > keep_below
             if not (finished and keep_kernel) or big:
                 _drop_kernel()
         # a kernel that failed at start, or a kept one that died before the first cell
@@ -373,6 +384,18 @@ except ImportError:  # another interpreter's kernel: its names at least
     get_ipython().run_line_magic("reset", "-f")
 else:
     _fresh(get_ipython(), {folder!r})
+"""
+
+#: Run silently in a kernel to keep, after its notebook's last cell: the notebook's names,
+#: history and figures go and the memory they held goes back to the system, so the kernel's
+#: memory read next is what the next notebook starts from.
+RELEASE_NAMESPACE = """\
+try:
+    from churnreport.report.kernel_state import release as _release
+except ImportError:  # another interpreter's kernel: its names at least
+    get_ipython().run_line_magic("reset", "-f")
+else:
+    _release(get_ipython())
 """
 
 
@@ -494,11 +517,14 @@ def _kept_kernel_engine() -> str:
 
     class Client(PapermillNotebookClient):
         fresh_code = ""
+        #: called with the client after the notebook's last cell ran
+        after_cells = None
 
-        def papermill_execute_cells(self):
-            msg_id = self.kc.execute(self.fresh_code, silent=True, store_history=False)
-            # the reset is not a cell of the notebook: its first call imports the analysis
-            # stack, which a short cell limit on a busy machine would cut off
+        def run_quietly(self, code: str) -> bool:
+            """Run ``code`` in the kernel, not as a cell of the notebook and not held to the
+            cell limit (the first reset imports the analysis stack, which a short limit on a
+            busy machine would cut off); whether it ran without error."""
+            msg_id = self.kc.execute(code, silent=True, store_history=False)
             limit = self.timeout
             if limit is not None and limit > 0:
                 self.timeout = max(limit, RESET_TIMEOUT)
@@ -508,9 +534,14 @@ def _kept_kernel_engine() -> str:
                 reply = None
             finally:
                 self.timeout = limit
-            if not reply or reply["content"].get("status") != "ok":
+            return bool(reply) and reply["content"].get("status") == "ok"
+
+        def papermill_execute_cells(self):
+            if not self.run_quietly(self.fresh_code):
                 raise RuntimeError(_NOT_RESET)
             super().papermill_execute_cells()
+            if self.after_cells is not None:
+                self.after_cells(self)
 
     class Engine(engines.NBClientEngine):
         @classmethod
@@ -520,6 +551,7 @@ def _kept_kernel_engine() -> str:
             kernel_name,
             km,
             fresh_code,
+            after_cells=None,
             start_timeout=60,
             execution_timeout=None,
             **kwargs,
@@ -536,6 +568,7 @@ def _kept_kernel_engine() -> str:
                 **kwargs,
             )
             client.fresh_code = fresh_code
+            client.after_cells = after_cells
             try:
                 return client.execute(cleanup_kc=False)
             finally:
