@@ -356,7 +356,7 @@ def test_chinese_report_says_what_it_can(edge, report):
 
 
 def _svg_texts(run: NotebookRun) -> str:
-    """The texts drawn in the notebook's charts (matplotlib names each text in a comment)."""
+    """The notebook's charts as SVG text (their words are ``<text>`` elements)."""
     svgs = re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", run.text)
     return "\n".join(base64.b64decode(s).decode("utf-8") for s in svgs)
 
@@ -364,7 +364,7 @@ def _svg_texts(run: NotebookRun) -> str:
 def test_tex_like_segment_value_is_drawn_as_typed(report):
     segments = report("tex-segment")[0]["03_segments.ipynb"]
     assert html.escape(TEX, quote=False) in segments.text  # in the tables
-    assert f"<!-- {html.escape(TEX, quote=False)} -->" in _svg_texts(segments)  # in the charts
+    assert f">{html.escape(TEX, quote=False)}</text>" in _svg_texts(segments)  # in the charts
 
 
 def test_control_characters_reach_csv_as_they_are_and_xlsx_as_pictures(report):
