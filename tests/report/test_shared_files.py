@@ -10,10 +10,13 @@ from openpyxl import load_workbook
 
 from churnreport.report.shared_files import (
     find_previous_predictions,
+    hand_over_table_files,
+    has_handed_over,
     mask_ids,
     name_like_columns,
     neutralise,
     pii_key,
+    write_handed_over,
     write_table_files,
 )
 
@@ -158,3 +161,53 @@ def test_a_capped_workbook_holds_the_top_rows_and_says_so_the_csv_holds_all(tmp_
         frame, tmp_path, "fits", "At risk", workbook_rows=5, workbook_note=note
     )
     assert load_workbook(xlsx).sheetnames == ["At risk"]
+
+
+def test_tables_handed_over_are_written_as_the_notebook_would_have_and_the_hand_over_goes(
+    tmp_path,
+):
+    # a run's notebook hands the at-risk list over; the command writes it beside its export:
+    # the same files, byte for byte in the CSV and cell for cell in the workbook
+    frame = pd.DataFrame(
+        {
+            "ints": pd.array([1, None, 3], dtype="Int64"),
+            "days": pd.to_datetime(["2024-01-31", None, "2024-03-01"]),
+            "mixed": ["=1+2", 7, dt.date(2024, 2, 29)],  # a column Parquet would refuse
+            "客户": ["甲", "Ann\x07", None],
+        }
+    )
+    note = ("Notes", "Only the top two.")
+    direct, handed = tmp_path / "direct", tmp_path / "handed"
+    direct.mkdir(), handed.mkdir()
+    write_table_files(frame, direct, "at_risk", "At risk", workbook_rows=2, workbook_note=note)
+    assert not has_handed_over(handed)
+    hand_over_table_files(frame, handed, "at_risk", "At risk", workbook_rows=2, workbook_note=note)
+    assert has_handed_over(handed) and not (handed / "at_risk.csv").exists()
+    written = write_handed_over(handed)
+    assert sorted(p.name for p in written) == ["at_risk.csv", "at_risk.xlsx"]
+    assert sorted(p.name for p in handed.iterdir()) == ["at_risk.csv", "at_risk.xlsx"]
+    assert (handed / "at_risk.csv").read_bytes() == (direct / "at_risk.csv").read_bytes()
+    a, b = (load_workbook(d / "at_risk.xlsx") for d in (direct, handed))
+    assert a.sheetnames == b.sheetnames == ["At risk", "Notes"]
+    for name in a.sheetnames:
+        assert list(a[name].iter_rows(values_only=True)) == list(
+            b[name].iter_rows(values_only=True)
+        )
+
+
+def _fail(message):
+    raise ValueError(message)
+
+
+def test_work_beside_raises_its_error_on_leaving_the_block():
+    import os
+
+    import pytest
+
+    from churnreport.report.runner import beside
+
+    with beside(os.getpid) as pid:
+        pass
+    assert pid.result() != os.getpid()  # another process
+    with pytest.raises(ValueError, match="disk full"), beside(_fail, "disk full"):
+        pass

@@ -43,12 +43,17 @@ class ReportContext:
         Strings and formats of the report language.
     metrics_dir : Path or None
         Where :meth:`record` writes; None when run interactively.
+    files_by_command : bool
+        The command running the report writes the shared tables (at_risk.csv / .xlsx) from
+        what the notebook hands over (:func:`~churnreport.report.shared_files.hand_over_table_files`),
+        beside its export; otherwise the notebook writes them.
     """
 
     config: ReportConfig
     data: Dataset
     text: Text
     metrics_dir: Path | None = None
+    files_by_command: bool = False
     #: The at-risk list of the last chapter asked for (the files and the page share it).
     _at_risk: tuple[EarlyWarningChapter, pd.DataFrame] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -145,11 +150,13 @@ class ReportContext:
 
     def early_warning_chapter(self) -> EarlyWarningChapter:
         """Chapter 4 for this run's data and config, its metrics recorded; in a run, also
-        writes at_risk.csv, at_risk.xlsx and predictions.parquet to the run directory."""
+        writes predictions.parquet and at_risk.csv / at_risk.xlsx to the run directory (or
+        hands the list over to the command that writes them: ``files_by_command``)."""
         from churnreport.analysis.early_warning import early_warning_chapter
         from churnreport.analysis.risk import forecast_check
         from churnreport.report.shared_files import (
             find_previous_predictions,
+            hand_over_table_files,
             mask_ids,
             write_table_files,
         )
@@ -189,7 +196,8 @@ class ReportContext:
         if self.metrics_dir is not None and not chapter.why_not:
             run_dir = self.metrics_dir.parent
             rows = self.at_risk_rows(chapter)
-            write_table_files(
+            write = hand_over_table_files if self.files_by_command else write_table_files
+            write(
                 file_headers(rows, self.text),
                 run_dir,
                 "at_risk",
@@ -354,7 +362,9 @@ def open_report(
     language : str
         ``en`` or ``zh`` override, empty for the config's.
     prepared_dir : str
-        Cached canonical tables written by the runner; empty to load the sources.
+        Cached canonical tables written by the command running the report (which then also
+        writes the shared tables the notebook hands over: ``files_by_command``); empty to
+        load the sources.
     output_dir : str
         Directory for metrics fragments; empty to record nothing.
 
@@ -371,4 +381,5 @@ def open_report(
         data,
         Text(config.language, config.currency),
         Path(output_dir) / "metrics" if output_dir else None,
+        files_by_command=bool(prepared_dir),
     )

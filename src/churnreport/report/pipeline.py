@@ -29,11 +29,13 @@ from churnreport.report.runner import (
     APPENDIX_PREFIX,
     SUMMARY_PREFIX,
     NotebookResult,
+    beside,
     execute_notebooks,
     memory_workers,
     start_order,
     usable_cores,
 )
+from churnreport.report.shared_files import HANDED_OVER, has_handed_over, write_handed_over
 from churnreport.report.text import Text
 
 #: A kernel's peak memory over the customer and spell tables it reads (measured at 500,000
@@ -179,6 +181,7 @@ def run_report(
             timings["execute"] = time.perf_counter() - t1
             failed = [r for r in results if r.error]
             if failed:
+                shutil.rmtree(staging / HANDED_OVER, ignore_errors=True)  # a list, not a file
                 kept = pub.keep_failed(staging, out_root, rid)
                 timings["total"] = time.perf_counter() - t0
                 manifest = _manifest(config, data, rid, results, timings, workers)
@@ -204,15 +207,23 @@ def run_report(
                 ],
                 text,
             )
-            outputs = export_report(
-                [r.output for r in results],
-                staging,
-                title=title,
-                language=config.language,
-                paper=config.paper,
-                pdf=pdf,
-                cover=cover,
+            # the tables the notebooks handed over (at_risk.csv / .xlsx) are written by
+            # another process while this one exports
+            tables_beside = (
+                beside(write_handed_over, staging)
+                if has_handed_over(staging)
+                else contextlib.nullcontext()
             )
+            with tables_beside:
+                outputs = export_report(
+                    [r.output for r in results],
+                    staging,
+                    title=title,
+                    language=config.language,
+                    paper=config.paper,
+                    pdf=pdf,
+                    cover=cover,
+                )
             timings["export"] = time.perf_counter() - t2
             emit("exported", outputs)
             header = {

@@ -193,6 +193,39 @@ def _kill_children() -> None:
                 pass
 
 
+@contextlib.contextmanager
+def beside(fn, *args):
+    """Run ``fn(*args)`` in a spawned process while the ``with`` block runs; on leaving the
+    block, wait for it and raise its error. The process dies with this one, as a notebook
+    worker does (:func:`_worker_start`).
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (it is pickled by name).
+    *args
+        Its arguments (pickled).
+
+    Yields
+    ------
+    concurrent.futures.Future
+    """
+    pool = ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_start,
+        initargs=(os.getpid(),),
+    )
+    try:
+        future = pool.submit(fn, *args)
+        yield future
+        future.result()
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """SIGTERM every worker of ``pool`` (each shuts its kernel down), SIGKILL what is left."""
     procs = list((getattr(pool, "_processes", None) or {}).values())

@@ -19,8 +19,10 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import pickle
 import re
 import secrets
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -89,6 +91,65 @@ def mask_ids(ids: pd.Series, key: bytes) -> pd.Series:
     return ids.astype(str).map(
         lambda i: hmac.new(key, i.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
     )
+
+
+#: Where :func:`hand_over_table_files` leaves tables for :func:`write_handed_over` (in the run
+#: directory; gone once they are written).
+HANDED_OVER = ".table_files"
+
+
+def hand_over_table_files(frame: pd.DataFrame, directory: Path, stem: str, sheet: str, **options):
+    """Leave :func:`write_table_files` of ``frame`` to the command that runs the report: it
+    writes them beside its export (:func:`write_handed_over`), so the workbook of a long list
+    (seconds per 100,000 rows) is not on the notebook's clock.
+
+    Parameters
+    ----------
+    frame, directory, stem, sheet, **options
+        As for :func:`write_table_files` (``workbook_rows``, ``workbook_note``).
+
+    Returns
+    -------
+    Path
+        The hand-over folder.
+    """
+    folder = directory / HANDED_OVER / stem
+    folder.mkdir(parents=True, exist_ok=True)
+    # a pickle, not Parquet: the frame comes back exactly as it left (any column of objects),
+    # between two processes of the same run and installation
+    frame.to_pickle(folder / "frame.pkl")
+    (folder / "arguments.pkl").write_bytes(pickle.dumps({"stem": stem, "sheet": sheet, **options}))
+    return folder
+
+
+def has_handed_over(directory: Path) -> bool:
+    """Whether :func:`hand_over_table_files` left tables in ``directory``."""
+    return (directory / HANDED_OVER).is_dir()
+
+
+def write_handed_over(directory: Path) -> list[Path]:
+    """Write the tables :func:`hand_over_table_files` left in ``directory`` and remove the
+    hand-over.
+
+    Parameters
+    ----------
+    directory : Path
+        The run directory.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    written: list[Path] = []
+    root = directory / HANDED_OVER
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        arguments = pickle.loads((folder / "arguments.pkl").read_bytes())
+        stem, sheet = arguments.pop("stem"), arguments.pop("sheet")
+        frame = pd.read_pickle(folder / "frame.pkl")
+        written += write_table_files(frame, directory, stem, sheet, **arguments)
+    shutil.rmtree(root, ignore_errors=True)
+    return written
 
 
 #: Rows of an Excel worksheet, its header included.
