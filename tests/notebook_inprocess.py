@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 from churnreport.config import dump_config, load_config  # noqa: E402
 from churnreport.data import load_dataset, save_tables  # noqa: E402
 from churnreport.report.runner import NOTEBOOKS_DIR, SUMMARY_PREFIX, report_notebooks  # noqa: E402
+from churnreport.report.shared_files import write_handed_over  # noqa: E402
 from churnreport.report.text import Text  # noqa: E402
 
 #: What a missing number looks like once formatted (Text shows ``–`` for None / NaN).
@@ -148,6 +149,7 @@ def run_notebooks(
     with strict_sentences(), threadpool_limits(1):
         for path in ordered:
             runs[path.name] = _run_notebook(path, params, formatter, keep_going)
+    write_handed_over(workdir)  # the shared tables, as the command writes them
     return runs
 
 
