@@ -185,6 +185,34 @@ def test_reason_codes_name_only_significant_raising_factors_and_never_value():
     assert "mrr" not in set(unchecked["feature"])  # value is never a reason, evidence or not
 
 
+_ODD_VALUES = st.sampled_from(
+    [0, 1, 2.5, -3.0, float("nan"), None, pd.NA, True, "7", "x", "basic", "premium", "(missing)"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(_ODD_VALUES, max_size=12),
+    typical=_ODD_VALUES,
+    rho=st.sampled_from([-0.4, 0.0, 0.3]),
+    significant=st.booleans(),
+)
+def test_the_backed_mask_is_the_evidence_rule_row_by_row(values, typical, rho, significant):
+    # reason codes predict only the rows a reason could come from: the mask must be the
+    # per-row rule (_raises) exactly, for numbers and for levels, whatever the cell holds
+    from churnreport.analysis.risk import _backed, _raises
+
+    cells = np.array(values, dtype=object)
+    numeric = {"significant": significant, "rho": rho}
+    levels = {
+        "significant": significant,
+        "rates": {"basic": 0.1, "premium": 0.3, "(missing)": 0.2, "7": 0.05},
+    }
+    for evidence in (numeric, levels, None):
+        expected = [_raises(evidence, v, typical) for v in cells]
+        assert _backed(evidence, cells, typical).tolist() == expected
+
+
 def test_forecast_check_scores_an_earlier_list():
     sp = spells(
         ("a", "2024-01-01", "2024-07-10"),

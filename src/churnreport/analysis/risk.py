@@ -471,6 +471,25 @@ def _raises(evidence: dict | None, value: object, typical: object) -> bool:
     return rates.get(v, 0.0) > rates.get(t, 0.0)
 
 
+def _backed(evidence: dict | None, values: np.ndarray, typical: object) -> np.ndarray:
+    """:func:`_raises` of each of ``values`` (objects) against ``typical``, as a mask:
+    numbers compared at once, levels once per distinct level."""
+    if evidence is None or not evidence["significant"]:
+        return np.zeros(len(values), dtype=bool)
+    if "rho" in evidence:
+        try:
+            t = float(typical)
+        except (TypeError, ValueError):
+            return np.zeros(len(values), dtype=bool)
+        # a value float() refuses is never a reason (as in _raises): NaN compares false
+        v = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            return evidence["rho"] * (v - t) > 0
+    codes, levels = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    raised = np.array([_raises(evidence, level, typical) for level in levels], dtype=bool)
+    return raised[codes] if len(levels) else np.zeros(len(values), dtype=bool)
+
+
 def reason_codes(
     model: RiskModel, frame: pd.DataFrame, top: int = 3, evidence: dict | None = None
 ) -> pd.DataFrame:
@@ -507,23 +526,29 @@ def reason_codes(
     x_typical = design.transform(pd.DataFrame({f: [v] for f, v in typical.items()}))[0]
     features = design.columns()
     names = np.array(list(features), dtype=object)
+    money = set(VALUE_FEATURES) | {
+        f for f in frame.columns if pd.api.types.is_numeric_dtype(frame[f]) and is_value_column(f)
+    }
+    raw = {f: frame[f].to_numpy(dtype=object) for f in names}
     contrib = np.zeros((len(frame), len(names)))
-    for j, cols in enumerate(features.values()):
-        # only rows whose feature differs from the typical value can move (the others add 0)
-        moved = np.flatnonzero((x[:, cols] != x_typical[cols]).any(axis=1))
+    for j, (f, cols) in enumerate(features.items()):
+        if f in money:  # never a reason: not predicted
+            continue
+        # only rows whose feature differs from the typical value can move (the others add
+        # 0), and with evidence only those the data back as raising churn can be a reason
+        moving = (x[:, cols] != x_typical[cols]).any(axis=1)
+        if evidence is not None:
+            moving &= _backed(evidence.get(f), raw[f], typical[f])
+        moved = np.flatnonzero(moving)
         if len(moved):
             alt = x[moved]
             alt[:, cols] = x_typical[cols]
             contrib[moved, j] = base[moved] - model.model.predict_proba(alt)[:, 1]
-    money = set(VALUE_FEATURES) | {
-        f for f in frame.columns if pd.api.types.is_numeric_dtype(frame[f]) and is_value_column(f)
-    }
-    contrib[:, [f in money for f in names]] = 0.0
     rows, cols = np.nonzero(contrib > MIN_CONTRIBUTION)  # customer by customer, features in order
     values = np.empty(len(rows), dtype=object)
     for j, f in enumerate(names):
         at = cols == j
-        values[at] = frame[f].to_numpy(dtype=object)[rows[at]]
+        values[at] = raw[f][rows[at]]
     long = pd.DataFrame(
         {
             "customer_id": frame.index.to_numpy()[rows],
@@ -533,12 +558,6 @@ def reason_codes(
         }
     )
     long["typical"] = long["feature"].map(typical)
-    if evidence is not None:
-        backed = [
-            _raises(evidence.get(f), v, t)
-            for f, v, t in zip(long["feature"], long["value"], long["typical"], strict=True)
-        ]
-        long = long[np.array(backed, dtype=bool)]
     long = long.sort_values(["customer_id", "contribution"], ascending=[True, False])
     long["rank"] = long.groupby("customer_id").cumcount() + 1
     long = long[long["rank"] <= top]
