@@ -39,27 +39,28 @@ def classify_reasons(reasons: pd.Series, mapping: ReasonMapping) -> pd.DataFrame
     """
     text = reasons.astype("string").str.strip()
     text = text.where(text.str.len() > 0)
-    lookup = {}
-    for raw in text.dropna().unique():
+    # each distinct text matched once; code -1 (missing) takes the last row: not stated
+    codes, distinct = pd.factorize(text)
+    rows = []
+    for raw in distinct:
         rule, how = mapping.match(raw)
         if rule is None:
-            lookup[raw] = (UNMAPPED, "", "", UNMAPPED, "")
+            rows.append((UNMAPPED, "", "", UNMAPPED, ""))
         else:
-            lookup[raw] = (
-                rule.category,
-                rule.sub,
-                rule.sub_zh or rule.sub,
-                mapping.categories[rule.category].group,
-                how,
+            rows.append(
+                (
+                    rule.category,
+                    rule.sub,
+                    rule.sub_zh or rule.sub,
+                    mapping.categories[rule.category].group,
+                    how,
+                )
             )
-    rows = [
-        lookup.get(r, (NOT_STATED, "", "", NOT_STATED, ""))
-        if pd.notna(r)
-        else (NOT_STATED, "", "", NOT_STATED, "")
-        for r in text
-    ]
+    rows.append((NOT_STATED, "", "", NOT_STATED, ""))
+    table = np.array(rows, dtype=object)
+    columns = ["category", "sub", "sub_zh", "group", "matched_by"]
     out = pd.DataFrame(
-        rows, index=reasons.index, columns=["category", "sub", "sub_zh", "group", "matched_by"]
+        {c: table[codes, j] for j, c in enumerate(columns)}, index=reasons.index, columns=columns
     )
     out.insert(0, "reason", text)
     return out
