@@ -325,3 +325,19 @@ def test_zero_or_negative_monthly_revenue_is_noted_and_kept(tmp_path):
     assert out["monthly_revenue"].tolist() == [0, -5, 20]
     (issue,) = [i for i in q.issues if i.reason == "non_positive_revenue"]
     assert (issue.count, issue.examples) == (2, [(2, "0"), (3, "-5")])
+
+
+def test_yes_no_values_are_read_once_per_distinct_value_with_the_same_answers():
+    # 1, 1.0 and True hash alike (one distinct value): each still reads as yes; missing
+    # values of every kind stay missing; a bad value is counted on every row it is on
+    import numpy as np
+
+    from churnreport.data.contract import parse_bool
+
+    got = parse_bool(
+        pd.Series([True, 1, 1.0, "yes", "是", None, np.nan, pd.NA, "0", 0, False, "N"]), "f", "c"
+    )
+    assert got.dtype == "boolean"
+    assert got.tolist() == [True] * 5 + [pd.NA] * 3 + [False] * 4
+    with pytest.raises(InputError, match="2 values are neither yes nor no"):
+        parse_bool(pd.Series(["yes", "maybe", None, "maybe"]), "f.csv", "c")
