@@ -473,9 +473,9 @@ class EarlyWarningConfig(_Strict):
     workbook_rows: int = Field(
         100_000,
         ge=1,
-        description="customers in at_risk.xlsx, those with the highest expected loss first "
-        "(at_risk.csv holds every scored customer): a workbook of millions of rows takes "
-        "minutes to write and to open",
+        description="customers in at_risk.xlsx, the top of the list (by expected loss, or "
+        "by probability without revenue data; at_risk.csv holds every scored customer): a "
+        "workbook of millions of rows takes minutes to write and to open",
     )
 
 

@@ -186,7 +186,8 @@ def test_reason_codes_name_only_significant_raising_factors_and_never_value():
 
 
 _ODD_VALUES = st.sampled_from(
-    [0, 1, 2.5, -3.0, float("nan"), None, pd.NA, True, "7", "x", "basic", "premium", "(missing)"]
+    [0, 1, 1.0, 2.5, -3.0, float("nan"), None, pd.NA, True, "7", "x", "basic", "premium"]
+    + ["(missing)", "True"]
 )
 
 
@@ -206,7 +207,7 @@ def test_the_backed_mask_is_the_evidence_rule_row_by_row(values, typical, rho, s
     numeric = {"significant": significant, "rho": rho}
     levels = {
         "significant": significant,
-        "rates": {"basic": 0.1, "premium": 0.3, "(missing)": 0.2, "7": 0.05},
+        "rates": {"basic": 0.1, "premium": 0.3, "(missing)": 0.2, "7": 0.05, "True": 0.4, "1": 0.0},
     }
     for evidence in (numeric, levels, None):
         expected = [_raises(evidence, v, typical) for v in cells]

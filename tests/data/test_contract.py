@@ -341,3 +341,9 @@ def test_yes_no_values_are_read_once_per_distinct_value_with_the_same_answers():
     assert got.tolist() == [True] * 5 + [pd.NA] * 3 + [False] * 4
     with pytest.raises(InputError, match="2 values are neither yes nor no"):
         parse_bool(pd.Series(["yes", "maybe", None, "maybe"]), "f.csv", "c")
+    # 1 and Decimal("1.00") hash alike; only the first is a yes (a SQL NUMERIC column)
+    from decimal import Decimal
+
+    with pytest.raises(InputError, match="1 values are neither") as bad:
+        parse_bool(pd.Series([1, Decimal("1.00")]), "f.csv", "c")
+    assert "1.00" in str(bad.value)

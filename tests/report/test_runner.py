@@ -146,6 +146,29 @@ def test_the_kernel_reset_is_not_held_to_the_cell_limit(tmp_path, monkeypatch):
     assert execute_one(nb, tmp_path / "a.out.ipynb", {}, 1, "python3").error is None
 
 
+def test_a_kernel_whose_release_failed_is_not_kept(tmp_path, monkeypatch):
+    # a release that raised (or timed out) may leave the notebook's names half gone or the
+    # kernel still busy: the next notebook gets a new kernel
+    from churnreport.report import runner
+
+    notebooks = [
+        _notebook(tmp_path / f"0{i}_{n}.ipynb", _PROBE.format(name=n)) for i, n in enumerate("abc")
+    ]
+    params = {"out": str(tmp_path)}
+    try:
+        for nb in notebooks[:2]:
+            out = tmp_path / f"{nb.stem}.out.ipynb"
+            assert execute_one(nb, out, params, 60, "python3", keep_kernel=True).error is None
+        monkeypatch.setattr(runner, "RELEASE_NAMESPACE", "raise RuntimeError('release')")
+        out = tmp_path / "02_c.out.ipynb"
+        assert execute_one(notebooks[2], out, params, 60, "python3", keep_kernel=True).error is None
+        assert runner._kernel is None  # dropped after the failed release
+    finally:
+        runner._drop_kernel()
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
+    assert a["pid"] == b["pid"]  # released: kept
+
+
 #: What a notebook finds when it starts (written to out/<name>.json).
 _PROBE = """\
 import json, os, pathlib, random, sys, warnings

@@ -832,11 +832,15 @@ def parse_bool(s: pd.Series, path, src: str) -> pd.Series:
             return False
         return _UNMAPPED
 
-    # each distinct value read once (code -1, missing, takes the last entry)
-    codes, distinct = pd.factorize(s)
-    read = np.array([*(conv(v) for v in distinct), pd.NA], dtype=object)
-    res = pd.Series(read[codes], index=s.index, dtype=object)
-    bad = pd.Series(np.array([v is _UNMAPPED for v in read], dtype=bool)[codes], index=s.index)
+    if s.dtype == object and not _all_text(s):
+        # mixed cells (1 and Decimal("1.00") hash alike but read differently): one by one
+        res = s.map(conv)
+        bad = res.map(lambda v: v is _UNMAPPED)
+    else:  # text, or one typed column: each distinct value read once (-1, missing: last)
+        codes, distinct = pd.factorize(s)
+        read = np.array([*(conv(v) for v in distinct), pd.NA], dtype=object)
+        res = pd.Series(read[codes], index=s.index, dtype=object)
+        bad = pd.Series(np.array([v is _UNMAPPED for v in read], dtype=bool)[codes], index=s.index)
     if bad.any():
         raise InputError(
             path,

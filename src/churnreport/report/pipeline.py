@@ -35,7 +35,7 @@ from churnreport.report.runner import (
     start_order,
     usable_cores,
 )
-from churnreport.report.shared_files import HANDED_OVER, has_handed_over, write_handed_over
+from churnreport.report.shared_files import has_handed_over, write_handed_over
 from churnreport.report.text import Text
 
 #: A kernel's peak memory over the customer and spell tables it reads (measured at 500,000
@@ -181,7 +181,6 @@ def run_report(
             timings["execute"] = time.perf_counter() - t1
             failed = [r for r in results if r.error]
             if failed:
-                shutil.rmtree(staging / HANDED_OVER, ignore_errors=True)  # a list, not a file
                 kept = pub.keep_failed(staging, out_root, rid)
                 timings["total"] = time.perf_counter() - t0
                 manifest = _manifest(config, data, rid, results, timings, workers)

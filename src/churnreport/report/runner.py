@@ -361,8 +361,9 @@ def execute_one(
             # what the notebook left, then (a kernel to keep) what it holds once the notebook's
             # names are gone and their memory handed back: what the next notebook starts from
             seen["end"] = kernel.memory()
-            if keep_kernel and client.run_quietly(RELEASE_NAMESPACE):
-                seen["released"] = kernel.memory()
+            if keep_kernel:  # None: the release failed or timed out, the kernel is not kept
+                released = client.run_quietly(RELEASE_NAMESPACE)
+                seen["released"] = kernel.memory() if released else None
 
         try:
             pm.execute_notebook(
@@ -388,9 +389,9 @@ def execute_one(
         finally:  # also on Terminated: the socket folder goes with the kernel
             kernel_output.append(kernel.output_from(offset))
             held = seen.get("end") if finished else None
-            kept = seen.get("released", held)
+            kept = seen.get("released")
             big = keep_below is not None and (kept or 0) > keep_below
-            if not (finished and keep_kernel) or big:
+            if not (finished and keep_kernel) or kept is None or big:
                 _drop_kernel()
         # a kernel that failed at start, or a kept one that died before the first cell
         startup = any(e in error for e in _STARTUP_ERRORS) if error else False
@@ -539,8 +540,9 @@ _engine_registered = False
 
 def _kept_kernel_engine() -> str:
     """Register (once) and name papermill's nbclient engine on a kernel the caller manages:
-    the namespace is made fresh first (:data:`FRESH_NAMESPACE`), and afterwards the client's
-    channels are closed but the kernel is left running."""
+    the namespace is made fresh first (:data:`FRESH_NAMESPACE`), the caller's ``after_cells``
+    runs once every cell has run without error (its release of a kernel to keep), and
+    afterwards the client's channels are closed but the kernel is left running."""
     global _engine_registered
     if _engine_registered:
         return _ENGINE
@@ -573,7 +575,8 @@ def _kept_kernel_engine() -> str:
             if not self.run_quietly(self.fresh_code):
                 raise RuntimeError(_NOT_RESET)
             super().papermill_execute_cells()
-            if self.after_cells is not None:
+            failed = self.nb.metadata.get("papermill", {}).get("exception")  # a cell raised
+            if self.after_cells is not None and not failed:
                 self.after_cells(self)
 
     class Engine(engines.NBClientEngine):
