@@ -105,6 +105,23 @@ def test_control_characters_in_labels_draw_as_a_visible_mark_without_warnings():
         assert "Ann\ufffd" in svg and "B\ufffdx" in svg and "\x07" not in svg
 
 
+def test_characters_xml_forbids_in_labels_leave_a_valid_svg():
+    # the SVG's text is text: a noncharacter or a lone surrogate in a segment value would
+    # make the whole image unreadable
+    import xml.etree.ElementTree as ET
+
+    from churnreport.report.charts import plot_segment_heatmap
+
+    heat = plot_segment_heatmap(
+        pd.DataFrame({"2024-11": [0.1, 0.2], "2024-12": [0.3, 0.1]}, index=["A\ufffe", "B\ud800"]),
+        "Plan",
+        Text("en"),
+    )
+    svg = heat.svg()
+    ET.fromstring(svg.encode("utf-8"))
+    assert ">A\ufffd</text>" in svg and ">B\ufffd</text>" in svg
+
+
 def test_a_chart_sets_the_theme_again_after_matplotlib_settings_were_reset():
     # a kept kernel resets matplotlib's settings before each notebook; the next notebook's
     # charts must still get the report's size and fonts (the CJK font above all), not

@@ -160,8 +160,9 @@ class Chart:
         )
 
 
-#: Control characters no font draws (C0 but tab and newline, and DEL).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+#: Characters no font draws and XML 1.0 forbids in the SVG: control characters (C0 but tab
+#: and newline, and DEL), lone surrogates and the noncharacters U+FFFE / U+FFFF.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def _printable(label: object) -> object:
