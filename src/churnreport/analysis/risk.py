@@ -485,13 +485,11 @@ def _backed(evidence: dict | None, values: np.ndarray, typical: object) -> np.nd
         v = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
         with np.errstate(invalid="ignore"):
             return evidence["rho"] * (v - t) > 0
-    cells = pd.Series(values, dtype=object)
-    if pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):
-        # mixed cells (1, 1.0 and True hash alike but read as "1", "1.0", "True"): one by one
-        return np.array([_raises(evidence, v, typical) for v in values], dtype=bool)
-    codes, levels = pd.factorize(cells, use_na_sentinel=False)
-    raised = np.array([_raises(evidence, level, typical) for level in levels], dtype=bool)
-    return raised[codes] if len(levels) else np.zeros(len(values), dtype=bool)
+    # a level is read by its text (as _raises does): 1, 1.0 and True stay apart; code -1,
+    # missing, takes the last entry
+    codes, levels = distinct_values(pd.Series(values, dtype=object))
+    raised = [_raises(evidence, level, typical) for level in [*levels, pd.NA]]
+    return np.array(raised, dtype=bool)[codes]
 
 
 def reason_codes(
