@@ -65,7 +65,7 @@ def fresh(shell, folder: str) -> None:
             "environ": dict(os.environ),
             "path": list(sys.path),
         }
-    shell.reset(new_session=True)  # names, input and output history; cells count from 1
+    release(shell)  # names, history (cells count from 1), figures; memory back to the system
     os.chdir(folder)
     os.environ.clear()
     os.environ.update(_start["environ"])
@@ -74,9 +74,7 @@ def fresh(shell, folder: str) -> None:
     warnings.filters[:] = _start["filters"]
     if "matplotlib.pyplot" in sys.modules:
         import matplotlib
-        import matplotlib.pyplot as plt
 
-        plt.close("all")
         matplotlib.rc_file_defaults()
     if "pandas" in sys.modules:
         import pandas as pd
@@ -90,7 +88,6 @@ def fresh(shell, folder: str) -> None:
 
         np.random.seed()  # noqa: NPY002 - the legacy global state a notebook may use
         np.seterr(**_NUMPY_ERRORS)
-    release_freed_memory()
 
 
 def release(shell) -> None:
