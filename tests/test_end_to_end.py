@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import jsonschema
 import nbformat
@@ -221,9 +222,12 @@ def test_failing_notebook_exits_1_and_keeps_executed_copy(tmp_path):
 def test_rerun_replaces_previous_run_of_same_period(tmp_path):
     cfg_path = write_sample(tmp_path / "s", n_customers=500, output_dir=str(tmp_path / "out"))
     cfg = load_config(cfg_path)
-    first = run_report(cfg, pdf=False).run_dir
+    nbs = tmp_path / "nbs"  # publishing is what is tested: one short notebook is enough
+    nbs.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "90_appendix.ipynb", nbs)
+    first = run_report(cfg, notebooks_dir=nbs, pdf=False).run_dir
     (first / "marker").write_text("old")
-    second = run_report(cfg, pdf=False).run_dir
+    second = run_report(cfg, notebooks_dir=nbs, pdf=False).run_dir
     assert first == second and not (second / "marker").exists()
     runs = [p.name for p in (tmp_path / "out").iterdir() if p.is_dir()]
     assert runs == [first.name]  # besides the lock file and index.html, nothing else

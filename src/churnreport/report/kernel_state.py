@@ -12,7 +12,9 @@ decide whether to keep the kernel is what the next notebook would start from.
 
 The first call imports the libraries the chapters use before it records the start state: the
 warning filters those libraries add when imported are part of what a notebook sees in a new
-kernel, and are kept for every later notebook.
+kernel, and are kept for every later notebook. What those imports made is moved out of the
+garbage collector's sight (:func:`gc.freeze`): it lives as long as the kernel, and each
+collection of a notebook's leftovers then walks only what notebooks made.
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ def fresh(shell, folder: str) -> None:
                 importlib.import_module(name)
             except ImportError:  # another kernel than ours: it imports what it has
                 pass
+        # what is alive now (the libraries) stays for the kernel's life: the collector stops
+        # walking it, so each later collection (two per notebook: IPython's reset has its own)
+        # reads only what notebooks made, ms instead of 0.15 s over the 300,000 objects
+        gc.collect()
+        gc.freeze()
         _start = {
             "filters": list(warnings.filters),
             "environ": dict(os.environ),

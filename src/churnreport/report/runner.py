@@ -376,7 +376,7 @@ def execute_one(
                 progress_bar=False,
                 log_output=False,
                 engine_name=_kept_kernel_engine(),
-                km=kernel.manager,
+                kernel=kernel,
                 fresh_code=FRESH_NAMESPACE.format(folder=str(notebook.parent.resolve())),
                 after_cells=after_cells,
             )
@@ -458,6 +458,8 @@ class _Kernel:
         self.folder = _socket_folder()
         self.output = self.folder / "kernel-process.log"
         self.manager = _ipc_kernel_manager(self.folder, self.output)(kernel_name=kernel_name)
+        #: the client of its last notebook, channels open (None: nbclient starts one)
+        self.client = None
         #: :meth:`close`, run once: when dropped, or when a worker process leaves
         self.closing = multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
@@ -503,6 +505,9 @@ class _Kernel:
         from jupyter_core.utils import run_sync
 
         try:
+            if self.client is not None:
+                self.client.stop_channels()
+                self.client = None
             if self.manager.has_kernel:
                 run_sync(self.manager.shutdown_kernel)(now=True)
         except Exception:  # already gone: the folder still goes
@@ -539,10 +544,11 @@ _engine_registered = False
 
 
 def _kept_kernel_engine() -> str:
-    """Register (once) and name papermill's nbclient engine on a kernel the caller manages:
-    the namespace is made fresh first (:data:`FRESH_NAMESPACE`), the caller's ``after_cells``
-    runs once every cell has run without error (its release of a kernel to keep), and
-    afterwards the client's channels are closed but the kernel is left running."""
+    """Register (once) and name papermill's nbclient engine on a kernel the caller manages
+    (a :class:`_Kernel`): the namespace is made fresh first (:data:`FRESH_NAMESPACE`), the
+    caller's ``after_cells`` runs once every cell has run without error (its release of a
+    kernel to keep), and afterwards the kernel is left running, its client's channels open for
+    the next notebook."""
     global _engine_registered
     if _engine_registered:
         return _ENGINE
@@ -585,7 +591,7 @@ def _kept_kernel_engine() -> str:
             cls,
             nb_man,
             kernel_name,
-            km,
+            kernel,
             fresh_code,
             after_cells=None,
             start_timeout=60,
@@ -596,7 +602,7 @@ def _kept_kernel_engine() -> str:
                 kwargs.pop(unused, None)
             client = Client(
                 nb_man,
-                km=km,
+                km=kernel.manager,
                 kernel_name=kernel_name,
                 timeout=execution_timeout,
                 startup_timeout=start_timeout,
@@ -605,12 +611,18 @@ def _kept_kernel_engine() -> str:
             )
             client.fresh_code = fresh_code
             client.after_cells = after_cells
+            # a kept kernel's client from its last notebook: a new client waits for the
+            # kernel's broadcasts to reach it (0.2 s a notebook); None: nbclient starts one
+            client.kc = kernel.client
+            # the executed copy is written once, when the notebook ends or fails (papermill's
+            # notebook_complete, with the running cell marked), not twice a cell: with the
+            # charts' SVGs each write took 5-10 ms, a notebook's outputs rewritten 70 times
+            nb_man.save = lambda **_: None
             try:
                 return client.execute(cleanup_kc=False)
-            finally:
-                if client.kc is not None:
-                    client.kc.stop_channels()
-                    client.kc = None
+            finally:  # the kernel's channels stay open with it; closed when it is dropped
+                kernel.client = client.kc
+                del nb_man.save  # papermill's own again, for notebook_complete
 
     engines.papermill_engines.register(_ENGINE, Engine)
     _engine_registered = True
