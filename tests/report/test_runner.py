@@ -6,12 +6,14 @@ import json
 import random
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
 
 from churnreport.report.runner import (
     THREAD_VARIABLES,
+    Workers,
     _ipc_kernel_manager,
     execute_notebooks,
     execute_one,
@@ -316,3 +318,46 @@ def test_a_temporary_directory_too_deep_for_a_socket_still_runs_and_is_left_clea
     nb = _notebook(tmp_path / "a.ipynb", "x = 1")
     assert execute_one(nb, tmp_path / "a.out.ipynb", {}, 60, "python3").error is None
     assert not list(deep.iterdir())
+
+
+def test_workers_started_early_have_their_kernels_up_before_the_notebooks_come(
+    tmp_path, kernel_tmp
+):
+    # the pipeline starts the workers before it reads the data: each starts its kernel and
+    # imports the analysis stack meanwhile, and the notebooks then run in those kernels
+    import psutil
+
+    src = tmp_path / "nb"
+    src.mkdir()
+    record = (
+        "import pathlib, psutil\npathlib.Path(out).write_text(str(psutil.Process().create_time()))"
+    )
+    nb = _notebook(src / "01_a.ipynb", record)
+    out = tmp_path / "created"
+    with Workers(1, src) as started:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the kernel is up (its stack still importing)
+            if any(is_kernel(p) for p in psutil.Process().children(recursive=True)):
+                break
+            time.sleep(0.1)
+        handed = time.time()
+        results = execute_notebooks([nb], tmp_path / "executed", {"out": str(out)}, workers=1,
+                                    started=started)  # fmt: skip
+    assert results[0].error is None, results[0].error
+    assert float(out.read_text()) < handed
+    assert not list(kernel_tmp.iterdir())  # kernel closed, folder and key removed
+
+
+def test_workers_started_for_another_share_of_the_cores_are_replaced(tmp_path, kernel_tmp):
+    # two kernels started with a thread each; the data then allowed only one at a time,
+    # which gets both cores: the early ones are stopped and one new worker runs
+    src = tmp_path / "nb"
+    src.mkdir()
+    nb = _notebook(src / "01_a.ipynb", "x = 1")
+    with Workers(2, src) as started:
+        early = list(started.pool._processes.values())
+        results = execute_notebooks([nb], tmp_path / "executed", {"out": ""}, workers=1,
+                                    started=started)  # fmt: skip
+    assert results[0].error is None, results[0].error
+    assert len(early) == 2 and not any(p.is_alive() for p in early)
+    assert not list(kernel_tmp.iterdir())

@@ -29,6 +29,7 @@ from churnreport.report.runner import (
     APPENDIX_PREFIX,
     SUMMARY_PREFIX,
     NotebookResult,
+    Workers,
     beside,
     execute_notebooks,
     memory_workers,
@@ -118,12 +119,16 @@ def run_report(
         try:  # with pii: mask the record's examples come masked
             if target is not None:  # a wrong URL or no right to write fails before loading
                 check_target(target)
+            notebooks = report_notebooks(notebooks_dir)
+            # the kernels start, and import the analysis stack, while the data is read
+            started = held.enter_context(
+                Workers(min(usable_cores(), len(notebooks)), notebooks[0].parent)
+            )
             data: Dataset = load_dataset(config)
             timings["load_and_validate"] = time.perf_counter() - t0
             emit("loaded", data)
             if config.language == "zh" and find_cjk_font() is None:
                 emit("warning", CJK_FONT_MISSING)
-            notebooks = report_notebooks(notebooks_dir)
         except BaseException:  # bad input, Ctrl-C, a bug: the lock released, no folder left
             held.close()
             if made is not None:
@@ -176,6 +181,7 @@ def run_report(
                 after=readers,
                 on_done=lambda r: emit("done", r),
                 keep_kernel_below=max(KEPT_KERNEL_MIN_BYTES, KERNEL_BASE_BYTES + tables),
+                started=started,
             )
             results = sorted(results, key=lambda r: [nb.name for nb in notebooks].index(r.name))
             timings["execute"] = time.perf_counter() - t1

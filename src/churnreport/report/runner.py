@@ -147,13 +147,15 @@ def _worker_start(parent: int) -> None:
         os._exit(1)
 
 
-def _execute_in_worker(*args, keep_below: float | None = None) -> NotebookResult:
+def _execute_in_worker(
+    *args, keep_below: float | None = None, cwd: Path | None = None
+) -> NotebookResult:
     """:func:`execute_one` in a worker; on SIGTERM the worker leaves at once (its temporary
     socket folder removed on the way), and the kernel, polling its parent, follows."""
     global _busy
     _busy = True
     try:
-        return execute_one(*args, keep_kernel=True, keep_below=keep_below)
+        return execute_one(*args, keep_kernel=True, keep_below=keep_below, cwd=cwd)
     except Terminated:  # execute_one closed the kernel on the way out
         os._exit(128 + signal.SIGTERM)
     finally:
@@ -318,6 +320,7 @@ def execute_one(
     *,
     keep_kernel: bool = False,
     keep_below: float | None = None,
+    cwd: Path | None = None,
 ) -> NotebookResult:
     """Execute one notebook with papermill; never raises for a failing cell.
 
@@ -339,6 +342,9 @@ def execute_one(
         Bytes: a kernel still holding more once its notebook's names are gone and their
         memory handed back (:data:`RELEASE_NAMESPACE`) is not kept. Memory a notebook leaves
         behind in the process would otherwise add to the next notebook's peak.
+    cwd : Path, optional
+        The kernel's working folder; default the notebook's (a kept kernel is kept for
+        notebooks of the same folder).
 
     Returns
     -------
@@ -347,11 +353,12 @@ def execute_one(
     import papermill as pm
 
     t0 = time.perf_counter()
+    cwd = cwd or notebook.parent
     kernel_output = []
     held = None
     for attempt in (1, 2):
         error = None
-        kernel = _kept_kernel(kernel_name, notebook.parent)
+        kernel = _kept_kernel(kernel_name, cwd)
         reused = kernel.manager.has_kernel
         offset = kernel.output_size()
         finished = False
@@ -371,13 +378,13 @@ def execute_one(
                 str(output),
                 parameters=parameters,
                 kernel_name=kernel_name,
-                cwd=str(notebook.parent),
+                cwd=str(cwd),
                 execution_timeout=cell_timeout,
                 progress_bar=False,
                 log_output=False,
                 engine_name=_kept_kernel_engine(),
                 kernel=kernel,
-                fresh_code=FRESH_NAMESPACE.format(folder=str(notebook.parent.resolve())),
+                fresh_code=FRESH_NAMESPACE.format(folder=str(cwd.resolve())),
                 after_cells=after_cells,
             )
             finished = True
@@ -735,12 +742,81 @@ def memory_workers(kernel_bytes: float, available: int | None = None) -> int:
 
 
 def _execute_budgeted(
-    threads: dict[str, str], *args, keep_below: float | None = None
+    threads: dict[str, str], *args, keep_below: float | None = None, cwd: Path | None = None
 ) -> NotebookResult:
     """:func:`_execute_in_worker` with the kernel's thread budget in the worker's environment
     (the kernel inherits it)."""
     os.environ.update(threads)
-    return _execute_in_worker(*args, keep_below=keep_below)
+    return _execute_in_worker(*args, keep_below=keep_below, cwd=cwd)
+
+
+def _warm_up(threads: dict[str, str], kernel_name: str, folder: Path) -> NotebookResult:
+    """In a worker: start the kernel for notebooks of ``folder`` and import the analysis stack
+    in it, by executing an empty notebook there (the road every notebook takes)."""
+    import nbformat
+
+    with tempfile.TemporaryDirectory(prefix="churnreport-warm-") as tmp:
+        empty = Path(tmp) / "warm_up.ipynb"
+        nbformat.write(nbformat.v4.new_notebook(metadata=_KERNEL_METADATA), empty)
+        return _execute_budgeted(
+            threads, empty, Path(tmp) / "out.ipynb", {}, RESET_TIMEOUT, kernel_name, cwd=folder
+        )
+
+
+#: What papermill needs to know of an empty notebook: the kernel's language.
+_KERNEL_METADATA = {
+    "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+    "language_info": {"name": "python"},
+}
+
+
+class Workers:
+    """The processes that will execute a run's notebooks, started before the run's data is
+    loaded: each starts its kernel and imports the analysis stack in it (3 s) while the data
+    is read, so a small report does not wait for that after its data is ready.
+
+    Pass it to :func:`execute_notebooks` (once; it shuts the processes down when done) or
+    :meth:`stop` it. A context manager: leaving it on an exception stops the processes and
+    their kernels (the run's data was bad, the run was stopped).
+
+    Parameters
+    ----------
+    count : int
+        Processes (kernels at once); each kernel gets its share of the cores
+        (:func:`thread_budget`).
+    folder : Path
+        The notebooks' folder (each kernel's working folder).
+    kernel_name : str
+        Jupyter kernel.
+    """
+
+    def __init__(self, count: int, folder: Path, kernel_name: str = "python3"):
+        self.count = max(1, count)
+        self.folder = folder
+        self.kernel_name = kernel_name
+        self.threads = thread_budget(self.count)
+        # spawned, not forked: a worker starts from a fresh interpreter and inherits no open
+        # file of this process (the run lock above all), and it dies with this process
+        # (_worker_start)
+        self.pool = ProcessPoolExecutor(
+            max_workers=self.count,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_start,
+            initargs=(os.getpid(),),
+        )
+        for _ in range(self.count):  # one each: a busy worker leaves the next to another
+            self.pool.submit(_warm_up, self.threads, kernel_name, folder)
+
+    def stop(self) -> None:
+        """End the processes and their kernels now."""
+        _stop_workers(self.pool)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.stop()
 
 
 def execute_notebooks(
@@ -754,6 +830,7 @@ def execute_notebooks(
     after: dict[str, list[str]] | None = None,
     on_done: Callable[[NotebookResult], None] | None = None,
     keep_kernel_below: float | None = None,
+    started: Workers | None = None,
 ) -> list[NotebookResult]:
     """Execute notebooks in parallel processes, each after the notebooks it reads.
 
@@ -783,6 +860,10 @@ def execute_notebooks(
     keep_kernel_below : float, optional
         Bytes: a worker starts a new kernel after a notebook that left its kernel holding
         more (:func:`execute_one`'s ``keep_below``); default: it always keeps it.
+    started : Workers, optional
+        Workers started earlier, their kernels warm, used when they are as many as
+        ``workers`` asks for and their kernels run notebooks of the same folder and kind;
+        else they are stopped and new ones started. Shut down when the notebooks are done.
 
     Returns
     -------
@@ -792,17 +873,19 @@ def execute_notebooks(
     out_dir.mkdir(parents=True, exist_ok=True)
     after = after or {}
     workers = max(1, min(workers or usable_cores(), len(notebooks)))
-    threads = thread_budget(workers)
+    folders = {nb.parent for nb in notebooks}
+    if started is not None and (started.count, started.kernel_name, {started.folder}) != (
+        workers,
+        kernel_name,
+        folders,
+    ):  # another share of the cores, or other notebooks: their kernels would not do
+        started.stop()
+        started = None
+    if started is None:
+        started = Workers(workers, next(iter(folders)), kernel_name)
+    pool, threads = started.pool, started.threads
     results: dict[str, NotebookResult] = {}
     waiting = list(notebooks)
-    # spawned, not forked: a worker starts from a fresh interpreter and inherits no open file
-    # of this process (the run lock above all), and it dies with this process (_worker_start)
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_start,
-        initargs=(os.getpid(),),
-    )
 
     def ready(nb: Path) -> bool | None:
         """True to start now, False to wait, None when a notebook it reads failed."""
