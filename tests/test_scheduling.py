@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import platform
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from churnreport.data.sample import write_sample
 from churnreport.errors import ConfigError, RunLocked
 from churnreport.report.history import run_rows
 from churnreport.report.publish import run_lock
+from churnreport.report.runner import NOTEBOOKS_DIR
 from tests.conftest import cli, is_kernel
 
 LOG_LINE = re.compile(
@@ -73,7 +75,11 @@ def test_alerts_exit_4_with_fail_on_alert_and_the_run_is_listed(small):
     raw["alerts"] = {"churn_rate_above": 0.0001}
     alerting = cfg.with_name("alerting.yml")
     alerting.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    res = cli("run", "--config", str(alerting), "--no-pdf", "--fail-on-alert")
+    nbs = cfg.parent / "indicators_only"  # the alerts are the indicator chapter's
+    nbs.mkdir(exist_ok=True)
+    shutil.copy(NOTEBOOKS_DIR / "01_indicators.ipynb", nbs)
+    only = ("--notebooks", str(nbs))
+    res = cli("run", "--config", str(alerting), "--no-pdf", "--fail-on-alert", *only)
     assert res.returncode == 4, res.stderr
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert lines and all(LOG_LINE.match(ln) or ln.startswith(" ") for ln in lines), res.stderr
@@ -86,7 +92,7 @@ def test_alerts_exit_4_with_fail_on_alert_and_the_run_is_listed(small):
     hist = cli("history", "--config", str(alerting))
     assert hist.returncode == 0 and rows[0]["run_id"] in hist.stdout
     # without the flag the same alerts are logged, and the run exits 0
-    res = cli("run", "--config", str(alerting), "--no-pdf")
+    res = cli("run", "--config", str(alerting), "--no-pdf", *only)
     assert res.returncode == 0 and "alert: churn_rate above" in res.stderr
 
 
@@ -157,7 +163,12 @@ def test_the_run_after_a_sigkill_succeeds(small, tmp_path, kernel_tmp):
     assert "Traceback" not in rest, rest
     with run_lock(tmp_path):  # the lock is free at once; the staging folder left is cleared
         assert not list(tmp_path.glob(".staging-*"))
-    res = cli("run", "--config", str(cfg), "--no-pdf", "--out", str(tmp_path))
+    nbs = tmp_path.parent / f"{tmp_path.name}-nbs"  # what is tested is the lock and folder
+    nbs.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "90_appendix.ipynb", nbs)
+    res = cli(
+        "run", "--config", str(cfg), "--no-pdf", "--out", str(tmp_path), "--notebooks", str(nbs)
+    )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "2024-12-31_sample" / "report.html").is_file()
 

@@ -776,8 +776,8 @@ class Workers:
     is read, so a small report does not wait for that after its data is ready.
 
     Pass it to :func:`execute_notebooks` (once; it shuts the processes down when done) or
-    :meth:`stop` it. A context manager: leaving it on an exception stops the processes and
-    their kernels (the run's data was bad, the run was stopped).
+    :meth:`stop` it. A context manager: leaving it stops what is still running (the run's
+    data was bad, the run was stopped).
 
     Parameters
     ----------
@@ -815,8 +815,7 @@ class Workers:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        if kind is not None:
-            self.stop()
+        self.stop()  # after execute_notebooks nothing is left to stop
 
 
 def execute_notebooks(
