@@ -41,7 +41,6 @@ def test_missing_chinese_font_is_a_clear_warning(monkeypatch, tmp_path):
     def stop(*_):
         raise RuntimeError("stop after loading")
 
-    monkeypatch.setattr(pipeline, "find_cjk_font", lambda: None)
     monkeypatch.setattr(pipeline, "save_tables", stop)
     cfg = load_config(SAMPLE / "report.yml", language="zh", output_dir=str(tmp_path))
     with pytest.raises(RuntimeError, match="stop"):

@@ -138,7 +138,9 @@ class Chart:
         """The chart as SVG text (its words as text in the report's fonts, then the
         reader's sans-serif)."""
         buf = io.StringIO()
-        with plt.rc_context(LITERAL_TEXT):
+        # the text as text whatever settings are in effect when it is shown (a caller's
+        # rc_context may have ended since the chart was drawn with the theme)
+        with plt.rc_context({**LITERAL_TEXT, "svg.fonttype": "none"}):
             self.figure.savefig(buf, format="svg", bbox_inches="tight")
         return buf.getvalue()
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
-
-from churnreport.report.charts import Chart, _finish
+if TYPE_CHECKING:
+    from churnreport.report.charts import Chart
 
 COLUMNS = ("run_id", "name", "as_of", "period", "language", "customers", "churned", "churn_rate",
            "revenue_lost", "nrr", "alerts", "status")  # fmt: skip
@@ -83,6 +82,13 @@ def trend_chart(rows: list[dict]) -> Chart | None:
     points = [r for r in rows if r["churn_rate"] is not None]
     if len(points) < 2:
         return None
+    # imported here: the run command reads this module at its start, and matplotlib and
+    # seaborn (1.4 s) would delay it; a chart is drawn only from the second run on
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker as mticker
+
+    from churnreport.report.charts import Chart, _finish
+
     fig, ax = plt.subplots(figsize=(7, 2.4))
     for name in sorted({r["name"] for r in points}):
         mine = [r for r in points if r["name"] == name]

@@ -18,9 +18,7 @@ from churnreport.data.profile import data_profile
 from churnreport.errors import DatabaseWriteFailed, NotebookFailed
 from churnreport.periods import period_label, to_period
 from churnreport.report import publish as pub
-from churnreport.report.charts import CJK_FONT_MISSING, find_cjk_font
 from churnreport.report.database import check_target, write_run
-from churnreport.report.export import export_report
 from churnreport.report.front import cover_info
 from churnreport.report.history import write_index
 from churnreport.report.kernel_state import release_freed_memory
@@ -127,8 +125,12 @@ def run_report(
             data: Dataset = load_dataset(config)
             timings["load_and_validate"] = time.perf_counter() - t0
             emit("loaded", data)
-            if config.language == "zh" and find_cjk_font() is None:
-                emit("warning", CJK_FONT_MISSING)
+            if config.language == "zh":
+                # imported here: matplotlib and seaborn (1.4 s) would delay the run's start
+                from churnreport.report.charts import CJK_FONT_MISSING, find_cjk_font
+
+                if find_cjk_font() is None:
+                    emit("warning", CJK_FONT_MISSING)
         except BaseException:  # bad input, Ctrl-C, a bug: the lock released, no folder left
             held.close()
             if made is not None:
@@ -219,6 +221,8 @@ def run_report(
                 if has_handed_over(staging)
                 else contextlib.nullcontext()
             )
+            from churnreport.report.export import export_report  # nbconvert: when needed
+
             with tables_beside:
                 outputs = export_report(
                     [r.output for r in results],
