@@ -255,7 +255,11 @@ def test_inactivity_definition_runs_on_the_sample_transactions(tmp_path):
     cfg = load_config(cfg_path)
     cfg.churn.definition = "inactivity"
     cfg.churn.inactivity_days = 45
-    result = run_report(cfg, pdf=False)
+    nbs = tmp_path / "nbs"  # the periods are the indicator chapter's, the definition the
+    nbs.mkdir()  # appendix's
+    for name in ("01_indicators.ipynb", "90_appendix.ipynb"):
+        shutil.copy(NOTEBOOKS_DIR / name, nbs)
+    result = run_report(cfg, notebooks_dir=nbs, pdf=False)
     periods = pd.DataFrame(result.metrics.model_dump(mode="json")["indicators"]["periods"])
     assert result.metrics.model_dump(mode="json")["definition"] == "inactivity"
     assert (
