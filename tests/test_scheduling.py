@@ -318,3 +318,31 @@ def test_a_run_stopped_while_loading_leaves_no_folder_it_made(tmp_path, monkeypa
         pipeline.run_report(cfg2)
     assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == [".lock", ".lock.guard",
                                                                     "mine.txt"]  # fmt: skip
+
+
+def test_a_run_stopped_while_loading_stops_the_kernels_started_meanwhile(
+    tmp_path, monkeypatch, kernel_tmp
+):
+    # the workers start their kernels while the data is read: a stop then ends them too
+    from churnreport.config import load_config
+    from churnreport.report import pipeline
+
+    (tmp_path / "c.csv").write_text("id,start\nA,2024-01-01\n")
+    (tmp_path / "r.yml").write_text(
+        "name: x\nsources:\n  customers:\n    path: c.csv\n"
+        "    columns: {customer_id: id, start_date: start}\noutput_dir: out\n"
+    )
+    seen = []
+
+    def interrupted(c):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not seen:  # a kernel is up
+            seen.extend(p for p in psutil.Process().children(recursive=True) if is_kernel(p))
+            time.sleep(0.1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "load_dataset", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_report(load_config(tmp_path / "r.yml"))
+    assert seen and _gone(seen) == []
+    assert not list(kernel_tmp.iterdir())  # their socket folders and keys removed

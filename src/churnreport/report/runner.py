@@ -150,34 +150,28 @@ def _worker_start(parent: int) -> None:
 def _execute_in_worker(
     *args, keep_below: float | None = None, cwd: Path | None = None
 ) -> NotebookResult:
-    """:func:`execute_one` in a worker; on SIGTERM the worker leaves at once (its temporary
-    socket folder removed on the way), and the kernel, polling its parent, follows."""
-    global _busy
-    _busy = True
-    try:
-        return execute_one(*args, keep_kernel=True, keep_below=keep_below, cwd=cwd)
-    except Terminated:  # execute_one closed the kernel on the way out
-        os._exit(128 + signal.SIGTERM)
-    finally:
-        _busy = False
-
-
-#: True while this worker executes a notebook (an idle one just leaves on SIGTERM).
-_busy = False
+    """:func:`execute_one` in a worker, its kernel kept for the next notebook; on SIGTERM the
+    worker leaves at once (:func:`_worker_terminated`)."""
+    return execute_one(*args, keep_kernel=True, keep_below=keep_below, cwd=cwd)
 
 
 def _worker_terminated(signum: int, frame: object) -> None:
-    """A worker's SIGTERM handler: the kernel, mid-cell or kept idle, is killed first
-    (before its socket folder goes, so it has nothing to fail on), then :class:`Terminated`
-    unwinds the notebook; an idle worker leaves at once, without the traceback the pool's
-    worker loop would print."""
+    """A worker's SIGTERM handler: the kernel, mid-cell, starting or kept idle, is killed
+    first (before its socket folder goes, so it has nothing to fail on), the worker's
+    temporary folders are removed, and the worker leaves at once, without the traceback the
+    pool's worker loop would print.
+
+    Unwinding by an exception instead is not sure to end the worker: asyncio swallows an
+    exception raised in one of its callbacks, which is where a worker waiting on its kernel
+    mostly is (a stop while a kernel started waited for the 10 s grace, then SIGKILL).
+    """
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a dying parent may signal again
     _kill_children()
-    if _kernel is not None:  # killed above; its socket folder goes now, whatever comes next
+    if _kernel is not None:  # killed above; its socket folder goes now
         shutil.rmtree(_kernel.folder, ignore_errors=True)
-    if not _busy:
-        os._exit(128 + signal.SIGTERM)
-    raise Terminated(signum)
+    if _warm_folder is not None:
+        shutil.rmtree(_warm_folder, ignore_errors=True)
+    os._exit(128 + signal.SIGTERM)
 
 
 def _kill_children() -> None:
@@ -393,7 +387,7 @@ def execute_one(
         except Exception as exc:  # kernel death, timeout: papermill raises several kinds
             first_line = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
             error = f"{_running_cell(output)}: {first_line}"
-        finally:  # also on Terminated: the socket folder goes with the kernel
+        finally:  # also when interrupted (a caller's Terminated): the socket folder goes
             kernel_output.append(kernel.output_from(offset))
             held = seen.get("end") if finished else None
             kept = seen.get("released")
@@ -755,12 +749,22 @@ def _warm_up(threads: dict[str, str], kernel_name: str, folder: Path) -> Noteboo
     in it, by executing an empty notebook there (the road every notebook takes)."""
     import nbformat
 
-    with tempfile.TemporaryDirectory(prefix="churnreport-warm-") as tmp:
-        empty = Path(tmp) / "warm_up.ipynb"
+    global _warm_folder
+    _warm_folder = tmp = Path(tempfile.mkdtemp(prefix="churnreport-warm-"))
+    try:
+        empty = tmp / "warm_up.ipynb"
         nbformat.write(nbformat.v4.new_notebook(metadata=_KERNEL_METADATA), empty)
         return _execute_budgeted(
-            threads, empty, Path(tmp) / "out.ipynb", {}, RESET_TIMEOUT, kernel_name, cwd=folder
+            threads, empty, tmp / "out.ipynb", {}, RESET_TIMEOUT, kernel_name, cwd=folder
         )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _warm_folder = None
+
+
+#: The folder of the empty notebook while :func:`_warm_up` runs it (a SIGTERM, which leaves
+#: the worker at once, removes it too).
+_warm_folder: Path | None = None
 
 
 #: What papermill needs to know of an empty notebook: the kernel's language.
