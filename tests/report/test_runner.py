@@ -20,6 +20,7 @@ from churnreport.report.runner import (
     memory_workers,
     start_order,
     thread_budget,
+    usable_cores,
 )
 from tests.conftest import is_kernel
 
@@ -329,35 +330,51 @@ def test_workers_started_early_have_their_kernels_up_before_the_notebooks_come(
 
     src = tmp_path / "nb"
     src.mkdir()
-    record = (
-        "import pathlib, psutil\npathlib.Path(out).write_text(str(psutil.Process().create_time()))"
+    nb = _notebook(
+        src / "01_a.ipynb", "import os, pathlib\npathlib.Path(out).write_text(str(os.getpid()))"
     )
-    nb = _notebook(src / "01_a.ipynb", record)
-    out = tmp_path / "created"
+    out = tmp_path / "pid"
     with Workers(1, src) as started:
+        early = set()
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the kernel is up (its stack still importing)
-            if any(is_kernel(p) for p in psutil.Process().children(recursive=True)):
-                break
+        while time.monotonic() < deadline and not early:  # the kernel is up (stack importing)
+            early = {p.pid for p in psutil.Process().children(recursive=True) if is_kernel(p)}
             time.sleep(0.1)
-        handed = time.time()
         results = execute_notebooks([nb], tmp_path / "executed", {"out": str(out)}, workers=1,
                                     started=started)  # fmt: skip
     assert results[0].error is None, results[0].error
-    assert float(out.read_text()) < handed
+    assert int(out.read_text()) in early
     assert not list(kernel_tmp.iterdir())  # kernel closed, folder and key removed
 
 
-def test_workers_started_for_another_share_of_the_cores_are_replaced(tmp_path, kernel_tmp):
+def test_workers_started_for_another_share_of_the_cores_are_replaced(
+    tmp_path, kernel_tmp, monkeypatch
+):
     # two kernels started with a thread each; the data then allowed only one at a time,
-    # which gets both cores: the early ones are stopped and one new worker runs
+    # which gets all the cores: the early ones are stopped and a new kernel runs it
+    import psutil
+
+    for variable in THREAD_VARIABLES:  # the budget applies only where the user set nothing
+        monkeypatch.delenv(variable, raising=False)
     src = tmp_path / "nb"
     src.mkdir()
-    nb = _notebook(src / "01_a.ipynb", "x = 1")
+    record = (
+        "import json, os, pathlib\n"
+        "pathlib.Path(out).write_text(json.dumps([os.environ.get('OMP_NUM_THREADS'), os.getpid()]))"
+    )
+    nb = _notebook(src / "01_a.ipynb", record)
+    out = tmp_path / "seen.json"
     with Workers(2, src) as started:
-        early = list(started.pool._processes.values())
-        results = execute_notebooks([nb], tmp_path / "executed", {"out": ""}, workers=1,
+        workers = list(started.pool._processes.values())
+        kernels = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(kernels) < 2:  # the early kernels are up
+            kernels = {p.pid for p in psutil.Process().children(recursive=True) if is_kernel(p)}
+            time.sleep(0.1)
+        results = execute_notebooks([nb], tmp_path / "executed", {"out": str(out)}, workers=1,
                                     started=started)  # fmt: skip
     assert results[0].error is None, results[0].error
-    assert len(early) == 2 and not any(p.is_alive() for p in early)
+    threads, pid = json.loads(out.read_text())
+    assert threads == str(usable_cores()) and pid not in kernels  # a new kernel, all the cores
+    assert len(workers) == 2 and not any(p.is_alive() for p in workers)
     assert not list(kernel_tmp.iterdir())

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
+
 from churnreport.analysis.results import Metrics
 from churnreport.config import ReportConfig, dump_config
 from churnreport.data import Dataset, load_dataset, save_tables
@@ -153,8 +155,12 @@ def run_report(
             )
             release_freed_memory()
             # as many kernels at once as the cores allow and the (now freed) memory holds
+            # (the early kernels' memory is theirs already: counted in, not also out)
+            available = psutil.virtual_memory().available + started.memory()
             workers = min(
-                usable_cores(), memory_workers(kernel + KERNEL_BASE_BYTES), len(notebooks)
+                usable_cores(),
+                memory_workers(kernel + KERNEL_BASE_BYTES, available=available),
+                len(notebooks),
             )
             effective = dump_config(config, staging / "config.yml")  # kept in the run
             params = {

@@ -354,7 +354,7 @@ def execute_one(
         error = None
         kernel = _kept_kernel(kernel_name, cwd)
         reused = kernel.manager.has_kernel
-        offset = kernel.output_size()
+        offset = kernel.reported
         finished = False
         seen: dict[str, int | None] = {}
 
@@ -389,6 +389,7 @@ def execute_one(
             error = f"{_running_cell(output)}: {first_line}"
         finally:  # also when interrupted (a caller's Terminated): the socket folder goes
             kernel_output.append(kernel.output_from(offset))
+            kernel.reported = kernel.output_size()
             held = seen.get("end") if finished else None
             kept = seen.get("released")
             big = keep_below is not None and (kept or 0) > keep_below
@@ -461,6 +462,8 @@ class _Kernel:
         self.manager = _ipc_kernel_manager(self.folder, self.output)(kernel_name=kernel_name)
         #: the client of its last notebook, channels open (None: nbclient starts one)
         self.client = None
+        #: how much of the kernel process's output a notebook's result has carried
+        self.reported = 0
         #: :meth:`close`, run once: when dropped, or when a worker process leaves
         self.closing = multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
@@ -535,9 +538,9 @@ def _kept_kernel(kernel_name: str, cwd: Path) -> _Kernel:
 def _drop_kernel() -> None:
     """Close this process's kernel, if any."""
     global _kernel
-    kernel, _kernel = _kernel, None
-    if kernel is not None:
-        kernel.closing()  # runs once: the exit hook is spent
+    if _kernel is not None:  # still this process's kernel while it closes: a SIGTERM
+        _kernel.closing()  # meanwhile removes its folder too; runs once (the hook is spent)
+    _kernel = None
 
 
 _ENGINE = "churnreport-kept-kernel"
@@ -615,9 +618,9 @@ def _kept_kernel_engine() -> str:
             # a kept kernel's client from its last notebook: a new client waits for the
             # kernel's broadcasts to reach it (0.2 s a notebook); None: nbclient starts one
             client.kc = kernel.client
-            # the executed copy is written once, when the notebook ends or fails (papermill's
-            # notebook_complete, with the running cell marked), not twice a cell: with the
-            # charts' SVGs each write took 5-10 ms, a notebook's outputs rewritten 70 times
+            # the executed copy is written when the notebook starts and ends (papermill's
+            # notebook_complete, also on a failure, with the running cell marked), not twice
+            # a cell: with the charts' SVGs each write took 5-10 ms, 70 writes a notebook
             nb_man.save = lambda **_: None
             try:
                 return client.execute(cleanup_kc=False)
@@ -754,9 +757,12 @@ def _warm_up(threads: dict[str, str], kernel_name: str, folder: Path) -> Noteboo
     try:
         empty = tmp / "warm_up.ipynb"
         nbformat.write(nbformat.v4.new_notebook(metadata=_KERNEL_METADATA), empty)
-        return _execute_budgeted(
+        result = _execute_budgeted(
             threads, empty, tmp / "out.ipynb", {}, RESET_TIMEOUT, kernel_name, cwd=folder
         )
+        if _kernel is not None:  # what the kernel printed starting goes with its first notebook
+            _kernel.reported = 0
+        return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         _warm_folder = None
@@ -810,6 +816,23 @@ class Workers:
         )
         for _ in range(self.count):  # one each: a busy worker leaves the next to another
             self.pool.submit(_warm_up, self.threads, kernel_name, folder)
+
+    def memory(self) -> int:
+        """Resident bytes of the processes and their kernels now (memory the notebooks will
+        have, not memory to find for them)."""
+        import psutil
+
+        total = 0
+        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+            try:
+                worker = psutil.Process(process.pid)
+                tree = [worker, *worker.children(recursive=True)]
+            except (psutil.Error, TypeError):  # gone, or not started (no pid)
+                continue
+            for p in tree:
+                with contextlib.suppress(psutil.Error):
+                    total += p.memory_info().rss
+        return total
 
     def stop(self) -> None:
         """End the processes and their kernels now."""
