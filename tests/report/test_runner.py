@@ -39,9 +39,27 @@ def _notebook(path: Path, code: str) -> Path:
     return path
 
 
-def test_a_reader_waits_for_what_it_reads_and_is_left_out_when_one_failed(tmp_path, monkeypatch):
-    for variable in THREAD_VARIABLES:  # the budget applies only where the user set nothing
+def _unset_thread_settings(monkeypatch) -> None:
+    """The budget applies only where the user set nothing: unset what this shell set."""
+    for variable in THREAD_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
+
+
+def _kernels_up(count: int, seconds: float = 60) -> set[int]:
+    """The pids of this process's kernels once ``count`` are up (their stack may still be
+    importing), or of those up after ``seconds``."""
+    import psutil
+
+    kernels: set[int] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and len(kernels) < count:
+        kernels = {p.pid for p in psutil.Process().children(recursive=True) if is_kernel(p)}
+        time.sleep(0.1)
+    return kernels
+
+
+def test_a_reader_waits_for_what_it_reads_and_is_left_out_when_one_failed(tmp_path, monkeypatch):
+    _unset_thread_settings(monkeypatch)
     src = tmp_path / "nb"
     src.mkdir()
     record = (
@@ -326,8 +344,6 @@ def test_workers_started_early_have_their_kernels_up_before_the_notebooks_come(
 ):
     # the pipeline starts the workers before it reads the data: each starts its kernel and
     # imports the analysis stack meanwhile, and the notebooks then run in those kernels
-    import psutil
-
     src = tmp_path / "nb"
     src.mkdir()
     nb = _notebook(
@@ -335,11 +351,7 @@ def test_workers_started_early_have_their_kernels_up_before_the_notebooks_come(
     )
     out = tmp_path / "pid"
     with Workers(1, src) as started:
-        early = set()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not early:  # the kernel is up (stack importing)
-            early = {p.pid for p in psutil.Process().children(recursive=True) if is_kernel(p)}
-            time.sleep(0.1)
+        early = _kernels_up(1)
         results = execute_notebooks([nb], tmp_path / "executed", {"out": str(out)}, workers=1,
                                     started=started)  # fmt: skip
     assert results[0].error is None, results[0].error
@@ -352,10 +364,7 @@ def test_workers_started_for_another_share_of_the_cores_are_replaced(
 ):
     # two kernels started with a thread each; the data then allowed only one at a time,
     # which gets all the cores: the early ones are stopped and a new kernel runs it
-    import psutil
-
-    for variable in THREAD_VARIABLES:  # the budget applies only where the user set nothing
-        monkeypatch.delenv(variable, raising=False)
+    _unset_thread_settings(monkeypatch)
     src = tmp_path / "nb"
     src.mkdir()
     record = (
@@ -366,11 +375,7 @@ def test_workers_started_for_another_share_of_the_cores_are_replaced(
     out = tmp_path / "seen.json"
     with Workers(2, src) as started:
         workers = list(started.pool._processes.values())
-        kernels = set()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(kernels) < 2:  # the early kernels are up
-            kernels = {p.pid for p in psutil.Process().children(recursive=True) if is_kernel(p)}
-            time.sleep(0.1)
+        kernels = _kernels_up(2)
         results = execute_notebooks([nb], tmp_path / "executed", {"out": str(out)}, workers=1,
                                     started=started)  # fmt: skip
     assert results[0].error is None, results[0].error
