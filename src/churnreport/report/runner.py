@@ -490,18 +490,11 @@ class _Kernel:
     def memory(self) -> int | None:
         """Resident bytes of the kernel process and the processes it started (a Spark
         session's JVM); None: no kernel, or it is gone."""
-        import psutil
-
         try:
-            kernel = psutil.Process(self.manager.provisioner.pid)
-            total = kernel.memory_info().rss
-            children = kernel.children(recursive=True)
-        except (AttributeError, TypeError, psutil.Error):
+            pid = self.manager.provisioner.pid
+        except AttributeError:  # no kernel started
             return None
-        for child in children:
-            with contextlib.suppress(psutil.Error):  # ended since
-                total += child.memory_info().rss
-        return total
+        return _tree_bytes(pid)
 
     def close(self) -> None:
         """Kill the kernel (nothing in it is worth a graceful shutdown) and remove its
@@ -518,6 +511,25 @@ class _Kernel:
             pass
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _tree_bytes(pid: int | None) -> int | None:
+    """Resident bytes of process ``pid`` and the processes it started (a kernel's Spark JVM,
+    a worker's kernel); None: no such process."""
+    import psutil
+
+    if pid is None:  # not started (psutil would read this process instead)
+        return None
+    try:
+        root = psutil.Process(pid)
+        total = root.memory_info().rss
+        children = root.children(recursive=True)
+    except psutil.Error:  # gone
+        return None
+    for child in children:
+        with contextlib.suppress(psutil.Error):  # ended since
+            total += child.memory_info().rss
+    return total
 
 
 #: This process's kernel between notebooks (a worker keeps one).
@@ -820,19 +832,8 @@ class Workers:
     def memory(self) -> int:
         """Resident bytes of the processes and their kernels now (memory the notebooks will
         have, not memory to find for them)."""
-        import psutil
-
-        total = 0
-        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
-            try:
-                worker = psutil.Process(process.pid)
-                tree = [worker, *worker.children(recursive=True)]
-            except (psutil.Error, TypeError):  # gone, or not started (no pid)
-                continue
-            for p in tree:
-                with contextlib.suppress(psutil.Error):
-                    total += p.memory_info().rss
-        return total
+        processes = (getattr(self.pool, "_processes", None) or {}).values()
+        return sum(_tree_bytes(p.pid) or 0 for p in list(processes))
 
     def stop(self) -> None:
         """End the processes and their kernels now."""
