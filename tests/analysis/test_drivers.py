@@ -529,11 +529,20 @@ def test_rows_with_the_same_factors_fitted_as_one_give_the_row_by_row_estimates(
             "const": 1.0,
             "flag": (rng.random(n) < 0.3).astype(float),
             "level": rng.integers(0, 3, n).astype(float),
-            "_m_1": (rng.random(n) < 0.5).astype(float),
         }
     )
+    month = pd.Series(rng.integers(5, 9, n))  # fixed effects: an indicator per month but 5
     y = pd.Series((rng.random(n) < 0.02 * (1 + X["flag"] + X["level"])).astype(int))
     link = families.links.CLogLog()
-    whole = GLM(y.astype(float), X, family=families.Binomial(link=link)).fit()
-    for got, want in zip(_fit(y, X, link), (whole.params, whole.bse, whole.pvalues), strict=True):
-        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-6)
+    design = pd.concat(
+        [X, pd.get_dummies(month, prefix="_m", drop_first=True, dtype=float)], axis=1
+    )
+    whole = GLM(y.astype(float), design, family=families.Binomial(link=link)).fit()
+    *got, columns = _fit(y, X, link, fixed=month)
+    assert list(columns) == ["const", "flag", "level", "_m_6", "_m_7", "_m_8"]
+    for g, want in zip(got, (whole.params, whole.bse, whole.pvalues), strict=True):
+        np.testing.assert_allclose(g, np.asarray(want), rtol=1e-6)
+    *plain, columns = _fit(y, design, link)  # no fixed effects: the design as given
+    assert list(columns) == list(design.columns)
+    for g, want in zip(plain, (whole.params, whole.bse, whole.pvalues), strict=True):
+        np.testing.assert_allclose(g, np.asarray(want), rtol=1e-6)

@@ -651,10 +651,17 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _estimate(
-    y: pd.Series, design: pd.DataFrame, meta: list[dict], link, kind: str, dropped: list[dict]
+    y: pd.Series,
+    design: pd.DataFrame,
+    meta: list[dict],
+    link,
+    kind: str,
+    dropped: list[dict],
+    fixed: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Fit and tabulate, or say why not: a multivariable model needs about ten events (and
-    ten non-events) per factor, or its estimates are noise."""
+    ten non-events) per factor, or its estimates are noise. ``fixed``: a label per row (the
+    month) that enters the model as fixed effects (:func:`_fit`)."""
     events = int(y.sum())
     if not meta:  # nothing left to compare (no attribute, or every one left out)
         dropped.append(left_out("(model)", "no_factors"))
@@ -665,8 +672,8 @@ def _estimate(
             left_out("(model)", "few_events", events=events, factors=len(meta), need=need)
         )
         return pd.DataFrame(columns=DRIVER_COLUMNS)
-    params, bse, pvals = _fit(y, design, link)
-    out = _effects(design, meta, params, bse, pvals, kind, dropped)
+    params, bse, pvals, columns = _fit(y, design, link, fixed)
+    out = _effects(columns, meta, params, bse, pvals, kind, dropped)
     if not out.empty:
         out["raw_direction"] = [_raw_direction(y, design, meta, r) for r in out.to_dict("records")]
     return out
@@ -701,29 +708,42 @@ def _raw_direction(y: pd.Series, X: pd.DataFrame, meta: list[dict], effect: dict
 MAX_LOG_SE = 10.0
 
 
-def _fit(y: pd.Series, X: pd.DataFrame, link) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Binomial GLM of ``y`` on ``X``: coefficients, standard errors, p-values.
+def _fit(
+    y: pd.Series, X: pd.DataFrame, link, fixed: pd.Series | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
+    """Binomial GLM of ``y`` on ``X`` (and on ``fixed``'s labels as fixed effects):
+    coefficients, standard errors, p-values, and the names of the model's columns they
+    belong to.
 
     Rows with the same factors are fitted as one (churned of rows): the likelihood, and so
     every estimate, is that of the rows one by one, and a panel of a million customer-months
-    over flags, levels and months holds some ten thousand distinct rows.
+    over flags, levels and months holds some ten thousand distinct rows. The fixed effects
+    (one indicator per label but the first, after ``X``'s columns) are made for those
+    distinct rows only: a column per month over a million rows was most of the driver
+    model's memory.
     """
-    group = X.groupby(list(X.columns), sort=False, dropna=False).ngroup().to_numpy()
+    keys = [*X.columns] + ([] if fixed is None else [fixed.to_numpy()])
+    group = X.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     rows = np.bincount(group)
     churned = np.bincount(group, weights=y.to_numpy(dtype=float))
-    distinct = X.iloc[np.unique(group, return_index=True)[1]]
+    first = np.unique(group, return_index=True)[1]
+    distinct = X.iloc[first]
+    if fixed is not None:
+        labels = fixed.iloc[first].to_numpy()
+        effects = pd.get_dummies(labels, prefix="_m", drop_first=True, dtype=float)
+        distinct = pd.concat([distinct.reset_index(drop=True), effects], axis=1)
     endog = np.column_stack([churned, rows - churned])
     model = GLM(endog, distinct, family=families.Binomial(link=link))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = model.fit(maxiter=100)
-    return np.asarray(res.params), np.asarray(res.bse), np.asarray(res.pvalues)
+    return np.asarray(res.params), np.asarray(res.bse), np.asarray(res.pvalues), distinct.columns
 
 
 def _effects(
-    X: pd.DataFrame, meta: list[dict], params, bse, pvals, kind: str, dropped: list[dict]
+    columns: pd.Index, meta: list[dict], params, bse, pvals, kind: str, dropped: list[dict]
 ) -> pd.DataFrame:
-    idx = [X.columns.get_loc(c) for c in X.columns if c != "const" and not str(c).startswith("_m")]
+    idx = [columns.get_loc(c) for c in columns if c != "const" and not str(c).startswith("_m")]
     z = norm.ppf(0.975)
     rows = []
     for m, i in zip(meta, idx, strict=True):
@@ -910,12 +930,16 @@ def hazard_drivers(
         Effects are hazard ratios.
     """
     fit = panel.fit
-    X, meta, dropped = prepare_features(fit, binary, numeric, categorical)
-    months = pd.get_dummies(fit["month"], prefix="_m", drop_first=True, dtype=float)
-    design = pd.concat([X, months], axis=1)
+    design, meta, dropped = prepare_features(fit, binary, numeric, categorical)
     design.insert(0, "const", 1.0)
     effects = _estimate(
-        fit["churned"], design, meta, families.links.CLogLog(), "hazard_ratio", dropped
+        fit["churned"],
+        design,
+        meta,
+        families.links.CLogLog(),
+        "hazard_ratio",
+        dropped,
+        fixed=fit["month"],  # month fixed effects: the baseline hazard of each month
     )
     drivers = binary + numeric + categorical
     return DriverModel(
