@@ -236,7 +236,7 @@ def test_duckdb_prints_no_progress_bar_into_the_log():
 
 
 def test_cached_tables_round_trip_and_are_read_only_when_used(tmp_path):
-    from churnreport.data.load import LazyTables, read_tables, save_tables
+    from churnreport.data.load import COMPACT_STRING, LazyTables, read_tables, save_tables
 
     write_sample(tmp_path / "s", n_customers=300, seed=5)
     ds = load_dataset(load_config(tmp_path / "s" / "report.yml"))
@@ -245,10 +245,18 @@ def test_cached_tables_round_trip_and_are_read_only_when_used(tmp_path):
     assert isinstance(back.tables, LazyTables)
     assert set(back.tables) == set(ds.tables) and "transactions" in back.tables
     assert back.tables._frames == {}  # nothing read yet
-    pd.testing.assert_frame_equal(back.tables["transactions"], ds.tables["transactions"])
+    # the same values; text columns compact (one Arrow buffer, not a Python object per value)
+    for got, want in [
+        (back.tables["transactions"], ds.tables["transactions"]),
+        (back.customers, ds.customers),
+        (back.spells, ds.spells),
+    ]:
+        compact = {c: COMPACT_STRING if t == "string" else t for c, t in want.dtypes.items()}
+        assert got.dtypes.to_dict() == compact
+        pd.testing.assert_frame_equal(got, want.astype(compact))
+    assert "string" in set(back.customers.dtypes.astype(str))  # the test compared some text
     assert set(back.tables._frames) == {"transactions"}
     assert back.tables.get("nope") is None and len(back.tables) == len(ds.tables)
-    pd.testing.assert_frame_equal(back.customers, ds.customers)
 
 
 def test_engine_spark_without_pyspark_is_a_config_error(monkeypatch):

@@ -739,7 +739,7 @@ class LazyTables(Mapping):
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
-            self._frames[name] = pd.read_parquet(self._paths[name])
+            self._frames[name] = read_table(self._paths[name])
         return self._frames[name]
 
     def __iter__(self):
@@ -750,6 +750,32 @@ class LazyTables(Mapping):
 
     def __contains__(self, name: object) -> bool:
         return name in self._paths or name in self._frames
+
+
+#: Text columns as the saved tables hold them in a notebook: pandas' string type with its
+#: values in one Arrow buffer, not a Python object per value. Same values, same missing
+#: values, same operations; at 500,000 customers the customer table takes 0.06 GB instead
+#: of 0.31 GB (a region or a plan code, 8 bytes of text, cost 60 bytes as a Python object).
+COMPACT_STRING = pd.StringDtype("pyarrow")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A table :func:`save_tables` wrote, its text columns compact (:data:`COMPACT_STRING`).
+
+    Parameters
+    ----------
+    path : Path
+        The Parquet file.
+
+    Returns
+    -------
+    DataFrame
+    """
+    frame = pd.read_parquet(path)
+    text = [c for c, t in frame.dtypes.items() if t == "string" and t != COMPACT_STRING]
+    if text:
+        frame = frame.astype(dict.fromkeys(text, COMPACT_STRING))
+    return frame
 
 
 def read_tables(directory: Path) -> Dataset:
@@ -763,8 +789,8 @@ def read_tables(directory: Path) -> Dataset:
         }
     )
     return Dataset(
-        customers=pd.read_parquet(directory / "customers.parquet"),
-        spells=pd.read_parquet(directory / "spells.parquet"),
+        customers=read_table(directory / "customers.parquet"),
+        spells=read_table(directory / "spells.parquet"),
         as_of=dt.date.fromisoformat(meta["as_of"]),
         definition=meta["definition"],
         quality=DataQuality.from_dict(meta["quality"]),
