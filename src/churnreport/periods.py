@@ -21,6 +21,23 @@ def to_period(day: dt.date | pd.Timestamp, period: str) -> pd.Period:
     return pd.Timestamp(day).to_period(FREQ[period])
 
 
+def to_periods(days: pd.Series, period: str) -> pd.Series:
+    """The period containing each day (missing days: missing periods), at once.
+
+    Parameters
+    ----------
+    days : Series
+        Dates (datetime64).
+    period : {"month", "quarter", "year"}
+
+    Returns
+    -------
+    Series
+        Periods, same index.
+    """
+    return days.dt.to_period(FREQ[period])
+
+
 def period_label(p: pd.Period) -> str:
     """Stable text label: ``2024-06``, ``2024Q2`` or ``2024``."""
     return str(p)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from churnreport.data.keys import join_customers, match_ids
+from churnreport.data.keys import is_among, join_customers, match_ids
 from churnreport.data.quality import DataQuality, TableQuality
 from churnreport.errors import InputError
 
@@ -100,3 +100,17 @@ def test_a_table_that_barely_matches_stops_naming_both_spellings(mask):
         )  # fmt: skip
     assert err.value.rows == [(7, "K1"), (40, "K3")]  # K2's row is not known: left out
     assert ("C1" in str(err.value.hint)) is not mask
+
+
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
+def test_is_among_is_isin_for_either_text_storage(storage):
+    ids = pd.Series(["C1", "C2", "C3", "C2", "C10"], dtype=pd.StringDtype(storage))
+    for known in (
+        pd.Series(["C2", "C10", "C2"], dtype=pd.StringDtype(storage)),
+        pd.Series(["C2", "C10"], dtype=object),
+        pd.Index(["C3"]),
+        pd.Series([], dtype=object),
+    ):
+        want = ids.isin(known).to_numpy(dtype=bool)
+        got = is_among(ids, known)
+        assert got.dtype == bool and got.tolist() == want.tolist()

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from churnreport.periods import complete_periods, period_label, to_period
+from churnreport.periods import complete_periods, period_label, to_period, to_periods
 
 
 def cohort_retention(
@@ -44,23 +44,24 @@ def cohort_retention(
     periods = complete_periods(first.min(), as_of, period)
     if len(periods) == 0:
         return pd.DataFrame()
-    cohort = first.map(lambda d: to_period(d, period))
+    cohort = to_periods(first, period)
     in_range = cohort <= periods[-1]
     if first_day is not None:
         observed = periods[periods >= to_period(first_day, period)]
         periods = observed if len(observed) else periods[-1:]
         in_range &= cohort >= periods[0]
     first, cohort = first[in_range], cohort[in_range]
-    idx = {p: i for i, p in enumerate(periods)}
-    cohort_i = cohort.map(idx).to_numpy()
+    cohort_i = periods.get_indexer(cohort)
     n_periods = len(periods)
     ages = n_periods if max_age is None else min(max_age + 1, n_periods)
     # active at the end of period j = active at the start of period j + 1
     ends = (periods + 1).start_time.normalize()
-    s = spells[spells["customer_id"].isin(first.index)]
-    cust_codes = pd.Index(first.index).get_indexer(s["customer_id"])
-    start = s["spell_start"].to_numpy("datetime64[ns]")
-    end = s["spell_end"].to_numpy("datetime64[ns]")
+    # each spell's customer among the cohorts' (-1: not in one); one hash lookup per spell
+    codes = pd.Index(first.index).get_indexer(spells["customer_id"])
+    kept = codes >= 0
+    cust_codes = codes[kept]
+    start = spells["spell_start"].to_numpy("datetime64[ns]")[kept]
+    end = spells["spell_end"].to_numpy("datetime64[ns]")[kept]
     open_ = np.isnat(end)
     active = np.zeros((len(first), n_periods), dtype=bool)
     for j, b in enumerate(ends.to_numpy("datetime64[ns]")):

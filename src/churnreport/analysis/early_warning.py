@@ -30,6 +30,7 @@ from churnreport.analysis.winback import (
     tier_grid,
     tier_thresholds,
 )
+from churnreport.data.keys import is_among
 from churnreport.periods import to_period
 
 #: Largest training table (customers x past period ends) the risk models learn from; a larger
@@ -281,7 +282,9 @@ def early_warning_chapter(
         )
         kept, sample = sample_customers(rows, MAX_TRAINING_ROWS)
         train_spells = (
-            spells if sample is None else spells[spells["customer_id"].isin(kept["customer_id"])]
+            spells
+            if sample is None
+            else spells[is_among(spells["customer_id"], kept["customer_id"])]
         )
         panel = training_panel(train_spells, customers, dates, **feature_args)
         scoring = snapshot_features(spells, customers, as_of, **feature_args)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from churnreport.data.keys import is_among
 from churnreport.periods import PERIODS_PER_YEAR, complete_periods, period_label, to_period
 
 PERIOD_COLUMNS = [
@@ -419,12 +420,12 @@ def referral_rates(
     """
     if "referred_by" not in customers or customers["referred_by"].isna().all():
         return None
-    referred = set(customers.loc[customers["referred_by"].notna(), "customer_id"])
+    referred = customers.loc[customers["referred_by"].notna(), "customer_id"]
     ps = pd.to_datetime(periods["period_start"]).to_numpy("datetime64[ns]")
     pe = (pd.to_datetime(periods["period_end"]) + pd.Timedelta(days=1)).to_numpy("datetime64[ns]")
     first = spells[spells["spell_no"] == 1]
     idx = _period_index(first["spell_start"].to_numpy("datetime64[ns]"), ps, pe)
-    is_ref = first["customer_id"].isin(referred).to_numpy()
+    is_ref = is_among(first["customer_id"], referred)
     ok = idx >= 0
     new_ref = np.bincount(idx[ok & is_ref], minlength=len(periods))
     new = periods["new"].to_numpy()

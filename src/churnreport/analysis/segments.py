@@ -20,6 +20,7 @@ from scipy.stats import chi2_contingency, fisher_exact
 from churnreport.analysis.indicators import holm_adjusted, period_table, wilson_interval
 from churnreport.analysis.revenue import mrr_at, revenue_at_churn
 from churnreport.analysis.trends import two_proportion_p
+from churnreport.data.keys import is_among
 
 SMALL = 30
 MAX_LEVELS = 12
@@ -274,7 +275,7 @@ def churn_population(
             first["spell_end"].isna() | (first["spell_end"] >= start)
         )
         ids = first.loc[active, "customer_id"].unique()
-        at_risk = c[c["customer_id"].isin(ids)]
+        at_risk = c[is_among(c["customer_id"], ids)]
         ends = first.loc[active].groupby("customer_id")["spell_end"].max()
         end = at_risk["customer_id"].map(ends)
         churned = (end.notna() & (end <= pd.Timestamp(as_of))).to_numpy()
