@@ -22,20 +22,22 @@ def to_period(day: dt.date | pd.Timestamp, period: str) -> pd.Period:
 
 
 def to_periods(days: pd.Series, period: str) -> pd.Series:
-    """The period containing each day (missing days: missing periods), at once.
+    """The period containing each day, for all days at once (a missing day has a missing
+    period, which no period compares equal, before or after).
 
     Parameters
     ----------
     days : Series
-        Dates (datetime64).
+        Dates (datetime64, or dates and text that ``pandas.to_datetime`` reads).
     period : {"month", "quarter", "year"}
+        Calendar period.
 
     Returns
     -------
     Series
         Periods, same index.
     """
-    return days.dt.to_period(FREQ[period])
+    return pd.to_datetime(days).dt.to_period(FREQ[period])
 
 
 def period_label(p: pd.Period) -> str:

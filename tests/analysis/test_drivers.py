@@ -538,11 +538,24 @@ def test_rows_with_the_same_factors_fitted_as_one_give_the_row_by_row_estimates(
         [X, pd.get_dummies(month, prefix="_m", drop_first=True, dtype=float)], axis=1
     )
     whole = GLM(y.astype(float), design, family=families.Binomial(link=link)).fit()
-    *got, columns = _fit(y, X, link, fixed=month)
-    assert list(columns) == ["const", "flag", "level", "_m_6", "_m_7", "_m_8"]
-    for g, want in zip(got, (whole.params, whole.bse, whole.pvalues), strict=True):
-        np.testing.assert_allclose(g, np.asarray(want), rtol=1e-6)
-    *plain, columns = _fit(y, design, link)  # no fixed effects: the design as given
-    assert list(columns) == list(design.columns)
-    for g, want in zip(plain, (whole.params, whole.bse, whole.pvalues), strict=True):
-        np.testing.assert_allclose(g, np.asarray(want), rtol=1e-6)
+    assert list(design.columns) == ["const", "flag", "level", "_m_6", "_m_7", "_m_8"]
+    for fitted in (_fit(y, X, link, fixed=month), _fit(y, design, link)):
+        for g, want in zip(fitted, (whole.params, whole.bse, whole.pvalues), strict=True):
+            np.testing.assert_allclose(g, np.asarray(want), rtol=1e-6)
+
+
+def test_a_driver_named_like_a_month_effect_is_still_a_factor():
+    from churnreport.analysis.drivers import snapshot_drivers
+
+    rng = np.random.default_rng(4)
+    n = 4_000
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(n)],
+            "_mobile": (rng.random(n) < 0.5).astype(int),
+        }
+    )
+    customers["churned"] = rng.random(n) < 0.1 + 0.2 * customers["_mobile"]
+    model = snapshot_drivers(customers, ["_mobile"], [], [])
+    assert model.drivers["driver"].tolist() == ["_mobile"]
+    assert model.drivers["effect"].iloc[0] > 1

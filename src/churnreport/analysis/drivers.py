@@ -672,8 +672,8 @@ def _estimate(
             left_out("(model)", "few_events", events=events, factors=len(meta), need=need)
         )
         return pd.DataFrame(columns=DRIVER_COLUMNS)
-    params, bse, pvals, columns = _fit(y, design, link, fixed)
-    out = _effects(columns, meta, params, bse, pvals, kind, dropped)
+    params, bse, pvals = _fit(y, design, link, fixed)
+    out = _effects(design.columns, meta, params, bse, pvals, kind, dropped)
     if not out.empty:
         out["raw_direction"] = [_raw_direction(y, design, meta, r) for r in out.to_dict("records")]
     return out
@@ -710,10 +710,9 @@ MAX_LOG_SE = 10.0
 
 def _fit(
     y: pd.Series, X: pd.DataFrame, link, fixed: pd.Series | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
-    """Binomial GLM of ``y`` on ``X`` (and on ``fixed``'s labels as fixed effects):
-    coefficients, standard errors, p-values, and the names of the model's columns they
-    belong to.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Binomial GLM of ``y`` on ``X`` (and on ``fixed``'s labels, taken as plain values, as
+    fixed effects): coefficients, standard errors, p-values, ``X``'s columns first.
 
     Rows with the same factors are fitted as one (churned of rows): the likelihood, and so
     every estimate, is that of the rows one by one, and a panel of a million customer-months
@@ -737,13 +736,15 @@ def _fit(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = model.fit(maxiter=100)
-    return np.asarray(res.params), np.asarray(res.bse), np.asarray(res.pvalues), distinct.columns
+    return np.asarray(res.params), np.asarray(res.bse), np.asarray(res.pvalues)
 
 
 def _effects(
     columns: pd.Index, meta: list[dict], params, bse, pvals, kind: str, dropped: list[dict]
 ) -> pd.DataFrame:
-    idx = [columns.get_loc(c) for c in columns if c != "const" and not str(c).startswith("_m")]
+    # the factors' coefficients come first, in the design's order (the fixed effects after
+    # them), whatever a factor is called: a driver named ``_mobile`` is a factor too
+    idx = [i for i, c in enumerate(columns) if c != "const"]
     z = norm.ppf(0.975)
     rows = []
     for m, i in zip(meta, idx, strict=True):

@@ -59,13 +59,14 @@ def is_among(ids: pd.Series, known) -> np.ndarray:
     Parameters
     ----------
     ids : Series
-        Customer ids (never missing).
+        Customer ids (a missing id is among ``known`` when ``known`` has one, as for isin).
     known : array-like
         Ids, in any order, repeats allowed.
 
     Returns
     -------
     ndarray of bool
+        True where the id is one of ``known``.
     """
     return pd.Index(known).unique().get_indexer(ids) >= 0
 
