@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from churnreport.analysis.cohorts import cohort_retention
+from churnreport.periods import to_periods
 from tests.conftest import spells
 
 
@@ -77,3 +78,16 @@ def test_a_purchase_history_leaves_out_its_censored_start():
         "churn is counted from Apr 2024 on and the 3 earlier periods are left out of every trend "
         "and cohort."
     )
+
+
+def test_to_periods_gives_each_days_period_missing_stays_missing():
+    days = pd.Series(pd.to_datetime(["2024-01-31", "2024-02-01", None, "2024-12-31"]))
+    assert [str(p) for p in to_periods(days, "month")[[0, 1, 3]]] == [
+        "2024-01",
+        "2024-02",
+        "2024-12",
+    ]
+    assert [str(p) for p in to_periods(days, "quarter")[[0, 1, 3]]] == ["2024Q1"] * 2 + ["2024Q4"]
+    assert to_periods(days, "year").isna().tolist() == [False, False, True, False]
+    as_dates = pd.Series([dt.date(2024, 3, 1), dt.date(2024, 4, 30)])  # object dtype
+    assert [str(p) for p in to_periods(as_dates, "month")] == ["2024-03", "2024-04"]
