@@ -287,7 +287,7 @@ def test_the_lock_is_taken_before_the_data_is_read(tmp_path, monkeypatch):
     )
     cfg = load_config(tmp_path / "r.yml")
     read = []
-    monkeypatch.setattr(pipeline, "load_dataset", lambda c: read.append(c))
+    monkeypatch.setattr(pipeline, "_load_apart", lambda c, folder: read.append(c))
     with run_lock(tmp_path / "out"), pytest.raises(RunLocked):
         pipeline.run_report(cfg)
     assert read == []  # the second run stopped before reading anything
@@ -304,10 +304,10 @@ def test_a_run_stopped_while_loading_leaves_no_folder_it_made(tmp_path, monkeypa
     )
     cfg = load_config(tmp_path / "r.yml")
 
-    def interrupted(c):
+    def interrupted(c, folder):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "load_dataset", interrupted)
+    monkeypatch.setattr(pipeline, "_load_apart", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run_report(cfg)
     assert not (tmp_path / "out").exists()  # every folder the run made is gone, lock and all
@@ -334,14 +334,14 @@ def test_a_run_stopped_while_loading_stops_the_kernels_started_meanwhile(
     )
     seen = []
 
-    def interrupted(c):
+    def interrupted(c, folder):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not seen:  # a kernel is up
             seen.extend(p for p in psutil.Process().children(recursive=True) if is_kernel(p))
             time.sleep(0.1)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "load_dataset", interrupted)
+    monkeypatch.setattr(pipeline, "_load_apart", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run_report(load_config(tmp_path / "r.yml"))
     assert seen and _gone(seen) == []

@@ -51,6 +51,11 @@ class InputError(ChurnReportError):
         self.hint = hint
         super().__init__(self._format())
 
+    def __reduce__(self):
+        # rebuilt from its parts when it crosses processes (a run loads in a process of its
+        # own): the default would call __init__ with the formatted message alone
+        return (type(self), (self.path, self.problem, self.column, self.rows, self.hint))
+
     def _format(self) -> str:
         where = f"{self.path}"
         if self.column is not None:

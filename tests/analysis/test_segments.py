@@ -12,6 +12,7 @@ from churnreport.analysis.segments import (
     change_decomposition,
     churn_population,
     decompose_change,
+    most_common,
     segment_dimensions,
     segment_table,
     segment_values,
@@ -260,3 +261,18 @@ def test_rfm_counts_the_year_before_the_day_and_not_the_day_itself():
     assert r["frequency"].tolist() == [1, 1, 0, 0, 0]
     assert r["monetary"].tolist() == [7.0, 5.0, 0.0, 0.0, 0.0]
     assert r[["recency_days"]].loc[["d", "e"]].isna().all().all()  # nothing before the day
+
+
+def test_levels_tied_at_the_cut_do_not_depend_on_row_order_or_text_storage():
+    # 12 levels over the cap of 11 (10 kept + (other)): L10, L11 and L12 tie with 2 rows for
+    # the last place; the first by text, L10, is kept whatever the row order or storage
+    rows = [f"L{i:02d}" for i in range(1, 10) for _ in range(5)] + ["L10", "L11", "L12"] * 2
+    values = pd.Series(rows)
+    kept = set(segment_values(values, max_levels=11)) - {"(other)"}
+    assert kept == {f"L{i:02d}" for i in range(1, 11)}
+    for seed in range(3):
+        shuffled = values.sample(frac=1, random_state=seed)
+        for storage in ("python", "pyarrow"):
+            again = segment_values(shuffled.astype(pd.StringDtype(storage)), max_levels=11)
+            assert set(again) - {"(other)"} == kept
+    assert most_common(pd.Series(["b", "a", "b", "a", "c"]), 2) == ["a", "b"]

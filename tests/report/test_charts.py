@@ -41,7 +41,7 @@ def test_missing_chinese_font_is_a_clear_warning(monkeypatch, tmp_path):
     def stop(*_):
         raise RuntimeError("stop after loading")
 
-    monkeypatch.setattr(pipeline, "save_tables", stop)
+    monkeypatch.setattr(pipeline, "dump_config", stop)
     cfg = load_config(SAMPLE / "report.yml", language="zh", output_dir=str(tmp_path))
     with pytest.raises(RuntimeError, match="stop"):
         pipeline.run_report(cfg, on_event=lambda kind, payload: events.append((kind, payload)))

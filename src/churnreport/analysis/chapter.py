@@ -509,16 +509,18 @@ def segment_chapter(
         d: segment_table(pd.concat([pop[["churned", "revenue_lost"]], dims[[d]]], axis=1), d)
         for d in dims.columns
     }
+    at_risk = len(pop)
+    del pop, dims  # a row per customer at risk each: not held through the steps below
     life = lifetimes(spells, as_of)
     # levels of every customer from the static attributes (the tenure band moves with time: it
-    # is a table dimension, not a survival or decomposition one)
+    # is a table dimension, not a survival or decomposition one); one index of the ids for
+    # all, the levels kept as compact text (an object per id and level was 0.4 GB at 500k)
     every = segment_dimensions(customers.assign(tenure_at_start=float("nan")), segments)
     every = every.drop(columns="tenure_band", errors="ignore")
-    levels = {
-        d: pd.Series(every[d].to_numpy(), index=customers["customer_id"].to_numpy())
-        for d in every.columns
-    }
-    key_dims = [d for d in every.columns if d != "account_manager"][:3]
+    ids = pd.Index(customers["customer_id"])
+    levels = {d: pd.Series(every[d].array, index=ids) for d in every.columns}
+    del every
+    key_dims = [d for d in levels if d != "account_manager"][:3]
     survival = {
         d: s for d in key_dims if (s := survival_by_segment(life, levels[d], d)) is not None
     }
@@ -546,7 +548,7 @@ def segment_chapter(
         survival,
         decomposition,
         heatmaps,
-        len(pop),
+        at_risk,
         window_start,
         as_of,
         snapshot,

@@ -552,7 +552,8 @@ def prepare_features(
         if x.nunique() < 2:
             dropped.append(left_out(b, "constant"))
             continue
-        cols[b] = x
+        # a 0/1 column as one byte a row (eight as a float): the model reads the same numbers
+        cols[b] = x.astype(np.uint8) if x.isin((0.0, 1.0)).all() else x
         meta.append(
             {
                 "driver": b,
@@ -610,7 +611,7 @@ def prepare_features(
                 continue
             name = f"{c}={level}"
             on = row_level == position[level]
-            cols[name] = pd.Series(on.astype(float), index=frame.index)
+            cols[name] = pd.Series(on.astype(np.uint8), index=frame.index)
             meta.append(
                 {
                     "driver": c,

@@ -275,10 +275,15 @@ def early_warning_chapter(
         first = first_day or spells["spell_start"].min().date()
         dates = snapshot_dates(as_of, period, first, train_snapshots + test_snapshots)
         # one row per customer active at each training date; sample whole customers when large
+        # (the ids stay the spells' own text: millions of rows at 500k customers)
         rows = pd.DataFrame(
-            {"customer_id": np.concatenate([active_on(spells, d)["customer_id"] for d, _ in dates])}
-            if dates
-            else {"customer_id": []}
+            {
+                "customer_id": pd.concat(
+                    [active_on(spells, d)["customer_id"] for d, _ in dates], ignore_index=True
+                )
+                if dates
+                else []
+            }
         )
         kept, sample = sample_customers(rows, MAX_TRAINING_ROWS)
         train_spells = (
@@ -286,7 +291,9 @@ def early_warning_chapter(
             if sample is None
             else spells[is_among(spells["customer_id"], kept["customer_id"])]
         )
+        del rows, kept  # not held while the features and the models are made
         panel = training_panel(train_spells, customers, dates, **feature_args)
+        del train_spells
         scoring = snapshot_features(spells, customers, as_of, **feature_args)
 
     check = None

@@ -20,6 +20,7 @@ from scipy.stats import chi2_contingency, fisher_exact
 from churnreport.analysis.indicators import holm_adjusted, period_table, wilson_interval
 from churnreport.analysis.revenue import mrr_at, revenue_at_churn
 from churnreport.analysis.trends import two_proportion_p
+from churnreport.data.contract import COMPACT_STRING
 from churnreport.data.keys import is_among
 
 SMALL = 30
@@ -50,13 +51,13 @@ def band_tenure(months: pd.Series, edges: tuple[int, ...] = TENURE_BANDS) -> pd.
     """Tenure bands in months: ``<3``, ``3-11``, ``12-23``, ``24+``."""
     labels = band_codes(tuple(edges))
     bands = pd.cut(months, [*edges[:1], *edges[1:], np.inf], right=False, labels=labels)
-    return bands.astype("string").fillna(MISSING)
+    return bands.astype(COMPACT_STRING).fillna(MISSING)
 
 
 def band_age(age: pd.Series) -> pd.Series:
     """Age bands :data:`AGE_BANDS`: ``<30``, ``30-54``, ``55+``."""
     bands = pd.cut(age, [-np.inf, 30, 55, np.inf], right=False, labels=list(AGE_BANDS))
-    return bands.astype("string").fillna(MISSING)
+    return bands.astype(COMPACT_STRING).fillna(MISSING)
 
 
 def level_key(level: object) -> tuple:
@@ -113,14 +114,38 @@ def segment_values(values: pd.Series, max_levels: int = MAX_LEVELS) -> pd.Series
         and values.nunique() > 8
     ):
         q = pd.qcut(values, 5, duplicates="drop")
-        out = q.map(lambda iv: f"{iv.left:,.4g} – {iv.right:,.4g}").astype("string")
+        out = q.map(lambda iv: f"{iv.left:,.4g} – {iv.right:,.4g}").astype(COMPACT_STRING)
     else:
-        out = values.astype("string")
+        out = values.astype(COMPACT_STRING)
     out = out.fillna(MISSING)
-    top = out.value_counts().index[: max_levels - 1]
     if out.nunique() > max_levels:
+        top = most_common(out, max_levels - 1)
         out = out.where(out.isin(top) | (out == MISSING), OTHER)
     return out
+
+
+def most_common(values: pd.Series, n: int) -> list:
+    """The ``n`` most frequent values, most first, equal counts in the order of their text: the
+    same data in another row order, or with its text stored otherwise, gives the same levels.
+
+    Parameters
+    ----------
+    values : Series
+    n : int
+
+    Returns
+    -------
+    list
+
+    Examples
+    --------
+    >>> most_common(pd.Series(["b", "c", "a", "c", "b", "a", "d"]), 2)
+    ['a', 'b']
+    """
+    counts = values.value_counts(sort=False)
+    table = pd.DataFrame({"value": counts.index.astype(str), "n": counts.to_numpy()})
+    order = table.sort_values(["n", "value"], ascending=[False, True], kind="stable").index
+    return list(counts.index[order[:n]])
 
 
 @dataclass(frozen=True)
@@ -525,9 +550,7 @@ def survival_by_segment(
     from churnreport.analysis.survival import retention_curve
 
     lvl = life["customer_id"].map(levels).fillna(MISSING).astype(str)
-    keep = (
-        lvl.value_counts().index[: max_levels - 1] if lvl.nunique() > max_levels else lvl.unique()
-    )
+    keep = most_common(lvl, max_levels - 1) if lvl.nunique() > max_levels else lvl.unique()
     lvl = lvl.where(lvl.isin(keep), OTHER)
     curves, rows = {}, []
     groups = [(n, p) for n, p in life.groupby(lvl.to_numpy()) if len(p) >= 2]

@@ -118,10 +118,9 @@ def release_freed_memory() -> bool:
     """Collect garbage and hand the memory freed objects leave behind back to the system.
 
     glibc's allocator keeps what a process freed for its own next allocations: a kernel that
-    built and dropped a few GB of frames, or the CLI after it freed the tables it saved, still
-    holds most of it, which the next notebook's peak then adds to. ``malloc_trim(0)`` returns
-    the free pages. Where the C library has no such call (macOS, Windows, musl) only the
-    garbage is collected.
+    built and dropped a few GB of frames still holds most of it, which the next notebook's peak
+    then adds to. ``malloc_trim(0)`` returns the free pages. Where the C library has no such
+    call (macOS, Windows, musl) only the garbage is collected.
 
     Returns
     -------
