@@ -54,15 +54,26 @@ def mrr_at(revenue: pd.DataFrame, boundaries: np.ndarray) -> tuple[np.ndarray, n
         Customer ids, and a (customers x boundaries) matrix of MRR.
     """
     codes, ids = pd.factorize(revenue["customer_id"])
+    mrr_on = _mrr_reader(revenue, codes, len(ids))
+    out = np.zeros((len(ids), len(boundaries)))
+    for j, b in enumerate(boundaries):
+        out[:, j] = mrr_on(b)
+    return np.asarray(ids), out
+
+
+def _mrr_reader(revenue: pd.DataFrame, codes: np.ndarray, customers: int):
+    """A function of an instant giving each customer's MRR then, customers in the order of
+    ``codes`` (the revenue rows' customer codes, 0 .. customers - 1)."""
     start = revenue["start"].to_numpy("datetime64[ns]")
     end = revenue["end"].to_numpy("datetime64[ns]")
     open_ = np.isnat(end)
     mrr = revenue["mrr"].to_numpy(dtype=float)
-    out = np.zeros((len(ids), len(boundaries)))
-    for j, b in enumerate(boundaries):
-        on = (start < b) & (open_ | (end >= b))
-        out[:, j] = np.bincount(codes[on], weights=mrr[on], minlength=len(ids))
-    return np.asarray(ids), out
+
+    def mrr_on(instant) -> np.ndarray:
+        on = (start < instant) & (open_ | (end >= instant))
+        return np.bincount(codes[on], weights=mrr[on], minlength=customers)
+
+    return mrr_on
 
 
 def mrr_bridge(revenue: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
@@ -87,26 +98,41 @@ def mrr_bridge(revenue: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
     starts = pd.to_datetime(periods["period_start"]).to_numpy("datetime64[ns]")
     last_end = pd.Timestamp(periods["period_end"].iloc[-1]) + pd.Timedelta(days=1)
     bounds = np.append(starts, np.datetime64(last_end, "ns"))
-    ids, m = mrr_at(revenue, bounds)
-    first = revenue.groupby("customer_id")["start"].min().reindex(ids).to_numpy("datetime64[ns]")
-    m0, m1 = m[:, :-1], m[:, 1:]
-    up = (m0 == 0) & (m1 > 0)
-    is_new = up & (first[:, None] >= bounds[None, :-1])
-    both = (m0 > 0) & (m1 > 0)
-    diff = m1 - m0
-    out = pd.DataFrame(
-        {
-            "period": periods["period"].to_numpy(),
-            "start_revenue": m0.sum(axis=0),
-            "new_revenue": np.where(is_new, m1, 0).sum(axis=0),
-            "expansion": np.where(both & (diff > 0), diff, 0).sum(axis=0),
-            "contraction": np.where(both & (diff < 0), -diff, 0).sum(axis=0),
-            "churned_revenue": np.where((m0 > 0) & (m1 == 0), m0, 0).sum(axis=0),
-            "reactivation_revenue": np.where(up & ~is_new, m1, 0).sum(axis=0),
-            "end_revenue": m1.sum(axis=0),
-            "paying_customers": (m0 > 0).sum(axis=0),
-        }
+    codes, ids = pd.factorize(revenue["customer_id"])
+    mrr_on = _mrr_reader(revenue, codes, len(ids))
+    first = (
+        pd.Series(revenue["start"].to_numpy("datetime64[ns]"))
+        .groupby(codes)
+        .min()
+        .reindex(np.arange(len(ids)))
+        .to_numpy("datetime64[ns]")
     )
+    # one period at a time: the customers x periods matrix and its temporaries were most of
+    # the indicator chapter's memory (gigabytes at millions of customers)
+    rows = []
+    m1 = mrr_on(bounds[0])
+    for begin, after in zip(bounds[:-1], bounds[1:], strict=True):
+        m0, m1 = m1, mrr_on(after)
+        up = (m0 == 0) & (m1 > 0)
+        is_new = up & (first >= begin)
+        both = (m0 > 0) & (m1 > 0)
+        diff = m1 - m0
+        rows.append(
+            {
+                "start_revenue": m0.sum(),
+                "new_revenue": m1[is_new].sum(),
+                "expansion": diff[both & (diff > 0)].sum(),
+                "contraction": (-diff[both & (diff < 0)]).sum(),
+                "churned_revenue": m0[(m0 > 0) & (m1 == 0)].sum(),
+                "reactivation_revenue": m1[up & ~is_new].sum(),
+                "end_revenue": m1.sum(),
+                "paying_customers": int((m0 > 0).sum()),
+            }
+        )
+    out = pd.DataFrame(rows, columns=BRIDGE_COLUMNS[1:9], dtype=float).astype(
+        {"paying_customers": np.int64}
+    )
+    out.insert(0, "period", periods["period"].to_numpy())
     s = out["start_revenue"].where(out["start_revenue"] > 0)
     lost = out["churned_revenue"] + out["contraction"]
     out["arpa"] = s / out["paying_customers"].where(out["paying_customers"] > 0)
