@@ -209,9 +209,15 @@ def test_the_backed_mask_is_the_evidence_rule_row_by_row(values, typical, rho, s
         "significant": significant,
         "rates": {"basic": 0.1, "premium": 0.3, "(missing)": 0.2, "7": 0.05, "True": 0.4, "1": 0.0},
     }
+    columns = [pd.Series(cells, dtype=object)]
+    # the columns a feature frame holds: numbers, Arrow text, flags
+    for kind, dtype in ((float, "float64"), (str, "string[pyarrow]"), (bool, "bool")):
+        if values and all(type(v) is kind for v in values):
+            columns.append(pd.Series(values, dtype=dtype))
     for evidence in (numeric, levels, None):
         expected = [_raises(evidence, v, typical) for v in cells]
-        assert _backed(evidence, cells, typical).tolist() == expected
+        for column in columns:
+            assert _backed(evidence, column, typical).tolist() == expected, column.dtype
 
 
 def test_forecast_check_scores_an_earlier_list():

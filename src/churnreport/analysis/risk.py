@@ -471,9 +471,9 @@ def _raises(evidence: dict | None, value: object, typical: object) -> bool:
     return rates.get(v, 0.0) > rates.get(t, 0.0)
 
 
-def _backed(evidence: dict | None, values: np.ndarray, typical: object) -> np.ndarray:
-    """:func:`_raises` of each of ``values`` (objects) against ``typical``, as a mask:
-    numbers compared at once, levels once per distinct level."""
+def _backed(evidence: dict | None, values: pd.Series, typical: object) -> np.ndarray:
+    """:func:`_raises` of each of ``values`` (a feature column) against ``typical``, as a
+    mask: numbers compared at once, levels once per distinct level."""
     if evidence is None or not evidence["significant"]:
         return np.zeros(len(values), dtype=bool)
     if "rho" in evidence:
@@ -482,12 +482,12 @@ def _backed(evidence: dict | None, values: np.ndarray, typical: object) -> np.nd
         except (TypeError, ValueError):
             return np.zeros(len(values), dtype=bool)
         # a value float() refuses is never a reason (as in _raises): NaN compares false
-        v = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+        v = pd.to_numeric(values.astype(object), errors="coerce").to_numpy(float)
         with np.errstate(invalid="ignore"):
             return evidence["rho"] * (v - t) > 0
     # a level is read by its text (as _raises does): 1, 1.0 and True stay apart; code -1,
     # missing, takes the last entry
-    codes, levels = distinct_values(pd.Series(values, dtype=object))
+    codes, levels = distinct_values(values.reset_index(drop=True))
     raised = [_raises(evidence, level, typical) for level in [*levels, pd.NA]]
     return np.array(raised, dtype=bool)[codes]
 
@@ -531,7 +531,6 @@ def reason_codes(
     money = set(VALUE_FEATURES) | {
         f for f in frame.columns if pd.api.types.is_numeric_dtype(frame[f]) and is_value_column(f)
     }
-    raw = {f: frame[f].to_numpy(dtype=object) for f in names}
     contrib = np.zeros((len(frame), len(names)))
     for j, (f, cols) in enumerate(features.items()):
         if f in money:  # never a reason: not predicted
@@ -540,7 +539,7 @@ def reason_codes(
         # 0), and with evidence only those the data back as raising churn can be a reason
         moving = (x[:, cols] != x_typical[cols]).any(axis=1)
         if evidence is not None:
-            moving &= _backed(evidence.get(f), raw[f], typical[f])
+            moving &= _backed(evidence.get(f), frame[f], typical[f])
         moved = np.flatnonzero(moving)
         if len(moved):
             alt = x[moved]
@@ -548,9 +547,9 @@ def reason_codes(
             contrib[moved, j] = base[moved] - model.model.predict_proba(alt)[:, 1]
     rows, cols = np.nonzero(contrib > MIN_CONTRIBUTION)  # customer by customer, features in order
     values = np.empty(len(rows), dtype=object)
-    for j, f in enumerate(names):
+    for j, f in enumerate(names):  # as Python values: only the rows that give a reason
         at = cols == j
-        values[at] = raw[f][rows[at]]
+        values[at] = frame[f].iloc[rows[at]].to_numpy(dtype=object)
     long = pd.DataFrame(
         {
             "customer_id": frame.index.to_numpy()[rows],
