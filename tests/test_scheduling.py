@@ -151,6 +151,32 @@ def test_a_killed_run_leaves_no_process_and_no_lock(small, tmp_path, sig, kernel
         pass
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_stopped_while_its_load_process_reads_leaves_nothing(tmp_path, sig, kernel_tmp):
+    # the load runs in a process of its own (the sample's takes a few seconds): a stop while
+    # it reads ends it with the command, and the folder it was writing goes
+    from tests.conftest import SAMPLE
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "churnreport.cli", "run", "--config", str(SAMPLE / "report.yml"),
+         "--no-pdf", "--out", str(out)],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.glob(".staging-load-*/tmp")):
+        time.sleep(0.02)  # the load's process has made its temporary folder: it is reading
+    assert list(out.glob(".staging-load-*/tmp")), proc.stderr.read() if proc.poll() else ""
+    tree = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(sig)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == {signal.SIGTERM: 143, signal.SIGINT: 130}[sig], rest
+    assert _gone(tree) == []  # the load's process, the workers and their kernels
+    assert "Traceback" not in rest, rest
+    assert "data loaded" not in rest, rest  # stopped while loading
+    assert not list(out.glob(".staging-*")) and not list(out.glob("*_sample"))
+
+
 def test_the_run_after_a_sigkill_succeeds(small, tmp_path, kernel_tmp):
     cfg, _ = small
     kernels = kernel_tmp

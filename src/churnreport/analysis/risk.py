@@ -487,7 +487,7 @@ def _backed(evidence: dict | None, values: pd.Series, typical: object) -> np.nda
             return evidence["rho"] * (v - t) > 0
     # a level is read by its text (as _raises does): 1, 1.0 and True stay apart; code -1,
     # missing, takes the last entry
-    codes, levels = distinct_values(values.reset_index(drop=True))
+    codes, levels = distinct_values(values)
     raised = [_raises(evidence, level, typical) for level in [*levels, pd.NA]]
     return np.array(raised, dtype=bool)[codes]
 
