@@ -22,13 +22,12 @@ from churnreport.data.sources import RawTable
 from churnreport.errors import InputError
 
 #: Text columns as the saved tables hold them in a notebook, and the long text columns analysis
-#: steps make (segment levels, reason categories): pandas' string type with its values in one
-#: Arrow buffer, not a Python object per value. Same values and missing values; at 500,000
-#: customers the customer table takes 0.08 GB instead of 0.31 GB (a region or a plan code, 8
-#: bytes of text, cost 60 bytes as a Python object). Some results differ in type, not value: a
-#: comparison gives ``bool[pyarrow]``, ``value_counts`` ``int64[pyarrow]``,
-#: ``astype("string")`` makes Python objects again, and ``str.contains`` takes no look-around
-#: regular expression.
+#: steps make (segment levels): pandas' string type with its values in one Arrow buffer, not a
+#: Python object per value. Same values and missing values; at 500,000 customers the customer
+#: table takes 0.08 GB instead of 0.31 GB (a region or a plan code, 8 bytes of text, cost 60
+#: bytes as a Python object). Some results differ in type, not value: a comparison gives
+#: ``bool[pyarrow]``, ``value_counts`` ``int64[pyarrow]``, ``astype("string")`` makes Python
+#: objects again, and ``str.contains`` takes no look-around regular expression.
 COMPACT_STRING = pd.StringDtype("pyarrow")
 
 #: Text read as a missing value (besides empty cells). Case-sensitive, after stripping spaces.
