@@ -13,6 +13,7 @@ from churnreport.analysis.segments import (
     churn_population,
     decompose_change,
     most_common,
+    most_counted,
     segment_dimensions,
     segment_table,
     segment_values,
@@ -276,3 +277,5 @@ def test_levels_tied_at_the_cut_do_not_depend_on_row_order_or_text_storage():
             again = segment_values(shuffled.astype(pd.StringDtype(storage)), max_levels=11)
             assert set(again) - {"(other)"} == kept
     assert most_common(pd.Series(["b", "a", "b", "a", "c"]), 2) == ["a", "b"]
+    # the driver model's level cap counts codes, not rows of text: the same rule
+    assert most_counted(pd.Series([2, 5, 2, 2], index=["z", "y", "b", "m"]), 2) == ["y", "b"]

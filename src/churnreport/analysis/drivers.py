@@ -29,7 +29,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 
 from churnreport.analysis.indicators import holm_adjusted, wilson_interval
 from churnreport.analysis.results import DriverEffect, jsonable
-from churnreport.analysis.segments import AGE_BANDS, level_key
+from churnreport.analysis.segments import AGE_BANDS, level_key, most_counted
 from churnreport.data.taxonomy import normalise
 
 EVENT_WINDOW_MONTHS = 3  # "in the last 90 days": the month of the event and the two after it
@@ -591,7 +591,7 @@ def prepare_features(
         codes, text = pd.factorize(frame[c].astype("string").fillna("(missing)"))
         text = text.to_numpy(dtype=object)
         top = pd.Series(np.bincount(codes, minlength=len(text)), index=text)
-        keep = set(top.sort_values(ascending=False).index[:MAX_LEVELS])
+        keep = set(most_counted(top, MAX_LEVELS))
         label = np.array([t if t in keep else "(other)" for t in text], dtype=object)
         counts = _level_counts(codes, label)
         small = counts[counts < 30].index

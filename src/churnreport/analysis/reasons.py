@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from churnreport.analysis.revenue import revenue_at_churn
+from churnreport.analysis.segments import most_common
 from churnreport.data.taxonomy import ReasonMapping
 from churnreport.periods import FREQ
 
@@ -210,7 +211,7 @@ def reasons_by_segment(analysis: ReasonAnalysis, dimension: str, top: int = 8) -
     """
     c = analysis.churners
     level = c[dimension].astype("string").fillna("(missing)")
-    keep = level.value_counts().index[:top]
+    keep = most_common(level, top)
     level = level.where(level.isin(keep), "(other)")
     counts = pd.crosstab(level, c["category"])
     out = counts.div(counts.sum(axis=1), axis=0)

@@ -142,7 +142,22 @@ def most_common(values: pd.Series, n: int) -> list:
     >>> most_common(pd.Series(["b", "c", "a", "c", "b", "a", "d"]), 2)
     ['a', 'b']
     """
-    counts = values.value_counts(sort=False)
+    return most_counted(values.value_counts(sort=False), n)
+
+
+def most_counted(counts: pd.Series, n: int) -> list:
+    """The ``n`` values with the largest counts (``counts``: value -> count), most first,
+    equal counts in the order of their text (:func:`most_common` of the values counted).
+
+    Parameters
+    ----------
+    counts : Series
+    n : int
+
+    Returns
+    -------
+    list
+    """
     table = pd.DataFrame({"value": counts.index.astype(str), "n": counts.to_numpy()})
     order = table.sort_values(["n", "value"], ascending=[False, True], kind="stable").index
     return list(counts.index[order[:n]])
