@@ -102,10 +102,10 @@ def test_purchase_spells_match_an_oracle(rows, window):
         assert (s["spell_start"].iloc[1:].to_numpy() >= s["spell_end"].iloc[:-1].to_numpy()).all()
 
 
-def _customer_months():
+def _panel_tables():
     """Two customers: c0 began in month 10, is at risk in 11-14 and leaves in 14, complained
     in 12; c1 began in month 5, is at risk in 12-13 (still active), complained in 9 and had a
-    slow answer in 13."""
+    slow answer in 13. The customers, the months studied and the events, as Ibis tables."""
     import ibis
     import pyarrow as pa
 
@@ -124,13 +124,14 @@ def _customer_months():
         {"c": pa.array([0, 1, 1], pa.int64()), "kind": ["complaint", "complaint", "slow"],
          "m": pa.array([12, 9, 13], pa.int64())}
     )  # fmt: skip
+    return ibis.memtable(first), ibis.memtable(months), ibis.memtable(events)
+
+
+def _customer_months():
+    """The panel of :func:`_panel_tables`' customers."""
+    first, months, events = _panel_tables()
     return engine.customer_months(
-        ibis.memtable(first),
-        ibis.memtable(months),
-        ibis.memtable(events),
-        ["complaint", "slow"],
-        new_months=3,
-        event_months=3,
+        first, months, events, ["complaint", "slow"], new_months=3, event_months=3
     )
 
 
@@ -157,6 +158,77 @@ def test_customer_months_hand_computed():
     ]
 
 
+def test_panel_counts_hand_computed():
+    first, _, events = _panel_tables()
+    got = engine.panel_counts(
+        engine.connect(), first, events, ["complaint", "slow"], new_months=3, event_months=3
+    )
+    # the panel above: 6 rows (c0 4, c1 2), c0 churned in 14; new: c0 in 11 and 12; the
+    # complaint flags c0's 12-14 (its month of leaving among them), the slow answer c1's 13
+    assert got == {
+        "rows": 6,
+        "churned": 1,
+        "new_customer__rows": 2,
+        "new_customer__churned": 0,
+        "complaint__rows": 3,
+        "complaint__churned": 1,
+        "slow__rows": 1,
+        "slow__churned": 0,
+    }
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 8), st.integers(0, 6), st.booleans()),
+        min_size=1,
+        max_size=12,
+    ),
+    st.lists(
+        st.tuples(st.integers(0, 11), st.sampled_from(["a", "b"]), st.integers(0, 45)),
+        max_size=30,
+    ),
+    st.integers(1, 4),
+    st.integers(1, 5),
+)
+def test_panel_counts_are_the_sums_of_the_panel(customers, events, new_months, event_months):
+    import ibis
+    import pyarrow as pa
+
+    first = pa.table(
+        {
+            "c": pa.array(range(len(customers)), pa.int64()),
+            "lo": pa.array([lo for lo, *_ in customers], pa.int64()),
+            "hi": pa.array([lo + n for lo, n, *_ in customers], pa.int64()),
+            "start_m": pa.array([lo - 1 - s for lo, _, s, _ in customers], pa.int64()),
+            "churns": [churns for *_, churns in customers],
+            "fit": [True] * len(customers),
+        }
+    )
+    ev = pa.table(
+        {
+            "c": pa.array([c % len(customers) for c, _, _ in events], pa.int64()),
+            "kind": pa.array([k for _, k, _ in events], pa.string()),
+            "m": pa.array([m for *_, m in events], pa.int64()),
+        }
+    )
+    months = pa.table({"m": pa.array(range(0, 40), pa.int64())})
+    tables = ibis.memtable(first), ibis.memtable(ev)
+    windows = {"new_months": new_months, "event_months": event_months}
+    con = engine.connect()
+    kinds = ["a", "b"]
+    panel = engine.to_frame(
+        con,
+        engine.customer_months(tables[0], ibis.memtable(months), tables[1], kinds, **windows),
+        sort=["c", "month"],
+    )
+    want = {"rows": len(panel), "churned": int(panel["churned"].sum())}
+    for flag in ["new_customer", *kinds]:
+        want[f"{flag}__rows"] = int(panel[flag].sum())
+        want[f"{flag}__churned"] = int((panel[flag] * panel["churned"]).sum())
+    assert engine.panel_counts(con, *tables, kinds, **windows) == want
+
+
 def test_an_unknown_backend_or_event_kinds_without_events_are_refused():
     import ibis
     import pyarrow as pa
@@ -167,6 +239,8 @@ def test_an_unknown_backend_or_event_kinds_without_events_are_refused():
     one = ibis.memtable(pa.table({"m": pa.array([1], pa.int64())}))
     with pytest.raises(ValueError, match="without an events table"):
         engine.customer_months(one, one, None, ["complaint"], new_months=3, event_months=3)
+    with pytest.raises(ValueError, match="without an events table"):
+        engine.panel_counts(None, one, None, ["complaint"], new_months=3, event_months=3)
 
 
 # ---------------------------------------------------------------- Spark (Ibis PySpark backend)
@@ -204,6 +278,10 @@ def test_spark_runs_the_same_expressions_with_identical_results(spark, sample_tx
     a = engine.to_frame(duck, months, sort=["c", "month"])
     b = engine.to_frame(spark, months, sort=["c", "month"])
     pd.testing.assert_frame_equal(a.astype("int64"), b.astype("int64"))
+    first, _, events = _panel_tables()
+    kinds, windows = ["complaint", "slow"], {"new_months": 3, "event_months": 3}
+    counts = engine.panel_counts(duck, first, events, kinds, **windows)
+    assert engine.panel_counts(spark, first, events, kinds, **windows) == counts
 
 
 def test_blocks_merge_the_same_on_spark_and_the_session_survives(spark, sample_tx):

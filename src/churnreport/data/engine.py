@@ -21,7 +21,8 @@ and ``amount``; the snapshot ones also a table of :func:`keys`):
 - :func:`window_activity`, :func:`spell_history`, :func:`revenue_on`,
   :func:`window_tickets` -- the early-warning features of many customers on many snapshot
   dates (:func:`keys`), one query per table for all of them;
-- :func:`customer_months` -- the driver model's panel of customers at risk per month.
+- :func:`customer_months` -- the driver model's panel of customers at risk per month, and
+  :func:`panel_counts` -- its totals, without its rows.
 
 The analyses open their backend with :func:`session` (the config's ``engine``).
 """
@@ -624,7 +625,6 @@ def customer_months(
     rows for months 11-14, churned 0, 0, 0, 1, new_customer 1, 1, 0, 0 (new for 3 months),
     complaint 0, 1, 1, 1.
     """
-    import ibis
 
     kinds = list(kinds)
     if kinds and events is None:
@@ -638,13 +638,86 @@ def customer_months(
         new_customer=(p.m - p.start_m < new_months).ifelse(1, 0),
     )
     for kind in kinds:
-        e = events.filter(events.kind == kind)
-        hit = ibis.union(
-            *[e.select(hc=e.c, hm=e.m + lag) for lag in range(event_months)], distinct=True
-        )
+        hit = _flagged_months(events, kind, event_months)
         joined = p.left_join(hit, [p.c == hit.hc, p.month == hit.hm])
         p = joined.select(*p.columns, **{kind: hit.hc.notnull().ifelse(1, 0)})
     return p
+
+
+def panel_counts(
+    con, first, events=None, kinds: Iterable[str] = (), *, new_months: int, event_months: int
+) -> dict[str, int]:
+    """The totals of :func:`customer_months` over all its rows, without building them.
+
+    The panel has a row per customer and month at risk (at 5,000,000 customers, some sixty
+    million); its totals follow from the customers' rows and, one event kind at a time (one
+    query each: the engine holds one kind's flagged months at once), the events' flagged
+    months. Each count is what summing the panel's columns gives.
+
+    Parameters
+    ----------
+    con : ibis.BaseBackend
+        Where the tables are.
+    first, events, kinds, new_months, event_months
+        As :func:`customer_months`; every month from a customer's ``lo`` to its ``hi`` is
+        one of the months studied.
+
+    Returns
+    -------
+    dict
+        rows (customer-months), churned, and for ``new_customer`` and each event kind
+        ``<flag>__rows`` (months flagged) and ``<flag>__churned`` (months flagged in which the
+        customer left); 0 when nobody is at risk.
+
+    Examples
+    --------
+    The customer of :func:`customer_months`'s example: rows 4, churned 1,
+    new_customer__rows 2 (months 11 and 12), new_customer__churned 0, complaint__rows 3
+    (12-14), complaint__churned 1.
+    """
+    import ibis
+
+    kinds = list(kinds)
+    if kinds and events is None:
+        raise ValueError(f"event kinds {kinds} without an events table")
+    new_last = ibis.least(first.hi, first.start_m + (new_months - 1))
+    queries = [
+        first.aggregate(
+            rows=(first.hi - first.lo + 1).sum(),
+            churned=first.churns.ifelse(1, 0).sum(),
+            new_customer__rows=ibis.greatest(new_last - first.lo + 1, 0).sum(),
+            new_customer__churned=(first.churns & (first.hi - first.start_m < new_months))
+            .ifelse(1, 0)
+            .sum(),
+        )
+    ]
+    for kind in kinds:
+        hit = _flagged_months(events, kind, event_months)
+        j = hit.join(first, hit.hc == first.c)
+        j = j.filter((j.hm >= j.lo) & (j.hm <= j.hi))
+        queries.append(
+            j.aggregate(
+                **{
+                    f"{kind}__rows": j.count(),
+                    f"{kind}__churned": (j.churns & (j.hm == j.hi)).ifelse(1, 0).sum(),
+                }
+            )
+        )
+    counts = {}
+    for q in queries:
+        counts |= con.to_pyarrow(q).to_pylist()[0]
+    return {k: int(v or 0) for k, v in counts.items()}
+
+
+def _flagged_months(events, kind: str, event_months: int):
+    """hc, hm: each customer's months flagged by an event of ``kind`` (its month and the
+    ``event_months - 1`` after it), once each."""
+    import ibis
+
+    e = events.filter(events.kind == kind)
+    return ibis.union(
+        *[e.select(hc=e.c, hm=e.m + lag) for lag in range(event_months)], distinct=True
+    )
 
 
 def to_frame(con, expr, *, sort: list[str] | None = None) -> pd.DataFrame:
