@@ -283,7 +283,9 @@ def test_a_number_with_two_values_is_a_factor_and_an_outcome_column_is_left_out(
     attrs = ["tariff", "status", "noise"]
     leaks = outcome_like_columns(customers, attrs)
     assert list(leaks) == ["status"] and leaks["status"] >= 0.99
+    before = customers.copy()
     m = churn_drivers(spells(), customers, dt.date(2024, 6, 30), "snapshot", attributes=attrs)
+    pd.testing.assert_frame_equal(customers, before)  # the levels made of tariff are its own
     got = _effects(m)
     tariff = got[("tariff", "2")]  # a level "2" against "1", not a number per SD, not dropped
     assert tariff.reference == "1" and tariff.significant

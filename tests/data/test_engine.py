@@ -4,6 +4,7 @@ same results on DuckDB and on Spark (Ibis's PySpark backend, a local session).""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 
 import hypothesis.strategies as st
@@ -306,6 +307,20 @@ def test_engine_spark_in_the_config_gives_the_same_dataset(spark, tmp_path):
     pd.testing.assert_frame_equal(duck.spells, sp.spells)
     pd.testing.assert_frame_equal(duck.customers, sp.customers)
     pd.testing.assert_frame_equal(duck.tables["transactions"], sp.tables["transactions"])
+
+
+def test_the_customer_day_merge_is_capped_below_the_engines_share(tmp_path):
+    def limit(con):
+        text = con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+        number, unit = text.split()
+        return float(number) * {"MiB": 2**20, "GiB": 2**30}[unit]
+
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    con = engine.connect()
+    engine._bound_memory(con, str(tmp_path))
+    assert limit(con) == pytest.approx(max(total // 8, 5e8), rel=0.03)  # shown as "2.9 GiB"
+    engine._bound_memory(con, str(tmp_path), engine.MERGE_MEMORY_BYTES)
+    assert limit(con) == pytest.approx(min(total // 8, engine.MERGE_MEMORY_BYTES), rel=0.03)
 
 
 def test_duckdb_prints_no_progress_bar_into_the_log():

@@ -30,6 +30,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from churnreport.analysis.indicators import holm_adjusted, wilson_interval
 from churnreport.analysis.results import DriverEffect, jsonable
 from churnreport.analysis.segments import AGE_BANDS, level_key, most_counted
+from churnreport.data.contract import COMPACT_STRING
 from churnreport.data.taxonomy import normalise
 
 EVENT_WINDOW_MONTHS = 3  # "in the last 90 days": the month of the event and the two after it
@@ -434,7 +435,7 @@ def _event_table(
 
 def _bands(age: pd.Series) -> pd.Series:
     bands = pd.cut(age, [-np.inf, 29.5, 54.5, np.inf], labels=list(AGE_BANDS))
-    return bands.astype("string")
+    return bands.astype(COMPACT_STRING)
 
 
 #: Why a driver (or the whole model) was left out: code -> English reason (the report words
@@ -1078,7 +1079,8 @@ def churn_drivers(
     leaks = outcome_like_columns(customers, attributes)
     attributes = [a for a in attributes if a not in leaks]
     left = [left_out(a, "outcome_like", auc=auc) for a, auc in leaks.items()]
-    frame = customers.copy()
+    # the caller's table is not changed: a column set below replaces the frame's own
+    frame = customers.copy(deep=False)
     if "age" in attributes:
         frame["age_band"] = _bands(frame["age"])
         attributes = [a if a != "age" else "age_band" for a in attributes]

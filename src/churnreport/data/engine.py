@@ -781,11 +781,20 @@ def daily_purchases(transactions: pd.DataFrame, engine: Engine = "duckdb") -> pd
     return daily_purchases_in_blocks([transactions], engine)
 
 
-def _bound_memory(con, spill_dir: str) -> None:
-    """Cap a DuckDB connection at an eighth of the machine's memory, spilling to ``spill_dir``."""
+#: The DuckDB cap of the customer-day merge of a transactions file (:func:`write_customer_days`):
+#: it sorts and spills, and DuckDB's own memory comes on top of what it counts. At 75M
+#: transactions the merge took 113 s and peaked at 5.8 GB with an eighth of the RAM (3 GB),
+#: 110 s and 4.0 GB at 1 GB, 113 s and 3.4 GB at 0.5 GB (docs/PERFORMANCE.md, the tenth round).
+MERGE_MEMORY_BYTES = 1_000_000_000
+
+
+def _bound_memory(con, spill_dir: str, most: int | None = None) -> None:
+    """Cap a DuckDB connection at an eighth of the machine's memory (and at ``most`` bytes),
+    spilling to ``spill_dir``."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    cap = min(total // 8, most or total)
     with contextlib.suppress(Exception):  # an engine that refuses keeps its defaults
-        con.raw_sql(f"SET memory_limit = '{max(total // 8 // 10**6, 500)}MB'")
+        con.raw_sql(f"SET memory_limit = '{max(cap // 10**6, 500)}MB'")
         con.raw_sql(f"SET temp_directory = '{spill_dir}'")
 
 
@@ -823,7 +832,7 @@ def write_customer_days(blocks: Iterable[pd.DataFrame], path, engine: Engine = "
     then merged there (purchases and amounts summed per customer and day, as one block would
     give) and streamed to ``path`` sorted by customer and date. With DuckDB the reduced blocks
     wait in a temporary Parquet file and the merge runs under a memory cap, spilling to disk
-    (:func:`_bound_memory`); with Spark they wait as Arrow tables. A file of any length is read
+    (:data:`MERGE_MEMORY_BYTES`); with Spark they wait as Arrow tables. A file of any length is read
     this way with one block of raw rows in memory.
 
     Parameters
@@ -855,7 +864,7 @@ def write_customer_days(blocks: Iterable[pd.DataFrame], path, engine: Engine = "
             if con is None:
                 con = connect(engine)
                 if spill:
-                    _bound_memory(con, tmp)
+                    _bound_memory(con, tmp, MERGE_MEMORY_BYTES)
             part = con.to_pyarrow(customer_days(table(frame)))
             if spill:
                 writer = writer or pq.ParquetWriter(f"{tmp}/days.parquet", part.schema)
