@@ -183,7 +183,7 @@ def table(frame: pd.DataFrame):
 
 
 @contextlib.contextmanager
-def session(backend: Engine = "duckdb"):
+def session(backend: Engine = "duckdb", most_memory: int | None = None):
     """The backend an analysis's queries run on, for the time of a ``with`` block.
 
     Parameters
@@ -195,6 +195,8 @@ def session(backend: Engine = "duckdb"):
         to a temporary folder of its own (never the working directory). ``spark``: the
         run's Spark session (:func:`start_spark`, started with the config's settings when
         the report opens), left running for the next query.
+    most_memory : int, optional
+        DuckDB's cap in bytes when below the eighth (e.g. :data:`MERGE_MEMORY_BYTES`).
 
     Yields
     ------
@@ -208,7 +210,7 @@ def session(backend: Engine = "duckdb"):
     with tempfile.TemporaryDirectory(prefix="churnreport-duckdb-") as spill:
         con = connect("duckdb")
         try:
-            _bound_memory(con, spill)
+            _bound_memory(con, spill, most_memory)
             threads = os.environ.get("OMP_NUM_THREADS", "")
             if threads.isdigit() and int(threads) > 0:
                 con.raw_sql(f"SET threads = {int(threads)}")
@@ -781,8 +783,9 @@ def daily_purchases(transactions: pd.DataFrame, engine: Engine = "duckdb") -> pd
     return daily_purchases_in_blocks([transactions], engine)
 
 
-#: The DuckDB cap of the customer-day merge of a transactions file (:func:`write_customer_days`):
-#: it sorts and spills, and DuckDB's own memory comes on top of what it counts. At 75M
+#: The DuckDB cap of the customer-day merge of a transactions file (:func:`write_customer_days`)
+#: and of the netting of its returns (the load's session): they sort and spill, and DuckDB's
+#: own memory comes on top of what it counts. At 75M
 #: transactions the merge took 113 s and peaked at 5.8 GB with an eighth of the RAM (3 GB),
 #: 110 s and 4.0 GB at 1 GB, 113 s and 3.4 GB at 0.5 GB (docs/PERFORMANCE.md, the tenth round).
 MERGE_MEMORY_BYTES = 1_000_000_000
