@@ -627,7 +627,6 @@ def customer_months(
     rows for months 11-14, churned 0, 0, 0, 1, new_customer 1, 1, 0, 0 (new for 3 months),
     complaint 0, 1, 1, 1.
     """
-
     kinds = list(kinds)
     if kinds and events is None:
         raise ValueError(f"event kinds {kinds} without an events table")
@@ -785,9 +784,9 @@ def daily_purchases(transactions: pd.DataFrame, engine: Engine = "duckdb") -> pd
 
 #: The DuckDB cap of the customer-day merge of a transactions file (:func:`write_customer_days`)
 #: and of the netting of its returns (the load's session): they sort and spill, and DuckDB's
-#: own memory comes on top of what it counts. At 75M
-#: transactions the merge took 113 s and peaked at 5.8 GB with an eighth of the RAM (3 GB),
-#: 110 s and 4.0 GB at 1 GB, 113 s and 3.4 GB at 0.5 GB (docs/PERFORMANCE.md, the tenth round).
+#: own memory comes on top of what it counts. At 75M transactions the merge took 113 s and
+#: peaked at 5.8 GB under an eighth of the RAM (3 GB), 110 s and 4.0 GB under 1 GB, 113 s and
+#: 3.4 GB under 0.5 GB (docs/PERFORMANCE.md, the tenth round).
 MERGE_MEMORY_BYTES = 1_000_000_000
 
 
@@ -835,8 +834,8 @@ def write_customer_days(blocks: Iterable[pd.DataFrame], path, engine: Engine = "
     then merged there (purchases and amounts summed per customer and day, as one block would
     give) and streamed to ``path`` sorted by customer and date. With DuckDB the reduced blocks
     wait in a temporary Parquet file and the merge runs under a memory cap, spilling to disk
-    (:data:`MERGE_MEMORY_BYTES`); with Spark they wait as Arrow tables. A file of any length is read
-    this way with one block of raw rows in memory.
+    (:data:`MERGE_MEMORY_BYTES`); with Spark they wait as Arrow tables. A file of any length is
+    read this way with one block of raw rows in memory.
 
     Parameters
     ----------

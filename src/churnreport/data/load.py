@@ -342,7 +342,7 @@ def _read_transactions(
     rows = quality.tables["transactions"].rows_read
     check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
     # a deliberate exclusion: counted, never a stop; the days sorted under the merge's cap
-    with engine.session(config.engine, engine.MERGE_MEMORY_BYTES) as con:
+    with engine.session(config.engine, most_memory=engine.MERGE_MEMORY_BYTES) as con:
         found = engine.read(con, LazyTables({"transactions": days}), "transactions")
         if found is not None and "returns" in found.columns:
             kept = engine.write_sorted(
