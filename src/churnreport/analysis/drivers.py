@@ -29,8 +29,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 
 from churnreport.analysis.indicators import holm_adjusted, wilson_interval
 from churnreport.analysis.results import DriverEffect, jsonable
-from churnreport.analysis.segments import AGE_BANDS, level_key, most_counted
-from churnreport.data.contract import COMPACT_STRING
+from churnreport.analysis.segments import band_age, level_key, most_counted
 from churnreport.data.taxonomy import normalise
 
 EVENT_WINDOW_MONTHS = 3  # "in the last 90 days": the month of the event and the two after it
@@ -431,11 +430,6 @@ def _event_table(
     if not parts:
         return None
     return pd.concat(parts, ignore_index=True).astype({"c": "int64", "m": "int64"})
-
-
-def _bands(age: pd.Series) -> pd.Series:
-    bands = pd.cut(age, [-np.inf, 29.5, 54.5, np.inf], labels=list(AGE_BANDS))
-    return bands.astype(COMPACT_STRING)
 
 
 #: Why a driver (or the whole model) was left out: code -> English reason (the report words
@@ -1082,7 +1076,7 @@ def churn_drivers(
     # the caller's table is not changed: a column set below replaces the frame's own
     frame = customers.copy(deep=False)
     if "age" in attributes:
-        frame["age_band"] = _bands(frame["age"])
+        frame["age_band"] = band_age(frame["age"])  # as the segment chapter bands it
         attributes = [a if a != "age" else "age_band" for a in attributes]
     numeric = [
         a
