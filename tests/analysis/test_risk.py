@@ -65,6 +65,41 @@ def test_design_is_fitted_on_training_rows_only():
     assert X[0, 1:].tolist() == [0.0] * (len(d.levels["plan"]) - 1)
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.floats(0, 1e4)),
+            st.sampled_from(["a", "b", "c", None]),
+            st.booleans(),
+        ),
+        min_size=4,
+        max_size=60,
+    ),
+    st.integers(0, 2**32 - 1),
+)
+def test_design_of_picked_rows_is_the_design_of_a_copy_of_them(rows, seed):
+    panel = pd.DataFrame(
+        {
+            "spend": [a for a, _, _ in rows],
+            "plan": pd.Series([b for _, b, _ in rows], dtype="string"),
+            "_y": [int(c) for _, _, c in rows],
+            "_date": pd.Timestamp("2024-01-31"),
+        },
+        index=[f"c{i}" for i in range(len(rows))],
+    )
+    rng = np.random.default_rng(seed)
+    mask = rng.random(len(panel)) < 0.7
+    positions = np.flatnonzero(~mask)
+    for picked in (mask, positions):
+        copy = panel.drop(columns=["_y", "_date"]).iloc[picked]
+        # the label and the date are no features; the picked rows alone fit the design
+        assert fit_design(panel, picked) == fit_design(copy)
+        d = fit_design(panel.drop(columns=["_y", "_date"]))
+        np.testing.assert_array_equal(d.transform(panel, picked), d.transform(copy))
+        assert d.transform(panel, picked).shape == (len(copy), d.columns_count())
+
+
 def test_model_choice_auc_unless_poorly_calibrated():
     def r(auc, ratio):
         return {"auc": auc, "calibration_ratio": ratio}

@@ -40,6 +40,8 @@ MIN_CONTRIBUTION = 0.001
 #: What a customer pays is a consequence of being a customer, never a reason to leave.
 VALUE_FEATURES = frozenset({"mrr", "monthly_revenue", "spend_window", "amount", "annual_value"})
 MODELS = ("logistic", "gradient_boosting")
+#: A training panel's columns that are no features: the label and the snapshot date.
+PANEL_COLUMNS = ("_y", "_date")
 #: Which cause a feature points to (DOMAIN.md sections 5 and 6), for recommended actions.
 FEATURE_CAUSE = {
     "complaints_window": "service",
@@ -86,20 +88,34 @@ class Design:
         out.update({c: self.levels[c][0] for c in self.categorical})
         return out
 
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """Design matrix of ``frame`` (columns: numerics, then dummies)."""
-        cols = []
+    def transform(self, frame: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+        """Design matrix of ``frame`` (columns: numerics, then dummies).
+
+        ``rows`` (a boolean mask or positions) picks the rows one column at a time, so a
+        training panel is never copied whole; the matrix is filled in place, not stacked
+        from a list of columns.
+        """
+        out = np.empty((_row_count(frame, rows), self.columns_count()))
+        at_column = 0
         for n in self.numeric:
-            x = pd.to_numeric(frame[n], errors="coerce").astype(float).fillna(self.medians[n])
+            x = pd.to_numeric(_rows(frame[n], rows), errors="coerce").astype(float)
+            x = x.fillna(self.medians[n])
             if n in self.logged:
                 x = np.log1p(x.clip(lower=0))
-            cols.append(((x - self.centre[n]) / self.scale[n]).to_numpy())
+            out[:, at_column] = ((x - self.centre[n]) / self.scale[n]).to_numpy()
+            at_column += 1
         for c in self.categorical:
-            codes, labels = _distinct_labels(frame[c], self.levels[c])
+            codes, labels = _distinct_labels(_rows(frame[c], rows), self.levels[c])
             # each row's position among the levels (compared as integers, not as text)
             at = pd.Index(self.levels[c]).get_indexer(labels)[codes]
-            cols.extend((at == j).astype(float) for j in range(1, len(self.levels[c])))
-        return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+            for j in range(1, len(self.levels[c])):
+                out[:, at_column] = at == j
+                at_column += 1
+        return out
+
+    def columns_count(self) -> int:
+        """Width of the design matrix."""
+        return len(self.numeric) + sum(len(self.levels[c]) - 1 for c in self.categorical)
 
     def columns(self) -> dict[str, slice]:
         """Where each raw feature sits in the design matrix (a numeric one column, a
@@ -136,32 +152,51 @@ def _levels(values: pd.Series, known: list[str] | None = None) -> pd.Series:
     return pd.Series(labels[codes], index=values.index, dtype=object)
 
 
-def fit_design(frame: pd.DataFrame) -> Design:
+def _row_count(frame: pd.DataFrame, rows: np.ndarray | None) -> int:
+    """How many rows ``rows`` (None: all, a boolean mask, or positions) picks."""
+    if rows is None:
+        return len(frame)
+    rows = np.asarray(rows)
+    return int(rows.sum()) if rows.dtype == bool else len(rows)
+
+
+def _rows(values: pd.Series, rows: np.ndarray | None) -> pd.Series:
+    """The ``rows`` (None: all, a boolean mask, or positions) of one column."""
+    return values if rows is None else values.iloc[rows]
+
+
+def fit_design(frame: pd.DataFrame, rows: np.ndarray | None = None) -> Design:
     """Fit the preprocessing of every usable column of ``frame``.
 
     Parameters
     ----------
     frame : DataFrame
-        Feature columns only.
+        Feature columns; a training panel's label and date (``PANEL_COLUMNS``) are skipped.
+    rows : ndarray, optional
+        The rows to fit on, a boolean mask or positions (all when None). Each column is
+        picked on its own, so a panel is not copied whole.
 
     Returns
     -------
     Design
         Constant columns are left out.
     """
-    numeric, categorical, counts = [], [], {}
+    numeric, categorical, counts, picked = [], [], {}, {}
     for c in frame.columns:
-        s = frame[c]
+        if c in PANEL_COLUMNS:
+            continue
+        s = _rows(frame[c], rows)
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             if s.nunique(dropna=True) >= 2:
                 numeric.append(c)
+                picked[c] = s
             continue
         counts[c] = _levels(s).value_counts()
         if len(counts[c]) >= 2:
             categorical.append(c)
     d = Design(numeric, categorical)
     for n in numeric:
-        x = pd.to_numeric(frame[n], errors="coerce").astype(float)
+        x = pd.to_numeric(picked.pop(n), errors="coerce").astype(float)
         d.medians[n] = float(x.median())
         x = x.fillna(d.medians[n])
         if x.min() >= 0 and abs(float(x.skew())) > SKEW_LIMIT:
@@ -303,11 +338,11 @@ class Backtest:
     why_no_time_split: str = ""
 
 
-def _fit_predict(design: Design, train: pd.DataFrame, test: pd.DataFrame) -> dict:
-    """Each model's probabilities on ``test`` after fitting on ``train`` (both transformed
-    once for all models)."""
-    x_train, y_train = design.transform(train), train["_y"].to_numpy()
-    x_test = design.transform(test)
+def _fit_predict(design: Design, panel: pd.DataFrame, train: np.ndarray, test: np.ndarray) -> dict:
+    """Each model's probabilities on the ``test`` rows of ``panel`` after fitting on its
+    ``train`` rows (masks or positions; both transformed once for all models)."""
+    x_train, y_train = design.transform(panel, train), panel["_y"].to_numpy()[train]
+    x_test = design.transform(panel, test)
     return {k: make_model(k).fit(x_train, y_train).predict_proba(x_test)[:, 1] for k in MODELS}
 
 
@@ -341,37 +376,36 @@ def run_backtest(panel: pd.DataFrame, test_snapshots: int, snapshot: bool) -> Ba
     -------
     Backtest
     """
-    feats = panel.drop(columns=["_y", "_date"])
     dates = sorted(panel["_date"].unique())
     why = "snapshot" if snapshot else ""
     if not snapshot:
         test_dates = dates[-test_snapshots:]
         is_test = panel["_date"].isin(test_dates).to_numpy()
-        train, test = panel[~is_test], panel[is_test]
+        y = panel["_y"].to_numpy()
         if (
             len(dates) > test_snapshots
-            and train["_y"].sum() >= MIN_CHURNERS
-            and test["_y"].sum() >= MIN_CHURNERS
+            and y[~is_test].sum() >= MIN_CHURNERS
+            and y[is_test].sum() >= MIN_CHURNERS
         ):
-            predicted = _fit_predict(fit_design(feats[~is_test]), train, test)
-            results = {k: evaluate(test["_y"], p) for k, p in predicted.items()}
+            predicted = _fit_predict(fit_design(panel, ~is_test), panel, ~is_test, is_test)
+            results = {k: evaluate(y[is_test], p) for k, p in predicted.items()}
             chosen, reason = choose_model(results)
             return Backtest(
                 "time_split",
                 results,
                 chosen,
                 reason,
-                pd.Timestamp(max(train["_date"])).date(),
+                pd.Timestamp(panel["_date"].to_numpy()[~is_test].max()).date(),
                 pd.Timestamp(min(test_dates)).date(),
-                len(train),
-                len(test),
+                int((~is_test).sum()),
+                int(is_test.sum()),
             )
         why = "short_history"
     y = panel["_y"].to_numpy()
     oof = {k: np.zeros(len(panel)) for k in MODELS}
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     for tr, te in folds.split(np.zeros(len(y)), y):
-        predicted = _fit_predict(fit_design(feats.iloc[tr]), panel.iloc[tr], panel.iloc[te])
+        predicted = _fit_predict(fit_design(panel, tr), panel, tr, te)
         for k in MODELS:
             oof[k][te] = predicted[k]
     results = {k: evaluate(y, oof[k]) for k in MODELS}
@@ -396,9 +430,8 @@ class RiskModel:
 
 def fit_final(panel: pd.DataFrame, kind: str) -> RiskModel:
     """Fit ``kind`` on every row of ``panel``."""
-    feats = panel.drop(columns=["_y", "_date"])
-    design = fit_design(feats)
-    model = make_model(kind).fit(design.transform(feats), panel["_y"].to_numpy())
+    design = fit_design(panel)
+    model = make_model(kind).fit(design.transform(panel), panel["_y"].to_numpy())
     return RiskModel(kind, design, model)
 
 
