@@ -10,6 +10,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from churnreport.analysis.drivers import churn_drivers, hazard_panel, prepare_features
 from churnreport.config import load_config
@@ -544,6 +546,34 @@ def test_rows_with_the_same_factors_fitted_as_one_give_the_row_by_row_estimates(
     for fitted in (_fit(y, X, link, fixed=month), _fit(y, design, link)):
         for g, want in zip(fitted, (whole.params, whole.bse, whole.pvalues), strict=True):
             np.testing.assert_allclose(g, np.asarray(want), rtol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0, 1]),
+            st.one_of(st.none(), st.sampled_from([0.0, -0.0, 1.5, float("nan")])),
+            st.sampled_from(["a", "b", None]),
+        ),
+        min_size=0,
+        max_size=40,
+    )
+)
+def test_rows_are_grouped_as_a_groupby_over_every_column_groups_them(rows):
+    from churnreport.analysis.drivers import _same_rows
+
+    X = pd.DataFrame(
+        {
+            "flag": pd.Series([a for a, _, _ in rows], dtype=np.uint8),
+            "x": pd.Series([b for _, b, _ in rows], dtype=float),
+        }
+    )
+    month = pd.Series([c for _, _, c in rows], dtype=object)
+    keys = [X["flag"], X["x"], month]
+    # numbered in order of first appearance; a missing value is a value like any other
+    want = X.groupby([*X.columns, month.to_numpy()], sort=False, dropna=False).ngroup()
+    np.testing.assert_array_equal(_same_rows(keys), want.to_numpy())
 
 
 def test_a_driver_named_like_a_month_effect_is_still_a_factor():

@@ -708,6 +708,23 @@ def _raw_direction(y: pd.Series, X: pd.DataFrame, meta: list[dict], effect: dict
 MAX_LOG_SE = 10.0
 
 
+def _same_rows(keys: list[pd.Series]) -> np.ndarray:
+    """Which rows hold the same values in every one of ``keys``: a group number per row, in
+    order of first appearance, missing values a value like any other (``groupby(keys,
+    sort=False, dropna=False).ngroup()``).
+
+    The keys are combined one at a time, each step renumbering the rows' groups so far, so
+    no more than a few integers per row are held at once: a groupby over the thirty columns
+    of a million-row design made one array of codes per column before it combined them.
+    """
+    group = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
+    for key in keys:
+        codes, values = pd.factorize(key, use_na_sentinel=False)
+        # both factors are below the row count: the product fits 64 bits up to 3e9 rows
+        group = pd.factorize(group * len(values) + codes)[0]
+    return group
+
+
 def _fit(
     y: pd.Series, X: pd.DataFrame, link, fixed: pd.Series | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -721,8 +738,8 @@ def _fit(
     distinct rows only: a column per month over a million rows was most of the driver
     model's memory.
     """
-    keys = [*X.columns] + ([] if fixed is None else [fixed.to_numpy()])
-    group = X.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    keys = [X[c] for c in X.columns] + ([] if fixed is None else [fixed])
+    group = _same_rows(keys)
     rows = np.bincount(group)
     churned = np.bincount(group, weights=y.to_numpy(dtype=float))
     first = np.unique(group, return_index=True)[1]
