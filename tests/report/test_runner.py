@@ -96,6 +96,21 @@ def test_thread_budget_leaves_a_setting_of_the_user_alone(monkeypatch):
     assert thread_budget(4, cores=2)["MKL_NUM_THREADS"] == "1"
 
 
+def test_a_notebook_worker_drives_its_kernel_without_arrow_or_numpy():
+    import subprocess
+
+    code = (
+        "import json, os, sys\n"
+        "from churnreport.report.runner import _notebook_worker_start\n"
+        "_notebook_worker_start(os.getppid())\n"
+        "import papermill.execute\n"
+        "print(json.dumps([sys.modules.get(m) is None for m in ('pyarrow', 'numpy')]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # papermill itself runs; what only its HDFS handler needs is not loaded
+    assert json.loads(out.stdout) == [True, True]
+
+
 def test_kernels_that_would_not_fit_in_memory_together_run_one_at_a_time():
     # 20 GB free, a fifth kept back: 16 GB for kernels
     assert memory_workers(11e9, available=20_000_000_000) == 1  # 5M customers of the sample
