@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import platform
 import re
@@ -313,10 +314,30 @@ def test_the_lock_is_taken_before_the_data_is_read(tmp_path, monkeypatch):
     )
     cfg = load_config(tmp_path / "r.yml")
     read = []
-    monkeypatch.setattr(pipeline, "_load_apart", lambda c, folder: read.append(c))
+    monkeypatch.setattr(pipeline, "_load_apart", lambda c, folder, **_: read.append(c))
     with run_lock(tmp_path / "out"), pytest.raises(RunLocked):
         pipeline.run_report(cfg)
     assert read == []  # the second run stopped before reading anything
+
+
+@pytest.mark.parametrize("seconds, long", [(0.6, True), (0.0, False)])
+def test_a_long_load_stops_the_kernels_started_beside_it(monkeypatch, seconds, long):
+    import concurrent.futures
+
+    from churnreport.report import pipeline
+
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+
+    @contextlib.contextmanager
+    def beside(fn, *args):  # the load: done after ``seconds``
+        yield pool.submit(lambda: time.sleep(seconds) or "saved")
+
+    monkeypatch.setattr(pipeline, "beside", beside)
+    monkeypatch.setattr(pipeline, "LONG_LOAD_SECONDS", 0.3)
+    stopped = []
+    assert pipeline._load_apart(None, None, on_long=lambda: stopped.append(1)) == "saved"
+    assert stopped == ([1] if long else [])
+    pool.shutdown()
 
 
 def test_a_run_stopped_while_loading_leaves_no_folder_it_made(tmp_path, monkeypatch):
@@ -330,7 +351,7 @@ def test_a_run_stopped_while_loading_leaves_no_folder_it_made(tmp_path, monkeypa
     )
     cfg = load_config(tmp_path / "r.yml")
 
-    def interrupted(c, folder):
+    def interrupted(c, folder, **_):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pipeline, "_load_apart", interrupted)
@@ -360,7 +381,7 @@ def test_a_run_stopped_while_loading_stops_the_kernels_started_meanwhile(
     )
     seen = []
 
-    def interrupted(c, folder):
+    def interrupted(c, folder, **_):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not seen:  # a kernel is up
             seen.extend(p for p in psutil.Process().children(recursive=True) if is_kernel(p))

@@ -45,6 +45,24 @@ def _unset_thread_settings(monkeypatch) -> None:
         monkeypatch.delenv(variable, raising=False)
 
 
+def _alive(pids: set[int], seconds: float = 20) -> set[int]:
+    """Which of ``pids`` still run after ``seconds`` (zombies count as ended)."""
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = set()
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    alive.add(pid)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
 def _kernels_up(count: int, seconds: float = 60) -> set[int]:
     """The pids of this process's kernels once ``count`` are up (their stack may still be
     importing), or of those up after ``seconds``."""
@@ -397,4 +415,25 @@ def test_workers_started_for_another_share_of_the_cores_are_replaced(
     threads, pid = json.loads(out.read_text())
     assert threads == str(usable_cores()) and pid not in kernels  # a new kernel, all the cores
     assert len(workers) == 2 and not any(p.is_alive() for p in workers)
+    assert not list(kernel_tmp.iterdir())
+
+
+def test_workers_stopped_during_a_long_load_are_started_again_for_the_notebooks(
+    tmp_path, kernel_tmp
+):
+    # a long load stops the kernels started beside it; the notebooks then get new ones
+    src = tmp_path / "nb"
+    src.mkdir()
+    nb = _notebook(
+        src / "01_a.ipynb", "import os, pathlib\npathlib.Path(out).write_text(str(os.getpid()))"
+    )
+    out = tmp_path / "pid"
+    with Workers(1, src) as started:
+        early = _kernels_up(1)
+        started.stop()
+        assert started.stopped and not _alive(early)
+        results = execute_notebooks([nb], tmp_path / "executed", {"out": str(out)}, workers=1,
+                                    started=started)  # fmt: skip
+    assert results[0].error is None, results[0].error
+    assert int(out.read_text()) not in early
     assert not list(kernel_tmp.iterdir())

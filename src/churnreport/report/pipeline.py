@@ -9,6 +9,7 @@ import datetime as dt
 import shutil
 import time
 from collections.abc import Callable
+from concurrent import futures
 from pathlib import Path
 
 import psutil
@@ -46,6 +47,11 @@ KERNEL_BASE_BYTES = 0.5e9
 #: libraries and one copy of the tables, and at least this: memory a notebook leaves behind
 #: would add to the next one's peak (the 5M run peaked in a kept kernel's fourth notebook).
 KEPT_KERNEL_MIN_BYTES = 1.5e9
+#: A load still running after this many seconds is a large one: the kernels started beside
+#: it are stopped, and start again when it is done. Their head start saves some 3 s; beside
+#: a large load they hold 0.3 GB each while its memory peaks (5,000,000 customers: a load of
+#: 381 s, whose end was the run's peak). A load of 500,000 customers takes about 25 s.
+LONG_LOAD_SECONDS = 60.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,7 +130,7 @@ def run_report(
                 Workers(min(usable_cores(), len(notebooks)), notebooks[0].parent)
             )
             loading = pub.staging_dir(out_root, "load")  # the load's files, until the run's
-            saved = _load_apart(config, loading)
+            saved = _load_apart(config, loading, on_long=started.stop)
             data: Dataset = saved.dataset  # its tables are in loading/prepared
             timings["load_and_validate"] = time.perf_counter() - t0
             emit("loaded", data)
@@ -150,7 +156,9 @@ def run_report(
             kernel = KERNEL_PEAK_FACTOR * tables
             # as many kernels at once as the cores allow and the memory holds (the early
             # kernels' memory is theirs already: counted in, not also out)
-            available = psutil.virtual_memory().available + started.memory()
+            available = psutil.virtual_memory().available + (
+                0 if started.stopped else started.memory()
+            )
             workers = min(
                 usable_cores(),
                 memory_workers(kernel + KERNEL_BASE_BYTES, available=available),
@@ -271,12 +279,20 @@ def run_report(
         return result
 
 
-def _load_apart(config: ReportConfig, folder: Path) -> SavedDataset:
+def _load_apart(
+    config: ReportConfig, folder: Path, on_long: Callable[[], None] | None = None
+) -> SavedDataset:
     """:func:`churnreport.data.load_and_save` in a process of its own, which ends with it: the
     load's memory (8 GB at 5,000,000 customers, and what the allocator keeps of it after)
     is not held by this process beside the kernels. Its error (bad input: InputError) is
-    raised here; a stop (Ctrl-C, SIGTERM) stops it too."""
+    raised here; a stop (Ctrl-C, SIGTERM) stops it too. ``on_long`` is called once the load
+    has run :data:`LONG_LOAD_SECONDS`."""
     with beside(load_and_save, config, folder) as loading:
+        if on_long is not None:
+            with contextlib.suppress(TimeoutError, futures.TimeoutError):
+                return loading.result(timeout=LONG_LOAD_SECONDS)
+            if not loading.done():
+                on_long()
         return loading.result()
 
 

@@ -830,6 +830,7 @@ class Workers:
         self.folder = folder
         self.kernel_name = kernel_name
         self.threads = thread_budget(self.count)
+        self.stopped = False
         # spawned, not forked: a worker starts from a fresh interpreter and inherits no open
         # file of this process (the run lock above all), and it dies with this process
         # (_worker_start)
@@ -851,6 +852,7 @@ class Workers:
     def stop(self) -> None:
         """End the processes and their kernels now."""
         _stop_workers(self.pool)
+        self.stopped = True
 
     def __enter__(self) -> Workers:
         return self
@@ -903,7 +905,8 @@ def execute_notebooks(
     started : Workers, optional
         Workers started earlier, their kernels warm, used when they are as many as
         ``workers`` asks for and their kernels run notebooks of the same folder and kind;
-        else they are stopped and new ones started. Shut down when the notebooks are done.
+        else they are stopped and new ones started (new ones too when they were stopped, as
+        during a long load). Shut down when the notebooks are done.
 
     Returns
     -------
@@ -921,7 +924,7 @@ def execute_notebooks(
     ):  # another share of the cores, or other notebooks: their kernels would not do
         started.stop()
         started = None
-    if started is None:
+    if started is None or started.stopped:
         started = Workers(workers, next(iter(folders)), kernel_name)
     pool, threads = started.pool, started.threads
     results: dict[str, NotebookResult] = {}
