@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from churnreport.report.runner import (
     THREAD_VARIABLES,
@@ -372,11 +373,13 @@ def test_a_temporary_directory_too_deep_for_a_socket_still_runs_and_is_left_clea
     assert not list(deep.iterdir())
 
 
+@pytest.mark.parametrize("long_load", [False, True])
 def test_workers_started_early_have_their_kernels_up_before_the_notebooks_come(
-    tmp_path, kernel_tmp
+    tmp_path, kernel_tmp, long_load
 ):
     # the pipeline starts the workers before it reads the data: each starts its kernel and
-    # imports the analysis stack meanwhile, and the notebooks then run in those kernels
+    # imports the analysis stack meanwhile, and the notebooks then run in those kernels; a
+    # long load stops them (pipeline.LONG_LOAD_SECONDS), and the notebooks get new ones
     src = tmp_path / "nb"
     src.mkdir()
     nb = _notebook(
@@ -385,10 +388,13 @@ def test_workers_started_early_have_their_kernels_up_before_the_notebooks_come(
     out = tmp_path / "pid"
     with Workers(1, src) as started:
         early = _kernels_up(1)
+        if long_load:
+            started.stop()
+            assert started.stopped and not _alive(early)
         results = execute_notebooks([nb], tmp_path / "executed", {"out": str(out)}, workers=1,
                                     started=started)  # fmt: skip
     assert results[0].error is None, results[0].error
-    assert int(out.read_text()) in early
+    assert (int(out.read_text()) in early) is not long_load
     assert not list(kernel_tmp.iterdir())  # kernel closed, folder and key removed
 
 
@@ -415,25 +421,4 @@ def test_workers_started_for_another_share_of_the_cores_are_replaced(
     threads, pid = json.loads(out.read_text())
     assert threads == str(usable_cores()) and pid not in kernels  # a new kernel, all the cores
     assert len(workers) == 2 and not any(p.is_alive() for p in workers)
-    assert not list(kernel_tmp.iterdir())
-
-
-def test_workers_stopped_during_a_long_load_are_started_again_for_the_notebooks(
-    tmp_path, kernel_tmp
-):
-    # a long load stops the kernels started beside it; the notebooks then get new ones
-    src = tmp_path / "nb"
-    src.mkdir()
-    nb = _notebook(
-        src / "01_a.ipynb", "import os, pathlib\npathlib.Path(out).write_text(str(os.getpid()))"
-    )
-    out = tmp_path / "pid"
-    with Workers(1, src) as started:
-        early = _kernels_up(1)
-        started.stop()
-        assert started.stopped and not _alive(early)
-        results = execute_notebooks([nb], tmp_path / "executed", {"out": str(out)}, workers=1,
-                                    started=started)  # fmt: skip
-    assert results[0].error is None, results[0].error
-    assert int(out.read_text()) not in early
     assert not list(kernel_tmp.iterdir())
