@@ -75,6 +75,15 @@ def _frames():
     return sp, customers
 
 
+def test_an_attribute_of_a_customer_the_table_lacks_is_missing_not_another_customers():
+    sp, customers = _frames()
+    f = snapshot_features(sp, customers, D, attributes=["plan"])
+    assert f["plan"].to_dict() == {"a": "basic", "b": "premium"}
+    # a spell whose customer is not in the customer table (looked up by id, not by position)
+    f = snapshot_features(sp, customers[customers["customer_id"] != "a"], D, attributes=["plan"])
+    assert pd.isna(f.loc["a", "plan"]) and f.loc["b", "plan"] == "premium"
+
+
 def test_features_hand_computed():
     sp, customers = _frames()
     f = snapshot_features(sp, customers, D, tables=_tables(), attributes=["plan"])

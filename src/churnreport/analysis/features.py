@@ -174,11 +174,16 @@ def features_on(
             left[on] = managers[on].isin(set(gone["account_manager"])).astype(int)
         out["manager_left_window"] = left.astype(int)
 
-    if attributes:
-        by_id = customers.set_index("customer_id")
-        for a in attributes:
-            if a in by_id.columns and a not in out.columns:
-                out[a] = by_id[a].reindex(keys["customer_id"]).array
+    by_id = customers.set_index("customer_id") if attributes else customers
+    wanted = [a for a in attributes or [] if a in by_id.columns and a not in out.columns]
+    if wanted:
+        # each key's customer row, looked up once for every attribute (a text index's lookup
+        # is the costly part: 0.3 s per attribute at 500,000 customers' snapshots)
+        row = by_id.index.get_indexer(keys["customer_id"])
+        found = bool((row >= 0).all())
+        for a in wanted:
+            column = by_id[a]
+            out[a] = (column.iloc[row] if found else column.reindex(keys["customer_id"])).array
 
     frames, start = {}, 0
     for d, ids in zip(dates, active, strict=True):

@@ -464,14 +464,17 @@ def feature_evidence(panel: pd.DataFrame, alpha: float = 0.05) -> dict[str, dict
     for f in panel.columns.drop(["_y", "_date"], errors="ignore"):
         x = panel[f]
         if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
-            ok = x.notna().to_numpy()
-            if ok.sum() < 3 or x[ok].nunique() < 2 or len(set(y[ok])) < 2:
+            # as numbers, without the panel's index: a Series handed to scipy looked its
+            # text index up for every conversion (seconds at a 500,000-row panel)
+            v = x.to_numpy(dtype=float, na_value=np.nan)
+            ok = ~np.isnan(v)
+            if ok.sum() < 3 or np.unique(v[ok]).size < 2 or len(set(y[ok])) < 2:
                 out[f] = {"p": 1.0, "rho": 0.0}
                 continue
-            rho, p = spearmanr(x[ok].astype(float), y[ok])
+            rho, p = spearmanr(v[ok], y[ok])
             out[f] = {"p": float(p), "rho": float(rho)}
         else:
-            level = x.astype("string").fillna("(missing)")
+            level = x.astype("string").fillna("(missing)").to_numpy()
             table = pd.crosstab(level, y)
             rates = (table.get(1, 0) / table.sum(axis=1)).to_dict()
             if table.shape[0] < 2 or table.shape[1] < 2:

@@ -363,13 +363,18 @@ def at_risk_rows(
     out["probability"] = a["probability"].round(4)
     out["value"] = a["value"].round(2)
     out["expected_loss"] = a["expected_loss"].round(2)
-    out["tier"] = a["tier"].map(lambda t: text(TIER_LABELS[t]) if t else "")
+    # each distinct tier and (tier, cause) phrased once, not once per customer
+    out["tier"] = a["tier"].map({t: text(TIER_LABELS[t]) if t else "" for t in a["tier"].unique()})
     out["reasons"] = (
         a["customer_id"]
         .map(reasons_by_customer(chapter, text, window_days))
         .fillna(text("reason.none"))  # no factor the data support raises this one's risk
     )
-    out["action"] = [action(t, c, text) for t, c in zip(a["tier"], a["cause"], strict=True)]
+    said: dict[tuple, str] = {}
+    out["action"] = [
+        said[k] if k in said else said.setdefault(k, action(*k, text))
+        for k in zip(a["tier"], a["cause"], strict=True)
+    ]
     return out
 
 
