@@ -13,9 +13,10 @@ decide whether to keep the kernel is what the next notebook would start from.
 The first call has Arrow allocate from a pool that gives freed memory back
 (:func:`use_returning_arrow_pool`) and imports the libraries the chapters use before it
 records the start state: the warning filters those libraries add when imported are part of
-what a notebook sees in a new kernel, and are kept for every later notebook. What those imports made is moved out of the
-garbage collector's sight (:func:`gc.freeze`): it lives as long as the kernel, and each
-collection of a notebook's leftovers then walks only what notebooks made.
+what a notebook sees in a new kernel, and are kept for every later notebook. What those
+imports made is moved out of the garbage collector's sight (:func:`gc.freeze`): it lives as
+long as the kernel, and each collection of a notebook's leftovers then walks only what
+notebooks made.
 """
 
 from __future__ import annotations

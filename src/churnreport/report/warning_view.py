@@ -370,11 +370,8 @@ def at_risk_rows(
         .map(reasons_by_customer(chapter, text, window_days))
         .fillna(text("reason.none"))  # no factor the data support raises this one's risk
     )
-    said: dict[tuple, str] = {}
-    out["action"] = [
-        said[k] if k in said else said.setdefault(k, action(*k, text))
-        for k in zip(a["tier"], a["cause"], strict=True)
-    ]
+    phrased = {k: action(*k, text) for k in set(zip(a["tier"], a["cause"], strict=True))}
+    out["action"] = [phrased[k] for k in zip(a["tier"], a["cause"], strict=True)]
     return out
 
 
