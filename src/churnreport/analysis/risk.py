@@ -461,7 +461,7 @@ def feature_evidence(panel: pd.DataFrame, alpha: float = 0.05) -> dict[str, dict
 
     y = panel["_y"].astype(int).to_numpy()
     out: dict[str, dict] = {}
-    for f in panel.columns.drop(["_y", "_date"], errors="ignore"):
+    for f in panel.columns.drop(list(PANEL_COLUMNS), errors="ignore"):
         x = panel[f]
         if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
             # as numbers, without the panel's index: a Series handed to scipy looked its

@@ -156,9 +156,7 @@ def run_report(
             kernel = KERNEL_PEAK_FACTOR * tables
             # as many kernels at once as the cores allow and the memory holds (the early
             # kernels' memory is theirs already: counted in, not also out)
-            available = psutil.virtual_memory().available + (
-                0 if started.stopped else started.memory()
-            )
+            available = psutil.virtual_memory().available + started.memory()
             workers = min(
                 usable_cores(),
                 memory_workers(kernel + KERNEL_BASE_BYTES, available=available),

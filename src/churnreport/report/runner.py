@@ -845,7 +845,9 @@ class Workers:
 
     def memory(self) -> int:
         """Resident bytes of the processes and their kernels now (memory the notebooks will
-        have, not memory to find for them)."""
+        have, not memory to find for them); 0 once stopped."""
+        if self.stopped:
+            return 0
         processes = (getattr(self.pool, "_processes", None) or {}).values()
         return sum(_tree_bytes(p.pid) or 0 for p in list(processes))
 
