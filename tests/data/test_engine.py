@@ -159,6 +159,25 @@ def test_customer_months_hand_computed():
     ]
 
 
+def test_two_events_in_one_month_flag_it_once_with_a_one_month_window():
+    first, months, _ = _panel_tables()
+    import ibis
+    import pyarrow as pa
+
+    twice = ibis.memtable(
+        pa.table({"c": pa.array([0, 0], pa.int64()), "kind": ["complaint"] * 2,
+                  "m": pa.array([12, 12], pa.int64())})
+    )  # fmt: skip
+    panel = engine.customer_months(
+        first, months, twice, ["complaint"], new_months=3, event_months=1
+    )
+    out = engine.to_frame(engine.connect(), panel, sort=["c", "month"])
+    # c0 at risk in 11-14, c1 in 12-13: one row each month, c0's month 12 flagged once
+    assert out[["c", "month", "complaint"]].astype(int).values.tolist() == [
+        [0, 11, 0], [0, 12, 1], [0, 13, 0], [0, 14, 0], [1, 12, 0], [1, 13, 0],
+    ]  # fmt: skip
+
+
 def test_panel_counts_hand_computed():
     first, _, events = _panel_tables()
     got = engine.panel_counts(

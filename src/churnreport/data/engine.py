@@ -716,9 +716,9 @@ def _flagged_months(events, kind: str, event_months: int):
     import ibis
 
     e = events.filter(events.kind == kind)
-    return ibis.union(
-        *[e.select(hc=e.c, hm=e.m + lag) for lag in range(event_months)], distinct=True
-    )
+    # distinct after the union: Ibis returns a union of one table (event_months 1) as it is,
+    # and two events of a kind in one month would then repeat the customer's month
+    return ibis.union(*[e.select(hc=e.c, hm=e.m + lag) for lag in range(event_months)]).distinct()
 
 
 def to_frame(con, expr, *, sort: list[str] | None = None) -> pd.DataFrame:
