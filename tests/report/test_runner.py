@@ -108,6 +108,7 @@ def test_a_reader_waits_for_what_it_reads_and_is_left_out_when_one_failed(tmp_pa
 
 
 def test_thread_budget_leaves_a_setting_of_the_user_alone(monkeypatch):
+    _unset_thread_settings(monkeypatch)
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     budget = thread_budget(2, cores=8)
     assert "OMP_NUM_THREADS" not in budget

@@ -12,7 +12,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -702,7 +702,9 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def thread_budget(workers: int, cores: int | None = None) -> dict[str, str]:
+def thread_budget(
+    workers: int, cores: int | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Thread settings for a kernel that shares the machine with ``workers - 1`` others.
 
     Two kernels on two cores that each start a thread per core fight for them (a model fit
@@ -715,6 +717,8 @@ def thread_budget(workers: int, cores: int | None = None) -> dict[str, str]:
         Kernels running at once.
     cores : int, optional
         Cores available; default the ones this process may use.
+    environ : mapping, optional
+        The environment the kernel inherits; default this process's.
 
     Returns
     -------
@@ -723,13 +727,15 @@ def thread_budget(workers: int, cores: int | None = None) -> dict[str, str]:
 
     Examples
     --------
-    >>> thread_budget(2, cores=2)["OMP_NUM_THREADS"]
+    >>> thread_budget(2, cores=2, environ={})["OMP_NUM_THREADS"]
     '1'
-    >>> thread_budget(2, cores=8)["OPENBLAS_NUM_THREADS"]
-    '4'
+    >>> budget = thread_budget(2, cores=8, environ={"OMP_NUM_THREADS": "3"})
+    >>> "OMP_NUM_THREADS" in budget, budget["OPENBLAS_NUM_THREADS"]
+    (False, '4')
     """
     per = str(max(1, (cores or usable_cores()) // max(1, workers)))
-    return {v: per for v in THREAD_VARIABLES if v not in os.environ}
+    environ = os.environ if environ is None else environ
+    return {v: per for v in THREAD_VARIABLES if v not in environ}
 
 
 def memory_workers(kernel_bytes: float, available: int | None = None) -> int:
