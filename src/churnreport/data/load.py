@@ -337,15 +337,19 @@ def _read_transactions(
             shaped_header(header, source), "transactions", source, required, label
         )
         blocks = reader.blocks(_read_columns(mapping, source, header))
-        _conformed_days(config, source, required, blocks, quality, days, customer_ids, first_rows)
+        # unsorted: sorted once, below (a database's days are hashed for its record: sorted)
+        _conformed_days(
+            config, source, required, blocks, quality, days, customer_ids, first_rows, sort=False
+        )
         record = _file_input(path)
     rows = quality.tables["transactions"].rows_read
     check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
-    # a deliberate exclusion: counted, never a stop; the days sorted under the merge's cap
+    # returns netted (a deliberate exclusion: counted, never a stop) and the days sorted, under
+    # the merge's cap
     with engine.session(config.engine, most_memory=engine.MERGE_MEMORY_BYTES) as con:
         found = engine.read(con, LazyTables({"transactions": days}), "transactions")
-        if found is not None and "returns" in found.columns:
-            kept = engine.write_sorted(
+        if found is not None and ("returns" in found.columns or path is not None):
+            kept = engine.write_days(
                 con, net_returns(con, found, quality), work / "purchase_days.parquet"
             )
             days.unlink()
@@ -412,7 +416,7 @@ def _final_days(
         joined = found.inner_join(ids, found.customer_id == ids._from)
         rest = [c for c in found.columns if c != "customer_id"]
         fixed = joined.select(customer_id=joined._to, **{c: joined[c] for c in rest})
-        matched_days = engine.write_sorted(con, fixed, work / "matched_days.parquet")
+        matched_days = engine.write_days(con, fixed, work / "matched_days.parquet")
     days.unlink()
     return matched_days
 
@@ -449,10 +453,11 @@ def _conformed_days(
     days: Path,
     customer_ids: pd.Series | None = None,
     first_rows: dict[str, int] | None = None,
+    sort: bool = True,
 ) -> Path:
     """Conform blocks of raw transactions one at a time and reduce them to customer-days in
-    the file ``days`` (noting in ``first_rows`` the first row of up to 1,000 ids not in
-    ``customer_ids``)."""
+    the file ``days``, sorted unless ``sort`` is False (noting in ``first_rows`` the first row
+    of up to 1,000 ids not in ``customer_ids``)."""
     # looked up through one hash table built once (isin would build one per block)
     known = None if customer_ids is None else pd.Index(customer_ids.astype(object)).unique()
 
@@ -475,7 +480,7 @@ def _conformed_days(
             yield frame
             quality.absorb(record)
 
-    return write_customer_days(conformed(), days, config.engine)
+    return write_customer_days(conformed(), days, config.engine, sort=sort)
 
 
 def _source_column(config: ReportConfig, table: str, canonical: str) -> str:
