@@ -160,10 +160,10 @@ def test_customer_months_hand_computed():
 
 
 def test_two_events_in_one_month_flag_it_once_with_a_one_month_window():
-    first, months, _ = _panel_tables()
     import ibis
     import pyarrow as pa
 
+    first, months, _ = _panel_tables()
     twice = ibis.memtable(
         pa.table({"c": pa.array([0, 0], pa.int64()), "kind": ["complaint"] * 2,
                   "m": pa.array([12, 12], pa.int64())})

@@ -835,10 +835,10 @@ def write_customer_days(
     Each block is reduced to customer-days in the engine as it arrives; the reduced blocks are
     then merged there (purchases and amounts summed per customer and day, as one block would
     give) and streamed to ``path``, sorted by customer and date unless ``sort`` is False
-    (:func:`write_days`). With DuckDB the reduced blocks
-    wait in a temporary Parquet file and the merge runs under a memory cap, spilling to disk
-    (:data:`MERGE_MEMORY_BYTES`); with Spark they wait as Arrow tables. A file of any length is
-    read this way with one block of raw rows in memory.
+    (:func:`write_days`). With DuckDB the reduced blocks wait in a temporary Parquet file and
+    the merge runs under a memory cap, spilling to disk (:data:`MERGE_MEMORY_BYTES`); with
+    Spark they wait as Arrow tables. A file of any length is read this way with one block of
+    raw rows in memory.
 
     Parameters
     ----------
@@ -919,7 +919,7 @@ def write_days(con, days, path, *, sort: bool = True) -> Path:
     path : str or Path
     sort : bool, default True
         Sorted by customer and date; False: in the engine's order, for a file the caller
-        rewrites sorted anyway (a sort of 75 million rows costs the load about half a minute).
+        rewrites sorted anyway (each sort of 75 million customer-days takes seconds).
 
     Returns
     -------

@@ -323,6 +323,7 @@ def _read_transactions(
                 where = "engine"
             else:
                 engine.write_days_frame(reduced, days)
+        written_sorted = True  # its hash is in the record
         record = {
             "connection": redact_connection(connection),
             "sql": source.sql,
@@ -337,10 +338,10 @@ def _read_transactions(
             shaped_header(header, source), "transactions", source, required, label
         )
         blocks = reader.blocks(_read_columns(mapping, source, header))
-        # unsorted: sorted once, below (a database's days are hashed for its record: sorted)
         _conformed_days(
             config, source, required, blocks, quality, days, customer_ids, first_rows, sort=False
         )
+        written_sorted = False  # sorted once, below
         record = _file_input(path)
     rows = quality.tables["transactions"].rows_read
     check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
@@ -348,7 +349,7 @@ def _read_transactions(
     # the merge's cap
     with engine.session(config.engine, most_memory=engine.MERGE_MEMORY_BYTES) as con:
         found = engine.read(con, LazyTables({"transactions": days}), "transactions")
-        if found is not None and ("returns" in found.columns or path is not None):
+        if found is not None and ("returns" in found.columns or not written_sorted):
             kept = engine.write_days(
                 con, net_returns(con, found, quality), work / "purchase_days.parquet"
             )
