@@ -18,7 +18,7 @@ def _share_the_cores() -> None:
     """Give this test worker's processes (itself, its kernels, its command lines) their share
     of the cores, by the runner's rule for kernels: the suite runs on several workers
     (README command 2), and numeric libraries that start a thread per core in each fight
-    for the cores (the interactive summary notebook took 43 s in the suite instead of 17).
+    for the cores (the interactive summary notebook took 43 s in the suite instead of 14).
     Set before numpy loads: OpenBLAS reads it then. A setting of the user's stays."""
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if workers:
