@@ -18,8 +18,10 @@ def _share_the_cores() -> None:
     """Give this test worker's processes (itself, its kernels, its command lines) their share
     of the cores, by the runner's rule for kernels: the suite runs on several workers
     (README command 2), and numeric libraries that start a thread per core in each fight
-    for the cores (the interactive summary notebook took 43 s in the suite instead of 14).
-    Set before numpy loads: OpenBLAS reads it then. A setting of the user's stays."""
+    for the cores (docs/PERFORMANCE.md, "The twelfth round"). DuckDB takes the same share
+    (data.engine.session), so the suite's loads run it on one thread where a user's runs it on
+    all cores. Set before numpy loads (OpenBLAS reads it then: runner must not import numpy
+    at module level). A setting of the user's stays."""
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if workers:
         os.environ.update(thread_budget(int(workers)))

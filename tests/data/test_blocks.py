@@ -186,6 +186,16 @@ def test_a_file_read_in_blocks_gives_the_dataset_of_one_read(tmp_path, monkeypat
     assert (tq.rows_read, tq.rows_kept) == (400, 397)
 
 
+@pytest.mark.parametrize("amounts", [True, False])
+def test_the_customer_days_of_a_file_read_in_blocks_come_sorted(tmp_path, monkeypatch, amounts):
+    tx = _transactions()
+    cfg = _inactivity_config(tmp_path, tx if amounts else tx.drop(columns="amount"))
+    monkeypatch.setattr(sources_module, "BLOCK_ROWS", 64)  # the blocks merged in the engine
+    days = load_dataset(cfg).tables["transactions"]
+    assert ("amount" in days) == amounts
+    assert days.equals(days.sort_values(["customer_id", "date"], ignore_index=True))
+
+
 def test_a_bad_value_in_a_late_block_names_its_row(tmp_path, monkeypatch):
     tx = _transactions()
     tx.loc[333, "date"] = "2024-02-30"

@@ -176,6 +176,10 @@ def test_two_events_in_one_month_flag_it_once_with_a_one_month_window():
     assert out[["c", "month", "complaint"]].astype(int).values.tolist() == [
         [0, 11, 0], [0, 12, 1], [0, 13, 0], [0, 14, 0], [1, 12, 0], [1, 13, 0],
     ]  # fmt: skip
+    counts = engine.panel_counts(
+        engine.connect(), first, twice, ["complaint"], new_months=3, event_months=1
+    )
+    assert (counts["rows"], counts["complaint__rows"]) == (6, 1)
 
 
 def test_panel_counts_hand_computed():

@@ -849,6 +849,7 @@ def write_customer_days(
         amount column amount and returns (:func:`customer_days`).
     engine : {"duckdb", "spark"}
     sort : bool, default True
+        Sorted by customer and date; False: in the engine's order (:func:`write_days`).
 
     Returns
     -------

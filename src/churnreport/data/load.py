@@ -315,15 +315,16 @@ def _read_transactions(
                     db, source, mapping, quality, max_excluded_share=config.max_excluded_share
                 )
             )
+            written_sorted = True  # its hash is in the record
             if reduced is None:  # not typed for the checks in SQL: the contract's, block by block
                 blocks = db.blocks(_read_columns(mapping, source, header))
                 _conformed_days(
-                    config, source, required, blocks, quality, days, customer_ids, first_rows
-                )
+                    config, source, required, blocks, quality, days, customer_ids, first_rows,
+                    sort=written_sorted,
+                )  # fmt: skip
                 where = "engine"
             else:
                 engine.write_days_frame(reduced, days)
-        written_sorted = True  # its hash is in the record
         record = {
             "connection": redact_connection(connection),
             "sql": source.sql,
@@ -338,10 +339,11 @@ def _read_transactions(
             shaped_header(header, source), "transactions", source, required, label
         )
         blocks = reader.blocks(_read_columns(mapping, source, header))
-        _conformed_days(
-            config, source, required, blocks, quality, days, customer_ids, first_rows, sort=False
-        )
         written_sorted = False  # sorted once, below
+        _conformed_days(
+            config, source, required, blocks, quality, days, customer_ids, first_rows,
+            sort=written_sorted,
+        )  # fmt: skip
         record = _file_input(path)
     rows = quality.tables["transactions"].rows_read
     check_excluded_share(quality, "transactions", rows, label, mapping, config.max_excluded_share)
