@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from churnreport.report.runner import thread_budget
@@ -70,6 +71,25 @@ def cli(*args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=900,
     )
+
+
+def still_running(processes, seconds: float = 20.0) -> list[tuple[int, list[str]]]:
+    """The ``psutil.Process`` es still running after up to ``seconds`` (zombies count as
+    ended), as (pid, command line): [] once all have ended."""
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = []
+        for p in processes:
+            try:
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                    alive.append((p.pid, p.cmdline()))
+            except psutil.Error:  # ended meanwhile
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.2)
 
 
 def is_kernel(process) -> bool:

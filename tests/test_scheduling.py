@@ -24,7 +24,7 @@ from churnreport.errors import ConfigError, RunLocked
 from churnreport.report.history import run_rows
 from churnreport.report.publish import run_lock
 from churnreport.report.runner import NOTEBOOKS_DIR
-from tests.conftest import cli, is_kernel
+from tests.conftest import cli, is_kernel, still_running
 
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d churnreport (INFO|WARNING|ERROR) "
@@ -120,16 +120,6 @@ def _start_run(cfg, out):
     return proc, psutil.Process(proc.pid).children(recursive=True), log
 
 
-def _gone(procs, seconds=20.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        alive = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        if not alive:
-            return []
-        time.sleep(0.2)
-    return [(p.pid, p.cmdline()) for p in alive]
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_killed_run_leaves_no_process_and_no_lock(small, tmp_path, sig, kernel_tmp):
     cfg, _ = small
@@ -139,7 +129,7 @@ def test_a_killed_run_leaves_no_process_and_no_lock(small, tmp_path, sig, kernel
     proc.send_signal(sig)
     rest = proc.stderr.read()
     code = proc.wait(timeout=60)
-    assert _gone(tree) == []  # no worker or kernel outlives the run
+    assert still_running(tree) == []  # no worker or kernel outlives the run
     # the same clean-up for both: staging gone, one ERROR line, a documented code
     assert code == {signal.SIGTERM: 143, signal.SIGINT: 130}[sig], rest
     errors = [ln for ln in rest.splitlines() if " ERROR " in ln]
@@ -172,7 +162,7 @@ def test_a_run_stopped_while_its_load_process_reads_leaves_nothing(tmp_path, sig
     proc.send_signal(sig)
     rest = proc.stderr.read()
     assert proc.wait(timeout=60) == {signal.SIGTERM: 143, signal.SIGINT: 130}[sig], rest
-    assert _gone(tree) == []  # the load's process, the workers and their kernels
+    assert still_running(tree) == []  # the load's process, the workers and their kernels
     assert "Traceback" not in rest, rest
     assert "data loaded" not in rest, rest  # stopped while loading
     assert not list(out.glob(".staging-*")) and not list(out.glob("*_sample"))
@@ -185,7 +175,7 @@ def test_the_run_after_a_sigkill_succeeds(small, tmp_path, kernel_tmp):
     proc.kill()
     rest = proc.stderr.read()  # what the workers and kernels print as they go
     assert proc.wait(timeout=60) == -signal.SIGKILL
-    assert _gone(tree) == []  # no worker or kernel outlives the run
+    assert still_running(tree) == []  # no worker or kernel outlives the run
     assert not list(kernels.glob("churnreport-kernel-*"))  # nor their socket folders
     assert "Traceback" not in rest, rest
     with run_lock(tmp_path):  # the lock is free at once; the staging folder left is cleared
@@ -398,5 +388,5 @@ def test_a_run_stopped_while_loading_stops_the_kernels_started_meanwhile(
     monkeypatch.setattr(pipeline, "_load_apart", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run_report(load_config(tmp_path / "r.yml"))
-    assert seen and _gone(seen) == []
+    assert seen and still_running(seen) == []
     assert not list(kernel_tmp.iterdir())  # their socket folders and keys removed

@@ -23,7 +23,7 @@ from churnreport.report.runner import (
     thread_budget,
     usable_cores,
 )
-from tests.conftest import is_kernel
+from tests.conftest import is_kernel, still_running
 
 
 def _notebook(path: Path, code: str) -> Path:
@@ -44,24 +44,6 @@ def _unset_thread_settings(monkeypatch) -> None:
     """The budget applies only where the user set nothing: unset what this shell set."""
     for variable in THREAD_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
-
-
-def _alive(pids: set[int], seconds: float = 20) -> set[int]:
-    """Which of ``pids`` still run after ``seconds`` (zombies count as ended)."""
-    import psutil
-
-    deadline = time.monotonic() + seconds
-    while True:
-        alive = set()
-        for pid in pids:
-            try:
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    alive.add(pid)
-            except psutil.NoSuchProcess:
-                pass
-        if not alive or time.monotonic() > deadline:
-            return alive
-        time.sleep(0.1)
 
 
 def _kernels_up(count: int, seconds: float = 60) -> set[int]:
@@ -390,8 +372,11 @@ def test_workers_started_early_have_their_kernels_up_before_the_notebooks_come(
     with Workers(1, src) as started:
         early = _kernels_up(1)
         if long_load:
+            import psutil
+
+            kernels = [psutil.Process(pid) for pid in early]
             started.stop()
-            assert started.stopped and not _alive(early)
+            assert started.stopped and still_running(kernels) == []
         results = execute_notebooks([nb], tmp_path / "executed", {"out": str(out)}, workers=1,
                                     started=started)  # fmt: skip
     assert results[0].error is None, results[0].error
