@@ -31,6 +31,17 @@ def test_cohort_matrix_hand_computed():
     assert np.isnan(t.loc["2024-02", 2])
 
 
+def test_a_customer_holding_two_subscriptions_at_once_counts_once():
+    s = spells(
+        ("a", "2024-01-05", None),  # two subscriptions at once, both open at every end
+        ("a", "2024-01-20", "2024-03-10"),
+        ("b", "2024-01-10", "2024-02-15"),  # leaves in Feb
+    )
+    t = cohort_retention(s, "month", dt.date(2024, 3, 31))
+    assert t["size"].tolist() == [2]
+    assert t.loc["2024-01", [0, 1, 2]].tolist() == [1.0, 0.5, 0.5]
+
+
 def test_cohort_shares_are_proportions(tmp_path):
     s = spells(("a", "2023-01-01", "2023-06-01"), ("b", "2023-03-01", None))
     t = cohort_retention(s, "quarter", dt.date(2023, 12, 31))

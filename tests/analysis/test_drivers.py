@@ -303,6 +303,43 @@ def test_a_number_with_two_values_is_a_factor_and_an_outcome_column_is_left_out(
     assert outcome_like_columns(customers, ["tariff", "tenure_months"]) == {}
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "(missing)", "(other)", None]),
+            st.integers(0, 50),
+            st.floats(0, 1),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(0, 2**16),
+)
+def test_a_text_columns_auc_from_its_level_counts_equals_scoring_every_row(groups, seed):
+    """Levels of any size (under 30 pooled), missing values and text that reads as the
+    pooled or missing level: the AUC from the levels' counts is that of every row scored."""
+    from sklearn.metrics import roc_auc_score
+
+    from churnreport.analysis.drivers import _level_rate_auc
+
+    rng = np.random.default_rng(seed)
+    values = [lv for lv, n, _ in groups for _ in range(n)]
+    y = np.concatenate([rng.random(n) < p for _, n, p in groups]).astype(bool)
+    if y.all() or not y.any():  # the caller needs churned and staying customers
+        return
+    level = pd.Series(values, dtype="string").fillna("(missing)")
+    counts = level.value_counts()
+    level = level.where(level.isin(counts[counts >= 30].index), "(other)")
+    score = level.map(pd.Series(y).groupby(level).mean()).to_numpy(dtype=float)
+    expected = 0.0
+    if np.unique(score).size > 1:
+        auc = roc_auc_score(y, score)
+        expected = max(auc, 1 - auc)
+    got = _level_rate_auc(pd.Series(values, dtype="string"), y)
+    assert got == pytest.approx(expected, abs=1e-12)
+
+
 def test_under_inactivity_being_new_is_no_driver():
     """Nobody can lapse in their first 90 days: "new customers left less often" is forced by
     the definition, so the factor is left out and says why."""

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from churnreport.analysis.segments import (
+    MISSING,
+    OTHER,
     band_age,
     band_tenure,
     change_decomposition,
@@ -126,8 +128,7 @@ def test_survival_by_segment_separates_levels():
             "churned": True,
         }
     )
-    levels = pd.Series(["fast"] * 200 + ["slow"] * 200, index=life["customer_id"])
-    s = survival_by_segment(life, levels, "speed")
+    s = survival_by_segment(life, ["fast"] * 200 + ["slow"] * 200, "speed")
     assert s.logrank_p < 1e-6
     summary = s.summary.set_index("segment")
     assert summary.loc["fast", "rmst_months"] < summary.loc["slow", "rmst_months"]
@@ -224,13 +225,46 @@ def test_change_decomposition_needs_customers_in_both_periods():
     assert change_decomposition({"x": t}, lag=2) is not None
 
 
+def test_survival_by_segment_pools_rare_levels_and_keeps_missing_as_a_level():
+    """Seven levels and missing values (some written out as "(missing)"): the five largest
+    kept, the rest pooled as (other); curves in the order of their names; the logrank test
+    over the levels as shown."""
+    from lifelines.statistics import multivariate_logrank_test
+
+    rng = np.random.default_rng(1)
+    sizes = {"a": 50, "b": 40, "c": 30, "d": 30, "e": 5, "f": 4, None: 20, MISSING: 6}
+    levels = [lv for lv, n in sizes.items() for _ in range(n)]
+    n = len(levels)
+    life = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "duration_months": rng.exponential(12, n),
+            "churned": rng.random(n) < 0.7,
+        }
+    )
+    s = survival_by_segment(life, pd.array(levels, dtype="string"), "d")
+    # a 50, b 40, c 30, d 30 and (missing) 20 + 6 kept; e and f pooled
+    assert list(s.curves) == ["(missing)", "(other)", "a", "b", "c", "d"]
+    assert dict(zip(s.summary["segment"], s.summary["customers"], strict=True)) == {
+        "a": 50,
+        "b": 40,
+        "c": 30,
+        "d": 30,
+        "(missing)": 26,
+        "(other)": 9,
+    }
+    shown = [MISSING if lv in (None, MISSING) else lv if lv in "abcd" else OTHER for lv in levels]
+    expected = multivariate_logrank_test(life["duration_months"], shown, life["churned"])
+    assert s.logrank_p == pytest.approx(expected.p_value, rel=1e-12)
+
+
 def test_survival_by_segment_needs_two_levels_and_a_month_of_history():
     life = pd.DataFrame(
         {"customer_id": list("abcd"), "duration_months": [3.0, 5.0, 8.0, 9.0], "churned": True}
     )
-    one_level = pd.Series(["x"] * 4, index=life["customer_id"])
+    one_level = ["x"] * 4
     assert survival_by_segment(life, one_level, "d") is None
-    two_levels = pd.Series(["x", "x", "y", "y"], index=life["customer_id"])
+    two_levels = ["x", "x", "y", "y"]
     assert survival_by_segment(life, two_levels, "d") is not None
     days_old = life.assign(duration_months=[0.2, 0.5, 0.4, 0.3])  # no common month to compare
     assert survival_by_segment(days_old, two_levels, "d") is None

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
+from pandas.api.extensions import take
 
 from churnreport.analysis.cohorts import cohort_retention
 from churnreport.analysis.definitions import churn_conventions
@@ -517,19 +518,27 @@ def segment_chapter(
     # all, the levels kept as compact text (an object per id and level was 0.4 GB at 500k)
     every = segment_dimensions(customers.assign(tenure_at_start=float("nan")), segments)
     every = every.drop(columns="tenure_band", errors="ignore")
+    # each lifetime's and spell's customer found once among the ids (text lookups of millions
+    # of rows), each dimension's levels then taken by position (-1, no such customer: missing)
     ids = pd.Index(customers["customer_id"])
-    levels = {d: pd.Series(every[d].array, index=ids) for d in every.columns}
+    levels = {d: every[d].array for d in every.columns}
     del every
     key_dims = [d for d in levels if d != "account_manager"][:3]
+    at = ids.get_indexer(life["customer_id"])
     survival = {
-        d: s for d in key_dims if (s := survival_by_segment(life, levels[d], d)) is not None
+        d: s
+        for d in key_dims
+        if (s := survival_by_segment(life, take(levels[d], at, allow_fill=True), d)) is not None
     }
     decomposition: dict[str, dict] = {}
     heatmaps: dict[str, pd.DataFrame] = {}
     if not snapshot:
         lag_year = PERIODS_PER_YEAR[period]
+        at = ids.get_indexer(spells["customer_id"])
         for d, lv in levels.items():
-            per = segment_period_tables(spells, lv, period, as_of, first_day)
+            per = segment_period_tables(
+                spells, take(lv, at, allow_fill=True), period, as_of, first_day
+            )
 
             decomposition[d] = {
                 "previous": change_decomposition(per, 1),

@@ -508,27 +508,50 @@ def outcome_like_columns(customers: pd.DataFrame, attributes: list[str]) -> dict
         if a not in customers.columns or a in ("customer_id", "churned"):
             continue
         x = customers[a]
-        scores = []
+        best = 0.0
         if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
             values = x.astype(float)
+            scores = []
             if values.notna().any():
                 scores.append(values.fillna(values.median()).to_numpy())
             if values.isna().any():
                 scores.append(values.isna().to_numpy(dtype=float))
+            for score in scores:
+                if score.min() < score.max():
+                    auc = float(roc_auc_score(y, score))
+                    best = max(best, auc, 1 - auc)
         else:
-            level = x.astype("string").fillna("(missing)")
-            counts = level.value_counts()
-            level = level.where(level.isin(counts[counts >= 30].index), "(other)")
-            rate = pd.Series(y, index=level.index).groupby(level).mean()
-            scores.append(level.map(rate).to_numpy(dtype=float))
-        best = 0.0
-        for score in scores:
-            if np.unique(score).size > 1:
-                auc = float(roc_auc_score(y, score))
-                best = max(best, auc, 1 - auc)
+            best = _level_rate_auc(x, y)
         if best >= OUTCOME_LIKE_AUC:
             found[a] = round(best, 3)
     return dict(sorted(found.items(), key=lambda kv: -kv[1]))
+
+
+def _level_rate_auc(values: pd.Series, y: np.ndarray, pooled_below: int = 30) -> float:
+    """The AUC, either way, of each row scored by its level's churn rate (levels under
+    ``pooled_below`` rows pooled as (other), missing a level of its own), from the levels'
+    counts: the same AUC as scoring every row (sklearn's, with the counts as weights), the
+    text of millions of rows hashed once instead of converted, counted and looked up."""
+    from sklearn.metrics import roc_auc_score
+
+    codes, uniques = pd.factorize(values)  # missing: -1
+    text = [str(u) for u in uniques] + ["(missing)"]  # the same text is one level
+    same, names = pd.factorize(pd.Index(text))
+    counts = np.bincount(same[codes], minlength=len(names))  # codes -1: the last, missing
+    shown = [n if c >= pooled_below else "(other)" for n, c in zip(names, counts, strict=True)]
+    pooled, _ = pd.factorize(pd.Index(shown))
+    level = pooled[same[codes]]
+    n = np.bincount(level)
+    churned = np.bincount(level, weights=y.astype(float))
+    rate = churned / np.maximum(n, 1)
+    seen = n > 0
+    if np.unique(rate[seen]).size < 2:
+        return 0.0
+    weight = np.r_[churned, n - churned]
+    truth = np.r_[np.ones(len(n)), np.zeros(len(n))]
+    keep = weight > 0
+    auc = float(roc_auc_score(truth[keep], np.r_[rate, rate][keep], sample_weight=weight[keep]))
+    return max(auc, 1 - auc)
 
 
 def prepare_features(

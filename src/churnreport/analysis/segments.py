@@ -512,14 +512,14 @@ def decompose_change(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 def segment_period_tables(
     spells: pd.DataFrame,
-    levels: pd.Series,
+    levels,
     period: str,
     as_of: dt.date,
     first_day: dt.date | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The period table of each segment level (levels: customer_id -> level), from
-    ``first_day`` (default: the first spell start) on."""
-    s = spells.assign(level=spells["customer_id"].map(levels).fillna(MISSING))
+    """The period table of each segment level (``levels``: each spell's customer's level,
+    aligned with ``spells``' rows), from ``first_day`` (default: the first spell start) on."""
+    s = spells.assign(level=pd.Series(pd.array(levels), index=spells.index).fillna(MISSING))
     first = first_day or s["spell_start"].min().date()
     return {
         lvl: period_table(grp, period, as_of, first_day=first)
@@ -549,10 +549,20 @@ class SegmentSurvival:
 
 
 def survival_by_segment(
-    life: pd.DataFrame, levels: pd.Series, dimension: str, max_levels: int = 6
+    life: pd.DataFrame, levels, dimension: str, max_levels: int = 6
 ) -> SegmentSurvival | None:
     """Kaplan-Meier per level (the largest ``max_levels`` - 1 levels, the rest pooled as
     (other)), logrank test, median and restricted mean lifetime on a common horizon.
+
+    Parameters
+    ----------
+    life : DataFrame
+        :func:`churnreport.analysis.survival.lifetimes`.
+    levels : array-like
+        Each row's level, aligned with ``life``'s rows (as lifelines' ``groups``); missing
+        is a level of its own.
+    dimension : str
+    max_levels : int
 
     Returns
     -------
@@ -564,11 +574,18 @@ def survival_by_segment(
 
     from churnreport.analysis.survival import retention_curve
 
-    lvl = life["customer_id"].map(levels).fillna(MISSING).astype(str)
-    keep = most_common(lvl, max_levels - 1) if lvl.nunique() > max_levels else lvl.unique()
-    lvl = lvl.where(lvl.isin(keep), OTHER)
+    # the levels as codes, one per row: their text is looked at once per level, not per row
+    codes, uniques = pd.factorize(pd.array(levels))
+    text = [str(u) for u in uniques] + [MISSING]
+    codes = np.where(codes < 0, len(uniques), codes)
+    counts = pd.Series(np.bincount(codes, minlength=len(text)), index=text)
+    counts = counts[counts > 0].groupby(level=0, sort=False).sum()  # MISSING written out too
+    keep = set(most_counted(counts, max_levels - 1) if len(counts) > max_levels else counts.index)
+    shown = {t: t if t in keep else OTHER for t in counts.index}
+    names = sorted(set(shown.values()))
+    lvl = np.array([names.index(shown[t]) if t in shown else -1 for t in text])[codes]
     curves, rows = {}, []
-    groups = [(n, p) for n, p in life.groupby(lvl.to_numpy()) if len(p) >= 2]
+    groups = [(names[n], p) for n, p in life.groupby(lvl) if len(p) >= 2]
     if len(groups) < 2:
         return None
     # one horizon inside every level's observed range, so restricted means compare
