@@ -14,18 +14,41 @@ from pathlib import Path
 
 from churnreport.report.runner import thread_budget
 
+#: The cores the suite was started on, before each test worker took its own
+#: (:func:`_share_the_cores`).
+SUITE_CORES = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+
+
+def on_suite_cores() -> None:
+    """A ``preexec_fn`` that gives a command all of the suite's cores back: a test of a run
+    with several kernels at once (one per core) needs cores to start them on."""
+    if SUITE_CORES:
+        os.sched_setaffinity(0, SUITE_CORES)
+
 
 def _share_the_cores() -> None:
     """Give this test worker's processes (itself, its kernels, its command lines) their share
-    of the cores, by the runner's rule for kernels: the suite runs on several workers
-    (README command 2), and numeric libraries that start a thread per core in each fight
-    for the cores (docs/PERFORMANCE.md, "The twelfth round"). DuckDB takes the same share
-    (data.engine.session), so the suite's loads run it on one thread where a user's runs it on
-    all cores. Set before numpy loads (OpenBLAS reads it then: runner must not import numpy
-    at module level). A setting of the user's stays."""
+    of the cores: the suite runs on several workers (README command 2), and each worker's
+    report runs would otherwise start kernels, and numeric libraries a thread, for every core
+    of the machine, fighting the other workers' for them (docs/PERFORMANCE.md, "The twelfth
+    round" and "The thirteenth round").
+
+    With a core or more per worker, each worker runs on cores of its own (CPU affinity, which
+    its processes inherit): a run in it then sees those cores, and starts that many kernels
+    with that many threads, as on a machine of that size. Otherwise (more workers than cores)
+    each gets the runner's thread share for kernels side by side. DuckDB takes the same
+    threads (data.engine.session). Set before numpy loads (OpenBLAS reads it then: runner
+    must not import numpy at module level). A thread setting of the user's stays."""
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
-    if workers:
-        os.environ.update(thread_budget(int(workers)))
+    if not workers:
+        return
+    n, worker = int(workers), os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    cores = sorted(SUITE_CORES)
+    if len(cores) >= n:
+        os.sched_setaffinity(0, cores[int(worker.removeprefix("gw")) % n :: n])
+        os.environ.update(thread_budget(1))
+    else:
+        os.environ.update(thread_budget(n))
 
 
 _share_the_cores()
@@ -42,6 +65,12 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 PG_PASSWORD = "s3cret-Pw-42"
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` first: a worker that starts one last runs on alone while the
+    others have finished (the Spark run, 112 s, ended the suite 80 s after the other worker)."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 def spells(*rows: tuple[str, str, str | None]) -> pd.DataFrame:

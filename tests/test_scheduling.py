@@ -24,7 +24,7 @@ from churnreport.errors import ConfigError, RunLocked
 from churnreport.report.history import run_rows
 from churnreport.report.publish import run_lock
 from churnreport.report.runner import NOTEBOOKS_DIR
-from tests.conftest import cli, is_kernel, still_running
+from tests.conftest import cli, is_kernel, on_suite_cores, still_running
 
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d churnreport (INFO|WARNING|ERROR) "
@@ -102,7 +102,7 @@ def _start_run(cfg, out):
     proc = subprocess.Popen(
         [sys.executable, "-m", "churnreport.cli", "run", "--config", str(cfg), "--no-pdf",
          "--out", str(out)],
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE, text=True, preexec_fn=on_suite_cores,  # two kernels at once
     )  # fmt: skip
     log = []
     for line in proc.stderr:

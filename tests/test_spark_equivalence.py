@@ -16,6 +16,7 @@ from churnreport.config import dump_config, load_config
 from tests.conftest import SAMPLE, cli
 
 
+@pytest.mark.long
 def test_engine_spark_gives_the_identical_metrics_json(sample_run, tmp_path):
     if shutil.which("java") is None:
         pytest.fail("Java is missing: scripts/setup.sh installs openjdk-17-jre-headless")
