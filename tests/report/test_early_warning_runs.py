@@ -128,3 +128,40 @@ def test_reasons_are_joined_per_customer_strongest_first_whatever_the_row_order(
         "c": "1 complaint in the last 90 days",
     }
     assert list(got.index) == ["a", "b", "c"]
+
+
+def test_the_at_risk_lists_extra_columns_keep_numbers_and_missing_and_word_known_levels():
+    # each distinct text level is worded once (the report's own words for customer types and
+    # pooled levels), numbers and missing values stay as they are
+    from types import SimpleNamespace
+
+    from churnreport.report.text import Text, level_label
+    from churnreport.report.warning_view import at_risk_rows
+
+    at_risk = pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "customer_id": ["a", "b", "c"],
+            "probability": [0.9, 0.5, 0.1],
+            "value": [10.0, 20.0, 30.0],
+            "expected_loss": [9.0, 10.0, 3.0],
+            "tier": ["", "", ""],
+            "cause": ["", "", ""],
+        }
+    )
+    chapter = SimpleNamespace(is_built=True, at_risk=at_risk, reasons=pd.DataFrame())
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["c", "b", "a"],
+            "customer_type": pd.array(["final", None, "intermediate"], dtype="string[pyarrow]"),
+            "region": ["East", "(other)", "East"],
+            "age": [70, 41, 33],
+        }
+    )
+    text = Text("zh")
+    rows = at_risk_rows(chapter, customers, text, extra_columns=["customer_type", "region", "age"])
+    assert rows["customer_type"].tolist()[0] == level_label("customer_type", "intermediate", text)
+    assert rows["customer_type"].tolist()[2] == level_label("customer_type", "final", text)
+    assert pd.isna(rows["customer_type"].iloc[1])
+    assert rows["region"].tolist() == ["East", level_label("region", "(other)", text), "East"]
+    assert rows["age"].tolist() == [33, 41, 70] and rows["age"].dtype == "int64"

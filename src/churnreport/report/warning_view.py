@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from html import escape
 
+import numpy as np
 import pandas as pd
 from IPython.display import HTML
 
@@ -358,8 +359,17 @@ def at_risk_rows(
         attrs = customers.set_index("customer_id")[extra]
         out = out.join(attrs, on="customer_id")
         for c in extra:  # levels the report knows in words (customer type, "(other)")
-            words = {v: level_label(c, v, text) for v in out[c].unique() if isinstance(v, str)}
-            out[c] = out[c].map(lambda v, words=words: words.get(v, v) if isinstance(v, str) else v)
+            if pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_datetime64_any_dtype(
+                out[c]
+            ):
+                continue  # numbers, flags and dates are shown as they are
+            # each distinct level worded once, then taken by its code (not a call per row)
+            codes, levels = pd.factorize(out[c])
+            words = [level_label(c, v, text) if isinstance(v, str) else v for v in levels]
+            worded = out[c].astype(object)  # a missing value stays as it is
+            known = codes >= 0
+            worded[known] = np.array(words, dtype=object)[codes[known]]
+            out[c] = worded
     out["probability"] = a["probability"].round(4)
     out["value"] = a["value"].round(2)
     out["expected_loss"] = a["expected_loss"].round(2)
