@@ -34,19 +34,18 @@ def _share_the_cores() -> None:
     round" and "The thirteenth round").
 
     With a core or more per worker, each worker runs on cores of its own (CPU affinity, which
-    its processes inherit): a run in it then sees those cores, and starts that many kernels
-    with that many threads, as on a machine of that size. Otherwise (more workers than cores)
-    each gets the runner's thread share for kernels side by side. DuckDB takes the same
-    threads (data.engine.session). Set before numpy loads (OpenBLAS reads it then: runner
-    must not import numpy at module level). A thread setting of the user's stays."""
+    its processes inherit): a run in it then sees those cores and shares them among its
+    kernels, as on a machine of that size. Otherwise (more workers than cores) each gets the
+    runner's thread share for kernels side by side, which DuckDB takes too
+    (data.engine.session). Set before numpy loads (OpenBLAS reads both then: runner must not
+    import numpy at module level). A thread setting of the user's stays."""
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if not workers:
         return
     n, worker = int(workers), os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     cores = sorted(SUITE_CORES)
-    if len(cores) >= n:
+    if len(cores) >= n:  # numpy's threads and DuckDB's (data.engine.session) follow
         os.sched_setaffinity(0, cores[int(worker.removeprefix("gw")) % n :: n])
-        os.environ.update(thread_budget(1))
     else:
         os.environ.update(thread_budget(n))
 
@@ -93,12 +92,14 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
+def cli(*args: str, suite_cores: bool = False) -> subprocess.CompletedProcess:
+    """``churn-report *args``, on this test worker's cores or all of the suite's."""
     return subprocess.run(
         [sys.executable, "-m", "churnreport.cli", *args],
         capture_output=True,
         text=True,
         timeout=900,
+        preexec_fn=on_suite_cores if suite_cores else None,
     )
 
 
@@ -186,7 +187,8 @@ def sample_run(tmp_path_factory) -> Path:
 
 
 def _sample_run(out: Path) -> Path:
-    res = cli("run", "--config", str(SAMPLE / "report.yml"), "--out", str(out))
+    # on all of the suite's cores: the one whole run with as many kernels at once as a user's
+    res = cli("run", "--config", str(SAMPLE / "report.yml"), "--out", str(out), suite_cores=True)
     assert res.returncode == 0, res.stderr
     assert "ERROR" not in res.stderr and "Traceback" not in res.stderr, res.stderr
     runs = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))]

@@ -307,7 +307,7 @@ def test_a_number_with_two_values_is_a_factor_and_an_outcome_column_is_left_out(
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["a", "b", "c", "(missing)", "(other)", None]),
+            st.sampled_from(["a", "b", "c", "(missing)", "(other)", None, 1, 1.0, True]),
             st.integers(0, 50),
             st.floats(0, 1),
         ),
@@ -315,10 +315,12 @@ def test_a_number_with_two_values_is_a_factor_and_an_outcome_column_is_left_out(
         max_size=8,
     ),
     st.integers(0, 2**16),
+    st.sampled_from(["string", object]),
 )
-def test_a_text_columns_auc_from_its_level_counts_equals_scoring_every_row(groups, seed):
-    """Levels of any size (under 30 pooled), missing values and text that reads as the
-    pooled or missing level: the AUC from the levels' counts is that of every row scored."""
+def test_a_text_columns_auc_from_its_level_counts_equals_scoring_every_row(groups, seed, dtype):
+    """Levels of any size (under 30 pooled), missing values, text that reads as the pooled
+    or missing level, numbers in an object column (1, 1.0 and True apart, as their text): the
+    AUC from the levels' counts is that of every row scored."""
     from sklearn.metrics import roc_auc_score
 
     from churnreport.analysis.drivers import _level_rate_auc
@@ -336,7 +338,8 @@ def test_a_text_columns_auc_from_its_level_counts_equals_scoring_every_row(group
     if np.unique(score).size > 1:
         auc = roc_auc_score(y, score)
         expected = max(auc, 1 - auc)
-    got = _level_rate_auc(pd.Series(values, dtype="string"), y)
+    kept = [v if dtype is object or v is None else str(v) for v in values]
+    got = _level_rate_auc(pd.Series(kept, dtype=dtype), y)
     assert got == pytest.approx(expected, abs=1e-12)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -226,13 +228,15 @@ def test_change_decomposition_needs_customers_in_both_periods():
 
 
 def test_survival_by_segment_pools_rare_levels_and_keeps_missing_as_a_level():
-    """Seven levels and missing values (some written out as "(missing)"): the five largest
-    kept, the rest pooled as (other); curves in the order of their names; the logrank test
+    """Nine levels, missing values (some written out as "(missing)"), a level written as
+    "(other)" and a tie at the cut: the five largest kept (equal counts in the order of their
+    text), the rest pooled as (other); curves in the order of their names; the logrank test
     over the levels as shown."""
     from lifelines.statistics import multivariate_logrank_test
 
     rng = np.random.default_rng(1)
-    sizes = {"a": 50, "b": 40, "c": 30, "d": 30, "e": 5, "f": 4, None: 20, MISSING: 6}
+    sizes = {"a": 50, "b": 40, "c": 30, "d": 30, "g": 26, None: 20, MISSING: 6, OTHER: 8,
+             "e": 5, "f": 5}  # fmt: skip
     levels = [lv for lv, n in sizes.items() for _ in range(n)]
     n = len(levels)
     life = pd.DataFrame(
@@ -243,19 +247,38 @@ def test_survival_by_segment_pools_rare_levels_and_keeps_missing_as_a_level():
         }
     )
     s = survival_by_segment(life, pd.array(levels, dtype="string"), "d")
-    # a 50, b 40, c 30, d 30 and (missing) 20 + 6 kept; e and f pooled
+    # (missing) 20 + 6 ties with g at 26 and comes first by its text: g is pooled
     assert list(s.curves) == ["(missing)", "(other)", "a", "b", "c", "d"]
     assert dict(zip(s.summary["segment"], s.summary["customers"], strict=True)) == {
-        "a": 50,
-        "b": 40,
-        "c": 30,
-        "d": 30,
-        "(missing)": 26,
-        "(other)": 9,
-    }
+        "a": 50, "b": 40, "c": 30, "d": 30, "(missing)": 26, "(other)": 26 + 8 + 5 + 5,
+    }  # fmt: skip
     shown = [MISSING if lv in (None, MISSING) else lv if lv in "abcd" else OTHER for lv in levels]
     expected = multivariate_logrank_test(life["duration_months"], shown, life["churned"])
     assert s.logrank_p == pytest.approx(expected.p_value, rel=1e-12)
+    # numbers in an object column stay apart as their text does (1, 1.0 and True)
+    mixed = pd.Series([1, 1.0, True, "x"] * 25, dtype=object)
+    four = survival_by_segment(life.iloc[:100], mixed, "d")
+    assert list(four.curves) == ["1", "1.0", "True", "x"]
+    # a Series goes with the rows by position: indexed otherwise (by customer id), refused
+    by_id = pd.Series(levels, index=life["customer_id"])
+    with pytest.raises(ValueError, match="by position"):
+        survival_by_segment(life, by_id, "d")
+
+
+def test_segment_period_tables_take_each_spells_level_by_position():
+    from churnreport.analysis.segments import segment_period_tables
+    from tests.conftest import spells
+
+    s = spells(
+        ("a", "2024-01-05", None),
+        ("b", "2024-01-10", "2024-02-15"),  # leaves in February
+        ("z", "2024-01-20", None),  # no such customer: its level is missing
+    )
+    tables = segment_period_tables(s, ["x", "y", None], "month", dt.date(2024, 3, 31))
+    assert list(tables) == [MISSING, "x", "y"]
+    feb = {lvl: t.set_index("period").loc["2024-02"] for lvl, t in tables.items()}
+    assert feb["y"]["churned"] == 1 and feb["x"]["churned"] == 0
+    assert feb[MISSING]["start_customers"] == 1
 
 
 def test_survival_by_segment_needs_two_levels_and_a_month_of_history():

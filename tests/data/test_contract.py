@@ -277,6 +277,39 @@ def test_far_future_and_placeholder_date_cells_are_read_as_missing_and_counted(t
     assert kinds["start_date", "missing_required_value"] == 2
 
 
+def test_a_parquet_files_pandas_index_is_a_column_and_its_dates_datetime64(tmp_path):
+    """A Parquet file written by pandas from a frame indexed by customer id holds the ids
+    as its index: they are a column like any other, as its header lists them (not replaced
+    by row numbers), whether read whole or in blocks; an unnamed index pandas wrote is its
+    bookkeeping and no column. Dates, mapped or not, are datetime64 both ways."""
+    from churnreport.data.infer import read_for_inference  # init reads it as the run does
+    from churnreport.data.sources import SourceFile
+
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "start": [dt.date(2023, 1, 2), dt.date(2023, 2, 3), dt.date(2023, 3, 4)],
+            "signed": [dt.date(2022, 12, 1), None, dt.date(2023, 3, 1)],
+        }
+    )
+    frame.set_index("id").to_parquet(tmp_path / "named.parquet")
+    frame.iloc[[2, 0, 1]].to_parquet(tmp_path / "unnamed.parquet")  # index 2, 0, 1 written
+    columns = {"customer_id": "id", "start_date": "start"}
+    for name in ("named", "unnamed"):
+        source = SourceFile(tmp_path / f"{name}.parquet")
+        assert sorted(source.header) == ["id", "signed", "start"]  # pandas writes its index last
+        whole = read_source(tmp_path / f"{name}.parquet").frame
+        blocks = pd.concat(b.frame for b in source.blocks(["id", "start", "signed"], 2))
+        pd.testing.assert_frame_equal(whole, blocks)
+        assert sorted(whole["id"]) == ["a", "b", "c"]
+        inferred = read_for_inference(tmp_path / f"{name}.parquet").frame
+        assert list(inferred.columns) == source.header
+        out, _ = _conform(tmp_path / f"{name}.parquet", definition="contract", columns=columns)
+        assert sorted(out["customer_id"]) == ["a", "b", "c"]
+        assert out["start_date"].dtype == "datetime64[ns]"
+        assert pd.api.types.is_datetime64_any_dtype(out["signed"])  # an extra date column
+
+
 def test_time_zone_aware_cells_count_on_their_own_calendar_day(tmp_path):
     utc = pd.Timestamp("2024-03-31 23:30", tz="UTC")
     frame = pd.DataFrame(
@@ -296,6 +329,14 @@ def test_time_zone_aware_cells_count_on_their_own_calendar_day(tmp_path):
     mixed = pd.Series([utc, utc.tz_convert("Asia/Shanghai"), pd.Timestamp("2024-01-02")])
     days, _, _ = _parse_dates(mixed.astype(object), "p", "c", None)
     assert days.astype(str).tolist() == ["2024-03-31", "2024-04-01", "2024-01-02"]
+
+
+def test_python_dates_as_a_database_driver_returns_them_are_read_in_one_pass():
+    s = pd.Series([dt.date(2024, 1, 5), None, dt.date(9999, 12, 31), dt.date(1, 1, 1)])
+    days, future, placeholder = _parse_dates(s, "p", "c", None)
+    assert days.iloc[0] == pd.Timestamp("2024-01-05") and days.iloc[1:].isna().all()
+    assert future.tolist() == [False, False, True, False]
+    assert placeholder.tolist() == [False, False, False, True]
 
 
 def test_text_far_future_markers_in_any_format_and_2099_stays_a_date():

@@ -131,8 +131,8 @@ def test_reasons_are_joined_per_customer_strongest_first_whatever_the_row_order(
 
 
 def test_the_at_risk_lists_extra_columns_keep_numbers_and_missing_and_word_known_levels():
-    # each distinct text level is worded once (the report's own words for customer types and
-    # pooled levels), numbers and missing values stay as they are
+    # text levels in the report's own words (customer types, pooled levels); numbers, flags,
+    # dates and missing values stay as they are
     from types import SimpleNamespace
 
     from churnreport.report.text import Text, level_label
@@ -156,12 +156,23 @@ def test_the_at_risk_lists_extra_columns_keep_numbers_and_missing_and_word_known
             "customer_type": pd.array(["final", None, "intermediate"], dtype="string[pyarrow]"),
             "region": ["East", "(other)", "East"],
             "age": [70, 41, 33],
+            "member": [True, False, True],
+            "joined": pd.to_datetime(["2021-03-01", "2022-05-06", "2023-07-08"]),
+            "code": pd.Series([1.0, "final", 1], dtype=object),  # numbers among text
         }
     )
     text = Text("zh")
-    rows = at_risk_rows(chapter, customers, text, extra_columns=["customer_type", "region", "age"])
+    extra = ["customer_type", "region", "age", "member", "joined", "code"]
+    rows = at_risk_rows(chapter, customers, text, extra_columns=extra)
     assert rows["customer_type"].tolist()[0] == level_label("customer_type", "intermediate", text)
     assert rows["customer_type"].tolist()[2] == level_label("customer_type", "final", text)
     assert pd.isna(rows["customer_type"].iloc[1])
     assert rows["region"].tolist() == ["East", level_label("region", "(other)", text), "East"]
     assert rows["age"].tolist() == [33, 41, 70] and rows["age"].dtype == "int64"
+    assert rows["member"].tolist() == [True, False, True]
+    assert rows["joined"].dt.strftime("%Y-%m-%d").tolist() == ["2023-07-08", "2022-05-06",
+                                                                "2021-03-01"]  # fmt: skip
+    # a number among text stays the number it was (1 and 1.0 are equal, not one another)
+    code = rows["code"].tolist()
+    assert code[0] == 1 and type(code[0]) is int and type(code[2]) is float
+    assert code[1] == level_label("code", "final", text)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
-from pandas.api.extensions import take
 
 from churnreport.analysis.cohorts import cohort_retention
 from churnreport.analysis.definitions import churn_conventions
@@ -51,6 +50,7 @@ from churnreport.analysis.segments import (
 from churnreport.analysis.survival import Survival, lifetimes, retention_curve
 from churnreport.analysis.trends import Alert, evaluate_alerts, period_changes
 from churnreport.analysis.value import ChurnValue, churn_value
+from churnreport.data.contract import COMPACT_STRING
 from churnreport.data.taxonomy import ReasonMapping
 from churnreport.periods import MIN_TREND_PERIODS, PERIODS_PER_YEAR, complete_periods
 
@@ -521,14 +521,14 @@ def segment_chapter(
     # each lifetime's and spell's customer found once among the ids (text lookups of millions
     # of rows), each dimension's levels then taken by position (-1, no such customer: missing)
     ids = pd.Index(customers["customer_id"])
-    levels = {d: every[d].array for d in every.columns}
+    levels = {d: every[d].astype(COMPACT_STRING).array for d in every.columns}  # NA to fill
     del every
     key_dims = [d for d in levels if d != "account_manager"][:3]
     at = ids.get_indexer(life["customer_id"])
     survival = {
         d: s
         for d in key_dims
-        if (s := survival_by_segment(life, take(levels[d], at, allow_fill=True), d)) is not None
+        if (s := survival_by_segment(life, levels[d].take(at, allow_fill=True), d)) is not None
     }
     decomposition: dict[str, dict] = {}
     heatmaps: dict[str, pd.DataFrame] = {}
@@ -537,7 +537,7 @@ def segment_chapter(
         at = ids.get_indexer(spells["customer_id"])
         for d, lv in levels.items():
             per = segment_period_tables(
-                spells, take(lv, at, allow_fill=True), period, as_of, first_day
+                spells, lv.take(at, allow_fill=True), period, as_of, first_day
             )
 
             decomposition[d] = {

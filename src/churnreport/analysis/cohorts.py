@@ -66,7 +66,7 @@ def cohort_retention(
     active = np.zeros((len(first), n_periods), dtype=bool)
     for j, b in enumerate(ends.to_numpy("datetime64[ns]")):
         on = (start < b) & (open_ | (end >= b))
-        active[cust_codes[on], j] = True  # a customer's several spells: set once or twice
+        active[cust_codes[on], j] = True  # set once per active spell: a customer's are one
     size = np.bincount(cohort_i, minlength=n_periods)
     matrix = np.full((n_periods, ages), np.nan)
     for k in range(ages):

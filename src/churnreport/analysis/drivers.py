@@ -29,7 +29,14 @@ from statsmodels.genmod.generalized_linear_model import GLM
 
 from churnreport.analysis.indicators import holm_adjusted, wilson_interval
 from churnreport.analysis.results import DriverEffect, jsonable
-from churnreport.analysis.segments import band_age, level_key, most_counted
+from churnreport.analysis.segments import (
+    MISSING,
+    OTHER,
+    band_age,
+    distinct_values,
+    level_key,
+    most_counted,
+)
 from churnreport.data.taxonomy import normalise
 
 EVENT_WINDOW_MONTHS = 3  # "in the last 90 days": the month of the event and the two after it
@@ -180,23 +187,6 @@ def staff_turnover_effect(
             ratio_ci_high=float(ratio * np.exp(z * se)),
         )
     return out
-
-
-def distinct_values(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Integer codes of a column's rows and its distinct values (code -1: missing), so that
-    work per level is done once per distinct value, not once per row.
-
-    Values that are equal but written differently in an object column (``1``, ``1.0``,
-    ``True``) stay apart as their text does.
-
-    Returns
-    -------
-    (codes, uniques)
-    """
-    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) != "string":
-        values = values.astype("string")
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes, pd.Series(uniques)
 
 
 def is_complaint(category: pd.Series) -> pd.Series:
@@ -534,11 +524,11 @@ def _level_rate_auc(values: pd.Series, y: np.ndarray, pooled_below: int = 30) ->
     text of millions of rows hashed once instead of converted, counted and looked up."""
     from sklearn.metrics import roc_auc_score
 
-    codes, uniques = pd.factorize(values)  # missing: -1
-    text = [str(u) for u in uniques] + ["(missing)"]  # the same text is one level
+    codes, uniques = distinct_values(values)  # missing: -1
+    text = [str(u) for u in uniques] + [MISSING]  # the same text is one level
     same, names = pd.factorize(pd.Index(text))
     counts = np.bincount(same[codes], minlength=len(names))  # codes -1: the last, missing
-    shown = [n if c >= pooled_below else "(other)" for n, c in zip(names, counts, strict=True)]
+    shown = [n if c >= pooled_below else OTHER for n, c in zip(names, counts, strict=True)]
     pooled, _ = pd.factorize(pd.Index(shown))
     level = pooled[same[codes]]
     n = np.bincount(level)

@@ -26,10 +26,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from churnreport.analysis.drivers import distinct_values
 from churnreport.analysis.features import active_on, churn_label, features_on
 from churnreport.analysis.indicators import holm_adjusted
 from churnreport.analysis.results import is_value_column
+from churnreport.analysis.segments import distinct_values
 from churnreport.periods import complete_periods
 
 MAX_LEVELS = 12

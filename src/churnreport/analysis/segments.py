@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.stats import chi2_contingency, fisher_exact
 
 from churnreport.analysis.indicators import holm_adjusted, period_table, wilson_interval
@@ -143,6 +144,23 @@ def most_common(values: pd.Series, n: int) -> list:
     ['a', 'b']
     """
     return most_counted(values.value_counts(sort=False), n)
+
+
+def distinct_values(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Integer codes of a column's rows and its distinct values (code -1: missing), so that
+    work per level is done once per distinct value, not once per row.
+
+    Values that are equal but written differently in an object column (``1``, ``1.0``,
+    ``True``) stay apart as their text does.
+
+    Returns
+    -------
+    (codes, uniques)
+    """
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) != "string":
+        values = values.astype("string")
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, pd.Series(uniques)
 
 
 def most_counted(counts: pd.Series, n: int) -> list:
@@ -512,19 +530,46 @@ def decompose_change(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 def segment_period_tables(
     spells: pd.DataFrame,
-    levels,
+    levels: ArrayLike,
     period: str,
     as_of: dt.date,
     first_day: dt.date | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The period table of each segment level (``levels``: each spell's customer's level,
-    aligned with ``spells``' rows), from ``first_day`` (default: the first spell start) on."""
-    s = spells.assign(level=pd.Series(pd.array(levels), index=spells.index).fillna(MISSING))
+    """The period table of each segment level.
+
+    Parameters
+    ----------
+    spells : DataFrame
+        Canonical spells.
+    levels : array-like
+        Each spell's customer's level, aligned with ``spells``' rows (missing: a level of its
+        own).
+    period : {"month", "quarter", "year"}
+    as_of : date
+    first_day : date, optional
+        Where the tables start (default: the first spell start).
+
+    Returns
+    -------
+    dict
+        Level -> its :func:`~churnreport.analysis.indicators.period_table`.
+    """
+    s = spells.assign(level=_aligned(levels, spells.index).fillna(MISSING))
     first = first_day or s["spell_start"].min().date()
     return {
         lvl: period_table(grp, period, as_of, first_day=first)
         for lvl, grp in s.groupby("level", sort=True)
     }
+
+
+def _aligned(levels, index: pd.Index) -> pd.Series:
+    """``levels`` as a Series on ``index``, by position. A Series must be on ``index``
+    already: one indexed by customer id (the old form) would be read in the wrong order."""
+    if isinstance(levels, pd.Series):
+        if not levels.index.equals(index):
+            raise ValueError("levels go with the rows by position: a Series needs their index")
+        return levels
+    return pd.Series(levels, index=index)
 
 
 @dataclass(frozen=True)
@@ -549,7 +594,7 @@ class SegmentSurvival:
 
 
 def survival_by_segment(
-    life: pd.DataFrame, levels, dimension: str, max_levels: int = 6
+    life: pd.DataFrame, levels: ArrayLike, dimension: str, max_levels: int = 6
 ) -> SegmentSurvival | None:
     """Kaplan-Meier per level (the largest ``max_levels`` - 1 levels, the rest pooled as
     (other)), logrank test, median and restricted mean lifetime on a common horizon.
@@ -562,7 +607,9 @@ def survival_by_segment(
         Each row's level, aligned with ``life``'s rows (as lifelines' ``groups``); missing
         is a level of its own.
     dimension : str
+        The dimension's name, kept in the result.
     max_levels : int
+        Most curves drawn, (other) included.
 
     Returns
     -------
@@ -575,7 +622,7 @@ def survival_by_segment(
     from churnreport.analysis.survival import retention_curve
 
     # the levels as codes, one per row: their text is looked at once per level, not per row
-    codes, uniques = pd.factorize(pd.array(levels))
+    codes, uniques = distinct_values(_aligned(levels, life.index))
     text = [str(u) for u in uniques] + [MISSING]
     codes = np.where(codes < 0, len(uniques), codes)
     counts = pd.Series(np.bincount(codes, minlength=len(text)), index=text)

@@ -191,7 +191,9 @@ def session(backend: Engine = "duckdb", most_memory: int | None = None):
     backend : {"duckdb", "spark"}
         ``duckdb``: an in-process DuckDB, closed afterwards. It uses the threads of
         ``OMP_NUM_THREADS`` when set (in a notebook kernel, its share of the cores:
-        report.runner.thread_budget), at most an eighth of the machine's memory, and spills
+        report.runner.thread_budget), else one per core this process may run on (its CPU
+        affinity: DuckDB's own count is the machine's), at most an eighth of the machine's
+        memory, and spills
         to a temporary folder of its own (never the working directory). ``spark``: the
         run's Spark session (:func:`start_spark`, started with the config's settings when
         the report opens), left running for the next query.
@@ -214,6 +216,8 @@ def session(backend: Engine = "duckdb", most_memory: int | None = None):
             threads = os.environ.get("OMP_NUM_THREADS", "")
             if threads.isdigit() and int(threads) > 0:
                 con.raw_sql(f"SET threads = {int(threads)}")
+            elif hasattr(os, "sched_getaffinity"):  # DuckDB counts the machine's cores
+                con.raw_sql(f"SET threads = {max(1, len(os.sched_getaffinity(0)))}")
             yield con
         finally:
             con.disconnect()

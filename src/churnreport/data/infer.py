@@ -34,8 +34,10 @@ from churnreport.data.sources import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,
     PARQUET_SUFFIXES,
+    arrow_frame,
     detect_encoding,
     open_workbook,
+    parquet_columns,
 )
 from churnreport.errors import ConfigError, InputError
 
@@ -422,13 +424,14 @@ def _read_parquet(path: Path, max_rows: int) -> InferenceTable:
 
     try:
         pf = pq.ParquetFile(path)
-        batches = pf.iter_batches(batch_size=max_rows + 1)
+        columns = parquet_columns(pf.schema_arrow.names)
+        batches = pf.iter_batches(batch_size=max_rows + 1, columns=columns)
         batch = next(batches, None)
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise InputError(path, f"not a readable Parquet file ({exc.__class__.__name__})") from None
     if batch is None:
         raise InputError(path, "the file has a header but no data rows")
-    frame = batch.to_pandas()
+    frame = arrow_frame(batch)  # as the run reads it
     truncated = len(frame) > max_rows or pf.metadata.num_rows > len(frame)
     return InferenceTable(path, frame.iloc[:max_rows], truncated=truncated,
                           notes=[f"Parquet, {pf.metadata.num_rows:,} rows"])  # fmt: skip

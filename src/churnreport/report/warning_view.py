@@ -365,10 +365,14 @@ def at_risk_rows(
                 continue  # numbers, flags and dates are shown as they are
             # each distinct level worded once, then taken by its code (not a call per row)
             codes, levels = pd.factorize(out[c])
-            words = [level_label(c, v, text) if isinstance(v, str) else v for v in levels]
-            worded = out[c].astype(object)  # a missing value stays as it is
-            known = codes >= 0
-            worded[known] = np.array(words, dtype=object)[codes[known]]
+            is_text = np.array([isinstance(v, str) for v in levels] + [False])
+            words = np.array(
+                [level_label(c, v, text) if isinstance(v, str) else v for v in levels] + [None],
+                dtype=object,
+            )
+            worded = out[c].astype(object)  # missing values and other kinds stay as they are
+            said = is_text[codes]  # codes -1 (missing): the last, False
+            worded[said] = words[codes[said]]
             out[c] = worded
     out["probability"] = a["probability"].round(4)
     out["value"] = a["value"].round(2)
