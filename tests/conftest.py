@@ -68,7 +68,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked ``long`` first: a worker that starts one last runs on alone while the
-    others have finished (the Spark run, 112 s, ended the suite 80 s after the other worker)."""
+    others have finished (the Spark run, 112 s, ended the suite 80 s after the other worker).
+    With ``--dist worksteal`` they all open the first worker's share, one after another:
+    right for one such test, to revisit if several are marked."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 

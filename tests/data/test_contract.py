@@ -290,6 +290,7 @@ def test_a_parquet_files_pandas_index_is_a_column_and_its_dates_datetime64(tmp_p
             "id": ["a", "b", "c"],
             "start": [dt.date(2023, 1, 2), dt.date(2023, 2, 3), dt.date(2023, 3, 4)],
             "signed": [dt.date(2022, 12, 1), None, dt.date(2023, 3, 1)],
+            "visits": pd.array([4, None, 6], dtype="Int64"),  # pandas' own dtype, kept
         }
     )
     frame.set_index("id").to_parquet(tmp_path / "named.parquet")
@@ -297,11 +298,11 @@ def test_a_parquet_files_pandas_index_is_a_column_and_its_dates_datetime64(tmp_p
     columns = {"customer_id": "id", "start_date": "start"}
     for name in ("named", "unnamed"):
         source = SourceFile(tmp_path / f"{name}.parquet")
-        assert sorted(source.header) == ["id", "signed", "start"]  # pandas writes its index last
+        assert sorted(source.header) == ["id", "signed", "start", "visits"]  # the index last
         whole = read_source(tmp_path / f"{name}.parquet").frame
-        blocks = pd.concat(b.frame for b in source.blocks(["id", "start", "signed"], 2))
+        blocks = pd.concat(b.frame for b in source.blocks(source.header, 2))
         pd.testing.assert_frame_equal(whole, blocks)
-        assert sorted(whole["id"]) == ["a", "b", "c"]
+        assert sorted(whole["id"]) == ["a", "b", "c"] and whole["visits"].dtype == "Int64"
         inferred = read_for_inference(tmp_path / f"{name}.parquet").frame
         assert list(inferred.columns) == source.header
         out, _ = _conform(tmp_path / f"{name}.parquet", definition="contract", columns=columns)

@@ -193,10 +193,9 @@ def session(backend: Engine = "duckdb", most_memory: int | None = None):
         ``OMP_NUM_THREADS`` when set (in a notebook kernel, its share of the cores:
         report.runner.thread_budget), else one per core this process may run on (its CPU
         affinity: DuckDB's own count is the machine's), at most an eighth of the machine's
-        memory, and spills
-        to a temporary folder of its own (never the working directory). ``spark``: the
-        run's Spark session (:func:`start_spark`, started with the config's settings when
-        the report opens), left running for the next query.
+        memory, and spills to a temporary folder of its own (never the working directory).
+        ``spark``: the run's Spark session (:func:`start_spark`, started with the config's
+        settings when the report opens), left running for the next query.
     most_memory : int, optional
         DuckDB's cap in bytes when below the eighth (e.g. :data:`MERGE_MEMORY_BYTES`).
 

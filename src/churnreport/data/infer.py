@@ -431,7 +431,7 @@ def _read_parquet(path: Path, max_rows: int) -> InferenceTable:
         raise InputError(path, f"not a readable Parquet file ({exc.__class__.__name__})") from None
     if batch is None:
         raise InputError(path, "the file has a header but no data rows")
-    frame = arrow_frame(batch)  # as the run reads it
+    frame = arrow_frame(batch, columns)  # as the run reads it
     truncated = len(frame) > max_rows or pf.metadata.num_rows > len(frame)
     return InferenceTable(path, frame.iloc[:max_rows], truncated=truncated,
                           notes=[f"Parquet, {pf.metadata.num_rows:,} rows"])  # fmt: skip

@@ -299,11 +299,12 @@ class SourceFile:
             import pyarrow.parquet as pq
 
             if block_rows is None:
-                yield self._named(arrow_frame(pq.read_table(self.path, columns=self._names)))
+                table = pq.read_table(self.path, columns=self._names)
+                yield self._named(arrow_frame(table, self._names))
                 return
             keep = [n for n, h in zip(self._names, self.header, strict=True) if h in wanted]
             for batch in pq.ParquetFile(self.path).iter_batches(block_rows, columns=keep):
-                yield self._named(arrow_frame(batch))
+                yield self._named(arrow_frame(batch, keep))
         else:
             with self._csv_errors():
                 reader = self._read_csv(
@@ -334,25 +335,31 @@ def parquet_columns(names: list[str]) -> list[str]:
     return [n for n in names if not PANDAS_INDEX_COLUMN.fullmatch(n)]
 
 
-def arrow_frame(data) -> pd.DataFrame:
-    """An Arrow table or record batch of a Parquet file as pandas, its columns as the file
-    names them.
+def arrow_frame(data, columns: list[str]) -> pd.DataFrame:
+    """An Arrow table or record batch of a Parquet file as pandas, with the file's ``columns``.
 
-    A named pandas index written into the file (``frame.set_index("customer_id")``) is a
-    column like any other, as the file's header lists it, not pandas' index (which the
-    reader would replace by row numbers). Dates come as datetime64 (milliseconds hold any
-    year), not as a Python object per cell (turning millions of those into days took 15 s
-    at 5,000,000 customers).
+    A named pandas index written into the file (``frame.set_index("customer_id")``) is one
+    of its columns, as its header lists it, not pandas' index (which the reader replaces by
+    row numbers); pandas' own dtypes (nullable integers, flags) are kept. Dates come as
+    datetime64 (milliseconds hold any year), not as a Python object per cell (turning
+    millions of those into days took 15 s at 5,000,000 customers).
 
     Parameters
     ----------
     data : pyarrow.Table or pyarrow.RecordBatch
+        Read with ``columns`` (:func:`parquet_columns` of the file, or some of them).
+    columns : list of str
 
     Returns
     -------
     DataFrame
+        ``columns`` in their order.
     """
-    return data.to_pandas(date_as_object=False, ignore_metadata=True)
+    frame = data.to_pandas(date_as_object=False)
+    named = [n for n in frame.index.names if n in columns]
+    if named:  # a copy, only for such a file
+        frame = frame.reset_index(level=named)[columns]
+    return frame
 
 
 def _all_empty(values: pd.Series) -> bool:
