@@ -30,10 +30,10 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from churnreport.analysis.indicators import holm_adjusted, wilson_interval
 from churnreport.analysis.results import DriverEffect, jsonable
 from churnreport.analysis.segments import (
-    MISSING,
     OTHER,
     band_age,
     distinct_values,
+    level_codes,
     level_key,
     most_counted,
 )
@@ -524,13 +524,11 @@ def _level_rate_auc(values: pd.Series, y: np.ndarray, pooled_below: int = 30) ->
     text of millions of rows hashed once instead of converted, counted and looked up."""
     from sklearn.metrics import roc_auc_score
 
-    codes, uniques = distinct_values(values)  # missing: -1
-    text = [str(u) for u in uniques] + [MISSING]  # the same text is one level
-    same, names = pd.factorize(pd.Index(text))
-    counts = np.bincount(same[codes], minlength=len(names))  # codes -1: the last, missing
+    codes, names = level_codes(values)
+    counts = np.bincount(codes, minlength=len(names))
     shown = [n if c >= pooled_below else OTHER for n, c in zip(names, counts, strict=True)]
     pooled, _ = pd.factorize(pd.Index(shown))
-    level = pooled[same[codes]]
+    level = pooled[codes]
     n = np.bincount(level)
     churned = np.bincount(level, weights=y.astype(float))
     rate = churned / np.maximum(n, 1)

@@ -163,6 +163,27 @@ def distinct_values(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return codes, pd.Series(uniques)
 
 
+def level_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each row's level as a code into the levels' text: missing values (and text reading
+    ``(missing)``) the level :data:`MISSING`, values of the same text one level
+    (:func:`distinct_values`), each text made once per level, not once per row.
+
+    Returns
+    -------
+    (codes, names)
+        ``names[codes]`` is each row's level; a name may have no row.
+
+    Examples
+    --------
+    >>> codes, names = level_codes(pd.Series(["b", None, "b", "(missing)"]))
+    >>> list(names[codes])
+    ['b', '(missing)', 'b', '(missing)']
+    """
+    codes, uniques = distinct_values(values)  # missing: -1, the last text below
+    same, names = pd.factorize(pd.Index([str(u) for u in uniques] + [MISSING]))
+    return same[codes], names
+
+
 def most_counted(counts: pd.Series, n: int) -> list:
     """The ``n`` values with the largest counts (``counts``: value -> count), most first,
     equal counts in the order of their text (:func:`most_common` of the values counted).
@@ -622,11 +643,9 @@ def survival_by_segment(
     from churnreport.analysis.survival import retention_curve
 
     # the levels as codes, one per row: their text is looked at once per level, not per row
-    codes, uniques = distinct_values(_aligned(levels, life.index))
-    text = [str(u) for u in uniques] + [MISSING]
-    codes = np.where(codes < 0, len(uniques), codes)
+    codes, text = level_codes(_aligned(levels, life.index))
     counts = pd.Series(np.bincount(codes, minlength=len(text)), index=text)
-    counts = counts[counts > 0].groupby(level=0, sort=False).sum()  # MISSING written out too
+    counts = counts[counts > 0]
     keep = set(most_counted(counts, max_levels - 1) if len(counts) > max_levels else counts.index)
     shown = {t: t if t in keep else OTHER for t in counts.index}
     names = sorted(set(shown.values()))
