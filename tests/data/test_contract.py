@@ -234,24 +234,48 @@ def test_whitespace_is_what_python_strips():
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
-        st.text(alphabet=st.sampled_from(["a", "中", "?", " ", "\t", "\n", "\u3000", "\xa0",
-                                           "\x1c", "\u2028", "\x85", "é", "\x00"])),
+        st.one_of(
+            st.none(),
+            st.sampled_from(["NA", " n/a ", "null", "?"]),
+            st.text(alphabet=st.sampled_from(["a", "中", "?", " ", "\t", "\n", "\u3000", "\xa0",
+                                              "\x1c", "\u2028", "\x85", "é", "\x00", "N", "A"])),
+        ),
         min_size=1,
         max_size=20,
     )
 )  # fmt: skip
-def test_strip_only_where_needed_equals_python_strip(values):
-    from churnreport.data.contract import _strip
+def test_text_cells_found_by_arrow_equal_python_cell_by_cell(values):
+    from churnreport.data.contract import MISSING_TOKENS, _text_cells
 
     s = pd.Series(values, index=range(3, 3 + len(values)), dtype=object)
-    pd.testing.assert_series_equal(_strip(s), s.str.strip())
+    stripped, token, blank = _text_cells(s)
+    expected = s.str.strip()
+    pd.testing.assert_series_equal(stripped, expected)
+    assert token.tolist() == [v in MISSING_TOKENS for v in expected]
+    assert blank.tolist() == [v == "" for v in expected]
 
 
-def test_strip_falls_back_for_text_arrow_cannot_hold():
-    from churnreport.data.contract import _strip
+def test_text_cells_fall_back_for_text_arrow_cannot_hold():
+    from churnreport.data.contract import _text_cells
 
-    s = pd.Series([" a\ud800 ", "b "], dtype=object)  # a lone surrogate is not UTF-8
-    assert _strip(s).tolist() == ["a\ud800", "b"]
+    s = pd.Series([" a\ud800 ", "b ", " NA", "  "], dtype=object)  # a lone surrogate: not UTF-8
+    stripped, token, blank = _text_cells(s)
+    assert stripped.tolist() == ["a\ud800", "b", "NA", ""]
+    assert token.tolist() == [False, False, True, False]
+    assert blank.tolist() == [False, False, False, True]
+
+
+def test_text_among_numbers_is_cleaned_and_the_numbers_kept():
+    from churnreport.data.contract import _clean_text
+
+    q = DataQuality()
+    s = pd.Series([" x ", 3, "NA", "", None, 2.5, " "], dtype=object)
+    out = _clean_text(s, "customers", "plan", q)
+    assert out.tolist()[:2] == ["x", 3] and out.tolist()[5] == 2.5
+    assert out.iloc[[2, 3, 4, 6]].isna().all()
+    counted = {i.reason: i.count for i in q.issues}
+    assert counted["missing_token"] == 1
+    assert counted["blank_value"] == 3  # "", None and " "
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
