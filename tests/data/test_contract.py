@@ -413,3 +413,13 @@ def test_yes_no_values_are_read_once_per_distinct_value_with_the_same_answers():
     with pytest.raises(InputError, match="1 values are neither") as bad:
         parse_bool(pd.Series([1, Decimal("1.00")]), "f.csv", "c")
     assert "1.00" in str(bad.value)
+
+
+def test_extra_column_is_numeric_only_when_every_value_is_a_number():
+    from churnreport.data.contract import _extra
+
+    numbers = [str(i) for i in range(1500)]
+    assert _extra(pd.Series([*numbers, None], dtype=object)).dtype.kind in "if"
+    # text after the first thousand values: still text
+    assert _extra(pd.Series([*numbers, "x"], dtype=object)).dtype == "string"
+    assert _extra(pd.Series(["x", *numbers], dtype=object)).dtype == "string"

@@ -890,9 +890,11 @@ def _extra(s: pd.Series) -> pd.Series:
         return s
     if pd.api.types.infer_dtype(present, skipna=True) == "boolean":  # bool / numpy bool only
         return s.astype("boolean")
-    num = pd.to_numeric(present, errors="coerce")
-    if num.notna().all():
-        return pd.to_numeric(s, errors="coerce")
+    # a text column shows itself in its first values: millions of them are not parsed
+    if pd.to_numeric(present.head(1000), errors="coerce").notna().all():
+        num = pd.to_numeric(present, errors="coerce")
+        if num.notna().all():
+            return pd.to_numeric(s, errors="coerce")
     if _all_text(s):
         return s.astype("string")
     return s.map(lambda v: None if _isna(v) else str(v)).astype("string")
