@@ -193,6 +193,8 @@ def test_reason_codes_are_the_fall_when_one_feature_alone_is_set_to_typical(kind
         got = codes[codes["feature"] == f].set_index("customer_id")["contribution"]
         assert sorted(got.index) == sorted(expected.index), f
         np.testing.assert_allclose(got.reindex(expected.index), expected, rtol=1e-9, atol=1e-12)
+    # the scores the chapter already has are the base: the same codes
+    pd.testing.assert_frame_equal(reason_codes(model, rows, top=10, scores=base), codes)
 
 
 def test_reason_codes_name_only_significant_raising_factors_and_never_value():

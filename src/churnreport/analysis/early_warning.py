@@ -336,7 +336,7 @@ def early_warning_chapter(
         if basis != "none"
         else pd.Series("", index=value.index)
     )
-    reasons = reason_codes(model, scoring, evidence=feature_evidence(panel))
+    reasons = reason_codes(model, scoring, evidence=feature_evidence(panel), scores=prob.to_numpy())
     top_cause = reasons[reasons["rank"] == 1].set_index("customer_id")["feature"].map(FEATURE_CAUSE)
     at_risk = pd.DataFrame(
         {

@@ -529,7 +529,11 @@ def _backed(evidence: dict | None, values: pd.Series, typical: object) -> np.nda
 
 
 def reason_codes(
-    model: RiskModel, frame: pd.DataFrame, top: int = 3, evidence: dict | None = None
+    model: RiskModel,
+    frame: pd.DataFrame,
+    top: int = 3,
+    evidence: dict | None = None,
+    scores: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The features that raise each customer's risk most (model-agnostic).
 
@@ -548,6 +552,9 @@ def reason_codes(
         Reasons per customer.
     evidence : dict, optional
         :func:`feature_evidence` of the training panel.
+    scores : ndarray, optional
+        ``model.predict(frame)`` when the caller has it (the chapter scores the same rows):
+        not predicted again (3.4 million current customers: 14 s).
 
     Returns
     -------
@@ -559,7 +566,7 @@ def reason_codes(
     design = model.design
     typical = design.typical()
     x = design.transform(frame)
-    base = model.model.predict_proba(x)[:, 1]
+    base = model.model.predict_proba(x)[:, 1] if scores is None else np.asarray(scores)
     # the typical customer's design row: a feature set to its typical value takes its columns
     x_typical = design.transform(pd.DataFrame({f: [v] for f, v in typical.items()}))[0]
     features = design.columns()
