@@ -553,7 +553,7 @@ def _clean_text(
     """Strip text, turn blanks and placeholder tokens into missing values (counted)."""
     count_blanks = count and count_blanks
     if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
-        s = s.astype(object)  # pandas 3 reads text as "str"; cells are handled one by one
+        s = s.astype(object)  # pandas 3 reads text as "str"; the text road below takes objects
     if s.dtype != object:
         return s
     kind = pd.api.types.infer_dtype(s, skipna=True)
